@@ -1,0 +1,75 @@
+import { z } from 'zod'
+
+// why: one schema, checked at start-up, so a bad deployment fails with a
+// readable list instead of a stack trace deep inside a request.
+const boolish = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes')
+
+const DEV_SIGNING_SECRET = 'atelier-dev-only-signing-secret-change-me'
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    APP_MODE: z.enum(['local', 'shopify']).default('local'),
+    HOST: z.string().default('127.0.0.1'),
+    PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    APP_URL: z.string().url().optional(),
+    DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/atelier'),
+    REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+    QUEUE_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i).default('atelier'),
+    STORAGE_DIR: z.string().default('./var/storage'),
+    CATALOG_DIR: z.string().default('./catalog'),
+    SIGNING_SECRET: z.string().min(16).default(DEV_SIGNING_SECRET),
+    SIGNED_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(900),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_PRETTY: boolish.optional(),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+    RENDER_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+    RENDER_BACKOFF_MS: z.coerce.number().int().min(10).default(2000),
+    RENDER_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
+    MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
+    MAX_INPUT_PIXELS: z.coerce.number().int().min(10_000).default(40_000_000),
+    MAX_OUTPUT_EDGE: z.coerce.number().int().min(256).max(8192).default(2048),
+    FIDELITY_THRESHOLD: z.coerce.number().min(0).max(100).default(70),
+    DEFAULT_LOCALE: z.enum(['en', 'zh-CN']).default('en'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && env.SIGNING_SECRET === DEV_SIGNING_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SIGNING_SECRET'],
+        message: 'must be set to a random secret in production (e.g. `openssl rand -hex 32`)',
+      })
+    }
+  })
+
+export type Env = z.infer<typeof envSchema>
+
+export class EnvError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid environment configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}\nSee .env.example for every variable and its default.`)
+    this.name = 'EnvError'
+  }
+}
+
+export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''))
+  const result = envSchema.safeParse(cleaned)
+  if (!result.success) {
+    throw new EnvError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`))
+  }
+  return result.data
+}
+
+let cached: Env | undefined
+
+export function env(): Env {
+  cached ??= parseEnv()
+  return cached
+}
+
+/** Tests and scripts that change process.env after import call this. */
+export function resetEnvCache(): void {
+  cached = undefined
+}

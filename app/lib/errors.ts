@@ -1,0 +1,69 @@
+// One application error type: a stable code (also the i18n key of the message
+// a merchant sees), an HTTP status, and whether retrying can ever help.
+
+export const errorCodes = {
+  // input images
+  IMAGE_EMPTY: 422,
+  IMAGE_TOO_LARGE: 413,
+  IMAGE_UNSUPPORTED_FORMAT: 415,
+  IMAGE_SVG_REJECTED: 415,
+  IMAGE_NOT_AN_IMAGE: 415,
+  IMAGE_CORRUPT: 422,
+  IMAGE_TRUNCATED: 422,
+  IMAGE_PIXEL_LIMIT: 413,
+  IMAGE_ASPECT_RATIO: 422,
+  IMAGE_TOO_SMALL: 422,
+  // backends
+  BACKEND_NEEDS_MASK: 422,
+  BACKEND_BUSY_BACKGROUND: 422,
+  BACKEND_NEEDS_GPU: 422,
+  BACKEND_UNAVAILABLE: 503,
+  BACKEND_TIMEOUT: 504,
+  BACKEND_FAILED: 502,
+  // domain
+  NOT_FOUND: 404,
+  INVALID_INPUT: 400,
+  INVALID_TRANSITION: 409,
+  RENDER_CANCELED: 409,
+  LOOK_UNKNOWN: 400,
+  PUBLISH_FAILED: 502,
+  STORAGE_MISSING: 500,
+  SIGNATURE_INVALID: 403,
+  INTERNAL: 500,
+} as const
+
+export type ErrorCode = keyof typeof errorCodes
+
+export class AppError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly retryable: boolean
+  readonly details?: Record<string, unknown>
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { cause?: unknown; retryable?: boolean; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, { cause: opts.cause })
+    this.name = 'AppError'
+    this.code = code
+    this.status = errorCodes[code]
+    this.retryable = opts.retryable ?? false
+    this.details = opts.details
+  }
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError
+}
+
+export function notFound(what: string): AppError {
+  return new AppError('NOT_FOUND', `${what} not found`)
+}
+
+/** The shape an error takes in JSON responses and in the render row. */
+export function toErrorBody(e: unknown): { code: ErrorCode; message: string } {
+  if (isAppError(e)) return { code: e.code, message: e.message }
+  return { code: 'INTERNAL', message: 'Something went wrong on our side. Please try again.' }
+}

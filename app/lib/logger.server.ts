@@ -1,0 +1,29 @@
+import { pino, type Logger } from 'pino'
+import { env } from './env.server.ts'
+
+// why: pretty output for a person at a terminal, JSON lines for machines.
+// Secrets never reach a log line: the redact list covers the names we use.
+function makeLogger(): Logger {
+  const e = env()
+  const pretty = e.LOG_PRETTY ?? (e.NODE_ENV === 'development' && process.stdout.isTTY)
+  return pino({
+    level: e.NODE_ENV === 'test' && !process.env.LOG_LEVEL ? 'silent' : e.LOG_LEVEL,
+    base: { service: process.env.ATELIER_SERVICE ?? 'web' },
+    redact: {
+      paths: [
+        'apiKey', '*.apiKey', 'accessToken', '*.accessToken', 'token', '*.token', 'secret', '*.secret',
+        'password', '*.password', 'authorization', '*.authorization', 'req.headers.authorization',
+        'req.headers.cookie', 'headers.authorization', 'headers.cookie',
+      ],
+      censor: '[redacted]',
+    },
+    transport: pretty ? { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } } : undefined,
+  })
+}
+
+let root: Logger | undefined
+
+export function logger(): Logger {
+  root ??= makeLogger()
+  return root
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod'
+
+export const platformSchema = z.enum(['shopify', 'taobao', 'local'])
+export type PlatformName = z.infer<typeof platformSchema>
+
+export interface ProductImage {
+  /** Platform id of the image (media id, picture id, or catalog file name). */
+  id: string
+  url?: string
+  alt: string | null
+  width: number | null
+  height: number | null
+  /** True for images Atelier published (never offered as a source). */
+  ours: boolean
+}
+
+export interface Product {
+  id: string
+  title: string
+  vendor?: string | null
+  productType?: string | null
+  status?: string | null
+  images: ProductImage[]
+}
+
+export interface ProductPage {
+  products: Product[]
+  nextCursor: string | null
+}
+
+export interface ProductQuery {
+  search?: string
+  first?: number
+}
+
+export interface PublishOptions {
+  /** Stable key (the render id): publishing the same key twice returns the first id. */
+  idempotencyKey: string
+  filenameHint?: string
+}
+
+export interface StorePlatform {
+  readonly name: PlatformName
+  listProducts(query: ProductQuery, cursor: string | null): Promise<ProductPage>
+  getProduct(productId: string): Promise<Product>
+  /** Original bytes of a product image, as the platform stores them. */
+  readImage(productId: string, imageId: string): Promise<Buffer>
+  publishImage(productId: string, image: Buffer, alt: string, opts: PublishOptions): Promise<{ externalId: string }>
+  /** Removes exactly what publishImage added; never an original. Idempotent. */
+  unpublishImage(productId: string, externalId: string): Promise<void>
+}
