@@ -1,0 +1,18 @@
+import { Redis, type RedisOptions } from 'ioredis'
+import { env } from './env.server.ts'
+
+/**
+ * Two kinds of connection, per BullMQ's production checklist: workers block
+ * and must retry forever (`maxRetriesPerRequest: null`); producers (web
+ * requests) must fail fast when Redis is down so a merchant gets an answer.
+ */
+export function redisConnection(kind: 'worker' | 'producer'): Redis {
+  const options: RedisOptions =
+    kind === 'worker'
+      ? { maxRetriesPerRequest: null, enableReadyCheck: true }
+      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 3_000 }
+  const client = new Redis(env().REDIS_URL, { ...options, lazyConnect: false })
+  // why: without a listener ioredis prints unhandled errors on every reconnect.
+  client.on('error', () => {})
+  return client
+}

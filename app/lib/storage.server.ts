@@ -1,0 +1,97 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { mkdir, readFile, rename, stat, writeFile, unlink } from 'node:fs/promises'
+import path from 'node:path'
+import { AppError } from './errors.ts'
+import { env } from './env.server.ts'
+
+/**
+ * A content-addressed image store: the key is the sha256 of the bytes, so a
+ * retried write is a no-op and two renders of the same bytes share a file.
+ * Behind a small interface so an object store can replace the folder later.
+ */
+export interface ImageStore {
+  put(bytes: Buffer): Promise<string>
+  get(key: string): Promise<Buffer>
+  has(key: string): Promise<boolean>
+  delete(key: string): Promise<void>
+}
+
+const KEY = /^[a-f0-9]{64}$/
+
+export function sha256(bytes: Buffer | string): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+export function createFileStore(root: string): ImageStore {
+  const fileOf = (key: string) => {
+    if (!KEY.test(key)) throw new AppError('INVALID_INPUT', 'Invalid image key')
+    return path.join(root, key.slice(0, 2), key.slice(2, 4), key)
+  }
+  return {
+    async put(bytes) {
+      const key = sha256(bytes)
+      const file = fileOf(key)
+      try {
+        await stat(file)
+        return key
+      } catch {
+        await mkdir(path.dirname(file), { recursive: true })
+        // why: write to a temp name and rename, so a crash never leaves a
+        // half-written file under a valid content address.
+        const tmp = `${file}.${process.pid}.${Date.now()}.tmp`
+        await writeFile(tmp, bytes)
+        await rename(tmp, file)
+        return key
+      }
+    },
+    async get(key) {
+      try {
+        return await readFile(fileOf(key))
+      } catch (e) {
+        throw new AppError('STORAGE_MISSING', `Stored image ${key.slice(0, 12)}… is missing`, { cause: e })
+      }
+    },
+    async has(key) {
+      try {
+        await stat(fileOf(key))
+        return true
+      } catch {
+        return false
+      }
+    },
+    async delete(key) {
+      await unlink(fileOf(key)).catch(() => {})
+    },
+  }
+}
+
+let store: ImageStore | undefined
+export function imageStore(): ImageStore {
+  store ??= createFileStore(path.resolve(env().STORAGE_DIR))
+  return store
+}
+
+// Signed, expiring URLs: images reach the browser only through these.
+
+function signature(key: string, expires: number, secret: string): string {
+  return createHmac('sha256', secret).update(`${key}.${expires}`).digest('base64url')
+}
+
+export function signedImageUrl(key: string, opts: { ttlSeconds?: number; now?: number } = {}): string {
+  const e = env()
+  const expires = Math.floor((opts.now ?? Date.now()) / 1000) + (opts.ttlSeconds ?? e.SIGNED_URL_TTL_SECONDS)
+  return `/media/${key}?exp=${expires}&sig=${signature(key, expires, e.SIGNING_SECRET)}`
+}
+
+export function verifySignedImage(key: string, exp: string | null, sig: string | null, now = Date.now()): void {
+  const expires = Number(exp)
+  if (!KEY.test(key) || !sig || !Number.isInteger(expires)) {
+    throw new AppError('SIGNATURE_INVALID', 'This image link is not valid.')
+  }
+  if (expires * 1000 < now) throw new AppError('SIGNATURE_INVALID', 'This image link has expired. Reload the page.')
+  const want = Buffer.from(signature(key, expires, env().SIGNING_SECRET))
+  const got = Buffer.from(sig)
+  if (want.length !== got.length || !timingSafeEqual(want, got)) {
+    throw new AppError('SIGNATURE_INVALID', 'This image link is not valid.')
+  }
+}

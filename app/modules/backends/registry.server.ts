@@ -1,0 +1,38 @@
+import { AppError } from '#app/lib/errors.ts'
+import type { Operation } from '#app/modules/looks/schema.ts'
+import { createCpuStudioBackend } from './cpu-studio.server.ts'
+import type { Backend } from './types.ts'
+
+// why: the deployment's backends. Only the built-in CPU studio backend ships
+// today; GPU backends (ComfyUI, SD WebUI, WeShop) register here when connected.
+let backends: Backend[] | undefined
+
+export function availableBackends(): Backend[] {
+  backends ??= [createCpuStudioBackend()]
+  return backends
+}
+
+export function backendById(id: string): Backend {
+  const found = availableBackends().find((b) => b.id === id)
+  if (!found) throw new AppError('BACKEND_UNAVAILABLE', `Backend "${id}" is not connected`, { retryable: true })
+  return found
+}
+
+/** The first connected backend that can do the operation (and the persona, if one is asked for). */
+export function pickBackend(operation: Operation, needsPersona: boolean): Backend {
+  const capable = availableBackends().find((b) => {
+    const c = b.capabilities()
+    return c.operations.includes(operation) && (!needsPersona || c.personas)
+  })
+  if (capable) return capable
+  throw new AppError(
+    'BACKEND_NEEDS_GPU',
+    needsPersona
+      ? "Choosing a model needs a GPU backend (ComfyUI, SD WebUI or WeShop). Connect one in Settings, or pick 'No model' to place the product in a scene."
+      : `No connected backend can do "${operation}". Connect a GPU backend in Settings.`,
+  )
+}
+
+export function personasAvailable(): boolean {
+  return availableBackends().some((b) => b.capabilities().personas)
+}

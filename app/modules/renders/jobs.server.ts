@@ -1,0 +1,188 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq'
+import { and, eq, inArray } from 'drizzle-orm'
+import { db } from '#app/lib/db.server.ts'
+import { env } from '#app/lib/env.server.ts'
+import { isAppError } from '#app/lib/errors.ts'
+import { logger } from '#app/lib/logger.server.ts'
+import { RENDER_QUEUE, renderJobSchema, type RenderJob } from '#app/lib/queues.server.ts'
+import { redisConnection } from '#app/lib/redis.server.ts'
+import { imageStore } from '#app/lib/storage.server.ts'
+import { backendById } from '#app/modules/backends/registry.server.ts'
+import type { SourceImage } from '#app/modules/backends/types.ts'
+import { measureFidelity } from '#app/modules/imaging/fidelity.server.ts'
+import { getMarket, getPersona, getScene } from '#app/modules/looks/index.ts'
+import type { Operation } from '#app/modules/looks/schema.ts'
+import { renders, usageLedger, type Render } from '#db/schema.ts'
+import sharp from 'sharp'
+
+const finished = ['succeeded', 'failed', 'canceled'] as const
+
+/** Writes progress through to the row, at most a few times a second. */
+function progressWriter(renderId: string, job?: Job) {
+  let last = 0
+  let lastPercent = -1
+  return async (percent: number, message: string) => {
+    const p = Math.max(0, Math.min(99, Math.round(percent)))
+    const now = Date.now()
+    if (p === lastPercent || (now - last < 200 && p < 99)) return
+    last = now
+    lastPercent = p
+    await db()
+      .update(renders)
+      .set({ progress: p, progressMessage: message, updatedAt: new Date() })
+      .where(and(eq(renders.id, renderId), eq(renders.status, 'running')))
+    await job?.updateProgress(p)
+  }
+}
+
+async function markFailed(render: Render, e: unknown, final: boolean): Promise<void> {
+  const code = isAppError(e) ? e.code : 'BACKEND_FAILED'
+  const message = isAppError(e) ? e.message : 'The render failed on the backend.'
+  await db()
+    .update(renders)
+    .set({
+      status: final ? 'failed' : 'retrying',
+      errorCode: code,
+      errorMessage: message,
+      finishedAt: final ? new Date() : null,
+      progressMessage: null,
+      updatedAt: new Date(),
+    })
+    .where(and(eq(renders.id, render.id), eq(renders.status, 'running')))
+}
+
+/**
+ * Runs one render. Safe to run twice for the same id (a redelivered job, a
+ * worker killed mid-render): every transition is a conditional UPDATE, the
+ * result is content-addressed, and the usage ledger is keyed by render id.
+ */
+export async function processRender(
+  renderId: string,
+  opts: { signal?: AbortSignal; job?: Job; finalAttempt?: boolean } = {},
+): Promise<Render | undefined> {
+  const log = logger().child({ renderId })
+  const current = await db().query.renders.findFirst({ where: eq(renders.id, renderId) })
+  if (!current) throw new UnrecoverableError(`render ${renderId} does not exist`)
+  if ((finished as readonly string[]).includes(current.status)) {
+    log.info({ status: current.status }, 'render already finished; nothing to do')
+    return current
+  }
+  // why: 'running' is accepted too, so a render whose worker died can be
+  // taken over by the worker that picks up the stalled job.
+  const [render] = await db()
+    .update(renders)
+    .set({
+      status: 'running',
+      attempts: current.attempts + 1,
+      startedAt: current.startedAt ?? new Date(),
+      progress: 0,
+      progressMessage: 'starting',
+      errorCode: null,
+      errorMessage: null,
+      updatedAt: new Date(),
+    })
+    .where(and(eq(renders.id, renderId), inArray(renders.status, ['queued', 'retrying', 'running'])))
+    .returning()
+  if (!render) return undefined
+
+  const onProgress = progressWriter(render.id, opts.job)
+  try {
+    const backend = backendById(render.backend)
+    const persona = render.personaId ? getPersona(render.personaId) : null
+    const [market, scene] = [getMarket(render.marketId), getScene(render.sceneId)]
+    const png = await imageStore().get(render.sourceKey)
+    const meta = await sharp(png).metadata()
+    const source: SourceImage = {
+      png,
+      width: meta.width ?? 0,
+      height: meta.height ?? 0,
+      hasAlpha: meta.hasAlpha ?? false,
+      sha256: render.sourceSha256,
+    }
+    const mask = render.maskKey ? await imageStore().get(render.maskKey) : undefined
+    const signal = AbortSignal.any([opts.signal ?? new AbortController().signal, AbortSignal.timeout(env().RENDER_TIMEOUT_MS)])
+    const result = await backend.render(
+      {
+        renderId: render.id,
+        operation: render.operation as Operation,
+        source,
+        mask,
+        persona,
+        market,
+        scene,
+        seed: render.seed,
+        output: { width: render.outputWidth, height: render.outputHeight },
+      },
+      { onProgress, signal },
+    )
+    await onProgress(95, 'checking product fidelity')
+    const fidelity = await measureFidelity({ source, sourceMask: result.sourceMask, result: result.png, placement: result.placement })
+    const resultKey = await imageStore().put(result.png)
+    const { score, ...metrics } = fidelity
+    const [done] = await db()
+      .update(renders)
+      .set({
+        status: 'succeeded',
+        progress: 100,
+        progressMessage: null,
+        resultKey,
+        fidelity: metrics,
+        fidelityScore: score,
+        workflow: result.workflow,
+        backendMs: Math.round(result.backendMs),
+        finishedAt: new Date(),
+        updatedAt: new Date(),
+      })
+      .where(and(eq(renders.id, render.id), eq(renders.status, 'running')))
+      .returning()
+    await db()
+      .insert(usageLedger)
+      .values({
+        tenantId: render.tenantId,
+        renderId: render.id,
+        kind: 'render',
+        backend: render.backend,
+        backendMs: Math.round(result.backendMs),
+        idempotencyKey: `render:${render.id}`,
+      })
+      .onConflictDoNothing()
+    log.info({ score, backendMs: result.backendMs }, 'render succeeded')
+    return done
+  } catch (e) {
+    const retryable = !isAppError(e) ? !(e instanceof UnrecoverableError) : e.retryable
+    const final = !retryable || opts.finalAttempt === true
+    log.warn({ err: e, final }, 'render failed')
+    await markFailed(render, e, final)
+    if (!retryable) throw new UnrecoverableError(isAppError(e) ? `${e.code}: ${e.message}` : String(e))
+    throw e
+  }
+}
+
+export interface RenderWorkerOptions {
+  concurrency?: number
+  /** Lock and stalled-check timings; short in tests so a killed worker's job is picked up quickly. */
+  lockDurationMs?: number
+  stalledIntervalMs?: number
+}
+
+export function startRenderWorker(opts: RenderWorkerOptions = {}): Worker<RenderJob> {
+  const e = env()
+  const worker = new Worker<RenderJob>(
+    RENDER_QUEUE,
+    async (job) => {
+      const { renderId } = renderJobSchema.parse(job.data)
+      await processRender(renderId, { job, finalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) })
+    },
+    {
+      connection: redisConnection('worker'),
+      prefix: e.QUEUE_PREFIX,
+      concurrency: opts.concurrency ?? e.WORKER_CONCURRENCY,
+      lockDuration: opts.lockDurationMs ?? 30_000,
+      stalledInterval: opts.stalledIntervalMs ?? 30_000,
+      maxStalledCount: 2,
+    },
+  )
+  worker.on('error', (err) => logger().error({ err }, 'render worker error'))
+  worker.on('failed', (job, err) => logger().warn({ jobId: job?.id, err: err.message }, 'render job failed'))
+  return worker
+}

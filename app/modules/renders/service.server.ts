@@ -1,0 +1,270 @@
+import { randomInt } from 'node:crypto'
+import { and, asc, count, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm'
+import { z } from 'zod'
+import { db } from '#app/lib/db.server.ts'
+import { env } from '#app/lib/env.server.ts'
+import { AppError, notFound } from '#app/lib/errors.ts'
+import { enqueueRender, priorities } from '#app/lib/queues.server.ts'
+import { imageStore, sha256 } from '#app/lib/storage.server.ts'
+import { pickBackend } from '#app/modules/backends/registry.server.ts'
+import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
+import { altText, lookVersions, outputSize, resolveLook } from '#app/modules/looks/index.ts'
+import { lookChoiceSchema, operationSchema, type Operation } from '#app/modules/looks/schema.ts'
+import { platformFor } from '#app/modules/platforms/index.server.ts'
+import { publications, renders, type Render, type Tenant } from '#db/schema.ts'
+
+export const createRendersInputSchema = z.object({
+  productId: z.string().min(1).max(200),
+  imageId: z.string().min(1).max(500),
+  look: lookChoiceSchema,
+  operation: operationSchema.optional(),
+  variants: z.coerce.number().int().min(1).max(8).default(1),
+  /** Fixed seeds make a run reproducible (the demo, the eval set); default random. */
+  seeds: z.array(z.number().int().min(0).max(2 ** 31 - 1)).optional(),
+  priority: z.enum(['interactive', 'demo', 'bulk']).default('interactive'),
+})
+export type CreateRendersInput = z.input<typeof createRendersInputSchema>
+
+function defaultOperation(personaId: string | null): Operation {
+  return personaId ? 'model_swap' : 'product_scene'
+}
+
+function renderKey(parts: (string | number | null)[]): string {
+  return sha256(parts.map((p) => String(p ?? '')).join('\u0000'))
+}
+
+/**
+ * Validates the source image and the look, then records and queues one render
+ * per variant. Bad input fails here, before any queue or GPU time is spent.
+ * Idempotent: the same product, image, look and seed returns the existing row.
+ */
+export async function createRenders(tenant: Tenant, raw: CreateRendersInput): Promise<Render[]> {
+  const input = createRendersInputSchema.parse(raw)
+  const look = resolveLook(input.look)
+  const operation = input.operation ?? defaultOperation(input.look.personaId)
+  const backend = pickBackend(operation, look.persona !== null)
+
+  const platform = platformFor(tenant)
+  const product = await platform.getProduct(input.productId)
+  const image = product.images.find((i) => i.id === input.imageId && !i.ours)
+  if (!image) throw notFound('Product image')
+  const source = await normaliseImage(await platform.readImage(product.id, image.id))
+  const sourceKey = await imageStore().put(source.png)
+
+  const versions = lookVersions(look)
+  const { width, height } = outputSize(look.market.aspectRatio, Math.min(env().MAX_OUTPUT_EDGE, backend.capabilities().maxEdge))
+  const seeds = input.seeds ?? Array.from({ length: input.variants }, () => randomInt(0, 2 ** 31 - 1))
+
+  const rows = seeds.map((seed) => ({
+    tenantId: tenant.id,
+    idempotencyKey: renderKey([
+      tenant.id, product.id, source.sha256, versions.personaId, versions.personaVersion, versions.marketId,
+      versions.marketVersion, versions.sceneId, versions.sceneVersion, operation, seed,
+    ]),
+    productRef: product.id,
+    productTitle: product.title,
+    sourceImageRef: image.id,
+    sourceSha256: source.sha256,
+    sourceKey,
+    operation,
+    ...versions,
+    backend: backend.id,
+    seed,
+    outputWidth: width,
+    outputHeight: height,
+  }))
+
+  const inserted = await db().insert(renders).values(rows).onConflictDoNothing().returning()
+  for (const r of inserted) await enqueueRender(r.id, input.priority)
+  // why: rows that already existed (a double click, a re-run) come back as
+  // they are; only new ones were queued.
+  return db()
+    .select()
+    .from(renders)
+    .where(and(eq(renders.tenantId, tenant.id), inArray(renders.idempotencyKey, rows.map((r) => r.idempotencyKey))))
+    .orderBy(asc(renders.createdAt))
+}
+
+export async function getRender(tenantId: string, renderId: string): Promise<Render> {
+  if (!z.uuid().safeParse(renderId).success) throw notFound('Render')
+  const row = await db().query.renders.findFirst({ where: and(eq(renders.id, renderId), eq(renders.tenantId, tenantId)) })
+  if (!row) throw notFound('Render')
+  return row
+}
+
+export async function listRenders(
+  tenantId: string,
+  opts: { productRef?: string; limit?: number; ids?: string[] } = {},
+): Promise<Render[]> {
+  const where = [eq(renders.tenantId, tenantId)]
+  if (opts.productRef) where.push(eq(renders.productRef, opts.productRef))
+  if (opts.ids) where.push(inArray(renders.id, opts.ids))
+  return db()
+    .select()
+    .from(renders)
+    .where(and(...where))
+    .orderBy(desc(renders.createdAt))
+    .limit(Math.min(opts.limit ?? 100, 500))
+}
+
+const activeStatuses = ['queued', 'retrying', 'running'] as const
+
+export interface RenderProgress {
+  /** 1-based place among renders waiting to start, or null once started. */
+  queuePosition: number | null
+  etaSeconds: number | null
+}
+
+/** Queue position and ETA for the tenant's active renders, from measured timings. */
+export async function progressOf(tenantId: string, active: Render[]): Promise<Record<string, RenderProgress>> {
+  const out: Record<string, RenderProgress> = {}
+  if (active.length === 0) return out
+  const [{ medianMs }] = await db()
+    .select({ medianMs: sql<number | null>`percentile_cont(0.5) within group (order by ${renders.backendMs})` })
+    .from(renders)
+    .where(and(eq(renders.tenantId, tenantId), eq(renders.status, 'succeeded')))
+  const typicalMs = medianMs ?? 2000
+  const slots = env().WORKER_CONCURRENCY
+  for (const r of active) {
+    if (r.status === 'running') {
+      out[r.id] = { queuePosition: null, etaSeconds: Math.max(1, Math.round(((100 - r.progress) / 100) * typicalMs / 1000)) }
+      continue
+    }
+    // why: every tenant's waiting renders count toward the wait, but only a
+    // number leaves the database; no other shop's data does.
+    const [{ ahead }] = await db()
+      .select({ ahead: count() })
+      .from(renders)
+      .where(and(inArray(renders.status, ['queued', 'retrying']), lt(renders.queuedAt, r.queuedAt)))
+    const position = ahead + 1
+    out[r.id] = { queuePosition: position, etaSeconds: Math.round((Math.ceil(position / slots) * typicalMs) / 1000) }
+  }
+  return out
+}
+
+export function isActive(r: Render): boolean {
+  return (activeStatuses as readonly string[]).includes(r.status)
+}
+
+async function transitionReview(
+  tenantId: string,
+  renderId: string,
+  from: Render['reviewState'][],
+  to: Render['reviewState'],
+): Promise<Render> {
+  const current = await getRender(tenantId, renderId)
+  if (current.status !== 'succeeded') {
+    throw new AppError('INVALID_TRANSITION', 'Only finished renders can be reviewed')
+  }
+  const [row] = await db()
+    .update(renders)
+    .set({ reviewState: to, updatedAt: new Date() })
+    .where(and(eq(renders.id, renderId), eq(renders.tenantId, tenantId), inArray(renders.reviewState, from)))
+    .returning()
+  if (!row) throw new AppError('INVALID_TRANSITION', `This render is ${current.reviewState}; it cannot become ${to}`)
+  return row
+}
+
+export function approveRender(tenantId: string, renderId: string): Promise<Render> {
+  return transitionReview(tenantId, renderId, ['pending', 'rejected'], 'approved')
+}
+
+export function rejectRender(tenantId: string, renderId: string): Promise<Render> {
+  return transitionReview(tenantId, renderId, ['pending', 'approved'], 'rejected')
+}
+
+export async function cancelRender(tenantId: string, renderId: string): Promise<Render> {
+  await getRender(tenantId, renderId)
+  const [row] = await db()
+    .update(renders)
+    .set({ status: 'canceled', finishedAt: new Date(), updatedAt: new Date(), progressMessage: null })
+    .where(and(eq(renders.id, renderId), eq(renders.tenantId, tenantId), inArray(renders.status, ['queued', 'retrying'])))
+    .returning()
+  if (!row) throw new AppError('INVALID_TRANSITION', 'Only renders that have not started can be canceled')
+  return row
+}
+
+/**
+ * Publishes an approved render to the product listing. Exactly once: the
+ * platform call is keyed by the render id, and the database allows one live
+ * publication per render. A render below the fidelity threshold needs the
+ * merchant's explicit override.
+ */
+export async function publishRender(
+  tenant: Tenant,
+  renderId: string,
+  opts: { override?: boolean; locale?: string } = {},
+): Promise<Render> {
+  const render = await getRender(tenant.id, renderId)
+  if (render.reviewState === 'published') return render
+  if (!['approved', 'unpublished', 'publish_failed'].includes(render.reviewState) || !render.resultKey) {
+    throw new AppError('INVALID_TRANSITION', 'Approve the render before publishing it')
+  }
+  if ((render.fidelityScore ?? 0) < env().FIDELITY_THRESHOLD && !opts.override) {
+    throw new AppError(
+      'INVALID_TRANSITION',
+      `The product fidelity score (${Math.round(render.fidelityScore ?? 0)}) is below ${env().FIDELITY_THRESHOLD}: the product may look different from the original. Publish anyway only after checking it.`,
+      { details: { needsOverride: true } },
+    )
+  }
+  const look = resolveLook({ personaId: render.personaId, marketId: render.marketId, sceneId: render.sceneId })
+  const alt = altText(render.productTitle, look, look.market.altTextLanguage)
+  const platform = platformFor(tenant)
+  try {
+    const bytes = await imageStore().get(render.resultKey)
+    const { externalId } = await platform.publishImage(render.productRef, bytes, alt, {
+      idempotencyKey: render.id,
+      filenameHint: `${render.productRef}-${render.sceneId}`,
+    })
+    return await db().transaction(async (tx) => {
+      await tx
+        .insert(publications)
+        .values({ tenantId: tenant.id, renderId: render.id, platform: tenant.platform, productRef: render.productRef, externalId, altText: alt })
+        .onConflictDoNothing()
+      const [row] = await tx
+        .update(renders)
+        .set({ reviewState: 'published', updatedAt: new Date() })
+        .where(and(eq(renders.id, render.id), eq(renders.tenantId, tenant.id)))
+        .returning()
+      return row
+    })
+  } catch (e) {
+    await db()
+      .update(renders)
+      .set({ reviewState: 'publish_failed', errorCode: 'PUBLISH_FAILED', errorMessage: (e as Error).message, updatedAt: new Date() })
+      .where(and(eq(renders.id, render.id), eq(renders.tenantId, tenant.id)))
+    throw e instanceof AppError ? e : new AppError('PUBLISH_FAILED', 'Publishing to the store failed. Try again.', { cause: e, retryable: true })
+  }
+}
+
+/** Removes exactly the image we published; the merchant's originals stay. */
+export async function undoPublish(tenant: Tenant, renderId: string): Promise<Render> {
+  const render = await getRender(tenant.id, renderId)
+  const live = await db().query.publications.findFirst({
+    where: and(eq(publications.renderId, render.id), eq(publications.tenantId, tenant.id), isNull(publications.undoneAt)),
+  })
+  if (!live) {
+    if (render.reviewState === 'unpublished') return render
+    throw new AppError('INVALID_TRANSITION', 'This render is not published')
+  }
+  await platformFor(tenant).unpublishImage(live.productRef, live.externalId)
+  return db().transaction(async (tx) => {
+    await tx.update(publications).set({ undoneAt: new Date() }).where(eq(publications.id, live.id))
+    const [row] = await tx
+      .update(renders)
+      .set({ reviewState: 'unpublished', updatedAt: new Date() })
+      .where(and(eq(renders.id, render.id), eq(renders.tenantId, tenant.id)))
+      .returning()
+    return row
+  })
+}
+
+export async function publicationsOf(tenantId: string, renderId: string) {
+  return db()
+    .select()
+    .from(publications)
+    .where(and(eq(publications.tenantId, tenantId), eq(publications.renderId, renderId)))
+    .orderBy(desc(publications.publishedAt))
+}
+
+export { priorities }

@@ -1,0 +1,193 @@
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core'
+
+export const platformEnum = pgEnum('platform', ['shopify', 'taobao', 'local'])
+
+export const renderStatusEnum = pgEnum('render_status', [
+  'queued',
+  'running',
+  'retrying',
+  'succeeded',
+  'failed',
+  'canceled',
+])
+
+export const reviewStateEnum = pgEnum('review_state', [
+  'pending',
+  'approved',
+  'rejected',
+  'published',
+  'unpublished',
+  'publish_failed',
+])
+
+export const tenants = pgTable(
+  'tenants',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    platform: platformEnum('platform').notNull(),
+    externalId: text('external_id').notNull(),
+    displayName: text('display_name').notNull(),
+    settings: jsonb('settings').$type<TenantSettings>().notNull().default({}),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    uninstalledAt: timestamp('uninstalled_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('tenants_platform_external_id').on(t.platform, t.externalId)],
+)
+
+export interface TenantSettings {
+  locale?: 'en' | 'zh-CN'
+  defaultMarketId?: string
+  variantsPerRender?: number
+  /** Local mode: the catalog folder this tenant's products live in (default CATALOG_DIR). */
+  catalogDir?: string
+}
+
+// The table @shopify/shopify-app-session-storage-drizzle reads and writes.
+// Column names are the package's (camelCase), not ours.
+export const sessionTable = pgTable('session', {
+  id: text('id').primaryKey(),
+  shop: text('shop').notNull(),
+  state: text('state').notNull(),
+  isOnline: boolean('isOnline').default(false).notNull(),
+  scope: text('scope'),
+  expires: timestamp('expires', { mode: 'date' }),
+  accessToken: text('accessToken'),
+  userId: bigint('userId', { mode: 'number' }),
+  firstName: text('firstName'),
+  lastName: text('lastName'),
+  email: text('email'),
+  accountOwner: boolean('accountOwner').default(false).notNull(),
+  locale: text('locale'),
+  collaborator: boolean('collaborator').default(false),
+  emailVerified: boolean('emailVerified').default(false),
+  refreshToken: text('refreshToken'),
+  refreshTokenExpires: timestamp('refreshTokenExpires', { mode: 'date' }),
+})
+
+export interface FidelityMetrics {
+  version: number
+  ssim: number
+  deltaEMean: number
+  deltaEP95: number
+  maskCoverage: number
+  [extra: string]: unknown
+}
+
+export const renders = pgTable(
+  'renders',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    // why: a stable hash of (tenant, product, source sha256, look versions,
+    // operation, seed) so a double click or a re-run never renders twice.
+    idempotencyKey: text('idempotency_key').notNull(),
+    batchId: uuid('batch_id'),
+    productRef: text('product_ref').notNull(),
+    productTitle: text('product_title').notNull(),
+    sourceImageRef: text('source_image_ref').notNull(),
+    sourceSha256: text('source_sha256').notNull(),
+    sourceKey: text('source_key').notNull(),
+    maskKey: text('mask_key'),
+    operation: text('operation').notNull(),
+    personaId: text('persona_id'),
+    personaVersion: integer('persona_version'),
+    marketId: text('market_id').notNull(),
+    marketVersion: integer('market_version').notNull(),
+    sceneId: text('scene_id').notNull(),
+    sceneVersion: integer('scene_version').notNull(),
+    backend: text('backend').notNull(),
+    workflow: text('workflow'),
+    seed: bigint('seed', { mode: 'number' }).notNull(),
+    outputWidth: integer('output_width').notNull(),
+    outputHeight: integer('output_height').notNull(),
+    status: renderStatusEnum('status').notNull().default('queued'),
+    progress: integer('progress').notNull().default(0),
+    progressMessage: text('progress_message'),
+    resultKey: text('result_key'),
+    fidelity: jsonb('fidelity').$type<FidelityMetrics>(),
+    fidelityScore: real('fidelity_score'),
+    reviewState: reviewStateEnum('review_state').notNull().default('pending'),
+    queuedAt: timestamp('queued_at', { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    backendMs: integer('backend_ms'),
+    attempts: integer('attempts').notNull().default(0),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('renders_tenant_idempotency').on(t.tenantId, t.idempotencyKey),
+    index('renders_tenant_product').on(t.tenantId, t.productRef, t.createdAt),
+    index('renders_tenant_status').on(t.tenantId, t.status),
+    check('renders_progress_range', sql`${t.progress} between 0 and 100`),
+  ],
+)
+
+export const publications = pgTable(
+  'publications',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    renderId: uuid('render_id')
+      .notNull()
+      .references(() => renders.id, { onDelete: 'cascade' }),
+    platform: platformEnum('platform').notNull(),
+    productRef: text('product_ref').notNull(),
+    externalId: text('external_id').notNull(),
+    altText: text('alt_text').notNull(),
+    publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
+    undoneAt: timestamp('undone_at', { withTimezone: true }),
+  },
+  (t) => [
+    // why: at most one live publication per render, whatever retries happen.
+    uniqueIndex('publications_live_render').on(t.renderId).where(sql`${t.undoneAt} is null`),
+    index('publications_tenant').on(t.tenantId, t.publishedAt),
+  ],
+)
+
+export const usageLedger = pgTable(
+  'usage_ledger',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    renderId: uuid('render_id').references(() => renders.id, { onDelete: 'set null' }),
+    kind: text('kind').notNull(),
+    backend: text('backend').notNull(),
+    units: integer('units').notNull().default(1),
+    backendMs: integer('backend_ms').notNull().default(0),
+    idempotencyKey: text('idempotency_key').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('usage_ledger_idempotency').on(t.tenantId, t.idempotencyKey),
+    index('usage_ledger_tenant_time').on(t.tenantId, t.createdAt),
+  ],
+)
+
+export type Tenant = typeof tenants.$inferSelect
+export type Render = typeof renders.$inferSelect
+export type NewRender = typeof renders.$inferInsert
+export type Publication = typeof publications.$inferSelect

@@ -1,0 +1,27 @@
+// The render worker process: `npm run worker`. Run as many as you like, on as
+// many machines as you like; they share the queue in Redis and state in Postgres.
+import { closeDb } from '#app/lib/db.server.ts'
+import { env } from '#app/lib/env.server.ts'
+import { logger } from '#app/lib/logger.server.ts'
+import { startRenderWorker } from '#app/modules/renders/jobs.server.ts'
+
+process.env.ATELIER_SERVICE ??= 'worker'
+
+const lockDurationMs = process.env.WORKER_LOCK_MS ? Number(process.env.WORKER_LOCK_MS) : undefined
+const worker = startRenderWorker({ lockDurationMs, stalledIntervalMs: lockDurationMs })
+logger().info({ concurrency: env().WORKER_CONCURRENCY, pid: process.pid }, 'render worker started')
+worker.on('ready', () => process.send?.({ type: 'ready' }))
+
+let closing = false
+async function shutdown(signal: string) {
+  if (closing) return
+  closing = true
+  logger().info({ signal }, 'render worker stopping: finishing active renders')
+  // why: close() lets running renders finish and returns their jobs cleanly,
+  // so a deploy never leaves half-done work to the stalled-job checker.
+  await worker.close()
+  await closeDb()
+  process.exit(0)
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'))
+process.on('SIGINT', () => void shutdown('SIGINT'))
