@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { z } from 'zod'
 
 // why: one schema, checked at start-up, so a bad deployment fails with a
@@ -64,7 +65,14 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
 
 let cached: Env | undefined
 
+let loadedDotenv = false
+
 export function env(): Env {
+  if (!cached && !loadedDotenv) {
+    loadedDotenv = true
+    // why: a developer's .env is read once; real environment variables win.
+    if (process.env.NODE_ENV !== 'test' && existsSync('.env')) process.loadEnvFile('.env')
+  }
   cached ??= parseEnv()
   return cached
 }

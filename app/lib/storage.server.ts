@@ -45,8 +45,9 @@ export function createFileStore(root: string): ImageStore {
       }
     },
     async get(key) {
+      const file = fileOf(key)
       try {
-        return await readFile(fileOf(key))
+        return await readFile(file)
       } catch (e) {
         throw new AppError('STORAGE_MISSING', `Stored image ${key.slice(0, 12)}… is missing`, { cause: e })
       }
@@ -71,25 +72,39 @@ export function imageStore(): ImageStore {
   return store
 }
 
-// Signed, expiring URLs: images reach the browser only through these.
+// Signed, expiring URLs: images reach the browser only through these. The
+// signature covers the whole path, which names the tenant where it matters,
+// so a link works in an <img> (no session header) yet cannot be altered.
 
-function signature(key: string, expires: number, secret: string): string {
-  return createHmac('sha256', secret).update(`${key}.${expires}`).digest('base64url')
+function signature(pathname: string, expires: number, secret: string): string {
+  return createHmac('sha256', secret).update(`${pathname}\n${expires}`).digest('base64url')
 }
 
-export function signedImageUrl(key: string, opts: { ttlSeconds?: number; now?: number } = {}): string {
+export function signUrl(pathname: string, opts: { ttlSeconds?: number; now?: number } = {}): string {
   const e = env()
   const expires = Math.floor((opts.now ?? Date.now()) / 1000) + (opts.ttlSeconds ?? e.SIGNED_URL_TTL_SECONDS)
-  return `/media/${key}?exp=${expires}&sig=${signature(key, expires, e.SIGNING_SECRET)}`
+  const sep = pathname.includes('?') ? '&' : '?'
+  return `${pathname}${sep}exp=${expires}&sig=${signature(pathname, expires, e.SIGNING_SECRET)}`
 }
 
-export function verifySignedImage(key: string, exp: string | null, sig: string | null, now = Date.now()): void {
+/** The signed URL of a stored image (a render result). */
+export function signedImageUrl(key: string, opts: { ttlSeconds?: number; now?: number } = {}): string {
+  if (!KEY.test(key)) throw new AppError('INVALID_INPUT', 'Invalid image key')
+  return signUrl(`/media/${key}`, opts)
+}
+
+/** Throws SIGNATURE_INVALID unless `url` carries a valid, unexpired signature. */
+export function verifySignedUrl(url: URL, now = Date.now()): void {
+  const exp = url.searchParams.get('exp')
+  const sig = url.searchParams.get('sig')
   const expires = Number(exp)
-  if (!KEY.test(key) || !sig || !Number.isInteger(expires)) {
-    throw new AppError('SIGNATURE_INVALID', 'This image link is not valid.')
-  }
+  if (!sig || !Number.isInteger(expires)) throw new AppError('SIGNATURE_INVALID', 'This image link is not valid.')
   if (expires * 1000 < now) throw new AppError('SIGNATURE_INVALID', 'This image link has expired. Reload the page.')
-  const want = Buffer.from(signature(key, expires, env().SIGNING_SECRET))
+  const rest = new URLSearchParams(url.searchParams)
+  rest.delete('exp')
+  rest.delete('sig')
+  const pathname = rest.size > 0 ? `${url.pathname}?${rest.toString()}` : url.pathname
+  const want = Buffer.from(signature(pathname, expires, env().SIGNING_SECRET))
   const got = Buffer.from(sig)
   if (want.length !== got.length || !timingSafeEqual(want, got)) {
     throw new AppError('SIGNATURE_INVALID', 'This image link is not valid.')

@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm'
+import { z } from 'zod'
 import { db } from '#app/lib/db.server.ts'
 import { notFound } from '#app/lib/errors.ts'
 import { tenants, type Tenant } from '#db/schema.ts'
@@ -19,6 +20,7 @@ export function localTenant(): Promise<Tenant> {
 }
 
 export async function getTenant(id: string): Promise<Tenant> {
+  if (!z.uuid().safeParse(id).success) throw notFound('Shop')
   const row = await db().query.tenants.findFirst({ where: eq(tenants.id, id) })
   if (!row) throw notFound('Shop')
   return row

@@ -1,0 +1,106 @@
+import { Banner, BlockStack, InlineStack, Text } from '@shopify/polaris'
+import type { CSSProperties, ReactNode } from 'react'
+import { useI18n } from '#app/lib/i18n.ts'
+
+type Rgb = [number, number, number]
+
+export interface LookOption {
+  markets: { id: string; nameKey: string; flag: string; aspectRatio: string; defaultScenes: string[] }[]
+  personas: { id: string; nameKey: string; swatch: Rgb; bodySize: string; ageBand: string }[]
+  scenes: { id: string; nameKey: string; preview: { from: Rgb; to: Rgb }; category: string }[]
+}
+
+const rgb = (c: Rgb) => `rgb(${c[0]}, ${c[1]}, ${c[2]})`
+
+function Choice(props: {
+  selected: boolean
+  disabled?: boolean
+  onClick: () => void
+  testId: string
+  label: string
+  children: ReactNode
+  width?: number
+}) {
+  const style: CSSProperties = {
+    width: props.width ?? 132,
+    padding: 6,
+    borderRadius: 12,
+    border: props.selected ? '2px solid #005bd3' : '2px solid #e3e3e3',
+    background: '#fff',
+    cursor: props.disabled ? 'not-allowed' : 'pointer',
+    opacity: props.disabled ? 0.45 : 1,
+    textAlign: 'left',
+  }
+  return (
+    <button type="button" role="radio" aria-checked={props.selected} aria-label={props.label} aria-disabled={props.disabled}
+      data-testid={props.testId} disabled={props.disabled} onClick={props.onClick} style={style}>
+      {props.children}
+    </button>
+  )
+}
+
+export function LookPicker(props: LookOption & {
+  marketId: string
+  sceneId: string
+  personaId: string
+  personasAvailable: boolean
+  onMarket: (id: string) => void
+  onScene: (id: string) => void
+  onPersona: (id: string) => void
+}) {
+  const { t } = useI18n()
+  return (
+    <BlockStack gap="400">
+      <BlockStack gap="200">
+        <Text as="h2" variant="headingMd">{t('studio.market')}</Text>
+        <div role="radiogroup" aria-label={t('studio.market')}><InlineStack gap="200">
+          {props.markets.map((m) => (
+            <Choice key={m.id} selected={m.id === props.marketId} onClick={() => props.onMarket(m.id)} testId={`market-${m.id}`}
+              label={t(m.nameKey)} width={110}>
+              <Text as="span" variant="headingLg">{m.flag}</Text>
+              <Text as="p" variant="bodySm">{t(m.nameKey)}</Text>
+              <Text as="p" variant="bodySm" tone="subdued">{m.aspectRatio}</Text>
+            </Choice>
+          ))}
+        </InlineStack></div>
+      </BlockStack>
+
+      <BlockStack gap="200">
+        <Text as="h2" variant="headingMd">{t('studio.scene')}</Text>
+        <div role="radiogroup" aria-label={t('studio.scene')}><InlineStack gap="200">
+          {props.scenes.map((s) => (
+            <Choice key={s.id} selected={s.id === props.sceneId} onClick={() => props.onScene(s.id)} testId={`scene-${s.id}`} label={t(s.nameKey)}>
+              <div style={{ height: 64, borderRadius: 8, background: `linear-gradient(160deg, ${rgb(s.preview.from)}, ${rgb(s.preview.to)})`, border: '1px solid #eee' }} />
+              <Text as="p" variant="bodySm">{t(s.nameKey)}</Text>
+            </Choice>
+          ))}
+        </InlineStack></div>
+      </BlockStack>
+
+      <BlockStack gap="200">
+        <Text as="h2" variant="headingMd">{t('studio.persona')}</Text>
+        {!props.personasAvailable && (
+          <Banner tone="info" title={t('studio.personaNeedsGpuTitle')}>
+            <p>{t('studio.personaNeedsGpu')}</p>
+          </Banner>
+        )}
+        <div role="radiogroup" aria-label={t('studio.persona')}><InlineStack gap="200">
+          <Choice selected={props.personaId === ''} onClick={() => props.onPersona('')} testId="persona-none" label={t('studio.noModel')}>
+            <div style={{ height: 48, display: 'grid', placeItems: 'center', fontSize: 22 }}>∅</div>
+            <Text as="p" variant="bodySm">{t('studio.noModel')}</Text>
+          </Choice>
+          {props.personas.map((p) => (
+            <Choice key={p.id} selected={p.id === props.personaId} disabled={!props.personasAvailable}
+              onClick={() => props.onPersona(p.id)} testId={`persona-${p.id}`} label={t(p.nameKey)}>
+              <div style={{ height: 48, display: 'grid', placeItems: 'center' }}>
+                <span style={{ width: 40, height: 40, borderRadius: '50%', background: rgb(p.swatch), display: 'inline-block' }} />
+              </div>
+              <Text as="p" variant="bodySm">{t(p.nameKey)}</Text>
+              <Text as="p" variant="bodySm" tone="subdued">{p.ageBand} · {p.bodySize}</Text>
+            </Choice>
+          ))}
+        </InlineStack></div>
+      </BlockStack>
+    </BlockStack>
+  )
+}

@@ -1,0 +1,131 @@
+import { useFetcher } from '@remix-run/react'
+import { Badge, Banner, BlockStack, Button, Card, InlineStack, ProgressBar, Text } from '@shopify/polaris'
+import { useI18n } from '#app/lib/i18n.ts'
+
+export interface RenderView {
+  id: string
+  status: 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'canceled'
+  reviewState: 'pending' | 'approved' | 'rejected' | 'published' | 'unpublished' | 'publish_failed'
+  progress: number
+  progressMessage: string | null
+  queuePosition: number | null
+  etaSeconds: number | null
+  imageUrl: string | null
+  width: number
+  height: number
+  fidelityScore: number | null
+  deltaEMean: number | null
+  ssim: number | null
+  errorCode: string | null
+  errorMessage: string | null
+  sceneId: string
+  marketId: string
+  personaId: string | null
+  backendMs: number | null
+  attempts: number
+  createdAt: string
+}
+
+const statusTone = {
+  queued: 'attention',
+  running: 'info',
+  retrying: 'warning',
+  succeeded: 'success',
+  failed: 'critical',
+  canceled: undefined,
+} as const
+
+const reviewTone = {
+  pending: undefined,
+  approved: 'success',
+  rejected: 'critical',
+  published: 'success',
+  unpublished: undefined,
+  publish_failed: 'critical',
+} as const
+
+function ActionButton(props: { renderId: string; intent: string; label: string; primary?: boolean; extra?: Record<string, string>; tone?: 'critical' }) {
+  const fetcher = useFetcher<{ ok: boolean; error?: { code: string; message: string } }>()
+  const { t } = useI18n()
+  return (
+    <fetcher.Form method="post">
+      <input type="hidden" name="intent" value={props.intent} />
+      <input type="hidden" name="renderId" value={props.renderId} />
+      {Object.entries(props.extra ?? {}).map(([k, v]) => <input key={k} type="hidden" name={k} value={v} />)}
+      <Button submit size="slim" variant={props.primary ? 'primary' : undefined} tone={props.tone} loading={fetcher.state !== 'idle'}>
+        {props.label}
+      </Button>
+      {fetcher.data && !fetcher.data.ok && fetcher.data.error && (
+        <Text as="p" tone="critical" variant="bodySm">{t(`errors.${fetcher.data.error.code}`)} {fetcher.data.error.message}</Text>
+      )}
+    </fetcher.Form>
+  )
+}
+
+export function RenderCard({ render: r, threshold }: { render: RenderView; threshold: number }) {
+  const { t } = useI18n()
+  const active = r.status === 'queued' || r.status === 'running' || r.status === 'retrying'
+  const score = r.fidelityScore === null ? null : Math.round(r.fidelityScore)
+  const lowScore = score !== null && score < threshold
+  return (
+    <Card padding="300">
+      <BlockStack gap="200">
+        <div data-testid={`render-${r.id}`} data-status={r.status} data-review={r.reviewState}
+          style={{ aspectRatio: `${r.width} / ${r.height}`, background: '#f6f6f7', borderRadius: 8, overflow: 'hidden', display: 'grid', placeItems: 'center' }}>
+          {r.imageUrl ? (
+            <a href={r.imageUrl} target="_blank" rel="noreferrer" style={{ width: '100%', height: '100%' }}>
+              <img src={r.imageUrl} alt={t('studio.resultAlt')} style={{ width: '100%', height: '100%', objectFit: 'cover', display: 'block' }} />
+            </a>
+          ) : (
+            <Text as="span" tone="subdued">{t(`render.status.${r.status}`)}</Text>
+          )}
+        </div>
+        <InlineStack gap="100">
+          <Badge tone={statusTone[r.status]}>{t(`render.status.${r.status}`)}</Badge>
+          {r.status === 'succeeded' && <Badge tone={reviewTone[r.reviewState]}>{t(`render.review.${r.reviewState}`)}</Badge>}
+          {score !== null && (
+            <Badge tone={lowScore ? 'critical' : 'success'}>{t('render.fidelity', { score })}</Badge>
+          )}
+        </InlineStack>
+        {active && (
+          <BlockStack gap="100">
+            <ProgressBar progress={r.progress} size="small" animated tone="primary" />
+            <Text as="p" variant="bodySm" tone="subdued" data-testid={`progress-${r.id}`}>
+              {r.status === 'running'
+                ? t('render.running', { percent: r.progress, step: r.progressMessage ?? '' })
+                : r.queuePosition !== null
+                  ? t('render.queued', { position: r.queuePosition })
+                  : t(`render.status.${r.status}`)}
+              {r.etaSeconds !== null ? ` · ${t('render.eta', { seconds: r.etaSeconds })}` : ''}
+            </Text>
+          </BlockStack>
+        )}
+        {r.status === 'succeeded' && r.deltaEMean !== null && (
+          <Text as="p" variant="bodySm" tone="subdued">
+            {t('render.metrics', { deltaE: r.deltaEMean.toFixed(2), ssim: (r.ssim ?? 0).toFixed(3), seconds: ((r.backendMs ?? 0) / 1000).toFixed(1) })}
+          </Text>
+        )}
+        {lowScore && r.status === 'succeeded' && <Text as="p" variant="bodySm" tone="critical">{t('render.lowScore', { threshold })}</Text>}
+        {(r.status === 'failed' || r.reviewState === 'publish_failed') && r.errorCode && (
+          <Banner tone="critical">
+            <p>{t(`errors.${r.errorCode}`)}</p>
+          </Banner>
+        )}
+        <InlineStack gap="200">
+          {(r.status === 'queued' || r.status === 'retrying') && <ActionButton renderId={r.id} intent="cancel" label={t('render.cancel')} />}
+          {r.status === 'succeeded' && (r.reviewState === 'pending' || r.reviewState === 'rejected') && (
+            <ActionButton renderId={r.id} intent="approve" label={t('render.approve')} primary />
+          )}
+          {r.status === 'succeeded' && (r.reviewState === 'pending' || r.reviewState === 'approved') && (
+            <ActionButton renderId={r.id} intent="reject" label={t('render.reject')} tone="critical" />
+          )}
+          {r.status === 'succeeded' && ['approved', 'unpublished', 'publish_failed'].includes(r.reviewState) && (
+            <ActionButton renderId={r.id} intent="publish" label={lowScore ? t('render.publishAnyway') : t('render.publish')} primary
+              extra={lowScore ? { override: 'true' } : undefined} />
+          )}
+          {r.reviewState === 'published' && <ActionButton renderId={r.id} intent="undo" label={t('render.undo')} />}
+        </InlineStack>
+      </BlockStack>
+    </Card>
+  )
+}

@@ -1,0 +1,48 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { errorCodes } from './errors.ts'
+import { detectLocale, messages, translator } from './i18n.ts'
+
+describe('i18n', () => {
+  it('has every English key in Simplified Chinese and the reverse', () => {
+    const en = Object.keys(messages.en).sort()
+    const zh = Object.keys(messages['zh-CN']).sort()
+    expect(zh.filter((k) => !messages.en[k])).toEqual([])
+    expect(en.filter((k) => !messages['zh-CN'][k])).toEqual([])
+  })
+
+  it('has a message for every error code in both languages', () => {
+    for (const code of Object.keys(errorCodes)) {
+      expect(messages.en[`errors.${code}`], code).toBeTruthy()
+      expect(messages['zh-CN'][`errors.${code}`], code).toBeTruthy()
+    }
+  })
+
+  it('has every key the UI uses', () => {
+    const used = new Set<string>()
+    const dirs = ['app/routes', 'app/components']
+    for (const dir of dirs) {
+      for (const file of readdirSync(dir)) {
+        const src = readFileSync(path.join(dir, file), 'utf8')
+        for (const m of src.matchAll(/\bt\('([a-zA-Z0-9_.]+)'/g)) used.add(m[1])
+      }
+    }
+    expect(used.size).toBeGreaterThan(20)
+    expect([...used].filter((k) => !messages.en[k] || !messages['zh-CN'][k])).toEqual([])
+  })
+
+  it('interpolates variables and falls back to the key', () => {
+    expect(translator('en')('render.queued', { position: 3 })).toBe('Position 3 in queue')
+    expect(translator('zh-CN')('render.queued', { position: 3 })).toBe('排队第 3 位')
+    expect(translator('en')('no.such.key')).toBe('no.such.key')
+  })
+
+  it('detects the locale from the query, the cookie, then Accept-Language', () => {
+    const req = (url: string, headers: Record<string, string> = {}) => new Request(url, { headers })
+    expect(detectLocale(req('http://x/app?lang=zh-CN'))).toBe('zh-CN')
+    expect(detectLocale(req('http://x/app', { cookie: 'a=b; atelier_lang=zh-CN' }))).toBe('zh-CN')
+    expect(detectLocale(req('http://x/app', { 'accept-language': 'zh-TW,zh;q=0.9' }))).toBe('zh-CN')
+    expect(detectLocale(req('http://x/app', { 'accept-language': 'fr-FR' }))).toBe('en')
+  })
+})

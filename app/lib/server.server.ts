@@ -1,0 +1,72 @@
+import { createRequestHandler } from '@remix-run/express'
+import type { ServerBuild } from '@remix-run/node'
+import express from 'express'
+import { randomUUID } from 'node:crypto'
+import type { Server } from 'node:http'
+import path from 'node:path'
+import { env } from './env.server.ts'
+import { logger } from './logger.server.ts'
+
+const loopback = new Set(['127.0.0.1', 'localhost', '::1'])
+
+export interface StartedServer {
+  url: string
+  close(): Promise<void>
+}
+
+/**
+ * The web process: Remix behind Express. In local mode there is no login, so
+ * the server refuses to listen anywhere but loopback.
+ */
+export async function startWebServer(opts: { dev?: boolean; port?: number; host?: string } = {}): Promise<StartedServer> {
+  const e = env()
+  const host = opts.host ?? e.HOST
+  const port = opts.port ?? e.PORT
+  if (e.APP_MODE === 'local' && !loopback.has(host)) {
+    throw new Error(`APP_MODE=local has no login, so it only listens on localhost; HOST=${host} refused.`)
+  }
+  const root = process.cwd()
+  const app = express()
+  app.disable('x-powered-by')
+  app.use((req, res, next) => {
+    const id = (req.headers['x-request-id'] as string | undefined) ?? randomUUID()
+    res.setHeader('x-request-id', id)
+    const started = Date.now()
+    res.on('finish', () => {
+      if (req.path.startsWith('/assets') || req.path.startsWith('/@') || req.path.startsWith('/node_modules')) return
+      logger().info({ reqId: id, method: req.method, path: req.path, status: res.statusCode, ms: Date.now() - started }, 'request')
+    })
+    next()
+  })
+
+  let build: () => Promise<ServerBuild>
+  let closeVite = async () => {}
+  if (opts.dev) {
+    const vite = await import('vite')
+    const devServer = await vite.createServer({ server: { middlewareMode: true } })
+    app.use(devServer.middlewares)
+    build = () => devServer.ssrLoadModule('virtual:remix/server-build') as Promise<ServerBuild>
+    closeVite = () => devServer.close()
+  } else {
+    const serverBuild = path.join(root, 'build/server/index.js')
+    app.use('/assets', express.static(path.join(root, 'build/client/assets'), { immutable: true, maxAge: '1y' }))
+    app.use(express.static(path.join(root, 'build/client'), { maxAge: '1h' }))
+    const loaded = (await import(serverBuild)) as ServerBuild
+    build = async () => loaded
+  }
+  app.all('*', createRequestHandler({ build, mode: opts.dev ? 'development' : 'production' }))
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(port, host, () => resolve(s))
+    s.on('error', reject)
+  })
+  const address = server.address()
+  const actualPort = typeof address === 'object' && address ? address.port : port
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await closeVite()
+    },
+  }
+}

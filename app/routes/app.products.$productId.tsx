@@ -1,0 +1,245 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
+import { useFetcher, useLoaderData, useRevalidator } from '@remix-run/react'
+import { Banner, BlockStack, Button, Card, InlineGrid, InlineStack, Layout, Page, Select, Text } from '@shopify/polaris'
+import { useEffect, useState } from 'react'
+import { z } from 'zod'
+import { LookPicker, type LookOption } from '#app/components/LookPicker.tsx'
+import { RenderCard, type RenderView } from '#app/components/RenderCard.tsx'
+import { SourcePicker } from '#app/components/SourcePicker.tsx'
+import { env } from '#app/lib/env.server.ts'
+import { errorResponse, throwAsResponse } from '#app/lib/http.server.ts'
+import { useI18n } from '#app/lib/i18n.ts'
+import { productImageUrl } from '#app/lib/media.server.ts'
+import { signedImageUrl } from '#app/lib/storage.server.ts'
+import { personasAvailable } from '#app/modules/backends/registry.server.ts'
+import { markets, personas, scenes } from '#app/modules/looks/index.ts'
+import { platformFor } from '#app/modules/platforms/index.server.ts'
+import {
+  approveRender,
+  cancelRender,
+  createRenders,
+  isActive,
+  listRenders,
+  progressOf,
+  publishRender,
+  rejectRender,
+  undoPublish,
+} from '#app/modules/renders/service.server.ts'
+import { requireTenant } from '#app/modules/tenants/session.server.ts'
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const tenant = await requireTenant(request)
+  const product = await platformFor(tenant).getProduct(params.productId ?? '').catch(throwAsResponse)
+  const rows = await listRenders(tenant.id, { productRef: product.id, limit: 60 })
+  const progress = await progressOf(tenant.id, rows.filter(isActive))
+  const renders: RenderView[] = rows.map((r) => ({
+    id: r.id,
+    status: r.status,
+    reviewState: r.reviewState,
+    progress: r.progress,
+    progressMessage: r.progressMessage,
+    queuePosition: progress[r.id]?.queuePosition ?? null,
+    etaSeconds: progress[r.id]?.etaSeconds ?? null,
+    imageUrl: r.resultKey ? signedImageUrl(r.resultKey) : null,
+    width: r.outputWidth,
+    height: r.outputHeight,
+    fidelityScore: r.fidelityScore,
+    deltaEMean: r.fidelity?.deltaEMean ?? null,
+    ssim: r.fidelity?.ssim ?? null,
+    errorCode: r.errorCode,
+    errorMessage: r.errorMessage,
+    sceneId: r.sceneId,
+    marketId: r.marketId,
+    personaId: r.personaId,
+    backendMs: r.backendMs,
+    attempts: r.attempts,
+    createdAt: r.createdAt.toISOString(),
+  }))
+  return {
+    product: { id: product.id, title: product.title, vendor: product.vendor ?? null },
+    sources: product.images
+      .filter((i) => !i.ours)
+      .map((i) => ({ id: i.id, alt: i.alt, url: productImageUrl(tenant.id, product.id, i.id, 320) })),
+    published: product.images.filter((i) => i.ours).length,
+    renders,
+    threshold: env().FIDELITY_THRESHOLD,
+    personasAvailable: personasAvailable(),
+    looks: {
+      markets: markets.map((m) => ({ id: m.id, nameKey: m.nameKey, flag: m.flag, defaultScenes: m.defaultScenes, aspectRatio: m.aspectRatio })),
+      personas: personas.map((p) => ({ id: p.id, nameKey: p.nameKey, swatch: p.swatch, bodySize: p.bodySize, ageBand: p.ageBand })),
+      scenes: scenes.map((s) => ({ id: s.id, nameKey: s.nameKey, preview: s.preview, category: s.category })),
+    },
+  }
+}
+
+const actionSchema = z.discriminatedUnion('intent', [
+  z.object({
+    intent: z.literal('generate'),
+    imageId: z.string().min(1),
+    marketId: z.string().min(1),
+    sceneId: z.string().min(1),
+    personaId: z.string().optional().transform((v) => (v ? v : null)),
+    variants: z.coerce.number().int().min(1).max(8),
+  }),
+  z.object({ intent: z.literal('approve'), renderId: z.string() }),
+  z.object({ intent: z.literal('reject'), renderId: z.string() }),
+  z.object({ intent: z.literal('publish'), renderId: z.string(), override: z.literal('true').optional() }),
+  z.object({ intent: z.literal('undo'), renderId: z.string() }),
+  z.object({ intent: z.literal('cancel'), renderId: z.string() }),
+])
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  try {
+    const tenant = await requireTenant(request)
+    const input = actionSchema.parse(Object.fromEntries(await request.formData()))
+    switch (input.intent) {
+      case 'generate': {
+        const created = await createRenders(tenant, {
+          productId: params.productId ?? '',
+          imageId: input.imageId,
+          look: { personaId: input.personaId, marketId: input.marketId, sceneId: input.sceneId },
+          variants: input.variants,
+        })
+        return { ok: true as const, intent: input.intent, count: created.length }
+      }
+      case 'approve':
+        await approveRender(tenant.id, input.renderId)
+        break
+      case 'reject':
+        await rejectRender(tenant.id, input.renderId)
+        break
+      case 'publish':
+        await publishRender(tenant, input.renderId, { override: input.override === 'true' })
+        break
+      case 'undo':
+        await undoPublish(tenant, input.renderId)
+        break
+      case 'cancel':
+        await cancelRender(tenant.id, input.renderId)
+        break
+    }
+    return { ok: true as const, intent: input.intent, count: 0 }
+  } catch (e) {
+    return errorResponse(e)
+  }
+}
+
+type LoaderData = ReturnType<typeof useLoaderData<typeof loader>>
+
+function useLivePolling(active: boolean) {
+  const revalidator = useRevalidator()
+  useEffect(() => {
+    if (!active) return
+    const timer = setInterval(() => {
+      if (revalidator.state === 'idle' && document.visibilityState === 'visible') revalidator.revalidate()
+    }, 1000)
+    return () => clearInterval(timer)
+  }, [active, revalidator])
+}
+
+export default function Studio() {
+  const data = useLoaderData<typeof loader>()
+  const { t } = useI18n()
+  const fetcher = useFetcher<typeof action>()
+  const [imageId, setImageId] = useState(data.sources[0]?.id ?? '')
+  const [marketId, setMarketId] = useState(data.looks.markets[0]?.id ?? '')
+  const market = data.looks.markets.find((m) => m.id === marketId)
+  const [sceneId, setSceneId] = useState(market?.defaultScenes[0] ?? data.looks.scenes[0]?.id ?? '')
+  const [personaId, setPersonaId] = useState('')
+  const [variants, setVariants] = useState('2')
+  const active = data.renders.some((r) => r.status === 'queued' || r.status === 'running' || r.status === 'retrying')
+  useLivePolling(active || fetcher.state !== 'idle')
+
+  const error = fetcher.data && !fetcher.data.ok ? fetcher.data.error : null
+  const generating = fetcher.state !== 'idle' && fetcher.formData?.get('intent') === 'generate'
+
+  return (
+    <Page
+      title={data.product.title}
+      subtitle={data.product.vendor ?? undefined}
+      backAction={{ content: t('nav.products'), url: '/app' }}
+    >
+      <Layout>
+        <Layout.Section>
+          <BlockStack gap="400">
+            {error && (
+              <Banner tone="critical" title={t(`errors.${error.code}`)}>
+                <p>{error.message}</p>
+              </Banner>
+            )}
+            <Card>
+              <BlockStack gap="300">
+                <Text as="h2" variant="headingMd">{t('studio.source')}</Text>
+                {data.sources.length === 0 ? (
+                  <Text as="p" tone="subdued">{t('studio.noImages')}</Text>
+                ) : (
+                  <SourcePicker sources={data.sources} selected={imageId} onSelect={setImageId} />
+                )}
+              </BlockStack>
+            </Card>
+            <Card>
+              <LookPicker
+                markets={data.looks.markets as LookOption['markets']}
+                personas={data.looks.personas as LookOption['personas']}
+                scenes={data.looks.scenes as LookOption['scenes']}
+                marketId={marketId}
+                sceneId={sceneId}
+                personaId={personaId}
+                personasAvailable={data.personasAvailable}
+                onMarket={(id) => {
+                  setMarketId(id)
+                  const m = data.looks.markets.find((x) => x.id === id)
+                  if (m) setSceneId(m.defaultScenes[0])
+                }}
+                onScene={setSceneId}
+                onPersona={setPersonaId}
+              />
+            </Card>
+            <Card>
+              <fetcher.Form method="post">
+                <input type="hidden" name="intent" value="generate" />
+                <input type="hidden" name="imageId" value={imageId} />
+                <input type="hidden" name="marketId" value={marketId} />
+                <input type="hidden" name="sceneId" value={sceneId} />
+                <input type="hidden" name="personaId" value={personaId} />
+                <InlineStack gap="300" blockAlign="end">
+                  <div style={{ width: 160 }}>
+                    <Select
+                      label={t('studio.variants')}
+                      name="variants"
+                      options={['1', '2', '3', '4'].map((v) => ({ label: v, value: v }))}
+                      value={variants}
+                      onChange={setVariants}
+                    />
+                  </div>
+                  <Button submit variant="primary" loading={generating} disabled={!imageId}>
+                    {t('studio.generate')}
+                  </Button>
+                </InlineStack>
+              </fetcher.Form>
+            </Card>
+          </BlockStack>
+        </Layout.Section>
+        <Layout.Section>
+          <BlockStack gap="300">
+            <InlineStack align="space-between">
+              <Text as="h2" variant="headingLg">{t('studio.results')}</Text>
+              {data.published > 0 && <Text as="span" tone="subdued">{t('studio.publishedCount', { count: data.published })}</Text>}
+            </InlineStack>
+            {data.renders.length === 0 ? (
+              <Card><Text as="p" tone="subdued">{t('studio.noRenders')}</Text></Card>
+            ) : (
+              <InlineGrid columns={{ xs: 1, sm: 2, md: 3 }} gap="400">
+                {data.renders.map((r: LoaderData['renders'][number]) => (
+                  <RenderCard key={r.id} render={r} threshold={data.threshold} />
+                ))}
+              </InlineGrid>
+            )}
+          </BlockStack>
+        </Layout.Section>
+      </Layout>
+    </Page>
+  )
+}
+
+export { ErrorBoundary } from '#app/components/RouteError.tsx'

@@ -1,0 +1,59 @@
+import type { LoaderFunctionArgs } from '@remix-run/node'
+import { data } from '@remix-run/node'
+import { Link as RemixLink, Outlet, useLoaderData, useLocation } from '@remix-run/react'
+import { AppProvider, Box, InlineStack, Text, Link as PolarisLink } from '@shopify/polaris'
+import type { LinkLikeComponentProps } from '@shopify/polaris/build/ts/src/utilities/link'
+import polarisEn from '@shopify/polaris/locales/en.json'
+import polarisZh from '@shopify/polaris/locales/zh-CN.json'
+import polarisStyles from '@shopify/polaris/build/esm/styles.css?url'
+import { env } from '#app/lib/env.server.ts'
+import { detectLocale, I18nProvider, isLocale, translator } from '#app/lib/i18n.ts'
+import { personasAvailable } from '#app/modules/backends/registry.server.ts'
+import { requireTenant } from '#app/modules/tenants/session.server.ts'
+
+export const links = () => [{ rel: 'stylesheet', href: polarisStyles }]
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const tenant = await requireTenant(request)
+  const locale = detectLocale(request, tenant.settings.locale ?? env().DEFAULT_LOCALE)
+  const lang = new URL(request.url).searchParams.get('lang')
+  const headers = new Headers()
+  if (isLocale(lang)) headers.append('set-cookie', `atelier_lang=${encodeURIComponent(lang)}; Path=/; SameSite=Lax; Max-Age=31536000`)
+  return data({ locale, shop: tenant.displayName, mode: env().APP_MODE, personasAvailable: personasAvailable() }, { headers })
+}
+
+// why: Polaris renders links through this, so navigation stays client-side.
+function LinkLike({ url, children, external, ...rest }: LinkLikeComponentProps) {
+  if (external) return <a href={url} target="_blank" rel="noreferrer" {...rest}>{children}</a>
+  return <RemixLink to={url} {...rest}>{children}</RemixLink>
+}
+
+export default function AppLayout() {
+  const { locale, shop, mode } = useLoaderData<typeof loader>()
+  const t = translator(locale)
+  const location = useLocation()
+  const other = locale === 'en' ? 'zh-CN' : 'en'
+  return (
+    <AppProvider i18n={locale === 'zh-CN' ? polarisZh : polarisEn} linkComponent={LinkLike}>
+      <I18nProvider locale={locale}>
+        {mode === 'local' && (
+          <Box padding="300" background="bg-surface" borderBlockEndWidth="025" borderColor="border">
+            <InlineStack align="space-between" blockAlign="center">
+              <InlineStack gap="400" blockAlign="center">
+                <Text as="span" variant="headingMd">Atelier</Text>
+                <PolarisLink url="/app" removeUnderline>{t('nav.products')}</PolarisLink>
+                <Text as="span" tone="subdued">{t('nav.shop', { shop })}</Text>
+              </InlineStack>
+              <PolarisLink url={`${location.pathname}?lang=${other}`} removeUnderline>
+                {other === 'zh-CN' ? '简体中文' : 'English'}
+              </PolarisLink>
+            </InlineStack>
+          </Box>
+        )}
+        <Outlet />
+      </I18nProvider>
+    </AppProvider>
+  )
+}
+
+export { ErrorBoundary } from '#app/components/RouteError.tsx'

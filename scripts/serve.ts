@@ -1,0 +1,26 @@
+// `npm start` (built app) / `npm run dev` (Vite dev server). `--with-worker`
+// also runs the render worker in this process (handy on a laptop).
+import { existsSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { env } from '#app/lib/env.server.ts'
+import { startWebServer } from '#app/lib/server.server.ts'
+import { startRenderWorker } from '#app/modules/renders/jobs.server.ts'
+
+const args = new Set(process.argv.slice(2))
+const dev = args.has('--dev')
+if (!dev && !existsSync('build/server/index.js')) {
+  console.log('No build found: building the app once (npm run build) ...')
+  const r = spawnSync('npx', ['remix', 'vite:build'], { stdio: 'inherit' })
+  if (r.status !== 0) process.exit(r.status ?? 1)
+}
+const server = await startWebServer({ dev })
+const worker = args.has('--with-worker') ? startRenderWorker() : undefined
+console.log(`Atelier (${env().APP_MODE} mode) is serving at ${server.url}/app`)
+
+async function stop() {
+  await worker?.close()
+  await server.close()
+  process.exit(0)
+}
+process.on('SIGINT', () => void stop())
+process.on('SIGTERM', () => void stop())
