@@ -18,6 +18,8 @@ import type { Render } from '#db/schema.ts'
 import { setup } from './setup.ts'
 
 const serve = !process.argv.includes('--no-serve')
+// why: the table is the demo's output; per-render log lines would bury it.
+process.env.LOG_LEVEL ??= 'error'
 
 const looks = [
   { label: 'US · studio white', marketId: 'us', sceneId: 'studio-white', seed: 1101 },

@@ -62,6 +62,14 @@ function ActionButton(props: { renderId: string; intent: string; label: string; 
   )
 }
 
+/** Backends report steps in English words; known ones are translated. */
+function stepLabel(t: (key: string) => string, message: string | null): string {
+  if (!message) return ''
+  const key = `render.step.${message}`
+  const label = t(key)
+  return label === key ? message : label
+}
+
 export function RenderCard({ render: r, threshold }: { render: RenderView; threshold: number }) {
   const { t } = useI18n()
   const active = r.status === 'queued' || r.status === 'running' || r.status === 'retrying'
@@ -90,14 +98,16 @@ export function RenderCard({ render: r, threshold }: { render: RenderView; thres
         {active && (
           <BlockStack gap="100">
             <ProgressBar progress={r.progress} size="small" animated tone="primary" />
-            <Text as="p" variant="bodySm" tone="subdued" data-testid={`progress-${r.id}`}>
+            <div data-testid={`progress-${r.id}`}>
+            <Text as="p" variant="bodySm" tone="subdued">
               {r.status === 'running'
-                ? t('render.running', { percent: r.progress, step: r.progressMessage ?? '' })
+                ? t('render.running', { percent: r.progress, step: stepLabel(t, r.progressMessage) })
                 : r.queuePosition !== null
                   ? t('render.queued', { position: r.queuePosition })
                   : t(`render.status.${r.status}`)}
               {r.etaSeconds !== null ? ` · ${t('render.eta', { seconds: r.etaSeconds })}` : ''}
             </Text>
+            </div>
           </BlockStack>
         )}
         {r.status === 'succeeded' && r.deltaEMean !== null && (

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import pg from 'pg'
 import type { TestProject } from 'vitest/node'
 import { applyMigrations, ensureDatabase } from '#app/lib/setup.server.ts'
 import { copyCatalog } from '#test/support/isolation.ts'
@@ -27,8 +28,24 @@ function freePort(): Promise<number> {
 
 let server: ChildProcess | undefined
 
+/** Every e2e run starts from an empty database: the browser sees only what this run made. */
+async function resetDatabase(url: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1)
+  if (!name.includes('e2e')) throw new Error(`Refusing to drop ${name}: e2e databases must have "e2e" in their name`)
+  const admin = new URL(url)
+  admin.pathname = '/postgres'
+  const client = new pg.Client({ connectionString: admin.toString() })
+  await client.connect()
+  try {
+    await client.query(`drop database if exists "${name}" with (force)`)
+  } finally {
+    await client.end()
+  }
+}
+
 export default async function setup(project: TestProject) {
   const databaseUrl = process.env.E2E_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/atelier_e2e'
+  await resetDatabase(databaseUrl)
   await ensureDatabase(databaseUrl)
   await applyMigrations(databaseUrl)
   if (process.env.E2E_SKIP_BUILD !== '1') {

@@ -8,7 +8,7 @@ import { RENDER_QUEUE, renderJobSchema, type RenderJob } from '#app/lib/queues.s
 import { redisConnection } from '#app/lib/redis.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
 import { backendById } from '#app/modules/backends/registry.server.ts'
-import type { SourceImage } from '#app/modules/backends/types.ts'
+import type { RawImage, SourceImage } from '#app/modules/backends/types.ts'
 import { measureFidelity } from '#app/modules/imaging/fidelity.server.ts'
 import { getMarket, getPersona, getScene } from '#app/modules/looks/index.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
@@ -16,6 +16,19 @@ import { renders, usageLedger, type Render } from '#db/schema.ts'
 import sharp from 'sharp'
 
 const finished = ['succeeded', 'failed', 'canceled'] as const
+
+/** The normalised source, stored as a lossless PNG at creation, back to pixels. */
+async function loadSource(render: Render): Promise<SourceImage> {
+  const { data, info } = await sharp(await imageStore().get(render.sourceKey)).raw().toBuffer({ resolveWithObject: true })
+  const channels = info.channels as RawImage['channels']
+  return {
+    pixels: { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels },
+    width: info.width,
+    height: info.height,
+    hasAlpha: channels === 4,
+    sha256: render.sourceSha256,
+  }
+}
 
 /** Writes progress through to the row, at most a few times a second. */
 function progressWriter(renderId: string, job?: Job) {
@@ -90,15 +103,7 @@ export async function processRender(
     const backend = backendById(render.backend)
     const persona = render.personaId ? getPersona(render.personaId) : null
     const [market, scene] = [getMarket(render.marketId), getScene(render.sceneId)]
-    const png = await imageStore().get(render.sourceKey)
-    const meta = await sharp(png).metadata()
-    const source: SourceImage = {
-      png,
-      width: meta.width ?? 0,
-      height: meta.height ?? 0,
-      hasAlpha: meta.hasAlpha ?? false,
-      sha256: render.sourceSha256,
-    }
+    const source = await loadSource(render)
     const mask = render.maskKey ? await imageStore().get(render.maskKey) : undefined
     const signal = AbortSignal.any([opts.signal ?? new AbortController().signal, AbortSignal.timeout(env().RENDER_TIMEOUT_MS)])
     const result = await backend.render(
@@ -116,8 +121,13 @@ export async function processRender(
       { onProgress, signal },
     )
     await onProgress(95, 'checking product fidelity')
-    const fidelity = await measureFidelity({ source, sourceMask: result.sourceMask, result: result.png, placement: result.placement })
-    const resultKey = await imageStore().put(result.png)
+    const fidelity = await measureFidelity({
+      source,
+      sourceMask: result.sourceMask,
+      result: result.pixels ?? result.image,
+      placement: result.placement,
+    })
+    const resultKey = await imageStore().put(result.image)
     const { score, ...metrics } = fidelity
     const [done] = await db()
       .update(renders)
@@ -151,7 +161,9 @@ export async function processRender(
   } catch (e) {
     const retryable = !isAppError(e) ? !(e instanceof UnrecoverableError) : e.retryable
     const final = !retryable || opts.finalAttempt === true
-    log.warn({ err: e, final }, 'render failed')
+    // why: an expected refusal (busy background, bad input) is one line, not a stack trace.
+    if (isAppError(e)) log.warn({ code: e.code, reason: e.message, final }, 'render failed')
+    else log.warn({ err: e, final }, 'render failed')
     await markFailed(render, e, final)
     if (!retryable) throw new UnrecoverableError(isAppError(e) ? `${e.code}: ${e.message}` : String(e))
     throw e

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import { and, asc, count, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm'
+import { and, asc, count, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { db } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
@@ -7,7 +7,7 @@ import { AppError, notFound } from '#app/lib/errors.ts'
 import { enqueueRender, priorities } from '#app/lib/queues.server.ts'
 import { imageStore, sha256 } from '#app/lib/storage.server.ts'
 import { pickBackend } from '#app/modules/backends/registry.server.ts'
-import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
+import { encodePng, normaliseImage } from '#app/modules/imaging/normalise.server.ts'
 import { altText, lookVersions, outputSize, resolveLook } from '#app/modules/looks/index.ts'
 import { lookChoiceSchema, operationSchema, type Operation } from '#app/modules/looks/schema.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
@@ -49,7 +49,9 @@ export async function createRenders(tenant: Tenant, raw: CreateRendersInput): Pr
   const image = product.images.find((i) => i.id === input.imageId && !i.ours)
   if (!image) throw notFound('Product image')
   const source = await normaliseImage(await platform.readImage(product.id, image.id))
-  const sourceKey = await imageStore().put(source.png)
+  // why: the normalised pixels are stored losslessly once; every attempt and
+  // every variant reads the same bytes, so retries render the same input.
+  const sourceKey = await imageStore().put(await encodePng(source.pixels))
 
   const versions = lookVersions(look)
   const { width, height } = outputSize(look.market.aspectRatio, Math.min(env().MAX_OUTPUT_EDGE, backend.capabilities().maxEdge))
@@ -135,7 +137,13 @@ export async function progressOf(tenantId: string, active: Render[]): Promise<Re
     const [{ ahead }] = await db()
       .select({ ahead: count() })
       .from(renders)
-      .where(and(inArray(renders.status, ['queued', 'retrying']), lt(renders.queuedAt, r.queuedAt)))
+      .where(
+        and(
+          inArray(renders.status, ['queued', 'retrying']),
+          // why the id tie-break: variants created together share one timestamp.
+          or(lt(renders.queuedAt, r.queuedAt), and(eq(renders.queuedAt, r.queuedAt), lt(renders.id, r.id))),
+        ),
+      )
     const position = ahead + 1
     out[r.id] = { queuePosition: position, etaSeconds: Math.round((Math.ceil(position / slots) * typicalMs) / 1000) }
   }

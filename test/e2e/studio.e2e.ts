@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import { launchBrowser } from './browser.ts'
+
+const baseUrl = inject('baseUrl')
+const catalogDir = inject('catalogDir')
+const product = 'classic-graphic-tee'
+const shots = path.resolve('test-results')
+
+const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex')
+const ours = () => readdirSync(path.join(catalogDir, product)).filter((f) => f.startsWith('atelier-'))
+
+let browser: Browser
+let page: Page
+const pageErrors: string[] = []
+
+beforeAll(async () => {
+  mkdirSync(shots, { recursive: true })
+  browser = await launchBrowser()
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
+  page.on('pageerror', (e) => pageErrors.push(e.message))
+})
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === 'fail') {
+    await page?.screenshot({ path: path.join(shots, `failed-${ctx.task.name.replace(/\W+/g, '-')}.png`), fullPage: true })
+  }
+})
+
+afterAll(async () => {
+  await browser?.close()
+})
+
+describe('merchant studio, end to end in Chromium', () => {
+  it('lists products with thumbnails and finds one by search', async () => {
+    await page.goto(`${baseUrl}/app`)
+    await expect(page.getByRole('heading', { name: 'Products' })).toBeTruthy()
+    await page.getByText('Sunday Supply Graphic Tee').first().waitFor()
+    const thumbs = await page.locator('img').evaluateAll((imgs) =>
+      (imgs as HTMLImageElement[]).filter((i) => i.complete && i.naturalWidth > 0).length,
+    )
+    expect(thumbs).toBeGreaterThanOrEqual(8)
+    await page.getByPlaceholder('Search by title, vendor or type').fill('tee')
+    await page.keyboard.press('Enter')
+    await page.waitForURL(/q=tee/)
+    await page.getByText('Sunday Supply Graphic Tee').first().waitFor()
+    expect(await page.getByText('Silk Slip Dress').count()).toBe(0)
+    await page.screenshot({ path: path.join(shots, 'products.png') })
+  })
+
+  it('generates a look, shows live progress, then a scored result', async () => {
+    const originals = readdirSync(path.join(catalogDir, product)).filter((f) => !f.startsWith('atelier'))
+    const before = Object.fromEntries(originals.map((f) => [f, sha(path.join(catalogDir, product, f))]))
+
+    await page.goto(`${baseUrl}/app/products/${product}`)
+    await page.getByTestId('market-de').click()
+    await page.getByTestId('scene-loft').click()
+    // The CPU backend cannot render people: personas are shown but disabled.
+    expect(await page.getByTestId('persona-none').getAttribute('aria-checked')).toBe('true')
+    await page.getByText('Models need a GPU backend').waitFor()
+    // Four variants on two worker slots: some wait in the queue, so progress shows.
+    await page.getByLabel('Variants').selectOption('4')
+    await page.getByRole('button', { name: 'Generate' }).click()
+
+    const card = page.locator('[data-testid^="render-"]').first()
+    await card.waitFor()
+    // Progress is visible while it runs (queued or rendering with a percent).
+    const progress = page.locator('[data-testid^="progress-"]').first()
+    await progress.waitFor({ timeout: 10_000 })
+    expect(await progress.textContent()).toMatch(/Position \d+ in queue|\d+% ·/)
+    await page.screenshot({ path: path.join(shots, 'studio-progress.png'), fullPage: true })
+    await expect.poll(() => page.locator('[data-status="succeeded"]').count(), { timeout: 60_000 }).toBe(4)
+    await page.getByText(/Fidelity \d+/).first().waitFor()
+    await page.screenshot({ path: path.join(shots, 'studio-result.png'), fullPage: true })
+
+    // Approve, publish: the image lands in the catalog folder.
+    await page.getByRole('button', { name: 'Approve' }).first().click()
+    await page.locator('[data-review="approved"]').first().waitFor()
+    await page.getByRole('button', { name: 'Publish' }).first().click()
+    await page.locator('[data-review="published"]').first().waitFor()
+    expect(ours()).toHaveLength(1)
+    const manifest = JSON.parse(readFileSync(path.join(catalogDir, product, 'atelier.json'), 'utf8'))
+    expect(JSON.stringify(manifest)).toContain(ours()[0])
+
+    // Undo removes exactly what we added; the originals are byte-identical.
+    await page.getByRole('button', { name: 'Undo publish' }).first().click()
+    await page.locator('[data-review="unpublished"]').first().waitFor()
+    expect(ours()).toHaveLength(0)
+    for (const [f, hash] of Object.entries(before)) {
+      expect(existsSync(path.join(catalogDir, product, f))).toBe(true)
+      expect(sha(path.join(catalogDir, product, f))).toBe(hash)
+    }
+    expect(pageErrors).toEqual([])
+  })
+
+  it('explains a refused product in words', async () => {
+    await page.goto(`${baseUrl}/app/products/retro-court-sneakers`)
+    await page.getByLabel('Variants').selectOption('1')
+    await page.getByRole('button', { name: 'Generate' }).click()
+    await page.locator('[data-status="failed"]').first().waitFor({ timeout: 60_000 })
+    await page.getByText(/background is too busy/i).first().waitFor()
+  })
+
+  it('speaks Simplified Chinese', async () => {
+    await page.goto(`${baseUrl}/app?lang=zh-CN`)
+    await page.getByText('选择商品，生成模特图和场景图').waitFor()
+    await page.goto(`${baseUrl}/app/products/${product}`)
+    await page.getByRole('button', { name: '开始生成' }).waitFor()
+    await page.screenshot({ path: path.join(shots, 'studio-zh.png') })
+    await page.goto(`${baseUrl}/app?lang=en`)
+  })
+
+  it('answers 404 for a render or product that is not this shop’s', async () => {
+    const r1 = await page.goto(`${baseUrl}/app/products/no-such-product`)
+    expect(r1?.status()).toBe(404)
+    const r2 = await page.goto(`${baseUrl}/media/${'a'.repeat(64)}?exp=9999999999&sig=forged`)
+    expect(r2?.status()).toBe(403)
+  })
+})
