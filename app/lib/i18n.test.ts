@@ -6,10 +6,12 @@ import { detectLocale, messages, translator } from './i18n.ts'
 
 describe('i18n', () => {
   it('has every English key in Simplified Chinese and the reverse', () => {
-    const en = Object.keys(messages.en).sort()
-    const zh = Object.keys(messages['zh-CN']).sort()
-    expect(zh.filter((k) => !messages.en[k])).toEqual([])
-    expect(en.filter((k) => !messages['zh-CN'][k])).toEqual([])
+    // Plural forms differ by language (English has _one, Chinese only _other): compare base keys.
+    const base = (keys: string[]) => new Set(keys.map((k) => k.replace(/_(zero|one|two|few|many|other)$/, '')))
+    const en = base(Object.keys(messages.en))
+    const zh = base(Object.keys(messages['zh-CN']))
+    expect([...zh].filter((k) => !en.has(k))).toEqual([])
+    expect([...en].filter((k) => !zh.has(k))).toEqual([])
   })
 
   it('has a message for every error code in both languages', () => {
@@ -29,7 +31,14 @@ describe('i18n', () => {
       }
     }
     expect(used.size).toBeGreaterThan(20)
-    expect([...used].filter((k) => !messages.en[k] || !messages['zh-CN'][k])).toEqual([])
+    const has = (lang: 'en' | 'zh-CN', k: string) => Boolean(messages[lang][k] ?? messages[lang][`${k}_other`])
+    expect([...used].filter((k) => !has('en', k) || !has('zh-CN', k))).toEqual([])
+  })
+
+  it('picks plural forms by count', () => {
+    expect(translator('en')('products.images', { count: 1 })).toBe('1 image')
+    expect(translator('en')('products.images', { count: 3 })).toBe('3 images')
+    expect(translator('zh-CN')('products.images', { count: 1 })).toBe('1 张图片')
   })
 
   it('interpolates variables and falls back to the key', () => {

@@ -31,8 +31,12 @@ export type Vars = Record<string, string | number>
 export type Translate = (key: string, vars?: Vars) => string
 
 export function translator(locale: Locale): Translate {
+  const plurals = new Intl.PluralRules(locale)
+  const lookup = (k: string) => messages[locale][k] ?? messages.en[k]
   return (key, vars) => {
-    const template = messages[locale][key] ?? messages.en[key] ?? key
+    // why: "1 image" / "2 images": a `count` picks `key_one`, `key_other`… when the locale has them.
+    const plural = typeof vars?.count === 'number' ? lookup(`${key}_${plurals.select(vars.count)}`) : undefined
+    const template = plural ?? lookup(key) ?? key
     if (!vars) return template
     return template.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m))
   }

@@ -1,0 +1,49 @@
+import type { LinksFunction, LoaderFunctionArgs } from '@remix-run/node'
+import { Links, Meta, Outlet, Scripts, ScrollRestoration, useLoaderData, useRouteError, isRouteErrorResponse } from '@remix-run/react'
+import { detectLocale } from '#app/lib/i18n.ts'
+
+export const links: LinksFunction = () => [{ rel: 'icon', href: 'data:,' }]
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  return { locale: detectLocale(request) }
+}
+
+export function Layout({ children }: { children: React.ReactNode }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charSet="utf-8" />
+        <meta name="viewport" content="width=device-width,initial-scale=1" />
+        <Meta />
+        <Links />
+      </head>
+      <body>
+        {children}
+        <ScrollRestoration />
+        <Scripts />
+      </body>
+    </html>
+  )
+}
+
+export default function App() {
+  const { locale } = useLoaderData<typeof loader>()
+  return (
+    <div lang={locale}>
+      <Outlet />
+    </div>
+  )
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError()
+  const status = isRouteErrorResponse(error) ? error.status : 500
+  const message = isRouteErrorResponse(error) ? (error.data?.message ?? error.statusText) : 'Something went wrong.'
+  return (
+    <main style={{ fontFamily: 'system-ui', padding: 32 }}>
+      <h1>{status}</h1>
+      <p>{message}</p>
+      <a href="/app">Back to products</a>
+    </main>
+  )
+}
