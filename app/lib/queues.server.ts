@@ -23,11 +23,13 @@ export function renderJobOptions(): QueueOptions['defaultJobOptions'] {
 }
 
 let queue: Queue<RenderJob> | undefined
+let queueConnection: ReturnType<typeof redisConnection> | undefined
 
 export function renderQueue(): Queue<RenderJob> {
   if (!queue) {
+    queueConnection = redisConnection('producer')
     queue = new Queue<RenderJob>(RENDER_QUEUE, {
-      connection: redisConnection('producer'),
+      connection: queueConnection,
       prefix: env().QUEUE_PREFIX,
       defaultJobOptions: renderJobOptions(),
     })
@@ -46,6 +48,9 @@ export async function enqueueRender(renderId: string, priority: keyof typeof pri
 
 export async function closeQueues(): Promise<void> {
   const q = queue
+  const c = queueConnection
   queue = undefined
+  queueConnection = undefined
   await q?.close()
+  await c?.quit().catch(() => c.disconnect())
 }

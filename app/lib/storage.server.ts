@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto'
 import { mkdir, readFile, rename, stat, writeFile, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { AppError } from './errors.ts'
@@ -37,8 +37,10 @@ export function createFileStore(root: string): ImageStore {
       } catch {
         await mkdir(path.dirname(file), { recursive: true })
         // why: write to a temp name and rename, so a crash never leaves a
-        // half-written file under a valid content address.
-        const tmp = `${file}.${process.pid}.${Date.now()}.tmp`
+        // half-written file under a valid content address. The name is unique
+        // per write: concurrent puts of the same bytes (identical renders, one
+        // source for many variants) must not share one temp file.
+        const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`
         await writeFile(tmp, bytes)
         await rename(tmp, file)
         return key

@@ -7,6 +7,11 @@ import type { Backend } from './types.ts'
 // today; GPU backends (ComfyUI, SD WebUI, WeShop) register here when connected.
 let backends: Backend[] | undefined
 
+/** Adds a backend to this process (a connected GPU server; the bench's zero-latency backend). */
+export function registerBackend(backend: Backend): void {
+  availableBackends().unshift(backend)
+}
+
 export function availableBackends(): Backend[] {
   backends ??= [createCpuStudioBackend()]
   return backends

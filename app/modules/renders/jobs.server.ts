@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq'
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import { db } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { isAppError } from '#app/lib/errors.ts'
@@ -86,7 +86,7 @@ export async function processRender(
     .update(renders)
     .set({
       status: 'running',
-      attempts: current.attempts + 1,
+      attempts: sql`${renders.attempts} + 1`,
       startedAt: current.startedAt ?? new Date(),
       progress: 0,
       progressMessage: 'starting',
@@ -179,14 +179,18 @@ export interface RenderWorkerOptions {
 
 export function startRenderWorker(opts: RenderWorkerOptions = {}): Worker<RenderJob> {
   const e = env()
+  const connection = redisConnection('worker')
   const worker = new Worker<RenderJob>(
     RENDER_QUEUE,
     async (job) => {
-      const { renderId } = renderJobSchema.parse(job.data)
+      const payload = renderJobSchema.safeParse(job.data)
+      // why: a malformed payload will be malformed on every attempt.
+      if (!payload.success) throw new UnrecoverableError(`invalid render job payload: ${payload.error.message}`)
+      const { renderId } = payload.data
       await processRender(renderId, { job, finalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) })
     },
     {
-      connection: redisConnection('worker'),
+      connection,
       prefix: e.QUEUE_PREFIX,
       concurrency: opts.concurrency ?? e.WORKER_CONCURRENCY,
       lockDuration: opts.lockDurationMs ?? 30_000,
@@ -195,6 +199,8 @@ export function startRenderWorker(opts: RenderWorkerOptions = {}): Worker<Render
     },
   )
   worker.on('error', (err) => logger().error({ err }, 'render worker error'))
+  // why: BullMQ does not close a connection it was handed.
+  worker.on('closed', () => void connection.quit().catch(() => connection.disconnect()))
   worker.on('failed', (job, err) => logger().warn({ jobId: job?.id, err: err.message }, 'render job failed'))
   return worker
 }

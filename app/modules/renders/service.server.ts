@@ -76,15 +76,19 @@ export async function createRenders(tenant: Tenant, raw: CreateRendersInput): Pr
     outputHeight: height,
   }))
 
-  const inserted = await db().insert(renders).values(rows).onConflictDoNothing().returning()
-  for (const r of inserted) await enqueueRender(r.id, input.priority)
+  await db().insert(renders).values(rows).onConflictDoNothing()
   // why: rows that already existed (a double click, a re-run) come back as
-  // they are; only new ones were queued.
-  return db()
+  // they are.
+  const recorded = await db()
     .select()
     .from(renders)
     .where(and(eq(renders.tenantId, tenant.id), inArray(renders.idempotencyKey, rows.map((r) => r.idempotencyKey))))
     .orderBy(asc(renders.createdAt))
+  // why every still-queued row, not only the new ones: when the enqueue failed
+  // after the insert (Redis dropped), the merchant's retry must queue them, or
+  // they wait forever. Adding a job that exists is a no-op (jobId = render id).
+  for (const r of recorded) if (r.status === 'queued') await enqueueRender(r.id, input.priority)
+  return recorded
 }
 
 export async function getRender(tenantId: string, renderId: string): Promise<Render> {
