@@ -107,3 +107,25 @@ export interface ResolvedLook {
   market: Market
   scene: Scene
 }
+
+/**
+ * Validates one kind of look data at module load. why: a bad edit to the data
+ * files must fail at start-up with the look's id named, not deep inside a render.
+ */
+export function parseLookData<S extends z.ZodType>(kind: string, schema: S, raw: readonly unknown[]): readonly z.output<S>[] {
+  const seen = new Set<string>()
+  const parsed = raw.map((item, index) => {
+    const label = lookLabel(item, index)
+    const result = schema.safeParse(item)
+    if (!result.success) throw new Error(`Invalid ${kind} ${label}:\n${z.prettifyError(result.error)}`)
+    if (seen.has(label)) throw new Error(`Duplicate ${kind} id ${label}`)
+    seen.add(label)
+    return result.data
+  })
+  return Object.freeze(parsed)
+}
+
+function lookLabel(item: unknown, index: number): string {
+  const id = typeof item === 'object' && item !== null ? (item as { id?: unknown }).id : undefined
+  return typeof id === 'string' ? `"${id}"` : `#${index} (no id)`
+}
