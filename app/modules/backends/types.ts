@@ -10,10 +10,22 @@ export interface BackendCapabilities {
   models: string[]
 }
 
+/**
+ * Decoded 8-bit pixels: row-major, channels interleaved, no row padding.
+ * why: stages hand pixels to each other raw; a PNG encode of a 2048² image
+ * costs more than the whole composite.
+ */
+export interface RawImage {
+  data: Uint8Array
+  width: number
+  height: number
+  channels: 1 | 2 | 3 | 4
+}
+
 /** The source image after normalisation (sRGB, orientation applied, no metadata). */
 export interface SourceImage {
-  /** Encoded PNG bytes (lossless; alpha kept when the original had it). */
-  png: Buffer
+  /** sRGB pixels; 4 channels (RGBA, not premultiplied) when the original had alpha, else 3. */
+  pixels: RawImage
   width: number
   height: number
   hasAlpha: boolean
@@ -45,14 +57,40 @@ export interface Placement {
   y: number
 }
 
+/** What the fidelity check measured; the score formula is in imaging/fidelity.server.ts. */
+export interface FidelityReport {
+  ssim: number
+  deltaEMean: number
+  deltaEP95: number
+  maskCoverage: number
+  /** 0–100. */
+  score: number
+  version: number
+}
+
 export interface RenderResult {
-  /** Encoded PNG of the final image, output.width × output.height, sRGB, no alpha. */
-  png: Buffer
+  /** The final image, encoded (see contentType), output.width × output.height, sRGB, no alpha, no metadata. */
+  image: Buffer
+  contentType: 'image/jpeg' | 'image/png'
+  /**
+   * The pixels `image` was encoded from, when the backend has them, so the
+   * fidelity check needs no decode (a JPEG at quality 92 differs by noise only).
+   */
+  pixels?: RawImage
   width: number
   height: number
-  /** Product mask in SOURCE coordinates: 8-bit single-channel PNG, white = product. */
-  sourceMask: Buffer
+  /**
+   * Product mask covering the SOURCE frame, white = product: raw single channel,
+   * possibly at a lower resolution than the source (scale by source.width / mask.width).
+   */
+  sourceMask: RawImage
   placement: Placement
+  /**
+   * Set only by in-process backends that ran the shared fidelity check on
+   * the exact pixels they encoded (the CPU studio does it while its JPEG
+   * encodes, on the other core). When absent, the pipeline measures.
+   */
+  fidelity?: FidelityReport
   backendMs: number
   workflow: string
   meta?: Record<string, unknown>

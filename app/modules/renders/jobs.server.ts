@@ -8,26 +8,22 @@ import { RENDER_QUEUE, renderJobSchema, type RenderJob } from '#app/lib/queues.s
 import { redisConnection } from '#app/lib/redis.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
 import { backendById } from '#app/modules/backends/registry.server.ts'
-import type { RawImage, SourceImage } from '#app/modules/backends/types.ts'
+import type { SourceImage } from '#app/modules/backends/types.ts'
+import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
 import { measureFidelity } from '#app/modules/imaging/fidelity.server.ts'
 import { getMarket, getPersona, getScene } from '#app/modules/looks/index.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
 import { renders, usageLedger, type Render } from '#db/schema.ts'
-import sharp from 'sharp'
 
 const finished = ['succeeded', 'failed', 'canceled'] as const
 
-/** The normalised source, stored as a lossless PNG at creation, back to pixels. */
+/**
+ * The source as the merchant uploaded it (stored by content at creation, after
+ * it passed validation), normalised again here: decoding is cheaper than
+ * storing and re-reading a lossless copy, and normalising is deterministic.
+ */
 async function loadSource(render: Render): Promise<SourceImage> {
-  const { data, info } = await sharp(await imageStore().get(render.sourceKey)).raw().toBuffer({ resolveWithObject: true })
-  const channels = info.channels as RawImage['channels']
-  return {
-    pixels: { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels },
-    width: info.width,
-    height: info.height,
-    hasAlpha: channels === 4,
-    sha256: render.sourceSha256,
-  }
+  return normaliseImage(await imageStore().get(render.sourceKey))
 }
 
 /** Writes progress through to the row, at most a few times a second. */
@@ -120,13 +116,18 @@ export async function processRender(
       },
       { onProgress, signal },
     )
-    await onProgress(95, 'checking product fidelity')
-    const fidelity = await measureFidelity({
-      source,
-      sourceMask: result.sourceMask,
-      result: result.pixels ?? result.image,
-      placement: result.placement,
-    })
+    // why: an in-process backend (CPU studio) measures while its JPEG encodes;
+    // a remote backend's result is always measured here, against our source.
+    let fidelity = result.fidelity
+    if (!fidelity) {
+      await onProgress(95, 'checking product fidelity')
+      fidelity = await measureFidelity({
+        source,
+        sourceMask: result.sourceMask,
+        result: result.pixels ?? result.image,
+        placement: result.placement,
+      })
+    }
     const resultKey = await imageStore().put(result.image)
     const { score, ...metrics } = fidelity
     const [done] = await db()

@@ -7,7 +7,7 @@ import { AppError, notFound } from '#app/lib/errors.ts'
 import { enqueueRender, priorities } from '#app/lib/queues.server.ts'
 import { imageStore, sha256 } from '#app/lib/storage.server.ts'
 import { pickBackend } from '#app/modules/backends/registry.server.ts'
-import { encodePng, normaliseImage } from '#app/modules/imaging/normalise.server.ts'
+import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
 import { altText, lookVersions, outputSize, resolveLook } from '#app/modules/looks/index.ts'
 import { lookChoiceSchema, operationSchema, type Operation } from '#app/modules/looks/schema.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
@@ -48,10 +48,12 @@ export async function createRenders(tenant: Tenant, raw: CreateRendersInput): Pr
   const product = await platform.getProduct(input.productId)
   const image = product.images.find((i) => i.id === input.imageId && !i.ours)
   if (!image) throw notFound('Product image')
-  const source = await normaliseImage(await platform.readImage(product.id, image.id))
-  // why: the normalised pixels are stored losslessly once; every attempt and
-  // every variant reads the same bytes, so retries render the same input.
-  const sourceKey = await imageStore().put(await encodePng(source.pixels))
+  const original = await platform.readImage(product.id, image.id)
+  // why validate here: bad input is refused before any queue or GPU time.
+  const source = await normaliseImage(original)
+  // The original bytes, by content: every attempt and variant reads the same
+  // input even if the listing's image changes meanwhile.
+  const sourceKey = await imageStore().put(original)
 
   const versions = lookVersions(look)
   const { width, height } = outputSize(look.market.aspectRatio, Math.min(env().MAX_OUTPUT_EDGE, backend.capabilities().maxEdge))

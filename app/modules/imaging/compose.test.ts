@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest'
+import type { RawImage } from '#app/modules/backends/types.ts'
+import { deltaE2000Rgb } from './colour.ts'
+import { MAX_UPSCALE, compositeProduct, edgeMatte, placeProduct } from './compose.ts'
+import { MAX_LIGHT_DELTA_E, lightMatch } from './light.ts'
+
+const canvas = { width: 1000, height: 1000 }
+
+describe('placeProduct', () => {
+  it('gives the product productScale of the canvas height, bottom on floorY, centred', () => {
+    const placed = placeProduct({ left: 50, top: 40, width: 300, height: 500 }, canvas, { productScale: 0.7, floorY: 0.9 })
+    expect(placed.height).toBe(700)
+    expect(placed.width).toBe(420)
+    expect(placed.placement).toMatchObject({ scale: 1.4, x: 290, y: 200 })
+  })
+
+  it('never enlarges beyond MAX_UPSCALE', () => {
+    const placed = placeProduct({ left: 0, top: 0, width: 100, height: 100 }, canvas, { productScale: 0.8, floorY: 0.9 })
+    expect(placed.placement.scale).toBe(MAX_UPSCALE)
+  })
+
+  it('fits a wide product to the canvas width instead of cropping it', () => {
+    const placed = placeProduct({ left: 0, top: 0, width: 2000, height: 500 }, canvas, { productScale: 0.8, floorY: 0.9 })
+    expect(placed.width).toBeLessThanOrEqual(920)
+    expect(placed.placement.x).toBeGreaterThanOrEqual(40)
+  })
+
+  it('keeps the top in frame when the floor is high', () => {
+    const placed = placeProduct({ left: 0, top: 0, width: 200, height: 1000 }, canvas, { productScale: 0.95, floorY: 0.5 })
+    expect(placed.placement.y).toBeGreaterThanOrEqual(0)
+  })
+
+  it('snaps a scale within a few percent of 1:1 to exactly 1:1', () => {
+    const placed = placeProduct({ left: 10, top: 10, width: 600, height: 820 }, canvas, { productScale: 0.8, floorY: 0.9 })
+    expect(placed.placement.scale).toBe(1)
+    expect([placed.width, placed.height]).toEqual([600, 820])
+  })
+})
+
+describe('lightMatch', () => {
+  it('is the identity at lightMatch 0', () => {
+    const { tables, deltaE } = lightMatch([255, 200, 120], 0, [40, 60, 120])
+    for (const table of tables) for (let v = 0; v < 256; v++) expect(table[v]).toBe(v)
+    expect(deltaE).toBe(0)
+  })
+
+  it('warms the product toward a warm light but never by more than MAX_LIGHT_DELTA_E', () => {
+    const mean: [number, number, number] = [40, 60, 120]
+    const { tables, deltaE } = lightMatch([255, 150, 60], 0.3, mean)
+    expect(deltaE).toBeLessThanOrEqual(MAX_LIGHT_DELTA_E + 1e-9)
+    const apply = (c: [number, number, number]): [number, number, number] => [tables[0][c[0]], tables[1][c[1]], tables[2][c[2]]]
+    const white = apply([245, 245, 245])
+    expect(white[0]).toBeGreaterThan(white[2])
+    for (const c of [[245, 245, 245], [128, 128, 128], mean] as Array<[number, number, number]>) {
+      expect(deltaE2000Rgb(c, apply(c))).toBeLessThanOrEqual(MAX_LIGHT_DELTA_E + 0.05)
+    }
+  })
+})
+
+describe('compositeProduct', () => {
+  const identity = lightMatch([255, 255, 255], 0, [0, 0, 0]).tables
+
+  function scene(): Uint8Array {
+    return new Uint8Array(20 * 10 * 3).fill(100)
+  }
+
+  it('copies solid product pixels exactly and leaves the rest of the canvas alone', () => {
+    const product: RawImage = { data: new Uint8Array(8 * 4 * 3).fill(30), width: 8, height: 4, channels: 3 }
+    const mask: RawImage = { data: new Uint8Array(8 * 4).fill(255), width: 8, height: 4, channels: 1 }
+    const out = scene()
+    const box = { left: 0, top: 0, width: 8, height: 4 }
+    compositeProduct(
+      out,
+      20,
+      10,
+      { left: 5, top: 3, width: 8, height: 4 },
+      { image: product, region: box },
+      { image: mask, region: box },
+      identity,
+    )
+    expect(out[(3 * 20 + 5) * 3]).toBe(30)
+    expect(out[(6 * 20 + 12) * 3]).toBe(30)
+    expect(out[(2 * 20 + 5) * 3]).toBe(100)
+    expect(out[(3 * 20 + 13) * 3]).toBe(100)
+  })
+
+  it('un-mixes an edge pixel from a known white backdrop instead of keeping a light halo', () => {
+    // A navy product whose one-pixel edge is half navy, half white backdrop.
+    const navy = [30, 50, 110]
+    const white = [250, 250, 250]
+    const half = navy.map((v, i) => Math.round((v + white[i]) / 2))
+    const product: RawImage = { data: Uint8Array.from([...navy, ...half]), width: 2, height: 1, channels: 3 }
+    const mask: RawImage = { data: Uint8Array.from([255, 128]), width: 2, height: 1, channels: 1 }
+    const box = { left: 0, top: 0, width: 2, height: 1 }
+    const out = new Uint8Array(2 * 1 * 3).fill(0)
+    const matte = edgeMatte(white as [number, number, number], navy as [number, number, number])
+    compositeProduct(out, 2, 1, box, { image: product, region: box }, { image: mask, region: box }, identity, matte)
+    // On a black scene the edge pixel is half the product colour: no white left in it.
+    const edge = [...out.subarray(3, 6)]
+    edge.forEach((v, i) => expect(Math.abs(v - navy[i] / 2)).toBeLessThanOrEqual(3))
+  })
+})

@@ -1,0 +1,344 @@
+import sharp from 'sharp'
+import type { FidelityReport, Placement, RawImage, SourceImage } from '#app/modules/backends/types.ts'
+import { deltaE2000, srgbToLab } from './colour.ts'
+import { erode } from './morphology.ts'
+
+/** Bump when the measurement or the score formula changes: scores of different versions don't compare. */
+export const FIDELITY_VERSION = 1
+/** Long edge of the grid both images are compared on. why 512: 8×8 SSIM windows still see print and seams, at a fraction of a render's cost. */
+export const FIDELITY_EDGE = 512
+/** Working px the product mask is eroded by, so resampled edges and the feather don't count as changes. */
+const ERODE_RADIUS = 2
+const WINDOW = 8
+const WINDOW_STRIDE = 4
+
+export interface FidelityInput {
+  source: SourceImage
+  /** Product mask covering the source frame (any resolution), white = product. */
+  sourceMask: RawImage
+  /** The render: decoded pixels, or the encoded file a backend returned. */
+  result: RawImage | Buffer
+  placement: Placement
+}
+
+/**
+ * ssim: mean SSIM of luminance over 8×8 windows wholly inside the product.
+ * deltaEMean, deltaEP95: ΔE2000 over product pixels.
+ * maskCoverage: share of the product (mask mass) inside the result frame.
+ */
+export type Fidelity = FidelityReport
+
+/**
+ * Score formula (version 1), each part 0..1, multiplied, × 100:
+ *
+ *   structure = clamp((ssim − 0.80) / (0.95 − 0.80))
+ *       an untouched composite measures 0.96–1 (resampling and JPEG only);
+ *       a blur of σ ≈ 0.6 % of the canvas height measures ~0.83–0.91.
+ *   colour    = 1 / (1 + (ΔE / 3)^4),  ΔE = max(deltaEMean, deltaEP95 / 2)
+ *       a logistic in ΔE: 1 → 0.99, 1.5 → 0.94, 2 → 0.84, 3 → 0.5, 4 → 0.24.
+ *       ΔE ≈ 1 is a just-noticeable difference, ≈ 3 is visible at a glance;
+ *       the p95 term catches a local change (a recoloured logo) the mean hides.
+ *   coverage  = clamp((maskCoverage − 0.6) / 0.38)
+ *       a product cut by the frame is not the product; ≥ 98 % visible is whole.
+ */
+export function fidelityScore(ssim: number, deltaEMean: number, deltaEP95: number, maskCoverage: number): number {
+  const clamp = (v: number): number => Math.min(1, Math.max(0, v))
+  const structure = clamp((ssim - 0.8) / (0.95 - 0.8))
+  const dE = Math.max(deltaEMean, deltaEP95 / 2)
+  const colour = 1 / (1 + (dE / 3) ** 4)
+  const coverage = clamp((maskCoverage - 0.6) / 0.38)
+  return Math.round(1000 * structure * colour * coverage) / 10
+}
+
+/**
+ * How faithfully the render kept the product. The source crop and the
+ * result's product region are resampled onto the same small grid through the
+ * placement, so pixel (i, j) of both is the same point of the product.
+ */
+export async function measureFidelity(input: FidelityInput): Promise<Fidelity> {
+  const { source, sourceMask, result, placement } = input
+  const reference = await prepareFidelity({ source, sourceMask, placement, frame: await resultSize(result) })
+  return compareFidelity(reference, result)
+}
+
+/** The source side of a fidelity check, resampled and ready to compare with a result. */
+export interface FidelityReference {
+  frame: { width: number; height: number }
+  coverage: number
+  /** Absent when no part of the product is visible in the frame. */
+  grid?: {
+    resultRect: Rect
+    width: number
+    height: number
+    /** Source crop on the grid, RGB. */
+    before: Uint8Array
+    /** 1 where the grid pixel is solidly product. */
+    inside: Uint8Array
+  }
+}
+
+/**
+ * Everything that needs only the source and the placement. why separate: a
+ * backend that knows its placement early prepares this while it composites,
+ * and only the comparison is left for when its pixels are final.
+ */
+export async function prepareFidelity(input: {
+  source: SourceImage
+  sourceMask: RawImage
+  placement: Placement
+  frame: { width: number; height: number }
+}): Promise<FidelityReference> {
+  const { source, sourceMask, placement, frame } = input
+  const region = visibleRegion(placement, frame)
+  const coverage = maskCoverage(sourceMask, source, region)
+  if (!region || coverage === 0) return { frame, coverage }
+  const k = Math.min(1, FIDELITY_EDGE / Math.max(region.result.width, region.result.height))
+  const width = Math.max(WINDOW, Math.round(region.result.width * k))
+  const height = Math.max(WINDOW, Math.round(region.result.height * k))
+  const before = await resample(source.pixels, region.source, width, height)
+  const inside = productGrid(sourceMask, source, region.source, width, height)
+  return { frame, coverage, grid: { resultRect: region.result, width, height, before, inside } }
+}
+
+/** Compares a result (pixels or encoded file) of `reference.frame` size with the prepared source side. */
+export async function compareFidelity(reference: FidelityReference, result: RawImage | Buffer): Promise<Fidelity> {
+  const { grid, coverage } = reference
+  if (!grid) return finish(0, 99, 99, 0)
+  const after = await resample(result, grid.resultRect, grid.width, grid.height)
+  const ssim = maskedSsim(grid.before, after, grid.inside, grid.width, grid.height)
+  const { mean, p95 } = deltaEStats(grid.before, after, grid.inside)
+  return finish(ssim, mean, p95, coverage)
+}
+
+function finish(ssim: number, deltaEMean: number, deltaEP95: number, maskCoverage: number): Fidelity {
+  return {
+    ssim: round(ssim, 4),
+    deltaEMean: round(deltaEMean, 3),
+    deltaEP95: round(deltaEP95, 3),
+    maskCoverage: round(maskCoverage, 4),
+    score: fidelityScore(ssim, deltaEMean, deltaEP95, maskCoverage),
+    version: FIDELITY_VERSION,
+  }
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits
+  return Math.round(v * f) / f
+}
+
+interface Rect {
+  left: number
+  top: number
+  width: number
+  height: number
+}
+
+function isRaw(image: RawImage | Buffer): image is RawImage {
+  return !Buffer.isBuffer(image)
+}
+
+async function resultSize(result: RawImage | Buffer): Promise<{ width: number; height: number }> {
+  if (isRaw(result)) return result
+  const meta = await sharp(result).metadata()
+  return { width: meta.autoOrient?.width ?? meta.width, height: meta.autoOrient?.height ?? meta.height }
+}
+
+/** The part of the placed product inside the result frame, in result px and in source px (whole pixels). */
+function visibleRegion(p: Placement, frame: { width: number; height: number }): { result: Rect; source: Rect } | undefined {
+  const x0 = Math.max(0, Math.ceil(p.x))
+  const y0 = Math.max(0, Math.ceil(p.y))
+  const x1 = Math.min(frame.width, Math.floor(p.x + p.crop.width * p.scale))
+  const y1 = Math.min(frame.height, Math.floor(p.y + p.crop.height * p.scale))
+  if (x1 - x0 < WINDOW || y1 - y0 < WINDOW) return undefined
+  const left = Math.round(p.crop.left + (x0 - p.x) / p.scale)
+  const top = Math.round(p.crop.top + (y0 - p.y) / p.scale)
+  const width = Math.max(1, Math.min(p.crop.left + p.crop.width - left, Math.round((x1 - x0) / p.scale)))
+  const height = Math.max(1, Math.min(p.crop.top + p.crop.height - top, Math.round((y1 - y0) / p.scale)))
+  return { result: { left: x0, top: y0, width: x1 - x0, height: y1 - y0 }, source: { left, top, width, height } }
+}
+
+/** Share of the mask's mass that falls inside the visible source region. */
+function maskCoverage(mask: RawImage, source: SourceImage, region: { source: Rect } | undefined): number {
+  const sx = mask.width / source.width
+  const sy = mask.height / source.height
+  const r = region?.source
+  const x0 = r ? Math.floor(r.left * sx) : 0
+  const x1 = r ? Math.ceil((r.left + r.width) * sx) : 0
+  const y0 = r ? Math.floor(r.top * sy) : 0
+  const y1 = r ? Math.ceil((r.top + r.height) * sy) : 0
+  let total = 0
+  let visible = 0
+  for (let y = 0; y < mask.height; y++) {
+    const base = y * mask.width
+    const rowInside = y >= y0 && y < y1
+    for (let x = 0; x < mask.width; x++) {
+      const v = mask.data[base + x]
+      total += v
+      if (rowInside && x >= x0 && x < x1) visible += v
+    }
+  }
+  return total === 0 ? 0 : visible / total
+}
+
+/**
+ * Resamples a rectangle of an image to width × height RGB (libvips, off the
+ * main thread). why a triangle kernel: libvips box-shrinks by the integer
+ * part of the factor first, so the kernel only finishes the last step; both
+ * sides go through the same filter, and Lanczos would cost twice as much.
+ */
+async function resample(image: RawImage | Buffer, rect: Rect, width: number, height: number): Promise<Uint8Array> {
+  const input = isRaw(image)
+    ? sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
+    : sharp(image, { autoOrient: true })
+  return input
+    .extract(rect)
+    .resize(width, height, { fit: 'fill', kernel: 'linear' })
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer()
+}
+
+/**
+ * 1 where the working-grid pixel is solidly product: the source mask sampled
+ * over the region, thresholded, and eroded — from the region's own border too.
+ */
+function productGrid(mask: RawImage, source: SourceImage, rect: Rect, width: number, height: number): Uint8Array {
+  const grid = new Uint8Array(width * height)
+  const sx = mask.width / source.width
+  const sy = mask.height / source.height
+  for (let j = 1; j < height - 1; j++) {
+    const my = Math.min(mask.height - 1, Math.floor((rect.top + ((j + 0.5) / height) * rect.height) * sy))
+    for (let i = 1; i < width - 1; i++) {
+      const mx = Math.min(mask.width - 1, Math.floor((rect.left + ((i + 0.5) / width) * rect.width) * sx))
+      grid[j * width + i] = mask.data[my * mask.width + mx] >= 250 ? 1 : 0
+    }
+  }
+  return erode(grid, width, height, ERODE_RADIUS)
+}
+
+/** Rec. 601 luma of 8-bit RGB; SSIM was defined on luma. */
+function luma(rgb: Uint8Array, count: number): Float32Array {
+  const y = new Float32Array(count)
+  for (let i = 0, p = 0; i < count; i++, p += 3) y[i] = 0.299 * rgb[p] + 0.587 * rgb[p + 1] + 0.114 * rgb[p + 2]
+  return y
+}
+
+const C1 = (0.01 * 255) ** 2
+const C2 = (0.03 * 255) ** 2
+
+/**
+ * Mean SSIM (Wang et al. 2004) over 8×8 windows at stride 4 that lie wholly
+ * inside the product. Falls back to one window over all product pixels when
+ * the product is too small for any full window.
+ */
+function maskedSsim(before: Uint8Array, after: Uint8Array, inside: Uint8Array, width: number, height: number): number {
+  const a = luma(before, width * height)
+  const b = luma(after, width * height)
+  let total = 0
+  let windows = 0
+  for (let y = 0; y + WINDOW <= height; y += WINDOW_STRIDE) {
+    for (let x = 0; x + WINDOW <= width; x += WINDOW_STRIDE) {
+      const s = windowSsim(a, b, inside, width, x, y, WINDOW)
+      if (s === undefined) continue
+      total += s
+      windows++
+    }
+  }
+  if (windows > 0) return total / windows
+  return ssimOf(a, b, inside, 0, inside.length) ?? 0
+}
+
+function windowSsim(
+  a: Float32Array,
+  b: Float32Array,
+  inside: Uint8Array,
+  width: number,
+  x: number,
+  y: number,
+  size: number,
+): number | undefined {
+  let sa = 0
+  let sb = 0
+  let saa = 0
+  let sbb = 0
+  let sab = 0
+  for (let j = y; j < y + size; j++) {
+    const base = j * width
+    for (let i = x; i < x + size; i++) {
+      const p = base + i
+      if (inside[p] === 0) return undefined
+      const va = a[p]
+      const vb = b[p]
+      sa += va
+      sb += vb
+      saa += va * va
+      sbb += vb * vb
+      sab += va * vb
+    }
+  }
+  return ssimFromSums(sa, sb, saa, sbb, sab, size * size)
+}
+
+function ssimOf(a: Float32Array, b: Float32Array, inside: Uint8Array, from: number, to: number): number | undefined {
+  let n = 0
+  let sa = 0
+  let sb = 0
+  let saa = 0
+  let sbb = 0
+  let sab = 0
+  for (let p = from; p < to; p++) {
+    if (inside[p] === 0) continue
+    n++
+    sa += a[p]
+    sb += b[p]
+    saa += a[p] * a[p]
+    sbb += b[p] * b[p]
+    sab += a[p] * b[p]
+  }
+  return n < 2 ? undefined : ssimFromSums(sa, sb, saa, sbb, sab, n)
+}
+
+function ssimFromSums(sa: number, sb: number, saa: number, sbb: number, sab: number, n: number): number {
+  const ma = sa / n
+  const mb = sb / n
+  const va = saa / n - ma * ma
+  const vb = sbb / n - mb * mb
+  const cov = sab / n - ma * mb
+  return ((2 * ma * mb + C1) * (2 * cov + C2)) / ((ma * ma + mb * mb + C1) * (va + vb + C2))
+}
+
+/** Histogram resolution for the p95: 0.01 ΔE bins up to 100. */
+const HISTOGRAM_BINS = 10_000
+/**
+ * Most product pixels ΔE2000 is evaluated on. why: a mean and a 95th
+ * percentile are stable to within ~0.05 ΔE from 16k evenly spread
+ * samples, and each evaluation costs two Lab conversions and a ΔE2000.
+ */
+const COLOUR_SAMPLES = 16_000
+
+function deltaEStats(before: Uint8Array, after: Uint8Array, inside: Uint8Array): { mean: number; p95: number } {
+  let insideCount = 0
+  for (let p = 0; p < inside.length; p++) insideCount += inside[p]
+  if (insideCount === 0) return { mean: 99, p95: 99 }
+  const every = Math.max(1, Math.floor(insideCount / COLOUR_SAMPLES))
+  const histogram = new Uint32Array(HISTOGRAM_BINS + 1)
+  const lab = new Float64Array(6)
+  let sum = 0
+  let n = 0
+  let seenInside = 0
+  for (let p = 0; p < inside.length; p++) {
+    if (inside[p] === 0 || seenInside++ % every !== 0) continue
+    const o = p * 3
+    srgbToLab(before[o], before[o + 1], before[o + 2], lab, 0)
+    srgbToLab(after[o], after[o + 1], after[o + 2], lab, 3)
+    const dE = deltaE2000(lab[0], lab[1], lab[2], lab[3], lab[4], lab[5])
+    sum += dE
+    n++
+    histogram[Math.min(HISTOGRAM_BINS, Math.floor(dE * 100))]++
+  }
+  let seen = 0
+  let bin = 0
+  while (bin < HISTOGRAM_BINS && seen + histogram[bin] < 0.95 * n) seen += histogram[bin++]
+  return { mean: sum / n, p95: (bin + 0.5) / 100 }
+}

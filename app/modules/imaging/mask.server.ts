@@ -1,0 +1,363 @@
+import sharp from 'sharp'
+import { AppError } from '#app/lib/errors.ts'
+import type { RawImage, SourceImage } from '#app/modules/backends/types.ts'
+import { deltaE2000, srgbToLab } from './colour.ts'
+import { featherInward, openThenClose, removeSmallRegions } from './morphology.ts'
+
+export interface Box {
+  left: number
+  top: number
+  width: number
+  height: number
+}
+
+export interface ProductMask {
+  /**
+   * Single channel, 0..255, white = product, edge feathered. Covers the whole
+   * source frame, possibly at a lower resolution (scale by source.width / mask.width).
+   */
+  mask: RawImage
+  /** The product's bounding box in SOURCE pixels. */
+  bbox: Box
+  /** Share of the frame the product covers, 0..1. */
+  coverage: number
+  origin: 'merchant' | 'alpha' | 'background'
+  /**
+   * The backdrop colour the product was cut from (uniform-backdrop masks
+   * only): edge pixels are a mix of product and this colour, which lets the
+   * composite un-mix them instead of carrying a light halo into the scene.
+   */
+  backdrop?: [number, number, number]
+}
+
+export interface MaskOptions {
+  /** Longest edge the segmentation works at (the source is shrunk to it). */
+  workEdge?: number
+}
+
+/**
+ * Why 768: the mask only has to say which regions are product; the exact
+ * edge comes from the colours at full size (EdgeMatte in compose.ts). At 768
+ * a 2048 px photo's segmentation costs a seventh of full size, and gaps
+ * wider than ~5 source px (between a strap and a bag) still stay open.
+ */
+export const MASK_WORK_EDGE = 768
+/** Below this share of the frame we found a speck, not a product. */
+export const MIN_COVERAGE = 0.01
+/** Above this share the "product" is the whole photo: there was no background to remove. */
+export const MAX_COVERAGE = 0.95
+
+const NEEDS_MASK_HINT = 'Draw a mask over the product in the studio, or connect a GPU backend in Settings.'
+const BUSY_HINT =
+  'The background of this photo is too busy to cut the product out automatically. Draw a mask in the studio, or connect a GPU backend in Settings.'
+
+/**
+ * Where the product is in the source photo. A merchant's mask wins; then a
+ * meaningful alpha channel; otherwise the product is whatever a flood fill
+ * from the border cannot reach across a uniform background.
+ */
+export async function findProductMask(source: SourceImage, merchantMask?: Buffer, opts: MaskOptions = {}): Promise<ProductMask> {
+  const workEdge = opts.workEdge ?? MASK_WORK_EDGE
+  if (merchantMask) return maskFromMerchant(source, merchantMask, workEdge)
+  const fromAlpha = maskFromAlpha(source.pixels)
+  if (fromAlpha) return fromAlpha
+  return maskFromBackdrop(await workImage(source.pixels, workEdge), source.width, source.height)
+}
+
+/**
+ * The source reduced to `workEdge` (RGB, alpha dropped) by libvips.
+ * why not JS: one pass over a 12 MB buffer costs more in JS than the whole
+ * segmentation at the reduced size.
+ */
+async function workImage(pixels: RawImage, workEdge: number): Promise<RawImage> {
+  const scale = Math.min(1, workEdge / Math.max(pixels.width, pixels.height))
+  if (scale === 1 && pixels.channels === 3) return pixels
+  const width = Math.max(1, Math.round(pixels.width * scale))
+  const height = Math.max(1, Math.round(pixels.height * scale))
+  const data = await sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } })
+    .removeAlpha()
+    .resize(width, height, { fit: 'fill', kernel: 'linear' })
+    .raw()
+    .toBuffer()
+  return { data, width, height, channels: 3 }
+}
+
+// ---------------------------------------------------------------- merchant mask
+
+async function maskFromMerchant(source: SourceImage, bytes: Buffer, workEdge: number): Promise<ProductMask> {
+  const scale = Math.min(1, workEdge / Math.max(source.width, source.height))
+  const width = Math.max(1, Math.round(source.width * scale))
+  const height = Math.max(1, Math.round(source.height * scale))
+  let data: Buffer
+  try {
+    // why flatten on black: a brush layer exported with transparency means "not product" where unpainted.
+    data = await sharp(bytes, { failOn: 'warning', limitInputPixels: source.width * source.height * 4 })
+      .flatten({ background: '#000000' })
+      .greyscale()
+      .resize(width, height, { fit: 'fill', kernel: 'linear' })
+      .raw()
+      .toBuffer()
+  } catch (cause) {
+    throw new AppError('BACKEND_NEEDS_MASK', `The mask could not be read. ${NEEDS_MASK_HINT}`, { cause })
+  }
+  return finish({ data, width, height, channels: 1 }, source.width, source.height, 'merchant')
+}
+
+// ---------------------------------------------------------------- alpha channel
+
+/** Alpha counts as a cut-out only when some pixels are see-through and some are solid. */
+const ALPHA_MIN_SHARE = 0.01
+
+function maskFromAlpha(pixels: RawImage): ProductMask | undefined {
+  if (pixels.channels !== 4) return undefined
+  const count = pixels.width * pixels.height
+  const alpha = new Uint8Array(count)
+  let clear = 0
+  let solid = 0
+  for (let i = 0, p = 3; i < count; i++, p += 4) {
+    const a = pixels.data[p]
+    // why: editors leave faint alpha noise around cut-outs; below 8 it is nothing.
+    alpha[i] = a < 8 ? 0 : a
+    if (a < 128) clear++
+    if (a >= 250) solid++
+  }
+  if (clear < count * ALPHA_MIN_SHARE || solid < count * ALPHA_MIN_SHARE) return undefined
+  return finish({ data: alpha, width: pixels.width, height: pixels.height, channels: 1 }, pixels.width, pixels.height, 'alpha')
+}
+
+// ---------------------------------------------------------------- uniform background
+
+/** Border pixels further than this (ΔE2000) from the background estimate count as "not background". */
+const BORDER_OUTLIER_DE = 10
+/** More than this share of border outliers means the background is a scene, not a backdrop. */
+const BUSY_OUTLIER_SHARE = 0.4
+/** A backdrop whose typical border pixel is this far from its median is textured (wood, fabric, street). */
+const BUSY_MEDIAN_DE = 6
+/** Flood-fill tolerance bounds (ΔE2000); the actual value adapts to the backdrop's own noise. */
+const MIN_TOLERANCE = 3.5
+const MAX_TOLERANCE = 12
+
+/**
+ * Segments a product on a uniform backdrop, on an image already reduced to
+ * working size: backdrop estimate from the border, flood from the border,
+ * open-then-close, speck removal, inward feather.
+ */
+function maskFromBackdrop(image: RawImage, sourceWidth: number, sourceHeight: number): ProductMask {
+  const { width, height } = image
+  const backdrop = estimateBackdrop(image)
+  const product = floodBackdrop(image, backdrop)
+  // why radius 1 at work size: removes JPEG-noise specks and spurs of a
+  // source pixel or two without eating thin straps.
+  const cleaned = openThenClose(product, width, height, 1)
+  removeSmallRegions(cleaned, width, height, Math.ceil(width * height * 0.0005), 0.05)
+  const feathered = featherInward(cleaned, width, height)
+  return {
+    ...finish({ data: feathered, width, height, channels: 1 }, sourceWidth, sourceHeight, 'background'),
+    backdrop: backdrop.rgb,
+  }
+}
+
+interface Backdrop {
+  /** sRGB per-channel median of the border. */
+  rgb: [number, number, number]
+  L: number
+  a: number
+  b: number
+  tolerance: number
+}
+
+function median(values: Float64Array): number {
+  const sorted = values.slice().sort()
+  return sorted[sorted.length >> 1]
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+}
+
+/** Border ring → robust backdrop colour (per-channel Lab median) and how noisy it is. */
+function estimateBackdrop(image: RawImage): Backdrop {
+  const { width, height, data } = image
+  const ring: number[] = []
+  for (let x = 0; x < width; x++) ring.push(x, (height - 1) * width + x)
+  for (let y = 1; y < height - 1; y++) ring.push(y * width, y * width + width - 1)
+  const n = ring.length
+  const lab = new Float64Array(n * 3)
+  for (let i = 0; i < n; i++) {
+    const p = ring[i] * 3
+    srgbToLab(data[p], data[p + 1], data[p + 2], lab, i * 3)
+  }
+  const channel = (c: number): Float64Array => {
+    const values = new Float64Array(n)
+    for (let i = 0; i < n; i++) values[i] = lab[i * 3 + c]
+    return values
+  }
+  const L = median(channel(0))
+  const a = median(channel(1))
+  const b = median(channel(2))
+  const rgbMedian = (c: number): number => median(Float64Array.from(ring, (p) => data[p * 3 + c]))
+  const rgb: [number, number, number] = [rgbMedian(0), rgbMedian(1), rgbMedian(2)]
+
+  const spread = new Float64Array(n)
+  for (let i = 0; i < n; i++) spread[i] = deltaE2000(L, a, b, lab[i * 3], lab[i * 3 + 1], lab[i * 3 + 2])
+  spread.sort()
+  const outliers = n - lowerBound(spread, BORDER_OUTLIER_DE)
+  const typical = quantile(spread, 0.5)
+  if (outliers > n * BUSY_OUTLIER_SHARE || typical > BUSY_MEDIAN_DE) {
+    throw new AppError('BACKEND_BUSY_BACKGROUND', BUSY_HINT, {
+      details: { borderOutlierShare: outliers / n, borderMedianDeltaE: typical },
+    })
+  }
+  // why p75 of the inliers: the backdrop's own noise and gradient, not the
+  // product where it touches the frame.
+  const inlierNoise = quantile(spread.subarray(0, n - outliers), 0.75)
+  const tolerance = Math.min(MAX_TOLERANCE, Math.max(MIN_TOLERANCE, 3 + 2.5 * inlierNoise))
+  return { rgb, L, a, b, tolerance }
+}
+
+function lowerBound(sorted: Float64Array, value: number): number {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (sorted[mid] <= value) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/**
+ * 1 for backdrop-coloured pixels: within `tolerance` ΔE2000 of the backdrop.
+ * why a memo keyed by 7-bit RGB: a backdrop has few distinct colours and
+ * ΔE2000 is too costly to evaluate a million times; 7 bits a channel moves
+ * ΔE by well under 0.5.
+ */
+function classifyBackdrop(image: RawImage, backdrop: Backdrop): Uint8Array {
+  const { data } = image
+  const count = image.width * image.height
+  const out = new Uint8Array(count)
+  const memo = new Uint8Array(1 << 21) // 0 unknown, 1 backdrop, 2 not
+  const lab = new Float64Array(3)
+  let lastKey = -1
+  let last = 0
+  for (let i = 0, o = 0; i < count; i++, o += 3) {
+    const key = ((data[o] >> 1) << 14) | ((data[o + 1] >> 1) << 7) | (data[o + 2] >> 1)
+    if (key !== lastKey) {
+      last = memo[key]
+      if (last === 0) {
+        srgbToLab(data[o] | 1, data[o + 1] | 1, data[o + 2] | 1, lab, 0)
+        last = deltaE2000(backdrop.L, backdrop.a, backdrop.b, lab[0], lab[1], lab[2]) <= backdrop.tolerance ? 1 : 2
+        memo[key] = last
+      }
+      lastKey = key
+    }
+    out[i] = last & 1
+  }
+  return out
+}
+
+/**
+ * 1 for the product: every pixel the backdrop cannot reach from the border.
+ * The flood is a 4-connected labelling of backdrop-coloured runs (union-find
+ * over runs, not a per-pixel queue); components touching the border are the
+ * backdrop. Backdrop-coloured regions enclosed by the product (white print
+ * on a white shirt) are not reached and stay product.
+ */
+function floodBackdrop(image: RawImage, backdrop: Backdrop): Uint8Array {
+  const { width, height } = image
+  const like = classifyBackdrop(image, backdrop)
+  // Runs as absolute [start, end) offsets into the plane.
+  const starts: number[] = []
+  const ends: number[] = []
+  const parent: number[] = []
+  const touches: number[] = []
+  const find = (i: number): number => {
+    while (parent[i] !== i) {
+      parent[i] = parent[parent[i]]
+      i = parent[i]
+    }
+    return i
+  }
+  let prevFirst = 0
+  let prevLast = 0
+  for (let y = 0; y < height; y++) {
+    const base = y * width
+    const above = base - width
+    const first = starts.length
+    const edgeRow = y === 0 || y === height - 1 ? 1 : 0
+    let prev = prevFirst
+    let x = 0
+    while (x < width) {
+      if (like[base + x] === 0) {
+        x++
+        continue
+      }
+      const start = x
+      while (x < width && like[base + x] === 1) x++
+      const id = starts.length
+      starts.push(base + start)
+      ends.push(base + x)
+      parent.push(id)
+      touches.push(edgeRow | (start === 0 || x === width ? 1 : 0))
+      // 4-connected: runs in the row above that share at least one column.
+      while (prev < prevLast && ends[prev] - above <= start) prev++
+      for (let k = prev; k < prevLast && starts[k] - above < x; k++) {
+        const a = find(k)
+        const b = find(id)
+        if (a !== b) {
+          const root = Math.min(a, b)
+          parent[Math.max(a, b)] = root
+          touches[root] |= touches[a] | touches[b]
+        }
+      }
+    }
+    prevFirst = first
+    prevLast = starts.length
+  }
+  const product = new Uint8Array(width * height).fill(1)
+  for (let i = 0; i < starts.length; i++) if (touches[find(i)] === 1) product.fill(0, starts[i], ends[i])
+  return product
+}
+
+// ---------------------------------------------------------------- shared
+
+/** Bounding box and coverage of a mask, refusing masks that found nothing or everything. */
+function finish(mask: RawImage, sourceWidth: number, sourceHeight: number, origin: ProductMask['origin']): ProductMask {
+  const { width, height, data } = mask
+  let minX = width
+  let minY = height
+  let maxX = -1
+  let maxY = -1
+  let weight = 0
+  for (let y = 0; y < height; y++) {
+    const row = y * width
+    let first = 0
+    while (first < width && data[row + first] === 0) first++
+    if (first === width) continue
+    let last = width - 1
+    while (data[row + last] === 0) last--
+    for (let x = first; x <= last; x++) weight += data[row + x]
+    if (first < minX) minX = first
+    if (last > maxX) maxX = last
+    if (minY === height) minY = y
+    maxY = y
+  }
+  const coverage = weight / 255 / (width * height)
+  if (coverage < MIN_COVERAGE || coverage > MAX_COVERAGE) {
+    const found = coverage < MIN_COVERAGE ? 'almost nothing' : 'almost the whole photo'
+    throw new AppError(
+      'BACKEND_NEEDS_MASK',
+      `The product cut-out covers ${found}, so it can't be placed in a scene. ${NEEDS_MASK_HINT}`,
+      {
+        details: { coverage, origin },
+      },
+    )
+  }
+  const sx = sourceWidth / width
+  const sy = sourceHeight / height
+  const left = Math.max(0, Math.floor(minX * sx))
+  const top = Math.max(0, Math.floor(minY * sy))
+  const right = Math.min(sourceWidth, Math.ceil((maxX + 1) * sx))
+  const bottom = Math.min(sourceHeight, Math.ceil((maxY + 1) * sy))
+  return { mask, bbox: { left, top, width: right - left, height: bottom - top }, coverage, origin }
+}
