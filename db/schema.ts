@@ -7,6 +7,7 @@ import {
   integer,
   jsonb,
   pgEnum,
+  primaryKey,
   pgTable,
   real,
   text,
@@ -112,6 +113,8 @@ export const renders = pgTable(
     marketVersion: integer('market_version').notNull(),
     sceneId: text('scene_id').notNull(),
     sceneVersion: integer('scene_version').notNull(),
+    /** Set when the platform says the source image is gone (products/update, products/delete). */
+    sourceMissingAt: timestamp('source_missing_at', { withTimezone: true }),
     backend: text('backend').notNull(),
     workflow: text('workflow'),
     seed: bigint('seed', { mode: 'number' }).notNull(),
@@ -154,8 +157,14 @@ export const publications = pgTable(
       .references(() => renders.id, { onDelete: 'cascade' }),
     platform: platformEnum('platform').notNull(),
     productRef: text('product_ref').notNull(),
-    externalId: text('external_id').notNull(),
+    /** The platform's id of what we added (media id, file name); null until it exists. */
+    externalId: text('external_id'),
     altText: text('alt_text').notNull(),
+    // why: a publish is several platform calls (staged upload, attach, wait
+    // for READY); each step is recorded so a retry or a killed worker resumes
+    // instead of creating a second image.
+    state: text('state', { enum: ['pending', 'live', 'failed', 'undone'] }).notNull().default('pending'),
+    steps: jsonb('steps').$type<Record<string, unknown>>().notNull().default({}),
     publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
     undoneAt: timestamp('undone_at', { withTimezone: true }),
   },
@@ -179,6 +188,10 @@ export const usageLedger = pgTable(
     units: integer('units').notNull().default(1),
     backendMs: integer('backend_ms').notNull().default(0),
     idempotencyKey: text('idempotency_key').notNull(),
+    /** Platform charge (Shopify usage record) for this row, once made. */
+    chargeExternalId: text('charge_external_id'),
+    chargedAt: timestamp('charged_at', { withTimezone: true }),
+    amount: real('amount'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -187,7 +200,57 @@ export const usageLedger = pgTable(
   ],
 )
 
+/** Webhooks we have handled, by Shopify's webhook id: a redelivery is a no-op. */
+export const webhookEvents = pgTable(
+  'webhook_events',
+  {
+    webhookId: text('webhook_id').primaryKey(),
+    shop: text('shop').notNull(),
+    topic: text('topic').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('webhook_events_shop').on(t.shop, t.receivedAt)],
+)
+
+/** A product's images as last read from the platform (refreshed by products/update). */
+export const productCache = pgTable(
+  'product_cache',
+  {
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    productRef: text('product_ref').notNull(),
+    title: text('title').notNull(),
+    imageIds: jsonb('image_ids').$type<string[]>().notNull().default([]),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    refreshedAt: timestamp('refreshed_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.productRef] })],
+)
+
+/** A tenant's billing plan on its platform (Shopify: an app subscription with a capped usage line item). */
+export const subscriptions = pgTable(
+  'subscriptions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    externalId: text('external_id').notNull(),
+    usageLineItemId: text('usage_line_item_id'),
+    status: text('status').notNull(),
+    cappedAmount: real('capped_amount').notNull(),
+    pricePerRender: real('price_per_render').notNull(),
+    currency: text('currency').notNull().default('USD'),
+    test: boolean('test').notNull().default(false),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('subscriptions_external').on(t.tenantId, t.externalId)],
+)
+
 export type Tenant = typeof tenants.$inferSelect
 export type Render = typeof renders.$inferSelect
 export type NewRender = typeof renders.$inferInsert
 export type Publication = typeof publications.$inferSelect
+export type Subscription = typeof subscriptions.$inferSelect

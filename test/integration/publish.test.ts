@@ -106,7 +106,7 @@ describe('publish and undo on the local platform', () => {
     for (const [name, hash] of Object.entries(before)) expect(after[name], name).toBe(hash)
     const added = Object.keys(after).filter((n) => !(n in before) && n !== 'atelier.json')
     expect(added).toEqual([publication.externalId])
-    expect(after[publication.externalId]).toBe(sha256(await imageStore().get(render.resultKey!)))
+    expect(after[publication.externalId!]).toBe(sha256(await imageStore().get(render.resultKey!)))
     expect(await manifestFiles()).toEqual([publication.externalId])
   })
 
@@ -125,7 +125,7 @@ describe('publish and undo on the local platform', () => {
     expect(undone.reviewState).toBe('unpublished')
 
     const after = await folderHashes()
-    expect(after[publication.externalId]).toBeUndefined()
+    expect(after[publication.externalId!]).toBeUndefined()
     expect(await manifestFiles()).toEqual([])
     const { ['atelier.json']: _manifest, ...originals } = after
     expect(originals).toEqual(before)

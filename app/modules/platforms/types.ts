@@ -33,10 +33,22 @@ export interface ProductQuery {
   first?: number
 }
 
+/**
+ * Where a multi-step publish records how far it got (kept on the publication
+ * row), so a retry after a crash resumes instead of adding a second image.
+ */
+export interface PublishCheckpoint {
+  load(): Promise<Record<string, unknown>>
+  save(patch: Record<string, unknown>): Promise<void>
+}
+
 export interface PublishOptions {
   /** Stable key (the render id): publishing the same key twice returns the first id. */
   idempotencyKey: string
   filenameHint?: string
+  checkpoint?: PublishCheckpoint
+  /** Make the new image the product's featured (first) image. */
+  featured?: boolean
 }
 
 export interface StorePlatform {

@@ -207,7 +207,7 @@ export async function cancelRender(tenantId: string, renderId: string): Promise<
 export async function publishRender(
   tenant: Tenant,
   renderId: string,
-  opts: { override?: boolean; locale?: string } = {},
+  opts: { override?: boolean; featured?: boolean } = {},
 ): Promise<Render> {
   const render = await getRender(tenant.id, renderId)
   if (render.reviewState === 'published') return render
@@ -224,25 +224,38 @@ export async function publishRender(
   const look = resolveLook({ personaId: render.personaId, marketId: render.marketId, sceneId: render.sceneId })
   const alt = altText(render.productTitle, look, look.market.altTextLanguage)
   const platform = platformFor(tenant)
+  const publication = await openPublication(tenant, render, alt)
+  const checkpoint = {
+    load: async () => (await db().query.publications.findFirst({ where: eq(publications.id, publication.id) }))?.steps ?? {},
+    save: async (patch: Record<string, unknown>) => {
+      await db()
+        .update(publications)
+        .set({ steps: sql`${publications.steps} || ${JSON.stringify(patch)}::jsonb` })
+        .where(eq(publications.id, publication.id))
+    },
+  }
   try {
     const bytes = await imageStore().get(render.resultKey)
     const { externalId } = await platform.publishImage(render.productRef, bytes, alt, {
       idempotencyKey: render.id,
       filenameHint: `${render.productRef}-${render.sceneId}`,
+      checkpoint,
+      featured: opts.featured,
     })
     return await db().transaction(async (tx) => {
       await tx
-        .insert(publications)
-        .values({ tenantId: tenant.id, renderId: render.id, platform: tenant.platform, productRef: render.productRef, externalId, altText: alt })
-        .onConflictDoNothing()
+        .update(publications)
+        .set({ externalId, state: 'live', publishedAt: new Date() })
+        .where(eq(publications.id, publication.id))
       const [row] = await tx
         .update(renders)
-        .set({ reviewState: 'published', updatedAt: new Date() })
+        .set({ reviewState: 'published', errorCode: null, errorMessage: null, updatedAt: new Date() })
         .where(and(eq(renders.id, render.id), eq(renders.tenantId, tenant.id)))
         .returning()
       return row
     })
   } catch (e) {
+    await db().update(publications).set({ state: 'failed' }).where(eq(publications.id, publication.id))
     await db()
       .update(renders)
       .set({ reviewState: 'publish_failed', errorCode: 'PUBLISH_FAILED', errorMessage: (e as Error).message, updatedAt: new Date() })
@@ -251,19 +264,34 @@ export async function publishRender(
   }
 }
 
+/** The render's one open (not undone) publication, created on first use. */
+async function openPublication(tenant: Tenant, render: Render, alt: string) {
+  await db()
+    .insert(publications)
+    .values({ tenantId: tenant.id, renderId: render.id, platform: tenant.platform, productRef: render.productRef, altText: alt })
+    .onConflictDoNothing()
+  const row = await db().query.publications.findFirst({
+    where: and(eq(publications.renderId, render.id), eq(publications.tenantId, tenant.id), isNull(publications.undoneAt)),
+  })
+  if (!row) throw new AppError('INTERNAL', 'Could not record the publication')
+  return row
+}
+
 /** Removes exactly the image we published; the merchant's originals stay. */
 export async function undoPublish(tenant: Tenant, renderId: string): Promise<Render> {
   const render = await getRender(tenant.id, renderId)
-  const live = await db().query.publications.findFirst({
+  const open = await db().query.publications.findFirst({
     where: and(eq(publications.renderId, render.id), eq(publications.tenantId, tenant.id), isNull(publications.undoneAt)),
   })
-  if (!live) {
+  if (!open) {
     if (render.reviewState === 'unpublished') return render
     throw new AppError('INVALID_TRANSITION', 'This render is not published')
   }
-  await platformFor(tenant).unpublishImage(live.productRef, live.externalId)
+  // why steps too: a publish that died after the platform created the image knows its id only there.
+  const externalId = open.externalId ?? (typeof open.steps.externalId === 'string' ? open.steps.externalId : null)
+  if (externalId) await platformFor(tenant).unpublishImage(open.productRef, externalId)
   return db().transaction(async (tx) => {
-    await tx.update(publications).set({ undoneAt: new Date() }).where(eq(publications.id, live.id))
+    await tx.update(publications).set({ undoneAt: new Date(), state: 'undone' }).where(eq(publications.id, open.id))
     const [row] = await tx
       .update(renders)
       .set({ reviewState: 'unpublished', updatedAt: new Date() })
