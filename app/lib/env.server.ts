@@ -34,8 +34,29 @@ export const envSchema = z
     MAX_OUTPUT_EDGE: z.coerce.number().int().min(256).max(8192).default(2048),
     FIDELITY_THRESHOLD: z.coerce.number().min(0).max(100).default(70),
     DEFAULT_LOCALE: z.enum(['en', 'zh-CN']).default('en'),
+    // Shopify (APP_MODE=shopify)
+    SHOPIFY_API_KEY: z.string().default(''),
+    SHOPIFY_API_SECRET: z.string().default(''),
+    SHOPIFY_APP_URL: z.string().url().optional(),
+    SCOPES: z.string().default('read_products,write_products,write_files'),
+    /** Where the Admin API lives; `{shop}` is the shop's myshopify domain. Tests point it at the fake. */
+    SHOPIFY_ADMIN_ORIGIN: z.string().default('https://{shop}'),
+    /** Billing: price of one render and the monthly cap of the usage plan, in BILLING_CURRENCY. */
+    BILLING_PRICE_PER_RENDER: z.coerce.number().min(0).default(0.05),
+    BILLING_CAPPED_AMOUNT: z.coerce.number().min(1).default(100),
+    BILLING_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default('USD'),
+    /** Billing test charges (no real money); on by default outside production. */
+    BILLING_TEST: boolish.optional(),
+    /** 32+ byte key (hex or base64) encrypting secrets at rest (backend API keys). */
+    ENCRYPTION_KEY: z.string().optional(),
   })
   .superRefine((env, ctx) => {
+    if (env.APP_MODE === 'shopify') {
+      for (const key of ['SHOPIFY_API_KEY', 'SHOPIFY_API_SECRET'] as const) {
+        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when APP_MODE=shopify (Partner Dashboard → your app → Client credentials)' })
+      }
+      if (!env.SHOPIFY_APP_URL) ctx.addIssue({ code: 'custom', path: ['SHOPIFY_APP_URL'], message: 'is required when APP_MODE=shopify (`shopify app dev` sets it)' })
+    }
     if (env.NODE_ENV === 'production' && env.SIGNING_SECRET === DEV_SIGNING_SECRET) {
       ctx.addIssue({
         code: 'custom',
