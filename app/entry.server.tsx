@@ -4,7 +4,9 @@ import { createReadableStreamFromReadable } from '@remix-run/node'
 import { isRouteErrorResponse, RemixServer } from '@remix-run/react'
 import { isbot } from 'isbot'
 import { renderToPipeableStream } from 'react-dom/server'
+import { env } from '#app/lib/env.server.ts'
 import { logger } from '#app/lib/logger.server.ts'
+import { addDocumentResponseHeaders } from '#app/shopify.server.ts'
 
 const ABORT_DELAY = 5_000
 
@@ -15,6 +17,8 @@ export default function handleRequest(
   remixContext: EntryContext,
   _loadContext: AppLoadContext,
 ) {
+  // why: the embedded admin needs Shopify's frame-ancestors CSP on every document.
+  if (env().APP_MODE === 'shopify') addDocumentResponseHeaders(request, responseHeaders)
   // why: bots get the whole page at once; browsers get it streamed.
   const readyEvent = isbot(request.headers.get('user-agent') ?? '') ? 'onAllReady' : 'onShellReady'
   return new Promise((resolve, reject) => {

@@ -46,6 +46,12 @@ export async function enqueueRender(renderId: string, priority: keyof typeof pri
   await renderQueue().add('render', renderJobSchema.parse({ renderId }), { jobId: renderId, priority: priorities[priority] })
 }
 
+/** Drops a waiting job (a canceled render); an active one is left to its worker. */
+export async function removeRenderJob(renderId: string): Promise<void> {
+  const job = await renderQueue().getJob(renderId)
+  if (job && !(await job.isActive())) await job.remove().catch(() => {})
+}
+
 export async function closeQueues(): Promise<void> {
   const q = queue
   const c = queueConnection

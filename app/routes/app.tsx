@@ -1,6 +1,10 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { data } from '@remix-run/node'
-import { Link as RemixLink, Outlet, useLoaderData, useLocation } from '@remix-run/react'
+import type { HeadersFunction } from '@remix-run/node'
+import { Link as RemixLink, Outlet, isRouteErrorResponse, useLoaderData, useLocation, useRouteError } from '@remix-run/react'
+import { NavMenu } from '@shopify/app-bridge-react'
+import { boundary } from '@shopify/shopify-app-remix/server'
+import { AppProvider as ShopifyAppProvider } from '@shopify/shopify-app-remix/react'
 import { AppProvider, Box, InlineStack, Text, Link as PolarisLink } from '@shopify/polaris'
 import type { LinkLikeComponentProps } from '@shopify/polaris/build/ts/src/utilities/link'
 import polarisEn from '@shopify/polaris/locales/en.json'
@@ -9,17 +13,21 @@ import polarisStyles from '@shopify/polaris/build/esm/styles.css?url'
 import { env } from '#app/lib/env.server.ts'
 import { detectLocale, I18nProvider, isLocale, translator } from '#app/lib/i18n.ts'
 import { personasAvailable } from '#app/modules/backends/registry.server.ts'
-import { requireTenant } from '#app/modules/tenants/session.server.ts'
+import { requireShop } from '#app/modules/tenants/session.server.ts'
+import { ErrorBoundary as RouteError } from '#app/components/RouteError.tsx'
 
 export const links = () => [{ rel: 'stylesheet', href: polarisStyles }]
 
 export async function loader({ request }: LoaderFunctionArgs) {
-  const tenant = await requireTenant(request)
+  const { tenant } = await requireShop(request)
   const locale = detectLocale(request, tenant.settings.locale ?? env().DEFAULT_LOCALE)
   const lang = new URL(request.url).searchParams.get('lang')
   const headers = new Headers()
   if (isLocale(lang)) headers.append('set-cookie', `atelier_lang=${encodeURIComponent(lang)}; Path=/; SameSite=Lax; Max-Age=31536000`)
-  return data({ locale, shop: tenant.displayName, mode: env().APP_MODE, personasAvailable: personasAvailable() }, { headers })
+  return data(
+    { locale, shop: tenant.displayName, mode: env().APP_MODE, apiKey: env().SHOPIFY_API_KEY, personasAvailable: personasAvailable() },
+    { headers },
+  )
 }
 
 // why: Polaris renders links through this, so navigation stays client-side.
@@ -29,10 +37,25 @@ function LinkLike({ url, children, external, ...rest }: LinkLikeComponentProps) 
 }
 
 export default function AppLayout() {
-  const { locale, shop, mode } = useLoaderData<typeof loader>()
+  const { locale, shop, mode, apiKey } = useLoaderData<typeof loader>()
   const t = translator(locale)
   const location = useLocation()
   const other = locale === 'en' ? 'zh-CN' : 'en'
+  if (mode === 'shopify') {
+    // Embedded in the Shopify admin: App Bridge draws the navigation and the
+    // title bar; the pages are the same ones local mode serves.
+    return (
+      <ShopifyAppProvider isEmbeddedApp apiKey={apiKey} i18n={locale === 'zh-CN' ? polarisZh : polarisEn}>
+        <I18nProvider locale={locale}>
+          <NavMenu>
+            <RemixLink to="/app" rel="home">{t('nav.products')}</RemixLink>
+            <RemixLink to="/app/plan">{t('nav.plan')}</RemixLink>
+          </NavMenu>
+          <Outlet />
+        </I18nProvider>
+      </ShopifyAppProvider>
+    )
+  }
   return (
     <AppProvider i18n={locale === 'zh-CN' ? polarisZh : polarisEn} linkComponent={LinkLike}>
       <I18nProvider locale={locale}>
@@ -56,4 +79,12 @@ export default function AppLayout() {
   )
 }
 
-export { ErrorBoundary } from '#app/components/RouteError.tsx'
+// why: Shopify's auth throws Responses whose body is an HTML page (the
+// session-token bounce, an exit-iframe redirect); those must render as is.
+export function ErrorBoundary() {
+  const error = useRouteError()
+  if (isRouteErrorResponse(error) && typeof error.data === 'string') return boundary.error(error)
+  return <RouteError />
+}
+
+export const headers: HeadersFunction = (headersArgs) => boundary.headers(headersArgs)

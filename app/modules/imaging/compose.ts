@@ -95,20 +95,28 @@ function columnTaps(region: Box, outWidth: number, imageWidth: number, channels:
   return { x0, fx }
 }
 
-/** Source row pair and weight for output row j. */
-function rowTap(region: Box, j: number, outHeight: number, imageHeight: number): { y0: number; y1: number; fy: number } {
+/** Source row pair and weight for output row j, written into `tap` (y0, y1, fy). */
+function rowTap(region: Box, j: number, outHeight: number, imageHeight: number, tap: Int32Array): void {
   const s = Math.min(imageHeight - 1, Math.max(0, region.top + (j + 0.5) * (region.height / outHeight) - 0.5))
   const y0 = Math.floor(s)
-  return { y0, y1: Math.min(imageHeight - 1, y0 + 1), fy: Math.round((s - y0) * 256) }
+  tap[0] = y0
+  tap[1] = Math.min(imageHeight - 1, y0 + 1)
+  tap[2] = Math.round((s - y0) * 256)
 }
+
+/** Kinds of mask run between two mask rows (columns where both rows are zero are no run at all). */
+const SOLID_RUN = 1
+const SOFT_RUN = 2
 
 /**
  * Blends the product onto the canvas over `at` (canvas px), sampling the
  * product and its mask bilinearly over their regions, through the light
  * match tables. Any product alpha is ignored: the mask decides.
- * why by runs: each output row is walked in runs of solid (or empty) mask,
- * found on the mask's own columns; only the feathered edge is blended pixel
- * by pixel, and at 1:1 a solid run is a single memory copy.
+ * why by runs: the pair of mask rows an output row reads is split once into
+ * runs where both rows are solid product and runs with any edge in them
+ * (the pair is shared by the ~2–3 output rows between two mask rows); a solid
+ * run's inner columns are copied (at 1:1 a single memory copy) and only
+ * columns that read an edge are blended pixel by pixel.
  */
 export function compositeProduct(
   canvas: Uint8Array,
@@ -120,54 +128,127 @@ export function compositeProduct(
   tables: LightMatch['tables'],
   matte?: EdgeMatte,
 ): void {
-  const { image: mImage } = mask
-  const { x0, fx } = columnTaps(mask.region, at.width, mImage.width, 1)
-  const firstOut = firstColumnAtOrAfter(x0, mImage.width)
-  const mRow = new Uint16Array(mImage.width)
-  const extent = rowExtents(mImage)
+  const mImage = mask.image
+  const mw = mImage.width
   const mData = mImage.data
-  const writer = productWriter(canvas, product, at, tables, matte)
-  const i0 = Math.max(0, -at.left)
-  const i1 = Math.min(at.width, canvasWidth - at.left)
+  const { x0, fx } = columnTaps(mask.region, at.width, mw, 1)
+  const firstOut = firstColumnAtOrAfter(x0, mw)
+  const extent = rowExtents(mImage)
+  const rows = productRows(product, at)
+  const [tr, tg, tb] = tables
+  const copyRuns = isIdentity(tables)
+  const edge: EdgeContext = {
+    canvas,
+    mData,
+    mw,
+    x0,
+    fx,
+    tr,
+    tg,
+    tb,
+    matte,
+    span: matte ? matte.reach - MATTE_NOISE : 0,
+    m0: 0,
+    m1: 0,
+    fy: 0,
+    product: rows.data,
+    pOffset: 0,
+    pStep: rows.step,
+    rowOffset: 0,
+  }
+  const runs = new Int32Array(3 * (mw + 1))
+  let runCount = 0
+  let pairY0 = -1
+  let pairY1 = -1
+  const tap = new Int32Array(3)
+  const iLo = Math.max(0, -at.left)
+  const iHi = Math.min(at.width, canvasWidth - at.left)
+  if (iLo >= iHi) return
   for (let j = 0; j < at.height; j++) {
     const cy = at.top + j
     if (cy < 0 || cy >= canvasHeight) continue
-    const mt = rowTap(mask.region, j, at.height, mImage.height)
-    const first = Math.min(extent.first[mt.y0], extent.first[mt.y1])
-    const last = Math.max(extent.last[mt.y0], extent.last[mt.y1])
-    if (last < first) continue
-    // Mix the two mask rows over the columns in use.
-    const mFrom = Math.max(0, first - 1)
-    const mTo = Math.min(mImage.width, last + 2)
-    const mA = mt.y0 * mImage.width
-    const mB = mt.y1 * mImage.width
-    for (let c = mFrom; c < mTo; c++) mRow[c] = mData[mA + c] * (256 - mt.fy) + mData[mB + c] * mt.fy
-    const { iFrom, iTo } = columnsWithin(x0, mFrom, mTo - 1, i0, i1)
-    if (iFrom >= iTo) continue
-    const rowOffset = (cy * canvasWidth + at.left) * 3
-    writer.begin(j, iFrom, iTo)
-    let i = iFrom
-    while (i < iTo) {
-      const mx = x0[i]
-      const a = mRow[mx]
-      const b = mRow[mx + 1]
-      if (a === b && (a === 0 || a === SOLID)) {
-        // Extend over mask columns: every output column whose two taps lie in [mx, c] has this value.
-        let c = mx + 1
-        while (c + 1 < mTo && mRow[c + 1] === a) c++
-        const end = Math.max(i + 1, Math.min(iTo, firstOut[c]))
-        if (a === SOLID) writer.solid(i, end, rowOffset)
-        i = end
-        continue
-      }
-      const alpha = (a * (256 - fx[i]) + b * fx[i]) >> 16
-      if (alpha !== 0) writer.edge(i, alpha, rowOffset)
-      i++
+    rowTap(mask.region, j, at.height, mImage.height, tap)
+    const y0 = tap[0]
+    const y1 = tap[1]
+    if (y0 !== pairY0 || y1 !== pairY1) {
+      runCount = pairRuns(mData, mw, y0, y1, extent, runs)
+      pairY0 = y0
+      pairY1 = y1
+    }
+    if (runCount === 0) continue
+    edge.m0 = y0 * mw
+    edge.m1 = y1 * mw
+    edge.fy = tap[2]
+    edge.rowOffset = (cy * canvasWidth + at.left) * 3
+    // Output columns this row touches: those reading any column of a run.
+    const from = Math.max(iLo, firstOut[Math.max(0, runs[0] - 1)])
+    const to = Math.min(iHi, firstOut[runs[3 * (runCount - 1) + 1]])
+    if (from >= to) continue
+    edge.pOffset = rows.begin(j, from, to)
+    let done = from
+    for (let r = 0; r < runCount; r++) {
+      const cs = runs[3 * r]
+      const ce = runs[3 * r + 1]
+      // Columns reading this run: left tap in [cs − 1, ce − 1].
+      const start = Math.max(done, firstOut[Math.max(0, cs - 1)])
+      const end = Math.min(to, firstOut[ce])
+      if (start >= end) continue
+      if (runs[3 * r + 2] === SOLID_RUN && ce - cs >= 2) {
+        // Inner columns (both taps in the run) are solid; the rest read an edge.
+        const inner = Math.min(end, Math.max(start, firstOut[cs]))
+        const innerEnd = Math.min(end, Math.max(inner, firstOut[ce - 1]))
+        blendEdge(edge, start, inner)
+        if (copyRuns && rows.step === 3) {
+          const p = edge.pOffset
+          canvas.set(rows.data.subarray(p + inner * 3, p + innerEnd * 3), edge.rowOffset + inner * 3)
+        } else copyThrough(edge, inner, innerEnd)
+        blendEdge(edge, innerEnd, end)
+      } else blendEdge(edge, start, end)
+      done = end
     }
   }
 }
 
-const SOLID = 255 * 256
+/**
+ * Runs of the mask row pair (y0, y1) over the columns where either row is
+ * non-zero, as [start, end, kind] triples; returns how many. Solid: both rows
+ * are 255; soft: anything else that is not zero in both.
+ */
+function pairRuns(
+  mData: Uint8Array,
+  mw: number,
+  y0: number,
+  y1: number,
+  extent: { first: Int32Array; last: Int32Array },
+  runs: Int32Array,
+): number {
+  const first = Math.min(extent.first[y0], extent.first[y1])
+  const last = Math.max(extent.last[y0], extent.last[y1])
+  const a = y0 * mw
+  const b = y1 * mw
+  let count = 0
+  let c = first
+  while (c <= last) {
+    const both = mData[a + c] & mData[b + c]
+    const either = mData[a + c] | mData[b + c]
+    if (either === 0) {
+      c++
+      continue
+    }
+    const kind = both === 255 ? SOLID_RUN : SOFT_RUN
+    const start = c
+    c++
+    if (kind === SOLID_RUN) while (c <= last && (mData[a + c] & mData[b + c]) === 255) c++
+    else {
+      while (c <= last && (mData[a + c] & mData[b + c]) !== 255 && (mData[a + c] | mData[b + c]) !== 0) c++
+    }
+    runs[3 * count] = start
+    runs[3 * count + 1] = c
+    runs[3 * count + 2] = kind
+    count++
+  }
+  return count
+}
 
 /** firstOut[c] = the first output column whose left tap is at or after mask column c. */
 function firstColumnAtOrAfter(x0: Int32Array, maskWidth: number): Int32Array {
@@ -177,121 +258,128 @@ function firstColumnAtOrAfter(x0: Int32Array, maskWidth: number): Int32Array {
   return firstOut
 }
 
-/** Writes product pixels into one canvas row at a time. */
-interface RowWriter {
-  /** Readies output row j for columns [from, to). */
-  begin(j: number, from: number, to: number): void
-  /** Columns [from, to) are solid product. */
-  solid(from: number, to: number, rowOffset: number): void
-  /** Column i is product under mask alpha 1..254. */
-  edge(i: number, alpha: number, rowOffset: number): void
-}
-
 function isIdentity(tables: LightMatch['tables']): boolean {
   return tables.every((t) => t.every((v, i) => v === i))
 }
 
+/** Where one output row's product pixels are: `data[offset + i * step]` is output column i's red. */
+interface ProductRows {
+  data: Uint8Array
+  step: number
+  /** Readies output row j for columns [from, to) and returns its offset. */
+  begin(j: number, from: number, to: number): number
+}
+
 /**
  * Two shapes of product: already at canvas size (1:1, or a shrink done by
- * libvips) is copied; an enlargement is sampled bilinearly here, each output
- * row first mixing its two source rows.
+ * libvips) is read in place; an enlargement is sampled bilinearly into a row
+ * buffer, each output row first mixing its two source rows.
  */
-function productWriter(
-  canvas: Uint8Array,
-  product: Sampled,
-  at: Box,
-  tables: LightMatch['tables'],
-  matte?: EdgeMatte,
-): RowWriter {
+function productRows(product: Sampled, at: Box): ProductRows {
   const { image, region } = product
   const ch = image.channels
   const data = image.data
-  const [tr, tg, tb] = tables
-  const copyRuns = isIdentity(tables) && ch === 3
-  const put = pixelPutter(canvas, tables, matte)
   const aligned =
     region.width === at.width && region.height === at.height && Number.isInteger(region.left) && Number.isInteger(region.top)
   if (aligned) {
-    let src = 0
-    return {
-      begin: (j) => {
-        src = ((region.top + j) * image.width + region.left) * ch
-      },
-      solid: (from, to, rowOffset) => {
-        if (copyRuns) {
-          canvas.set(data.subarray(src + from * 3, src + to * 3), rowOffset + from * 3)
-          return
-        }
-        for (let i = from, p = src + from * ch, o = rowOffset + from * 3; i < to; i++, p += ch, o += 3) {
-          canvas[o] = tr[data[p]]
-          canvas[o + 1] = tg[data[p + 1]]
-          canvas[o + 2] = tb[data[p + 2]]
-        }
-      },
-      edge: (i, alpha, rowOffset) => {
-        const p = src + i * ch
-        put(rowOffset + i * 3, data[p], data[p + 1], data[p + 2], alpha)
-      },
-    }
+    return { data, step: ch, begin: (j) => ((region.top + j) * image.width + region.left) * ch }
   }
   const taps = columnTaps(region, at.width, image.width, ch)
-  const row = new Uint16Array(image.width * ch)
+  const mixed = new Uint16Array(image.width * ch)
+  const out = new Uint8Array(at.width * 3)
+  const tap = new Int32Array(3)
   return {
+    data: out,
+    step: 3,
     begin: (j, from, to) => {
-      const t = rowTap(region, j, at.height, image.height)
-      const a0 = t.y0 * image.width * ch
-      const b0 = t.y1 * image.width * ch
-      const end = Math.min(row.length, taps.x0[to - 1] + 2 * ch)
-      for (let c = taps.x0[from]; c < end; c++) row[c] = data[a0 + c] * (256 - t.fy) + data[b0 + c] * t.fy
-    },
-    solid: (from, to, rowOffset) => {
-      for (let i = from, o = rowOffset + from * 3; i < to; i++, o += 3) {
+      rowTap(region, j, at.height, image.height, tap)
+      const a0 = tap[0] * image.width * ch
+      const b0 = tap[1] * image.width * ch
+      const fy = tap[2]
+      const gy = 256 - fy
+      const end = Math.min(mixed.length, taps.x0[to - 1] + 2 * ch)
+      for (let c = taps.x0[from]; c < end; c++) mixed[c] = data[a0 + c] * gy + data[b0 + c] * fy
+      for (let i = from, o = from * 3; i < to; i++, o += 3) {
         const px = taps.x0[i]
         const f = taps.fx[i]
         const g = 256 - f
-        canvas[o] = tr[(row[px] * g + row[px + ch] * f) >> 16]
-        canvas[o + 1] = tg[(row[px + 1] * g + row[px + 1 + ch] * f) >> 16]
-        canvas[o + 2] = tb[(row[px + 2] * g + row[px + 2 + ch] * f) >> 16]
+        out[o] = (mixed[px] * g + mixed[px + ch] * f) >> 16
+        out[o + 1] = (mixed[px + 1] * g + mixed[px + 1 + ch] * f) >> 16
+        out[o + 2] = (mixed[px + 2] * g + mixed[px + 2 + ch] * f) >> 16
       }
-    },
-    edge: (i, alpha, rowOffset) => {
-      const px = taps.x0[i]
-      const f = taps.fx[i]
-      const g = 256 - f
-      put(
-        rowOffset + i * 3,
-        (row[px] * g + row[px + ch] * f) >> 16,
-        (row[px + 1] * g + row[px + 1 + ch] * f) >> 16,
-        (row[px + 2] * g + row[px + 2 + ch] * f) >> 16,
-        alpha,
-      )
+      return 0
     },
   }
 }
 
+/** Everything the per-pixel paths need for the current output row. */
+interface EdgeContext {
+  canvas: Uint8Array
+  mData: Uint8Array
+  mw: number
+  x0: Int32Array
+  fx: Int32Array
+  tr: Uint8Array
+  tg: Uint8Array
+  tb: Uint8Array
+  matte: EdgeMatte | undefined
+  /** matte.reach − MATTE_NOISE. */
+  span: number
+  /** Offsets of the two mask rows and the lower one's weight, 0..256. */
+  m0: number
+  m1: number
+  fy: number
+  product: Uint8Array
+  pOffset: number
+  pStep: number
+  rowOffset: number
+}
+
+/** Solid product over output columns [from, to), through the light match tables. */
+function copyThrough(e: EdgeContext, from: number, to: number): void {
+  const { canvas, product, pStep, tr, tg, tb } = e
+  for (let i = from, p = e.pOffset + from * pStep, o = e.rowOffset + from * 3; i < to; i++, p += pStep, o += 3) {
+    canvas[o] = tr[product[p]]
+    canvas[o + 1] = tg[product[p + 1]]
+    canvas[o + 2] = tb[product[p + 2]]
+  }
+}
+
 /**
- * Writes one product pixel (sRGB, before the light match) at canvas offset o
- * under mask alpha a. Solid pixels are copied; edge pixels are blended, and
- * with a known backdrop first un-mixed from it (see EdgeMatte).
+ * Output columns [from, to) under their bilinear mask alpha. Solid pixels are
+ * copied; edge pixels are blended, and with a known backdrop first un-mixed
+ * from it (see EdgeMatte).
  */
-function pixelPutter(
-  canvas: Uint8Array,
-  tables: LightMatch['tables'],
-  matte: EdgeMatte | undefined,
-): (o: number, r: number, g: number, b: number, a: number) => void {
-  const [tr, tg, tb] = tables
-  if (!matte) return (o, r, g, b, a) => blendPixel(canvas, o, tr[r], tg[g], tb[b], a)
-  const [br, bg, bb] = matte.backdrop
-  const span = matte.reach - MATTE_NOISE
-  return (o, r, g, b, a) => {
-    if (a >= 255) {
-      blendPixel(canvas, o, tr[r], tg[g], tb[b], 255)
-      return
+function blendEdge(e: EdgeContext, from: number, to: number): void {
+  const { canvas, mData, x0, fx, product, pStep, tr, tg, tb, matte } = e
+  const fy = e.fy
+  const gy = 256 - fy
+  const [br, bg, bb] = matte ? matte.backdrop : [0, 0, 0]
+  for (let i = from; i < to; i++) {
+    const mx = x0[i]
+    const a = mData[e.m0 + mx] * gy + mData[e.m1 + mx] * fy
+    const b = mData[e.m0 + mx + 1] * gy + mData[e.m1 + mx + 1] * fy
+    const alpha = (a * (256 - fx[i]) + b * fx[i]) >> 16
+    if (alpha === 0) continue
+    const p = e.pOffset + i * pStep
+    const o = e.rowOffset + i * 3
+    const r = product[p]
+    const g = product[p + 1]
+    const bl = product[p + 2]
+    if (alpha >= 255) {
+      canvas[o] = tr[r]
+      canvas[o + 1] = tg[g]
+      canvas[o + 2] = tb[bl]
+      continue
     }
-    const d = Math.sqrt((r - br) * (r - br) + (g - bg) * (g - bg) + (b - bb) * (b - bb))
-    const share = Math.min(1, (d - MATTE_NOISE) / span)
-    if (share <= 0.02) return
-    blendPixel(canvas, o, tr[unmix(r, br, share)], tg[unmix(g, bg, share)], tb[unmix(b, bb, share)], Math.round(share * 255))
+    if (!matte) {
+      blendPixel(canvas, o, tr[r], tg[g], tb[bl], alpha)
+      continue
+    }
+    const d = Math.sqrt((r - br) * (r - br) + (g - bg) * (g - bg) + (bl - bb) * (bl - bb))
+    const share = Math.min(1, (d - MATTE_NOISE) / e.span)
+    if (share <= 0.02) continue
+    blendPixel(canvas, o, tr[unmix(r, br, share)], tg[unmix(g, bg, share)], tb[unmix(bl, bb, share)], Math.round(share * 255))
   }
 }
 
@@ -310,19 +398,6 @@ function blendPixel(canvas: Uint8Array, o: number, r: number, g: number, b: numb
   canvas[o] += ((r - canvas[o]) * alpha) / 255
   canvas[o + 1] += ((g - canvas[o + 1]) * alpha) / 255
   canvas[o + 2] += ((b - canvas[o + 2]) * alpha) / 255
-}
-
-/**
- * The output columns [iFrom, iTo) within [i0, i1) whose two mask taps both
- * fall in mask columns [from, to] (taps grow with the column). Columns
- * outside read only zeros, and their mixed row was not computed.
- */
-function columnsWithin(x0: Int32Array, from: number, to: number, i0: number, i1: number): { iFrom: number; iTo: number } {
-  let iFrom = i0
-  while (iFrom < i1 && x0[iFrom] < from) iFrom++
-  let iTo = i1
-  while (iTo > iFrom && x0[iTo - 1] + 1 > to) iTo--
-  return { iFrom, iTo }
 }
 
 /** First and last non-zero column of each mask row (last < first when the row is empty). */

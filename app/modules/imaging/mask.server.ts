@@ -1,8 +1,8 @@
 import sharp from 'sharp'
 import { AppError } from '#app/lib/errors.ts'
 import type { RawImage, SourceImage } from '#app/modules/backends/types.ts'
-import { deltaE2000, srgbToLab } from './colour.ts'
-import { featherInward, openThenClose, removeSmallRegions } from './morphology.ts'
+import { SRGB_TO_LINEAR, deltaE2000, srgbToLab } from './colour.ts'
+import { clearBits, featherInwardBits, openThenCloseBits, removeSmallRegionsBits, type Bits } from './morphology.ts'
 
 export interface Box {
   left: number
@@ -140,7 +140,8 @@ const MAX_TOLERANCE = 12
 /**
  * Segments a product on a uniform backdrop, on an image already reduced to
  * working size: backdrop estimate from the border, flood from the border,
- * open-then-close, speck removal, inward feather.
+ * open-then-close, speck removal, inward feather. why packed bits from the
+ * flood on: the cleanup then never touches a byte per pixel until the feather.
  */
 function maskFromBackdrop(image: RawImage, sourceWidth: number, sourceHeight: number): ProductMask {
   const { width, height } = image
@@ -148,9 +149,9 @@ function maskFromBackdrop(image: RawImage, sourceWidth: number, sourceHeight: nu
   const product = floodBackdrop(image, backdrop)
   // why radius 1 at work size: removes JPEG-noise specks and spurs of a
   // source pixel or two without eating thin straps.
-  const cleaned = openThenClose(product, width, height, 1)
-  removeSmallRegions(cleaned, width, height, Math.ceil(width * height * 0.0005), 0.05)
-  const feathered = featherInward(cleaned, width, height)
+  const cleaned = openThenCloseBits(product, 1)
+  removeSmallRegionsBits(cleaned, Math.ceil(width * height * 0.0005), 0.05)
+  const feathered = featherInwardBits(cleaned)
   return {
     ...finish({ data: feathered, width, height, channels: 1 }, sourceWidth, sourceHeight, 'background'),
     backdrop: backdrop.rgb,
@@ -175,17 +176,52 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
 }
 
-/** Border ring → robust backdrop colour (per-channel Lab median) and how noisy it is. */
+/** Median of one channel of the ring's pixels, by histogram (the same value a sort would pick). */
+function channelMedian(data: Uint8Array, ring: Int32Array, channel: number): number {
+  const histogram = new Uint32Array(256)
+  for (let i = 0; i < ring.length; i++) histogram[data[ring[i] * 3 + channel]]++
+  let seen = 0
+  let value = 0
+  while (seen + histogram[value] <= ring.length >> 1) seen += histogram[value++]
+  return value
+}
+
+/**
+ * Border ring → robust backdrop colour (per-channel Lab median) and how noisy it is.
+ * why colours are converted once each: a backdrop's ring holds a few hundred
+ * distinct colours among thousands of pixels, and ΔE2000 is the costly part.
+ */
 function estimateBackdrop(image: RawImage): Backdrop {
   const { width, height, data } = image
-  const ring: number[] = []
-  for (let x = 0; x < width; x++) ring.push(x, (height - 1) * width + x)
-  for (let y = 1; y < height - 1; y++) ring.push(y * width, y * width + width - 1)
-  const n = ring.length
+  const n = 2 * width + 2 * Math.max(0, height - 2)
+  const ring = new Int32Array(n)
+  let k = 0
+  for (let x = 0; x < width; x++) {
+    ring[k++] = x
+    ring[k++] = (height - 1) * width + x
+  }
+  for (let y = 1; y < height - 1; y++) {
+    ring[k++] = y * width
+    ring[k++] = y * width + width - 1
+  }
+  // distinct[i]: index into the ring of the first pixel with pixel i's colour.
+  const firstOfColour = new Map<number, number>()
+  const distinct = new Int32Array(n)
   const lab = new Float64Array(n * 3)
   for (let i = 0; i < n; i++) {
     const p = ring[i] * 3
-    srgbToLab(data[p], data[p + 1], data[p + 2], lab, i * 3)
+    const colour = (data[p] << 16) | (data[p + 1] << 8) | data[p + 2]
+    const first = firstOfColour.get(colour)
+    if (first === undefined) {
+      firstOfColour.set(colour, i)
+      distinct[i] = i
+      srgbToLab(data[p], data[p + 1], data[p + 2], lab, i * 3)
+    } else {
+      distinct[i] = first
+      lab[i * 3] = lab[first * 3]
+      lab[i * 3 + 1] = lab[first * 3 + 1]
+      lab[i * 3 + 2] = lab[first * 3 + 2]
+    }
   }
   const channel = (c: number): Float64Array => {
     const values = new Float64Array(n)
@@ -195,11 +231,13 @@ function estimateBackdrop(image: RawImage): Backdrop {
   const L = median(channel(0))
   const a = median(channel(1))
   const b = median(channel(2))
-  const rgbMedian = (c: number): number => median(Float64Array.from(ring, (p) => data[p * 3 + c]))
-  const rgb: [number, number, number] = [rgbMedian(0), rgbMedian(1), rgbMedian(2)]
+  const rgb: [number, number, number] = [channelMedian(data, ring, 0), channelMedian(data, ring, 1), channelMedian(data, ring, 2)]
 
   const spread = new Float64Array(n)
-  for (let i = 0; i < n; i++) spread[i] = deltaE2000(L, a, b, lab[i * 3], lab[i * 3 + 1], lab[i * 3 + 2])
+  for (let i = 0; i < n; i++) {
+    const first = distinct[i]
+    spread[i] = first === i ? deltaE2000(L, a, b, lab[i * 3], lab[i * 3 + 1], lab[i * 3 + 2]) : spread[first]
+  }
   spread.sort()
   const outliers = n - lowerBound(spread, BORDER_OUTLIER_DE)
   const typical = quantile(spread, 0.5)
@@ -227,10 +265,26 @@ function lowerBound(sorted: Float64Array, value: number): number {
 }
 
 /**
+ * Largest value of ΔE2000's lightness weight S_L over L* in 0..100. why:
+ * ΔE2000 ≥ |ΔL*| / S_L (the chroma and hue terms add a non-negative amount),
+ * so a colour whose lightness is further than tolerance × this from the
+ * backdrop's cannot be within tolerance.
+ */
+const MAX_SL = 1 + (0.015 * 2500) / Math.sqrt(20 + 2500)
+
+/** Relative luminance Y whose CIE L* is `L` (the inverse of L* = 116 f(Y) − 16). */
+function luminanceOfLightness(L: number): number {
+  const f = (L + 16) / 116
+  return f > 6 / 29 ? f * f * f : (f - 16 / 116) * ((3 * 6 * 6) / (29 * 29))
+}
+
+/**
  * 1 for backdrop-coloured pixels: within `tolerance` ΔE2000 of the backdrop.
  * why a memo keyed by 7-bit RGB: a backdrop has few distinct colours and
  * ΔE2000 is too costly to evaluate a million times; 7 bits a channel moves
- * ΔE by well under 0.5.
+ * ΔE by well under 0.5. why the luminance test first: most product colours
+ * are far lighter or darker than the backdrop, and three table reads settle
+ * them without a Lab conversion (the margin keeps rounding from deciding).
  */
 function classifyBackdrop(image: RawImage, backdrop: Backdrop): Uint8Array {
   const { data } = image
@@ -238,52 +292,54 @@ function classifyBackdrop(image: RawImage, backdrop: Backdrop): Uint8Array {
   const out = new Uint8Array(count)
   const memo = new Uint8Array(1 << 21) // 0 unknown, 1 backdrop, 2 not
   const lab = new Float64Array(3)
-  let lastKey = -1
-  let last = 0
+  const reach = backdrop.tolerance * MAX_SL + 0.5
+  const yLow = luminanceOfLightness(backdrop.L - reach)
+  const yHigh = luminanceOfLightness(backdrop.L + reach)
   for (let i = 0, o = 0; i < count; i++, o += 3) {
+    // why no "same key as the last pixel" shortcut: on a noisy backdrop that
+    // branch is a coin toss, and mispredicting it costs more than the lookup.
     const key = ((data[o] >> 1) << 14) | ((data[o + 1] >> 1) << 7) | (data[o + 2] >> 1)
-    if (key !== lastKey) {
-      last = memo[key]
-      if (last === 0) {
-        srgbToLab(data[o] | 1, data[o + 1] | 1, data[o + 2] | 1, lab, 0)
-        last = deltaE2000(backdrop.L, backdrop.a, backdrop.b, lab[0], lab[1], lab[2]) <= backdrop.tolerance ? 1 : 2
-        memo[key] = last
+    let known = memo[key]
+    if (known === 0) {
+      const r = data[o] | 1
+      const g = data[o + 1] | 1
+      const b = data[o + 2] | 1
+      const y = 0.2126729 * SRGB_TO_LINEAR[r] + 0.7151522 * SRGB_TO_LINEAR[g] + 0.072175 * SRGB_TO_LINEAR[b]
+      if (y < yLow || y > yHigh) known = 2
+      else {
+        srgbToLab(r, g, b, lab, 0)
+        known = deltaE2000(backdrop.L, backdrop.a, backdrop.b, lab[0], lab[1], lab[2]) <= backdrop.tolerance ? 1 : 2
       }
-      lastKey = key
+      memo[key] = known
     }
-    out[i] = last & 1
+    out[i] = known & 1
   }
   return out
 }
 
 /**
- * 1 for the product: every pixel the backdrop cannot reach from the border.
- * The flood is a 4-connected labelling of backdrop-coloured runs (union-find
- * over runs, not a per-pixel queue); components touching the border are the
- * backdrop. Backdrop-coloured regions enclosed by the product (white print
- * on a white shirt) are not reached and stay product.
+ * 1 for the product, packed (see Bits): every pixel the backdrop cannot reach
+ * from the border. The flood is a 4-connected labelling of backdrop-coloured
+ * runs (union-find over runs, not a per-pixel queue); components touching
+ * the border are the backdrop. Backdrop-coloured regions enclosed by the
+ * product (white print on a white shirt) are not reached and stay product.
  */
-function floodBackdrop(image: RawImage, backdrop: Backdrop): Uint8Array {
+function floodBackdrop(image: RawImage, backdrop: Backdrop): Bits {
   const { width, height } = image
   const like = classifyBackdrop(image, backdrop)
-  // Runs as absolute [start, end) offsets into the plane.
-  const starts: number[] = []
-  const ends: number[] = []
-  const parent: number[] = []
-  const touches: number[] = []
-  const find = (i: number): number => {
-    while (parent[i] !== i) {
-      parent[i] = parent[parent[i]]
-      i = parent[i]
-    }
-    return i
-  }
+  // Runs as [start, end) columns of row rows[i]; capacity grows by doubling.
+  let capacity = 4 * (width + height)
+  let starts: Int32Array = new Int32Array(capacity)
+  let ends: Int32Array = new Int32Array(capacity)
+  let rows: Int32Array = new Int32Array(capacity)
+  let parent: Int32Array = new Int32Array(capacity)
+  let touches: Uint8Array = new Uint8Array(capacity)
+  let count = 0
   let prevFirst = 0
   let prevLast = 0
   for (let y = 0; y < height; y++) {
     const base = y * width
-    const above = base - width
-    const first = starts.length
+    const first = count
     const edgeRow = y === 0 || y === height - 1 ? 1 : 0
     let prev = prevFirst
     let x = 0
@@ -294,16 +350,29 @@ function floodBackdrop(image: RawImage, backdrop: Backdrop): Uint8Array {
       }
       const start = x
       while (x < width && like[base + x] === 1) x++
-      const id = starts.length
-      starts.push(base + start)
-      ends.push(base + x)
-      parent.push(id)
-      touches.push(edgeRow | (start === 0 || x === width ? 1 : 0))
+      if (count === capacity) {
+        capacity *= 2
+        starts = grownTo(starts, capacity)
+        ends = grownTo(ends, capacity)
+        rows = grownTo(rows, capacity)
+        parent = grownTo(parent, capacity)
+        const bigger = new Uint8Array(capacity)
+        bigger.set(touches)
+        touches = bigger
+      }
+      const id = count++
+      starts[id] = start
+      ends[id] = x
+      rows[id] = y
+      parent[id] = id
+      touches[id] = edgeRow | (start === 0 || x === width ? 1 : 0)
       // 4-connected: runs in the row above that share at least one column.
-      while (prev < prevLast && ends[prev] - above <= start) prev++
-      for (let k = prev; k < prevLast && starts[k] - above < x; k++) {
-        const a = find(k)
-        const b = find(id)
+      while (prev < prevLast && ends[prev] <= start) prev++
+      for (let k = prev; k < prevLast && starts[k] < x; k++) {
+        let a = k
+        while (parent[a] !== a) a = parent[a] = parent[parent[a]]
+        let b = id
+        while (parent[b] !== b) b = parent[b] = parent[parent[b]]
         if (a !== b) {
           const root = Math.min(a, b)
           parent[Math.max(a, b)] = root
@@ -312,11 +381,27 @@ function floodBackdrop(image: RawImage, backdrop: Backdrop): Uint8Array {
       }
     }
     prevFirst = first
-    prevLast = starts.length
+    prevLast = count
   }
-  const product = new Uint8Array(width * height).fill(1)
-  for (let i = 0; i < starts.length; i++) if (touches[find(i)] === 1) product.fill(0, starts[i], ends[i])
-  return product
+  const stride = (width + 31) >> 5
+  const words = new Uint32Array(stride * height)
+  const tail = width & 31
+  for (let y = 0; y < height; y++) {
+    words.fill(0xffffffff, y * stride, (y + 1) * stride)
+    if (tail !== 0) words[(y + 1) * stride - 1] = (1 << tail) - 1
+  }
+  // Parents always have lower ids, so one forward pass resolves every root.
+  for (let i = 0; i < count; i++) {
+    parent[i] = parent[parent[i]]
+    if (touches[parent[i]] === 1) clearBits(words, rows[i] * stride, starts[i], ends[i])
+  }
+  return { words, width, height, stride }
+}
+
+function grownTo(table: Int32Array, capacity: number): Int32Array {
+  const bigger = new Int32Array(capacity)
+  bigger.set(table)
+  return bigger
 }
 
 // ---------------------------------------------------------------- shared

@@ -7,14 +7,14 @@
  * of word y * stride + (x >> 5). why: erosion and dilation then work on 32
  * pixels per operation, which makes cleanup at 1024 px nearly free.
  */
-interface Bits {
+export interface Bits {
   words: Uint32Array
   width: number
   height: number
   stride: number
 }
 
-function pack(mask: Uint8Array, width: number, height: number): Bits {
+export function pack(mask: Uint8Array, width: number, height: number): Bits {
   const stride = (width + 31) >> 5
   const words = new Uint32Array(stride * height)
   for (let y = 0; y < height; y++) {
@@ -31,7 +31,7 @@ function pack(mask: Uint8Array, width: number, height: number): Bits {
   return { words, width, height, stride }
 }
 
-function unpack(bits: Bits): Uint8Array {
+export function unpack(bits: Bits): Uint8Array {
   const { words, width, height, stride } = bits
   const mask = new Uint8Array(width * height)
   for (let y = 0; y < height; y++) {
@@ -107,15 +107,17 @@ export function dilate(mask: Uint8Array, width: number, height: number, radius: 
 /**
  * Opening then closing with a (2r+1)² square: removes 1-regions thinner than
  * the square (specks, spurs), then fills 0-gaps thinner than it (pinholes).
- * why one pack: all four filters run on the packed mask.
  */
 export function openThenClose(mask: Uint8Array, width: number, height: number, radius: number): Uint8Array {
   if (radius <= 0) return mask.slice()
-  let bits = pack(mask, width, height)
-  bits = repeat(bits, radius, true)
-  bits = repeat(bits, 2 * radius, false)
-  bits = repeat(bits, radius, true)
-  return unpack(bits)
+  return unpack(openThenCloseBits(pack(mask, width, height), radius))
+}
+
+/** openThenClose on a packed mask. why one packing: all four filters run on the words. */
+export function openThenCloseBits(bits: Bits, radius: number): Bits {
+  let out = repeat(bits, radius, true)
+  out = repeat(out, 2 * radius, false)
+  return repeat(out, radius, true)
 }
 
 /**
@@ -131,59 +133,114 @@ export function removeSmallRegions(
   minArea: number,
   minShareOfLargest: number,
 ): number {
-  // Runs of 1s per row, joined with union-find where they touch (8-connected).
-  const starts: number[] = []
-  const ends: number[] = []
-  const parent: number[] = []
-  const find = (i: number): number => {
-    while (parent[i] !== i) {
-      parent[i] = parent[parent[i]]
-      i = parent[i]
-    }
-    return i
+  const bits = pack(mask, width, height)
+  const kept = removeSmallRegionsBits(bits, minArea, minShareOfLargest)
+  mask.set(unpack(bits))
+  return kept
+}
+
+/** Index of the lowest set bit of a non-zero word. */
+function lowestBit(word: number): number {
+  return 31 - Math.clz32(word & -word)
+}
+
+/** First pixel at or after x in the row at `base` whose bit is `value`, or `width` if none. */
+function nextBit(words: Uint32Array, base: number, width: number, x: number, value: 0 | 1): number {
+  if (x >= width) return width
+  const flip = value === 1 ? 0 : 0xffffffff
+  const last = (width - 1) >> 5
+  let w = x >> 5
+  let word = ((words[base + w] ^ flip) >>> (x & 31)) << (x & 31)
+  while (word === 0) {
+    if (++w > last) return width
+    word = words[base + w] ^ flip
   }
+  return Math.min(width, (w << 5) + lowestBit(word))
+}
+
+/** Grows a run table when a row brings more runs than it holds. */
+function grow(table: Int32Array, needed: number): Int32Array {
+  if (needed <= table.length) return table
+  const bigger = new Int32Array(Math.max(needed, table.length * 2))
+  bigger.set(table)
+  return bigger
+}
+
+/**
+ * removeSmallRegions on a packed mask, clearing in place. Runs of 1s are
+ * found a word at a time (lowest set bit), then joined with union-find where
+ * they touch a run of the row above (8-connected).
+ */
+export function removeSmallRegionsBits(bits: Bits, minArea: number, minShareOfLargest: number): number {
+  const { words, width, height, stride } = bits
+  // Runs as [start, end) pixel offsets in their row; rowOf says which row.
+  let starts: Int32Array = new Int32Array(1024)
+  let ends: Int32Array = new Int32Array(1024)
+  let rows: Int32Array = new Int32Array(1024)
+  let parent: Int32Array = new Int32Array(1024)
+  let count = 0
   let prevFirst = 0
   let prevLast = 0
   for (let y = 0; y < height; y++) {
-    const base = y * width
-    const first = starts.length
+    const base = y * stride
+    const first = count
     let prev = prevFirst
-    let x = 0
+    let x = nextBit(words, base, width, 0, 1)
     while (x < width) {
-      if (mask[base + x] === 0) {
-        x++
-        continue
+      const end = nextBit(words, base, width, x, 0)
+      if (count === starts.length) {
+        starts = grow(starts, count + 1)
+        ends = grow(ends, count + 1)
+        rows = grow(rows, count + 1)
+        parent = grow(parent, count + 1)
       }
-      const start = x
-      while (x < width && mask[base + x] === 1) x++
-      const id = starts.length
-      starts.push(base + start)
-      ends.push(base + x)
-      parent.push(id)
-      // Runs of the previous row overlapping [start - 1, x] touch this one;
-      // both rows are sorted, so the scan resumes where the last one stopped.
-      const rowAbove = base - width
-      while (prev < prevLast && ends[prev] - rowAbove < start) prev++
-      for (let k = prev; k < prevLast && starts[k] - rowAbove <= x; k++) {
-        const a = find(k)
-        const b = find(id)
+      const id = count++
+      starts[id] = x
+      ends[id] = end
+      rows[id] = y
+      parent[id] = id
+      // Runs of the row above overlapping [x - 1, end] touch this one; both
+      // rows are sorted, so the scan resumes where the last one stopped.
+      while (prev < prevLast && ends[prev] < x) prev++
+      for (let k = prev; k < prevLast && starts[k] <= end; k++) {
+        let a = k
+        while (parent[a] !== a) a = parent[a] = parent[parent[a]]
+        let b = id
+        while (parent[b] !== b) b = parent[b] = parent[parent[b]]
         if (a !== b) parent[Math.max(a, b)] = Math.min(a, b)
       }
+      x = nextBit(words, base, width, end, 1)
     }
     prevFirst = first
-    prevLast = starts.length
+    prevLast = count
   }
-  const area = new Float64Array(starts.length)
-  for (let i = 0; i < starts.length; i++) area[find(i)] += ends[i] - starts[i]
+  // Parents always have lower ids, so one forward pass resolves every root.
+  const area = new Float64Array(count)
+  for (let i = 0; i < count; i++) {
+    parent[i] = parent[parent[i]]
+    area[parent[i]] += ends[i] - starts[i]
+  }
   let largest = 0
-  for (let i = 0; i < area.length; i++) if (area[i] > largest) largest = area[i]
+  for (let i = 0; i < count; i++) if (area[i] > largest) largest = area[i]
   const keepFrom = Math.max(minArea, largest * minShareOfLargest)
   let kept = 0
-  for (let i = 0; i < starts.length; i++) {
-    if (area[find(i)] >= keepFrom) kept += ends[i] - starts[i]
-    else mask.fill(0, starts[i], ends[i])
+  for (let i = 0; i < count; i++) {
+    if (area[parent[i]] >= keepFrom) kept += ends[i] - starts[i]
+    else clearBits(words, rows[i] * stride, starts[i], ends[i])
   }
   return kept
+}
+
+/** Clears pixels [from, to) of the row at `base`. */
+export function clearBits(words: Uint32Array, base: number, from: number, to: number): void {
+  while (from < to) {
+    const w = from >> 5
+    const lo = from & 31
+    const n = Math.min(32 - lo, to - from)
+    const span = n === 32 ? 0xffffffff : ((1 << n) - 1) << lo
+    words[base + w] &= ~span
+    from += n
+  }
 }
 
 /**
@@ -191,22 +248,29 @@ export function removeSmallRegions(
  * each 1 becomes the share of 1s in its 3×3 neighbourhood (the frame counts
  * as 1), each 0 stays 0.
  * why inward: a feather reaching outwards would blend the old backdrop into
- * the new scene as a light halo. why packed: only boundary pixels need the
- * count; whole words of interior are filled at once.
+ * the new scene as a light halo.
  */
 export function featherInward(mask: Uint8Array, width: number, height: number): Uint8Array {
-  const bits = pack(mask, width, height)
+  return featherInwardBits(pack(mask, width, height))
+}
+
+/**
+ * featherInward of a packed mask. why packed: only boundary pixels need the
+ * count, read from the words; whole words of interior are filled at once.
+ */
+export function featherInwardBits(bits: Bits): Uint8Array {
+  const { words, width, height, stride } = bits
   const interior = step3(bits, true)
-  const out = new Uint8Array(mask.length)
-  const { stride } = bits
+  const out = new Uint8Array(width * height)
   for (let y = 0; y < height; y++) {
     const row = y * width
+    const base = y * stride
     for (let w = 0; w < stride; w++) {
-      const word = bits.words[y * stride + w]
+      const word = words[base + w]
       if (word === 0) continue
       const x0 = w << 5
       const n = Math.min(32, width - x0)
-      const inner = interior.words[y * stride + w]
+      const inner = interior.words[base + w]
       if (word === 0xffffffff && inner === 0xffffffff && n === 32) {
         out.fill(255, row + x0, row + x0 + 32)
         continue
@@ -214,7 +278,7 @@ export function featherInward(mask: Uint8Array, width: number, height: number): 
       for (let b = 0; b < n; b++) {
         if (((word >>> b) & 1) === 0) continue
         const x = x0 + b
-        out[row + x] = ((inner >>> b) & 1) === 1 ? 255 : neighbourShare(mask, width, height, x, y)
+        out[row + x] = ((inner >>> b) & 1) === 1 ? 255 : neighbourShare(bits, x, y)
       }
     }
   }
@@ -222,13 +286,14 @@ export function featherInward(mask: Uint8Array, width: number, height: number): 
 }
 
 /** 255 × (1s in the 3×3 around (x, y)) / 9, the frame counting as 1. */
-function neighbourShare(mask: Uint8Array, width: number, height: number, x: number, y: number): number {
+function neighbourShare(bits: Bits, x: number, y: number): number {
+  const { words, width, height, stride } = bits
   let count = 0
   for (let dy = -1; dy <= 1; dy++) {
     const yy = y + dy
     for (let dx = -1; dx <= 1; dx++) {
       const xx = x + dx
-      count += xx < 0 || yy < 0 || xx >= width || yy >= height ? 1 : mask[yy * width + xx]
+      count += xx < 0 || yy < 0 || xx >= width || yy >= height ? 1 : (words[yy * stride + (xx >> 5)] >>> (xx & 31)) & 1
     }
   }
   return ((count * 255 + 4) / 9) | 0

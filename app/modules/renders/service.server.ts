@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { db } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { AppError, notFound } from '#app/lib/errors.ts'
-import { enqueueRender, priorities } from '#app/lib/queues.server.ts'
+import { enqueueRender, priorities, removeRenderJob } from '#app/lib/queues.server.ts'
 import { imageStore, sha256 } from '#app/lib/storage.server.ts'
 import { pickBackend } from '#app/modules/backends/registry.server.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
@@ -320,4 +320,33 @@ export async function renderCountsByProduct(tenantId: string, productRefs: strin
     .where(and(eq(renders.tenantId, tenantId), inArray(renders.productRef, productRefs)))
     .groupBy(renders.productRef)
   return Object.fromEntries(rows.map((r) => [r.productRef, r.n]))
+}
+
+/**
+ * Cancels a tenant's renders that have not finished (uninstall, product
+ * deleted, shop redacted). A running render's worker finds the row canceled
+ * and its result is discarded: the final update only applies to 'running'.
+ */
+export async function cancelOpenRenders(tenantId: string, opts: { productRef?: string } = {}): Promise<number> {
+  const where = [eq(renders.tenantId, tenantId), inArray(renders.status, ['queued', 'retrying', 'running'])]
+  if (opts.productRef) where.push(eq(renders.productRef, opts.productRef))
+  const canceled = await db()
+    .update(renders)
+    .set({ status: 'canceled', finishedAt: new Date(), updatedAt: new Date(), progressMessage: null })
+    .where(and(...where))
+    .returning({ id: renders.id })
+  for (const { id } of canceled) await removeRenderJob(id)
+  return canceled.length
+}
+
+/** Marks renders whose source image is no longer on the listing. */
+export async function markSourcesMissing(tenantId: string, productRef: string, presentImageIds: string[]): Promise<number> {
+  const rows = await db()
+    .select({ id: renders.id, source: renders.sourceImageRef })
+    .from(renders)
+    .where(and(eq(renders.tenantId, tenantId), eq(renders.productRef, productRef), isNull(renders.sourceMissingAt)))
+  const gone = rows.filter((r) => !presentImageIds.includes(r.source)).map((r) => r.id)
+  if (gone.length === 0) return 0
+  await db().update(renders).set({ sourceMissingAt: new Date(), updatedAt: new Date() }).where(inArray(renders.id, gone))
+  return gone.length
 }

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm'
 import { db } from '#app/lib/db.server.ts'
+import { decryptSecret } from '#app/lib/crypto.server.ts'
 import { AppError } from '#app/lib/errors.ts'
 import { sessionTable } from '#db/schema.ts'
 
@@ -22,5 +23,5 @@ export async function offlineAccessToken(shop: string): Promise<string> {
       retryable: false,
     })
   }
-  return row.accessToken
+  return decryptSecret(row.accessToken)
 }
