@@ -146,7 +146,10 @@ export function compositeProduct(
     tr,
     tg,
     tb,
-    matte,
+    unmixing: matte !== undefined,
+    br: matte ? matte.backdrop[0] : 0,
+    bg: matte ? matte.backdrop[1] : 0,
+    bb: matte ? matte.backdrop[2] : 0,
     span: matte ? matte.reach - MATTE_NOISE : 0,
     m0: 0,
     m1: 0,
@@ -322,7 +325,11 @@ interface EdgeContext {
   tr: Uint8Array
   tg: Uint8Array
   tb: Uint8Array
-  matte: EdgeMatte | undefined
+  /** Whether edge pixels are un-mixed from a known backdrop (br, bg, bb); see EdgeMatte. */
+  unmixing: boolean
+  br: number
+  bg: number
+  bb: number
   /** matte.reach − MATTE_NOISE. */
   span: number
   /** Offsets of the two mask rows and the lower one's weight, 0..256. */
@@ -351,14 +358,14 @@ function copyThrough(e: EdgeContext, from: number, to: number): void {
  * from it (see EdgeMatte).
  */
 function blendEdge(e: EdgeContext, from: number, to: number): void {
-  const { canvas, mData, x0, fx, product, pStep, tr, tg, tb, matte } = e
+  if (from >= to) return
+  const { canvas, mData, x0, fx, product, pStep, tr, tg, tb, unmixing, br, bg, bb, span, m0, m1 } = e
   const fy = e.fy
   const gy = 256 - fy
-  const [br, bg, bb] = matte ? matte.backdrop : [0, 0, 0]
   for (let i = from; i < to; i++) {
     const mx = x0[i]
-    const a = mData[e.m0 + mx] * gy + mData[e.m1 + mx] * fy
-    const b = mData[e.m0 + mx + 1] * gy + mData[e.m1 + mx + 1] * fy
+    const a = mData[m0 + mx] * gy + mData[m1 + mx] * fy
+    const b = mData[m0 + mx + 1] * gy + mData[m1 + mx + 1] * fy
     const alpha = (a * (256 - fx[i]) + b * fx[i]) >> 16
     if (alpha === 0) continue
     const p = e.pOffset + i * pStep
@@ -372,12 +379,12 @@ function blendEdge(e: EdgeContext, from: number, to: number): void {
       canvas[o + 2] = tb[bl]
       continue
     }
-    if (!matte) {
+    if (!unmixing) {
       blendPixel(canvas, o, tr[r], tg[g], tb[bl], alpha)
       continue
     }
     const d = Math.sqrt((r - br) * (r - br) + (g - bg) * (g - bg) + (bl - bb) * (bl - bb))
-    const share = Math.min(1, (d - MATTE_NOISE) / e.span)
+    const share = Math.min(1, (d - MATTE_NOISE) / span)
     if (share <= 0.02) continue
     blendPixel(canvas, o, tr[unmix(r, br, share)], tg[unmix(g, bg, share)], tb[unmix(bl, bb, share)], Math.round(share * 255))
   }

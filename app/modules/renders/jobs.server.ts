@@ -13,7 +13,8 @@ import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
 import { measureFidelity } from '#app/modules/imaging/fidelity.server.ts'
 import { getMarket, getPersona, getScene } from '#app/modules/looks/index.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
-import { renders, usageLedger, type Render } from '#db/schema.ts'
+import { renders, tenants, usageLedger, type Render } from '#db/schema.ts'
+import { chargeOutstanding } from '#app/modules/billing/service.server.ts'
 
 const finished = ['succeeded', 'failed', 'canceled'] as const
 
@@ -24,6 +25,23 @@ const finished = ['succeeded', 'failed', 'canceled'] as const
  */
 async function loadSource(render: Render): Promise<SourceImage> {
   return normaliseImage(await imageStore().get(render.sourceKey))
+}
+
+/**
+ * Charges a finished render on the shop's usage plan. A failed charge does
+ * not fail the render: the ledger row stays uncharged and the next attempt
+ * (idempotent by render id on both sides) charges it.
+ */
+async function chargeIfBilled(tenantId: string, log: ReturnType<typeof logger>): Promise<void> {
+  const tenant = await db().query.tenants.findFirst({ where: eq(tenants.id, tenantId) })
+  if (!tenant || tenant.platform !== 'shopify') return
+  try {
+    const { adminGraphql } = await import('#app/modules/shopify/admin.server.ts')
+    // why all outstanding: this render, and any whose charge failed before.
+    await chargeOutstanding(tenant, adminGraphql(tenant.externalId))
+  } catch (e) {
+    log.warn({ code: isAppError(e) ? e.code : undefined, reason: (e as Error).message }, 'charging the render failed; will retry')
+  }
 }
 
 /** Writes progress through to the row, at most a few times a second. */
@@ -157,6 +175,7 @@ export async function processRender(
         idempotencyKey: `render:${render.id}`,
       })
       .onConflictDoNothing()
+    await chargeIfBilled(render.tenantId, log)
     log.info({ score, backendMs: result.backendMs }, 'render succeeded')
     return done
   } catch (e) {

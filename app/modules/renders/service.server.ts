@@ -7,6 +7,7 @@ import { AppError, notFound } from '#app/lib/errors.ts'
 import { enqueueRender, priorities, removeRenderJob } from '#app/lib/queues.server.ts'
 import { imageStore, sha256 } from '#app/lib/storage.server.ts'
 import { pickBackend } from '#app/modules/backends/registry.server.ts'
+import { assertCanRender } from '#app/modules/billing/service.server.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
 import { altText, lookVersions, outputSize, resolveLook } from '#app/modules/looks/index.ts'
 import { lookChoiceSchema, operationSchema, type Operation } from '#app/modules/looks/schema.ts'
@@ -44,6 +45,9 @@ export async function createRenders(tenant: Tenant, raw: CreateRendersInput): Pr
   const operation = input.operation ?? defaultOperation(input.look.personaId)
   const backend = pickBackend(operation, look.persona !== null)
 
+  const seedCount = input.seeds?.length ?? input.variants
+  // why first: no plan or a reached cap is refused before any work at all.
+  await assertCanRender(tenant, seedCount)
   const platform = platformFor(tenant)
   const product = await platform.getProduct(input.productId)
   const image = product.images.find((i) => i.id === input.imageId && !i.ours)

@@ -20,6 +20,7 @@ export const LIST_PRODUCTS = `#graphql
         status
         media(first: 10, sortKey: POSITION) {
           nodes {
+            __typename
             id
             alt
             status
@@ -53,6 +54,7 @@ export const PRODUCT_WITH_MEDIA = `#graphql
       status
       media(first: 50, after: $mediaAfter, sortKey: POSITION) {
         nodes {
+          __typename
           id
           alt
           status
@@ -78,6 +80,7 @@ export const PRODUCT_WITH_MEDIA = `#graphql
 export const MEDIA_IMAGE_NODE = `#graphql
   query AtelierMediaImage($id: ID!) {
     node(id: $id) {
+      __typename
       id
       ... on MediaImage {
         alt
