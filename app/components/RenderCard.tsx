@@ -1,4 +1,5 @@
 import { useFetcher } from '@remix-run/react'
+import { useEffect } from 'react'
 import { Badge, Banner, BlockStack, Button, Card, InlineStack, ProgressBar, Text } from '@shopify/polaris'
 import { useI18n } from '#app/lib/i18n.ts'
 
@@ -47,6 +48,12 @@ const reviewTone = {
 function ActionButton(props: { renderId: string; intent: string; label: string; primary?: boolean; extra?: Record<string, string>; tone?: 'critical' }) {
   const fetcher = useFetcher<{ ok: boolean; error?: { code: string; message: string } }>()
   const { t } = useI18n()
+  // Embedded in the admin, App Bridge shows the outcome as a toast.
+  useEffect(() => {
+    if (fetcher.state !== 'idle' || !fetcher.data) return
+    if (fetcher.data.ok) window.shopify?.toast.show(t(`render.toast.${props.intent}`))
+    else if (fetcher.data.error) window.shopify?.toast.show(t(`errors.${fetcher.data.error.code}`), { isError: true })
+  }, [fetcher.state, fetcher.data])
   return (
     <fetcher.Form method="post">
       <input type="hidden" name="intent" value={props.intent} />

@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { Form, useLoaderData, useNavigation, useSearchParams } from '@remix-run/react'
+import { Form, useLoaderData, useNavigate, useNavigation, useSearchParams } from '@remix-run/react'
 import { BlockStack, Card, EmptyState, Page, Pagination, ResourceItem, ResourceList, Text, TextField, Thumbnail, Badge, InlineStack } from '@shopify/polaris'
 import { useState } from 'react'
 import { z } from 'zod'
@@ -21,6 +21,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const page = await platformFor(tenant).listProducts({ search: query.q, first: 24 }, query.cursor ?? null)
   const counts = await renderCountsByProduct(tenant.id, page.products.map((p) => p.id))
   return {
+    embedded: tenant.platform === 'shopify',
     q: query.q ?? '',
     nextCursor: page.nextCursor,
     products: page.products.map((p) => {
@@ -40,14 +41,25 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export default function Products() {
-  const { products, nextCursor, q } = useLoaderData<typeof loader>()
+  const { products, nextCursor, q, embedded } = useLoaderData<typeof loader>()
+  const navigate = useNavigate()
+  // App Bridge's resource picker: the admin's own product chooser.
+  const pick = async () => {
+    const selected = await window.shopify?.resourcePicker({ type: 'product', multiple: false, action: 'select' })
+    const id = selected?.[0]?.id
+    if (id) navigate(`/app/products/${encodeURIComponent(id)}`)
+  }
   const { t } = useI18n()
   const [search, setSearch] = useState(q)
   const [params] = useSearchParams()
   const navigation = useNavigation()
   const hasPrevious = params.has('cursor')
   return (
-    <Page title={t('products.title')} subtitle={t('products.subtitle')}>
+    <Page
+      title={t('products.title')}
+      subtitle={t('products.subtitle')}
+      primaryAction={embedded ? { content: t('products.pick'), onAction: () => void pick() } : undefined}
+    >
       <BlockStack gap="400">
         <Card padding="300">
           <Form method="get" role="search">

@@ -1,0 +1,62 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
+import { z } from 'zod'
+import { isAppError, toErrorBody } from '#app/lib/errors.ts'
+import { detectLocale, translator } from '#app/lib/i18n.ts'
+import { logger } from '#app/lib/logger.server.ts'
+import { markets, scenes } from '#app/modules/looks/index.ts'
+import { platformFor } from '#app/modules/platforms/index.server.ts'
+import { createRenders } from '#app/modules/renders/service.server.ts'
+import { requireShop } from '#app/modules/tenants/session.server.ts'
+
+// The admin action extensions ("Create model photos" on a product, and on a
+// selection of products) call these with the admin's session token.
+
+const startSchema = z.object({
+  productIds: z.array(z.string().min(1).max(200)).min(1).max(50),
+  look: z.object({ marketId: z.string(), sceneId: z.string(), personaId: z.string().nullable().default(null) }),
+  variants: z.number().int().min(1).max(4).default(2),
+})
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
+}
+
+/** GET: the looks an extension offers, named in the admin's language. */
+export async function loader({ request }: LoaderFunctionArgs) {
+  const { admin } = await requireShop(request)
+  const t = translator(detectLocale(request))
+  const body = {
+    markets: markets.map((m) => ({ id: m.id, name: t(m.nameKey), flag: m.flag, defaultScene: m.defaultScenes[0] })),
+    scenes: scenes.map((s) => ({ id: s.id, name: t(s.nameKey) })),
+  }
+  return admin ? admin.cors(json(body)) : json(body)
+}
+
+/** POST: start renders for each product's featured image; one bad product loses nothing else. */
+export async function action({ request }: ActionFunctionArgs) {
+  const { tenant, admin } = await requireShop(request)
+  const reply = (body: unknown, status?: number) => (admin ? admin.cors(json(body, status)) : json(body, status))
+  const parsed = startSchema.safeParse(await request.json().catch(() => null))
+  if (!parsed.success) return reply({ error: { code: 'INVALID_INPUT', message: parsed.error.issues.map((i) => i.message).join('; ') } }, 400)
+  const { productIds, look, variants } = parsed.data
+  const results = []
+  for (const productId of productIds) {
+    try {
+      const product = await platformFor(tenant).getProduct(productId)
+      const image = product.images.find((i) => !i.ours)
+      if (!image) {
+        results.push({ productId, error: { code: 'NOT_FOUND', message: 'This product has no image to start from' } })
+        continue
+      }
+      const created = await createRenders(tenant, { productId, imageId: image.id, look, variants })
+      results.push({ productId, renderIds: created.map((r) => r.id), studioUrl: `/app/products/${encodeURIComponent(productId)}` })
+    } catch (e) {
+      if (!isAppError(e)) logger().error({ err: e, productId }, 'starting renders failed')
+      results.push({ productId, error: toErrorBody(e) })
+      // why stop on billing: every further product would be refused the same way.
+      if (isAppError(e) && (e.code === 'BILLING_REQUIRED' || e.code === 'BILLING_CAP_REACHED')) break
+    }
+  }
+  const started = results.filter((r) => 'renderIds' in r).length
+  return reply({ started, results }, started > 0 || results.length === 0 ? 200 : 422)
+}
