@@ -1,0 +1,199 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { Session } from '@shopify/shopify-api'
+import { getJwt } from '@shopify/shopify-api/test-helpers'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { closeDb } from '#app/lib/db.server.ts'
+import { resetEnvCache } from '#app/lib/env.server.ts'
+import { startPlan, syncPlan } from '#app/modules/billing/service.server.ts'
+import { adminGraphql } from '#app/modules/shopify/admin.server.ts'
+import { createSessionStorage } from '#app/modules/shopify/session-storage.server.ts'
+import { upsertTenant } from '#app/modules/tenants/service.server.ts'
+import { startShopifyAdminFake, type ShopifyAdminFake } from '#test/fakes/shopify-admin/index.ts'
+import { insertRender } from '#test/support/fixtures.ts'
+import { appBridgeShim } from './app-bridge-shim.ts'
+import { launchBrowser } from './browser.ts'
+
+// The embedded Shopify app, end to end: the production app in APP_MODE=shopify
+// talks to the Admin API fake (real schema, throttling, media processing);
+// Chromium opens the pages as the admin iframe would, with a signed session
+// token and an App Bridge stand-in.
+
+const STORE = 'atelier-e2e'
+const SHOP = `${STORE}.myshopify.com`
+const API_KEY = 'e2e-api-key'
+const API_SECRET = 'e2e-api-secret-0123456789abcdef'
+const ENCRYPTION_KEY = '11'.repeat(32)
+const shots = path.resolve('test-results')
+
+let fake: ShopifyAdminFake
+let server: ChildProcess | undefined
+let appUrl: string
+let browser: Browser
+let page: Page
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo
+      s.close(() => resolve(port))
+    })
+    s.on('error', reject)
+  })
+}
+
+function catalogImage(handle: string, file: string): Buffer {
+  return readFileSync(path.resolve('catalog', handle, file))
+}
+
+beforeAll(async () => {
+  const port = await freePort()
+  appUrl = `http://127.0.0.1:${port}`
+  fake = await startShopifyAdminFake({
+    apiKey: API_KEY,
+    apiSecret: API_SECRET,
+    apiVersion: '2026-10',
+    appUrl,
+    mediaProcessingMs: 100,
+    shops: [
+      {
+        domain: SHOP,
+        products: [
+          { title: 'Sunday Supply Graphic Tee', vendor: 'Northfield', productType: 'T-Shirts', images: [{ bytes: catalogImage('classic-graphic-tee', 'front.jpg'), alt: 'Tee front', filename: 'tee.jpg' }] },
+          { title: 'Silk Slip Dress', vendor: 'Maison Lune', productType: 'Dresses', images: [{ bytes: catalogImage('silk-slip-dress', 'front.jpg'), alt: 'Dress', filename: 'dress.jpg' }] },
+        ],
+      },
+    ],
+  })
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    APP_MODE: 'shopify',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATABASE_URL: process.env.E2E_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/atelier_e2e',
+    QUEUE_PREFIX: `atelier-e2e-shopify-${process.pid}`,
+    STORAGE_DIR: mkdtempSync(path.join(os.tmpdir(), 'atelier-e2e-shopify-')),
+    SIGNING_SECRET: 'e2e-signing-secret-0123456789abcdef',
+    ENCRYPTION_KEY,
+    SHOPIFY_API_KEY: API_KEY,
+    SHOPIFY_API_SECRET: API_SECRET,
+    SHOPIFY_APP_URL: appUrl,
+    SHOPIFY_ADMIN_ORIGIN: `${fake.origin}/{shop}`,
+    BILLING_TEST: 'true',
+    LOG_LEVEL: 'warn',
+  }
+  // This process acts as the shop's install: an offline session (as token
+  // exchange would store it) and an approved usage plan.
+  Object.assign(process.env, env, { NODE_ENV: 'test' })
+  resetEnvCache()
+  await createSessionStorage().storeSession(
+    new Session({ id: `offline_${SHOP}`, shop: SHOP, state: '', isOnline: false, accessToken: fake.accessToken(SHOP), scope: 'read_products,write_products,write_files' }),
+  )
+  const tenant = await upsertTenant('shopify', SHOP, STORE)
+  const { confirmationUrl } = await startPlan(tenant, adminGraphql(SHOP), `${appUrl}/app/plan`)
+  await fetch(confirmationUrl)
+  await syncPlan(tenant, adminGraphql(SHOP))
+
+  server = spawn(process.execPath, ['--import', 'tsx', 'scripts/serve.ts', '--with-worker'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the app did not start within 60 s')), 60_000)
+    server!.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('serving at')) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    server!.on('exit', (code) => reject(new Error(`the app exited with code ${code}`)))
+  })
+
+  const { token } = await getJwt(STORE, API_KEY, API_SECRET)
+  browser = await launchBrowser()
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
+  await page.route('https://cdn.shopify.com/**', (route) =>
+    route.request().url().includes('app-bridge')
+      ? route.fulfill({ contentType: 'text/javascript', body: appBridgeShim({ apiKey: API_KEY, shop: SHOP, token }) })
+      : route.fulfill({ status: 404, body: '' }),
+  )
+  const host = Buffer.from(`admin.shopify.com/store/${STORE}`).toString('base64url')
+  await page.goto(`${appUrl}/app?embedded=1&shop=${SHOP}&host=${host}&id_token=${token}`)
+}, 180_000)
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === 'fail') {
+    await page?.screenshot({ path: path.join(shots, `failed-embedded-${ctx.task.name.replace(/\W+/g, '-')}.png`), fullPage: true })
+  }
+})
+
+afterAll(async () => {
+  await browser?.close()
+  server?.kill('SIGTERM')
+  await fake?.close()
+  await closeDb()
+})
+
+describe('embedded Shopify app, end to end', () => {
+  it('lists the store’s products inside the admin frame', async () => {
+    await page.getByText('Sunday Supply Graphic Tee').first().waitFor()
+    await page.getByText('Silk Slip Dress').first().waitFor()
+    await page.screenshot({ path: path.join(shots, 'embedded-products.png') })
+  })
+
+  it('renders, approves, publishes to the product media, and undoes', async () => {
+    const originals = fake.state(SHOP).products.find((p) => p.title === 'Sunday Supply Graphic Tee')!
+    const originalMedia = originals.media.map((m) => ({ id: m.id, sha256: m.sourceSha256 }))
+
+    await page.getByText('Sunday Supply Graphic Tee').first().click()
+    await page.getByTestId('scene-studio-white').click()
+    await page.getByLabel('Variants').selectOption('1')
+    await page.getByRole('button', { name: 'Generate' }).click()
+    await page.locator('[data-status="succeeded"]').first().waitFor({ timeout: 60_000 })
+
+    await page.getByRole('button', { name: 'Approve' }).first().click()
+    await page.locator('[data-review="approved"]').first().waitFor()
+    await page.getByRole('button', { name: 'Publish' }).first().click()
+    await page.locator('[data-review="published"]').first().waitFor({ timeout: 60_000 })
+
+    const after = fake.state(SHOP).products.find((p) => p.title === 'Sunday Supply Graphic Tee')!
+    const ours = after.media.filter((m) => !originalMedia.some((o) => o.id === m.id))
+    expect(ours).toHaveLength(1)
+    expect(ours[0].status).toBe('READY')
+    expect(ours[0].alt).toContain('Sunday Supply Graphic Tee')
+    expect(await page.evaluate(() => (window as unknown as { __appBridge: { toasts: { message: string }[] } }).__appBridge.toasts.map((t) => t.message))).toContain(
+      'Published to the listing',
+    )
+    // The finished render was charged once on the usage plan.
+    expect(fake.state(SHOP).usageRecords.length).toBe(1)
+
+    await page.getByRole('button', { name: 'Undo publish' }).first().click()
+    await page.locator('[data-review="unpublished"]').first().waitFor({ timeout: 30_000 })
+    const undone = fake.state(SHOP).products.find((p) => p.title === 'Sunday Supply Graphic Tee')!
+    expect(undone.media.map((m) => ({ id: m.id, sha256: m.sourceSha256 }))).toEqual(originalMedia)
+    await page.screenshot({ path: path.join(shots, 'embedded-studio.png'), fullPage: true })
+  })
+
+  it('shows the plan with usage and the cap', async () => {
+    await page.goto(`${appUrl}/app/plan?embedded=1&shop=${SHOP}&host=x&id_token=${await page.evaluate(() => window.shopify!.idToken())}`)
+    await page.getByText('Active').first().waitFor()
+    await expect.poll(async () => page.getByTestId('plan-usage').textContent()).toMatch(/1 renders?, 0\.05 of 100 USD/)
+  })
+
+  it('answers 404 for another shop’s render id and an unknown product', async () => {
+    const other = await upsertTenant('shopify', 'someone-else.myshopify.com', 'someone-else')
+    const foreign = await insertRender(other, { backend: 'cpu-studio', enqueue: false })
+    const auth = { authorization: `Bearer ${await page.evaluate(() => window.shopify!.idToken())}` }
+    const approve = await page.request.post(`${appUrl}/app/products/${encodeURIComponent(foreign.productRef)}?index`, {
+      headers: auth,
+      form: { intent: 'approve', renderId: foreign.id },
+    })
+    expect(approve.status()).toBe(404)
+    const product = await page.request.get(`${appUrl}/app/products/${encodeURIComponent('gid://shopify/Product/999999999')}`, { headers: auth })
+    expect(product.status()).toBe(404)
+  })
+})
