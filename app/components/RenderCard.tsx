@@ -45,28 +45,37 @@ const reviewTone = {
   publish_failed: 'critical',
 } as const
 
-function ActionButton(props: { renderId: string; intent: string; label: string; primary?: boolean; extra?: Record<string, string>; tone?: 'critical' }) {
-  const fetcher = useFetcher<{ ok: boolean; error?: { code: string; message: string } }>()
-  const { t } = useI18n()
-  // Embedded in the admin, App Bridge shows the outcome as a toast.
-  useEffect(() => {
-    if (fetcher.state !== 'idle' || !fetcher.data) return
-    if (fetcher.data.ok) window.shopify?.toast.show(t(`render.toast.${props.intent}`))
-    else if (fetcher.data.error) window.shopify?.toast.show(t(`errors.${fetcher.data.error.code}`), { isError: true })
-  }, [fetcher.state, fetcher.data])
+type ActionFetcher = ReturnType<typeof useFetcher<{ ok: boolean; intent?: string; error?: { code: string; message: string } }>>
+
+function ActionButton(props: { fetcher: ActionFetcher; renderId: string; intent: string; label: string; primary?: boolean; extra?: Record<string, string>; tone?: 'critical' }) {
+  const { fetcher } = props
+  const busy = fetcher.state !== 'idle' && fetcher.formData?.get('intent') === props.intent
   return (
     <fetcher.Form method="post">
       <input type="hidden" name="intent" value={props.intent} />
       <input type="hidden" name="renderId" value={props.renderId} />
       {Object.entries(props.extra ?? {}).map(([k, v]) => <input key={k} type="hidden" name={k} value={v} />)}
-      <Button submit size="slim" variant={props.primary ? 'primary' : undefined} tone={props.tone} loading={fetcher.state !== 'idle'}>
+      <Button submit size="slim" variant={props.primary ? 'primary' : undefined} tone={props.tone} loading={busy}>
         {props.label}
       </Button>
-      {fetcher.data && !fetcher.data.ok && fetcher.data.error && (
-        <Text as="p" tone="critical" variant="bodySm">{t(`errors.${fetcher.data.error.code}`)} {fetcher.data.error.message}</Text>
-      )}
     </fetcher.Form>
   )
+}
+
+/**
+ * One fetcher per card, not per button: a button disappears as soon as its
+ * action changes the render's state, and the outcome (error text, App Bridge
+ * toast when embedded) must still be shown.
+ */
+function useRenderActions() {
+  const fetcher = useFetcher<{ ok: boolean; intent?: string; error?: { code: string; message: string } }>()
+  const { t } = useI18n()
+  useEffect(() => {
+    if (fetcher.state !== 'idle' || !fetcher.data) return
+    if (fetcher.data.ok && fetcher.data.intent) window.shopify?.toast.show(t(`render.toast.${fetcher.data.intent}`))
+    else if (fetcher.data.error) window.shopify?.toast.show(t(`errors.${fetcher.data.error.code}`), { isError: true })
+  }, [fetcher.state, fetcher.data])
+  return fetcher
 }
 
 /** Backends report steps in English words; known ones are translated. */
@@ -82,6 +91,8 @@ export function RenderCard({ render: r, threshold }: { render: RenderView; thres
   const active = r.status === 'queued' || r.status === 'running' || r.status === 'retrying'
   const score = r.fidelityScore === null ? null : Math.round(r.fidelityScore)
   const lowScore = score !== null && score < threshold
+  const fetcher = useRenderActions()
+  const actionError = fetcher.state === 'idle' && fetcher.data && !fetcher.data.ok ? fetcher.data.error : undefined
   return (
     <Card padding="300">
       <BlockStack gap="200">
@@ -129,19 +140,22 @@ export function RenderCard({ render: r, threshold }: { render: RenderView; thres
           </Banner>
         )}
         <InlineStack gap="200">
-          {(r.status === 'queued' || r.status === 'retrying') && <ActionButton renderId={r.id} intent="cancel" label={t('render.cancel')} />}
+          {(r.status === 'queued' || r.status === 'retrying') && <ActionButton fetcher={fetcher} renderId={r.id} intent="cancel" label={t('render.cancel')} />}
           {r.status === 'succeeded' && (r.reviewState === 'pending' || r.reviewState === 'rejected') && (
-            <ActionButton renderId={r.id} intent="approve" label={t('render.approve')} primary />
+            <ActionButton fetcher={fetcher} renderId={r.id} intent="approve" label={t('render.approve')} primary />
           )}
           {r.status === 'succeeded' && (r.reviewState === 'pending' || r.reviewState === 'approved') && (
-            <ActionButton renderId={r.id} intent="reject" label={t('render.reject')} tone="critical" />
+            <ActionButton fetcher={fetcher} renderId={r.id} intent="reject" label={t('render.reject')} tone="critical" />
           )}
           {r.status === 'succeeded' && ['approved', 'unpublished', 'publish_failed'].includes(r.reviewState) && (
-            <ActionButton renderId={r.id} intent="publish" label={lowScore ? t('render.publishAnyway') : t('render.publish')} primary
+            <ActionButton fetcher={fetcher} renderId={r.id} intent="publish" label={lowScore ? t('render.publishAnyway') : t('render.publish')} primary
               extra={lowScore ? { override: 'true' } : undefined} />
           )}
-          {r.reviewState === 'published' && <ActionButton renderId={r.id} intent="undo" label={t('render.undo')} />}
+          {r.reviewState === 'published' && <ActionButton fetcher={fetcher} renderId={r.id} intent="undo" label={t('render.undo')} />}
         </InlineStack>
+        {actionError && (
+          <Text as="p" tone="critical" variant="bodySm">{t(`errors.${actionError.code}`)} {actionError.message}</Text>
+        )}
       </BlockStack>
     </Card>
   )

@@ -30,7 +30,7 @@ export function SourcePicker(props: { sources: SourceOption[]; selected: string;
             }}
           >
             <img src={s.url} alt={s.alt ?? s.id} width={120} height={120} style={{ objectFit: 'contain', display: 'block' }} />
-            <Text as="span" variant="bodySm" tone="subdued">{s.id}</Text>
+            <Text as="span" variant="bodySm" tone="subdued" truncate>{s.alt ?? s.id}</Text>
           </button>
         )
       })}

@@ -56,9 +56,11 @@ export default function Plan() {
                     {data.test && <Badge>{t('plan.test')}</Badge>}
                   </InlineStack>
                   <Text as="p">{t('plan.price', { price: data.price, currency: data.usage.currency })}</Text>
-                  <Text as="p" data-testid="plan-usage">
-                    {t('plan.used', { renders: data.usage.renders, amount: data.usage.amount.toFixed(2), cap: data.usage.cap, currency: data.usage.currency })}
-                  </Text>
+                  <div data-testid="plan-usage">
+                    <Text as="p">
+                      {t('plan.used', { count: data.usage.renders, amount: data.usage.amount.toFixed(2), cap: data.usage.cap, currency: data.usage.currency })}
+                    </Text>
+                  </div>
                   <ProgressBar progress={Math.min(100, (data.usage.amount / data.usage.cap) * 100)} size="small" />
                   {data.status !== 'ACTIVE' && (
                     <Form method="post">

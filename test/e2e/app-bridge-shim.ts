@@ -12,6 +12,10 @@ export function appBridgeShim(opts: { apiKey: string; shop: string; token: strin
   const cfg = ${config};
   const state = { toasts: [], pickers: [], tokens: 0 };
   window.__appBridge = state;
+  // App Bridge moves <ui-nav-menu> into the admin's sidebar; here it just hides it.
+  const style = document.createElement('style');
+  style.textContent = 'ui-nav-menu { display: none }';
+  document.head.appendChild(style);
   const origin = window.location.origin;
   const nativeFetch = window.fetch.bind(window);
   window.fetch = (input, init = {}) => {

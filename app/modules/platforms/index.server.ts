@@ -1,8 +1,12 @@
 import path from 'node:path'
+import { and, eq, inArray, or, sql } from 'drizzle-orm'
+import { db } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { AppError } from '#app/lib/errors.ts'
-import type { Tenant } from '#db/schema.ts'
+import { adminFor } from '#app/modules/shopify/admin.server.ts'
+import { publications, type Tenant } from '#db/schema.ts'
 import { createLocalPlatform } from './local.server.ts'
+import { createShopifyPlatform } from './shopify.server.ts'
 import type { StorePlatform } from './types.ts'
 
 const cache = new Map<string, StorePlatform>()
@@ -18,5 +22,36 @@ export function platformFor(tenant: Tenant): StorePlatform {
     }
     return p
   }
+  if (tenant.platform === 'shopify') {
+    // why keyed by tenant and shop: the ours-lookup is the tenant's, the client the shop's.
+    const key = `shopify:${tenant.id}:${tenant.externalId}`
+    let p = cache.get(key)
+    if (!p) {
+      const shop = tenant.externalId
+      p = createShopifyPlatform({ shop, client: adminFor(shop), isOurs: (ids) => publishedMediaIds(tenant.id, ids) })
+      cache.set(key, p)
+    }
+    return p
+  }
   throw new AppError('INVALID_INPUT', `The ${tenant.platform} platform is not connected yet`)
+}
+
+/**
+ * Which of these platform ids Atelier published for the tenant, live or
+ * undone. why steps too: a publish that died after the platform created the
+ * image has its id only in the recorded steps.
+ */
+async function publishedMediaIds(tenantId: string, ids: readonly string[]): Promise<ReadonlySet<string>> {
+  if (ids.length === 0) return new Set()
+  const stepId = sql<string | null>`${publications.steps}->>'externalId'`
+  const rows = await db()
+    .select({ externalId: publications.externalId, stepId })
+    .from(publications)
+    .where(and(eq(publications.tenantId, tenantId), or(inArray(publications.externalId, [...ids]), inArray(stepId, [...ids]))))
+  const found = new Set<string>()
+  for (const r of rows) {
+    if (r.externalId && ids.includes(r.externalId)) found.add(r.externalId)
+    if (r.stepId && ids.includes(r.stepId)) found.add(r.stepId)
+  }
+  return found
 }

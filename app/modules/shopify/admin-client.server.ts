@@ -91,12 +91,16 @@ const INFLIGHT_GRACE_MS = 120_000
 export function createAdminClient(options: AdminClientOptions): AdminClient {
   const shop = options.shop.trim().toLowerCase()
   if (!SHOP_DOMAIN.test(shop)) throw new AppError('INVALID_INPUT', `"${options.shop}" is not a myshopify.com shop domain`)
-  if (!options.accessToken && !options.getAccessToken) throw new AppError('INVALID_INPUT', 'createAdminClient needs accessToken or getAccessToken')
+  if (!options.accessToken && !options.getAccessToken)
+    throw new AppError('INVALID_INPUT', 'createAdminClient needs accessToken or getAccessToken')
   const fetchImpl = options.fetch ?? fetch
   const maxAttempts = options.maxAttempts ?? DEFAULT_ATTEMPTS
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const log = logger().child({ module: 'shopify-admin', shop })
-  const budget = createBudget(shop, options.redis === undefined ? sharedRedis : options.redis === null ? null : () => options.redis!)
+  const budget = createBudget(
+    shop,
+    options.redis === undefined ? sharedAdminRedis : options.redis === null ? null : () => options.redis!,
+  )
 
   let cachedToken: { value: string; until: number } | undefined
   async function token(fresh = false): Promise<string> {
@@ -114,17 +118,34 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
 
   async function request(document: string, variables: Vars = {}, opts: RequestOptions = {}): Promise<unknown> {
     const op = describeOperation(document, variables)
+    // why one at a time at first: until Shopify has priced an operation, its
+    // cost is a guess, and a burst of guesses is how a cold start overdraws.
+    if (pricedOperations.has(op.costKey)) return send(document, variables, opts, op)
+    const probe = pricing.get(op.costKey)
+    if (probe) {
+      await probe
+      return request(document, variables, opts)
+    }
+    const done = send(document, variables, opts, op)
+    const settled = done.then(
+      () => undefined,
+      () => undefined,
+    )
+    pricing.set(op.costKey, settled)
+    void settled.then(() => pricing.delete(op.costKey))
+    return done
+  }
+
+  async function send(document: string, variables: Vars, opts: RequestOptions, op: OperationInfo): Promise<unknown> {
     const idempotent = opts.idempotent ?? op.kind === 'query'
     const body = JSON.stringify({ query: document, variables })
     let refreshedToken = false
     for (let attempt = 1; ; attempt++) {
       opts.signal?.throwIfAborted()
       const accessToken = await token()
-      const reservation = await budget.reserve(op.costKey, op.estimate)
-      if (reservation.waitMs > 0) {
-        log.debug({ operation: op.name, cost: reservation.cost, waitMs: reservation.waitMs }, 'waiting for Shopify query budget')
-        await sleep(reservation.waitMs, opts.signal)
-      }
+      const reservation = await budget.acquire(op.costKey, op.estimate, opts.signal)
+      if (reservation.waitMs > 0)
+        log.debug({ operation: op.name, cost: reservation.cost, waitMs: reservation.waitMs }, 'waited for Shopify query budget')
       const started = performance.now()
       let response: Response
       try {
@@ -158,6 +179,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
 
       const payload = await readPayload(response)
       const cost = readCost(payload)
+      if (cost?.requestedQueryCost != null) pricedOperations.add(op.costKey)
       const throttled = response.status === 429 || graphqlErrorCodes(payload).includes('THROTTLED')
       await budget.settle(reservation, {
         // why 0 when throttled: Shopify refuses the whole query before running it.
@@ -179,7 +201,15 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
       }
       options.onResponse?.(event)
       log.debug(
-        { operation: op.name, attempt, status: response.status, requested: event.requestedQueryCost, actual: event.actualQueryCost, available: event.throttleStatus?.currentlyAvailable, throttled },
+        {
+          operation: op.name,
+          attempt,
+          status: response.status,
+          requested: event.requestedQueryCost,
+          actual: event.actualQueryCost,
+          available: event.throttleStatus?.currentlyAvailable,
+          throttled,
+        },
         'Shopify Admin response',
       )
 
@@ -190,9 +220,13 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
           const next = await token(true)
           if (next !== accessToken) continue
         }
-        throw new AppError('SHOPIFY_UNAUTHORIZED', `Shopify refused the access token for ${shop}: open the app from the store's admin to authorise it again.`, {
-          details: { operation: op.name },
-        })
+        throw new AppError(
+          'SHOPIFY_UNAUTHORIZED',
+          `Shopify refused the access token for ${shop}: open the app from the store's admin to authorise it again.`,
+          {
+            details: { operation: op.name },
+          },
+        )
       }
       if (throttled) {
         if (attempt >= maxAttempts) {
@@ -230,7 +264,10 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
         throw graphqlError(op.name, errors)
       }
       if (!isRecord(payload) || !isRecord(payload.data)) {
-        throw new AppError('SHOPIFY_UNAVAILABLE', `Shopify returned no data for ${op.name}`, { retryable: true, details: { operation: op.name } })
+        throw new AppError('SHOPIFY_UNAVAILABLE', `Shopify returned no data for ${op.name}`, {
+          retryable: true,
+          details: { operation: op.name },
+        })
       }
       return payload.data
     }
@@ -258,10 +295,9 @@ interface UserErrorEntry {
  * Throws a SHOPIFY_USER_ERROR when a mutation payload carries `userErrors`
  * (or `mediaUserErrors`); returns the payload, non-null, otherwise.
  */
-export function assertNoUserErrors<P extends { userErrors?: readonly UserErrorEntry[]; mediaUserErrors?: readonly UserErrorEntry[] }>(
-  payload: P | null | undefined,
-  what = 'Shopify mutation',
-): P {
+export function assertNoUserErrors<
+  P extends { userErrors?: readonly UserErrorEntry[]; mediaUserErrors?: readonly UserErrorEntry[] },
+>(payload: P | null | undefined, what = 'Shopify mutation'): P {
   if (!payload) throw new AppError('INTERNAL', `${what} returned no payload`)
   const errors = [...(payload.userErrors ?? []), ...(payload.mediaUserErrors ?? [])]
   if (errors.length === 0) return payload
@@ -282,7 +318,8 @@ export function userErrorCodes(e: unknown): string[] {
 function graphqlErrors(payload: unknown): GraphqlErrorEntry[] {
   if (!isRecord(payload)) return []
   const errors = payload.errors
-  if (Array.isArray(errors)) return errors.filter(isRecord).map((e) => ({ ...e, message: String(e.message ?? 'GraphQL error') }) as GraphqlErrorEntry)
+  if (Array.isArray(errors))
+    return errors.filter(isRecord).map((e) => ({ ...e, message: String(e.message ?? 'GraphQL error') }) as GraphqlErrorEntry)
   // why: Shopify answers some HTTP errors with `errors` as a plain string.
   if (typeof errors === 'string') return [{ message: errors }]
   return []
@@ -306,7 +343,8 @@ function httpError(status: number, operation: string, payload: unknown): AppErro
     .join('; ')
   const suffix = message ? `: ${message}` : ''
   const details = { operation, status }
-  if (status === 403) return new AppError('SHOPIFY_UNAUTHORIZED', `The app lacks a permission ${operation} needs${suffix}`, { details })
+  if (status === 403)
+    return new AppError('SHOPIFY_UNAUTHORIZED', `The app lacks a permission ${operation} needs${suffix}`, { details })
   // 402: the shop is frozen (unpaid); 423: locked; 404: no such shop.
   if (status === 402 || status === 423 || status === 404) {
     return new AppError('SHOPIFY_UNAVAILABLE', `The shop is not available to the app (HTTP ${status})${suffix}`, { details })
@@ -338,7 +376,11 @@ function readCost(payload: unknown): CostExtension | null {
   const cost = payload.extensions.cost
   const t = cost.throttleStatus
   const throttleStatus =
-    isRecord(t) && isFiniteNumber(t.maximumAvailable) && isFiniteNumber(t.currentlyAvailable) && isFiniteNumber(t.restoreRate) && t.restoreRate > 0
+    isRecord(t) &&
+    isFiniteNumber(t.maximumAvailable) &&
+    isFiniteNumber(t.currentlyAvailable) &&
+    isFiniteNumber(t.restoreRate) &&
+    t.restoreRate > 0
       ? { maximumAvailable: t.maximumAvailable, currentlyAvailable: t.currentlyAvailable, restoreRate: t.restoreRate }
       : null
   return {
@@ -412,6 +454,10 @@ interface OperationInfo {
 }
 
 const parsed = new Map<string, DocumentNode>()
+/** Operations (at their sizes) this process has seen Shopify price. */
+const pricedOperations = new Set<string>()
+/** The first request of an operation not priced yet, which the others wait for. */
+const pricing = new Map<string, Promise<void>>()
 
 export function describeOperation(document: string, variables: Vars = {}): OperationInfo {
   let doc = parsed.get(document)
@@ -425,13 +471,15 @@ export function describeOperation(document: string, variables: Vars = {}): Opera
     parsed.set(document, doc)
   }
   const operation = doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)
-  if (!operation || operation.operation === 'subscription') throw new AppError('INTERNAL', 'The GraphQL document has no query or mutation')
+  if (!operation || operation.operation === 'subscription')
+    throw new AppError('INTERNAL', 'The GraphQL document has no query or mutation')
   const fragments = new Map(
     doc.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d.selectionSet] as const] : [])),
   )
   const name = operation.name?.value ?? `anonymous-${createHash('sha1').update(document).digest('hex').slice(0, 10)}`
   const selectionCost = costOf(operation.selectionSet, variables, fragments)
-  const estimate = operation.operation === 'mutation' ? 10 + selectionCost : Math.max(1, selectionCost)
+  // why capped: Shopify refuses any single query above 1000 points.
+  const estimate = Math.min(1000, operation.operation === 'mutation' ? 10 + selectionCost : Math.max(1, selectionCost))
   // why the sizes in the key: `first: 10` and `first: 250` of one query cost very differently.
   const sizes = Object.entries(variables)
     .filter(([, v]) => typeof v === 'number')
@@ -442,16 +490,22 @@ export function describeOperation(document: string, variables: Vars = {}): Opera
 }
 
 /**
- * Shopify's published rules, approximately: an object 1, a scalar 0, a
- * connection 2 + first × (its element), a mutation 10. Without the schema an
- * object is "a field with a selection"; alternatives (inline fragments) are summed.
+ * Shopify's rules, approximately: an object 1, a scalar 0, a mutation 10, a
+ * connection 2 + its element × a page multiplier. why not `first ×`: the
+ * requested costs Shopify reports now grow with the log of the page size
+ * (e.g. 25, not 503, for `product { variants(first: 250) { nodes {
+ * inventoryItem { id } } } }`, community.shopify.dev thread 23101), which
+ * max(1, ⌊2·ln n⌋) fits. Without the schema an object is "a field with a
+ * selection" and alternatives (inline fragments) are summed, so this errs
+ * high; the first response replaces it with Shopify's own figure.
  */
 function costOf(set: SelectionSetNode | undefined, variables: Vars, fragments: Map<string, SelectionSetNode>, depth = 0): number {
   if (!set || depth > 20) return 0
   let total = 0
   for (const selection of set.selections) {
     if (selection.kind === Kind.INLINE_FRAGMENT) total += costOf(selection.selectionSet, variables, fragments, depth + 1)
-    else if (selection.kind === Kind.FRAGMENT_SPREAD) total += costOf(fragments.get(selection.name.value), variables, fragments, depth + 1)
+    else if (selection.kind === Kind.FRAGMENT_SPREAD)
+      total += costOf(fragments.get(selection.name.value), variables, fragments, depth + 1)
     else total += fieldCost(selection, variables, fragments, depth)
   }
   return total
@@ -468,7 +522,11 @@ function fieldCost(field: FieldNode, variables: Vars, fragments: Map<string, Sel
     return 1 + costOf(field.selectionSet, variables, fragments, depth + 1)
   }
   const element = Math.max(1, elementCost(field.selectionSet, variables, fragments, depth + 1))
-  return 2 + size * element
+  return 2 + pageMultiplier(size) * element
+}
+
+function pageMultiplier(n: number): number {
+  return n > 0 ? Math.max(1, Math.floor(2 * Math.log(n))) : 0
 }
 
 function elementCost(set: SelectionSetNode, variables: Vars, fragments: Map<string, SelectionSetNode>, depth: number): number {
@@ -500,10 +558,14 @@ interface Reservation {
   /** Its entry among the shop's in-flight reservations. */
   id: string
   cost: number
+  /** How long the caller waited for it, in all. */
   waitMs: number
   costKey: string
   store: 'redis' | 'local'
 }
+
+/** One try: reserved (after waiting `waitMs`), or not yet (try again in `retryInMs`). */
+type Attempt = { reserved: true; id: string; cost: number; waitMs: number } | { reserved: false; cost: number; retryInMs: number }
 
 interface Outcome {
   /** Points Shopify charged in the end (actualQueryCost); null when unknown (the reservation stands). */
@@ -516,8 +578,12 @@ interface Outcome {
 // up to `max`. A reservation subtracts at once and may take `available` below
 // zero: the reserving caller then waits until restore has paid it back, so
 // callers are served in reservation order and together never spend more than
-// the bucket holds. Responses then refund (requested − actual) and pull the
-// mirror down to what Shopify reports, less what is still in flight.
+// the bucket holds. Only the next `ahead` ms of restore can be reserved; a
+// caller further back is told when to ask again. why: a reservation is a
+// promise made with today's figures; refunds, a first sync with the shop's
+// real bucket or a correction must reach callers that are still waiting.
+// Responses refund (requested − actual) and pull the mirror down to what
+// Shopify reports, less what is still in flight.
 const RESERVE_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -531,6 +597,9 @@ if cost > max then cost = max end
 available = math.min(max, available + math.max(0, now - ts) * rate / 1000) - cost
 local wait = 0
 if available < 0 then wait = math.ceil(-available * 1000 / rate) end
+if wait > tonumber(ARGV[8]) then
+  return { tostring(cost), wait, '' }
+end
 redis.call('HSET', KEYS[1], 'available', tostring(available), 'ts', tostring(now), 'max', tostring(max), 'rate', tostring(rate))
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
@@ -579,9 +648,15 @@ return tostring(available)
 `
 
 interface Budget {
-  reserve(costKey: string, estimate: number): Promise<Reservation>
+  /** Waits until the cost is reserved for this caller. */
+  acquire(costKey: string, estimate: number, signal?: AbortSignal): Promise<Reservation>
   settle(reservation: Reservation, outcome: Outcome): Promise<void>
 }
+
+// How far ahead a reservation may be made, and the longest a caller waits for
+// the budget before the request fails as throttled.
+const RESERVE_AHEAD_MS = 1_000
+const MAX_BUDGET_WAIT_MS = 5 * 60_000
 
 function createBudget(shop: string, redis: (() => Redis) | null): Budget {
   const keys = () => {
@@ -594,30 +669,74 @@ function createBudget(shop: string, redis: (() => Redis) | null): Budget {
     warned = true
   }
 
-  return {
-    async reserve(costKey, estimate) {
-      const id = randomUUID()
-      if (redis) {
-        try {
-          const [cost, wait, member] = (await evalScript(redis(), RESERVE_SCRIPT, keys(), [
-            estimate, costKey, DEFAULT_BUCKET.max, DEFAULT_BUCKET.rate, id, BUDGET_TTL_MS, INFLIGHT_GRACE_MS,
-          ])) as [string, number, string]
-          warned = false
-          return { id: member, cost: Number(cost), waitMs: Number(wait), costKey, store: 'redis' }
-        } catch (e) {
-          fallBack(e)
-        }
+  async function tryReserve(costKey: string, estimate: number): Promise<Attempt & { store: Reservation['store'] }> {
+    const id = randomUUID()
+    if (redis) {
+      try {
+        const [cost, wait, member] = (await evalScript(redis(), RESERVE_SCRIPT, keys(), [
+          estimate,
+          costKey,
+          DEFAULT_BUCKET.max,
+          DEFAULT_BUCKET.rate,
+          id,
+          BUDGET_TTL_MS,
+          INFLIGHT_GRACE_MS,
+          RESERVE_AHEAD_MS,
+        ])) as [string, number, string]
+        warned = false
+        return member
+          ? { reserved: true, id: member, cost: Number(cost), waitMs: Number(wait), store: 'redis' }
+          : { reserved: false, cost: Number(cost), retryInMs: Number(wait) - RESERVE_AHEAD_MS, store: 'redis' }
+      } catch (e) {
+        fallBack(e)
       }
-      return { id, costKey, store: 'local', ...localBudget(shop).reserve(id, costKey, estimate) }
+    }
+    return { ...localBudget(shop).reserve(id, costKey, estimate), store: 'local' }
+  }
+
+  return {
+    async acquire(costKey, estimate, signal) {
+      const started = performance.now()
+      for (;;) {
+        const attempt = await tryReserve(costKey, estimate)
+        if (attempt.reserved) {
+          if (attempt.waitMs > 0) await sleep(attempt.waitMs, signal)
+          return {
+            id: attempt.id,
+            cost: attempt.cost,
+            costKey,
+            store: attempt.store,
+            waitMs: Math.round(performance.now() - started),
+          }
+        }
+        if (performance.now() - started > MAX_BUDGET_WAIT_MS) {
+          throw new AppError(
+            'SHOPIFY_THROTTLED',
+            `Waited over ${MAX_BUDGET_WAIT_MS / 1000} s for ${shop}'s Shopify query budget`,
+            { retryable: true },
+          )
+        }
+        // why jitter: callers turned away together must not come back together.
+        await sleep(Math.min(RESERVE_AHEAD_MS, Math.max(20, attempt.retryInMs)) * (0.75 + Math.random() * 0.5), signal)
+      }
     },
     async settle(reservation, outcome) {
       const t = outcome.throttle
       if (reservation.store === 'redis' && redis) {
         try {
           await evalScript(redis(), SETTLE_SCRIPT, keys(), [
-            reservation.id, reservation.cost, outcome.charged ?? -1, outcome.requested ?? -1, reservation.costKey,
-            t?.maximumAvailable ?? -1, t?.currentlyAvailable ?? 0, t?.restoreRate ?? 0,
-            DEFAULT_BUCKET.max, DEFAULT_BUCKET.rate, BUDGET_TTL_MS, COST_TTL_MS,
+            reservation.id,
+            reservation.cost,
+            outcome.charged ?? -1,
+            outcome.requested ?? -1,
+            reservation.costKey,
+            t?.maximumAvailable ?? -1,
+            t?.currentlyAvailable ?? 0,
+            t?.restoreRate ?? 0,
+            DEFAULT_BUCKET.max,
+            DEFAULT_BUCKET.rate,
+            BUDGET_TTL_MS,
+            COST_TTL_MS,
           ])
           return
         } catch (e) {
@@ -661,7 +780,14 @@ const localCosts = new Map<string, number>()
 function localBudget(shop: string) {
   let s = localStates.get(shop)
   if (!s) {
-    s = { available: DEFAULT_BUCKET.max, ts: Date.now(), max: DEFAULT_BUCKET.max, rate: DEFAULT_BUCKET.rate, synced: false, inflight: new Map() }
+    s = {
+      available: DEFAULT_BUCKET.max,
+      ts: Date.now(),
+      max: DEFAULT_BUCKET.max,
+      rate: DEFAULT_BUCKET.rate,
+      synced: false,
+      inflight: new Map(),
+    }
     localStates.set(shop, s)
   }
   const state = s
@@ -673,13 +799,15 @@ function localBudget(shop: string) {
     return now
   }
   return {
-    reserve(id: string, costKey: string, estimate: number) {
+    reserve(id: string, costKey: string, estimate: number): Attempt {
       const now = project()
       const cost = Math.min(state.max, localCosts.get(costKey) ?? estimate)
-      state.available -= cost
-      const waitMs = state.available < 0 ? Math.ceil((-state.available * 1000) / state.rate) : 0
+      const after = state.available - cost
+      const waitMs = after < 0 ? Math.ceil((-after * 1000) / state.rate) : 0
+      if (waitMs > RESERVE_AHEAD_MS) return { reserved: false, cost, retryInMs: waitMs - RESERVE_AHEAD_MS }
+      state.available = after
       state.inflight.set(id, { cost, until: now + waitMs + INFLIGHT_GRACE_MS })
-      return { cost, waitMs }
+      return { reserved: true, id, cost, waitMs }
     },
     settle(reservation: Reservation, outcome: Outcome) {
       project()
@@ -708,7 +836,8 @@ function localBudget(shop: string) {
 // because the connection is still opening.
 let budgetConnection: Redis | undefined
 
-function sharedRedis(): Redis {
+/** The process's shared connection for Shopify coordination (budget, locks). */
+export function sharedAdminRedis(): Redis {
   if (!budgetConnection) {
     budgetConnection = new Redis(env().REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 3_000, enableOfflineQueue: true })
     budgetConnection.on('error', () => {})
