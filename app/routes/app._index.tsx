@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { Form, useLoaderData, useNavigate, useNavigation, useSearchParams } from '@remix-run/react'
-import { BlockStack, Card, EmptyState, Page, Pagination, ResourceItem, ResourceList, Text, TextField, Thumbnail, Badge, InlineStack } from '@shopify/polaris'
+import { Badge, BlockStack, Button, Card, EmptyState, InlineStack, Page, Pagination, ResourceItem, ResourceList, Select, Text, TextField, Thumbnail } from '@shopify/polaris'
 import { useState } from 'react'
 import { z } from 'zod'
 import { useI18n } from '#app/lib/i18n.ts'
@@ -11,18 +11,31 @@ import { requireTenant } from '#app/modules/tenants/session.server.ts'
 
 const querySchema = z.object({
   q: z.string().max(200).optional(),
+  vendor: z.string().max(200).optional(),
+  type: z.string().max(200).optional(),
+  status: z.enum(['active', 'draft', 'archived']).optional().catch(undefined),
+  collection: z.string().max(200).optional(),
   cursor: z.string().max(500).optional(),
 })
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const tenant = await requireTenant(request)
   const url = new URL(request.url)
-  const query = querySchema.parse(Object.fromEntries(url.searchParams))
-  const page = await platformFor(tenant).listProducts({ search: query.q, first: 24 }, query.cursor ?? null)
+  const query = querySchema.parse(Object.fromEntries([...url.searchParams].filter(([, v]) => v !== '')))
+  const platform = platformFor(tenant)
+  const [page, collections] = await Promise.all([
+    platform.listProducts(
+      { search: query.q, vendor: query.vendor, productType: query.type, status: query.status, collectionId: query.collection, first: 24 },
+      query.cursor ?? null,
+    ),
+    platform.listCollections(),
+  ])
   const counts = await renderCountsByProduct(tenant.id, page.products.map((p) => p.id))
   return {
     embedded: tenant.platform === 'shopify',
     q: query.q ?? '',
+    filters: { vendor: query.vendor ?? '', type: query.type ?? '', status: query.status ?? '', collection: query.collection ?? '' },
+    collections,
     nextCursor: page.nextCursor,
     products: page.products.map((p) => {
       const originals = p.images.filter((i) => !i.ours)
@@ -40,8 +53,24 @@ export async function loader({ request }: LoaderFunctionArgs) {
   }
 }
 
+function withoutCursor(params: URLSearchParams): string {
+  const next = new URLSearchParams(params)
+  next.delete('cursor')
+  return next.toString()
+}
+
+function withCursor(params: URLSearchParams, cursor: string): string {
+  const next = new URLSearchParams(params)
+  next.set('cursor', cursor)
+  return next.toString()
+}
+
 export default function Products() {
-  const { products, nextCursor, q, embedded } = useLoaderData<typeof loader>()
+  const { products, nextCursor, q, embedded, filters, collections } = useLoaderData<typeof loader>()
+  const [vendor, setVendor] = useState(filters.vendor)
+  const [type, setType] = useState(filters.type)
+  const [status, setStatus] = useState(filters.status)
+  const [collection, setCollection] = useState(filters.collection)
   const navigate = useNavigate()
   // App Bridge's resource picker: the admin's own product chooser.
   const pick = async () => {
@@ -63,17 +92,43 @@ export default function Products() {
       <BlockStack gap="400">
         <Card padding="300">
           <Form method="get" role="search">
-            <TextField
-              label={t('products.search')}
-              labelHidden
-              name="q"
-              value={search}
-              onChange={setSearch}
-              placeholder={t('products.searchPlaceholder')}
-              autoComplete="off"
-              clearButton
-              onClearButtonClick={() => setSearch('')}
-            />
+            <BlockStack gap="200">
+              <TextField
+                label={t('products.search')}
+                labelHidden
+                name="q"
+                value={search}
+                onChange={setSearch}
+                placeholder={t('products.searchPlaceholder')}
+                autoComplete="off"
+                clearButton
+                onClearButtonClick={() => setSearch('')}
+              />
+              <InlineStack gap="200" blockAlign="end">
+                <TextField label={t('products.vendor')} name="vendor" value={vendor} onChange={setVendor} autoComplete="off" />
+                <TextField label={t('products.type')} name="type" value={type} onChange={setType} autoComplete="off" />
+                <Select
+                  label={t('products.status')}
+                  name="status"
+                  value={status}
+                  onChange={setStatus}
+                  options={[
+                    { label: t('products.anyStatus'), value: '' },
+                    ...(['active', 'draft', 'archived'] as const).map((v) => ({ label: t(`products.statuses.${v}`), value: v })),
+                  ]}
+                />
+                {collections.length > 0 && (
+                  <Select
+                    label={t('products.collection')}
+                    name="collection"
+                    value={collection}
+                    onChange={setCollection}
+                    options={[{ label: t('products.anyCollection'), value: '' }, ...collections.map((c) => ({ label: c.title, value: c.id }))]}
+                  />
+                )}
+                <Button submit>{t('products.filter')}</Button>
+              </InlineStack>
+            </BlockStack>
           </Form>
         </Card>
         <Card padding="0">
@@ -105,9 +160,9 @@ export default function Products() {
         <InlineStack align="center">
           <Pagination
             hasPrevious={hasPrevious}
-            previousURL={hasPrevious ? `/app${q ? `?q=${encodeURIComponent(q)}` : ''}` : undefined}
+            previousURL={hasPrevious ? `/app?${withoutCursor(params)}` : undefined}
             hasNext={nextCursor !== null}
-            nextURL={nextCursor ? `/app?${new URLSearchParams({ ...(q ? { q } : {}), cursor: nextCursor })}` : undefined}
+            nextURL={nextCursor ? `/app?${withCursor(params, nextCursor)}` : undefined}
           />
         </InlineStack>
       </BlockStack>

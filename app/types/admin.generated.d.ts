@@ -790,12 +790,20 @@ export type AtelierFileDeleteMutation = { fileDelete?: AdminTypes.Maybe<(
     & { userErrors: Array<Pick<AdminTypes.FilesUserError, 'field' | 'message' | 'code'>> }
   )> };
 
+export type AtelierListCollectionsQueryVariables = AdminTypes.Exact<{
+  first: AdminTypes.Scalars['Int']['input'];
+}>;
+
+
+export type AtelierListCollectionsQuery = { collections: { nodes: Array<Pick<AdminTypes.Collection, 'id' | 'title'>> } };
+
 interface GeneratedQueryTypes {
   "#graphql\n  query AtelierActiveSubscriptions {\n    currentAppInstallation {\n      activeSubscriptions {\n        id\n        name\n        status\n        test\n        lineItems {\n          id\n          plan {\n            pricingDetails {\n              __typename\n              ... on AppUsagePricing {\n                terms\n                cappedAmount { amount currencyCode }\n                balanceUsed { amount currencyCode }\n              }\n            }\n          }\n        }\n      }\n    }\n  }": {return: AtelierActiveSubscriptionsQuery, variables: AtelierActiveSubscriptionsQueryVariables},
   "#graphql\n  query AtelierListProducts($first: Int!, $after: String, $query: String) {\n    products(first: $first, after: $after, query: $query, sortKey: TITLE) {\n      nodes {\n        id\n        title\n        vendor\n        productType\n        status\n        media(first: 10, sortKey: POSITION) {\n          nodes {\n            __typename\n            id\n            alt\n            status\n            mediaContentType\n            ... on MediaImage {\n              image {\n                url\n                width\n                height\n              }\n            }\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": {return: AtelierListProductsQuery, variables: AtelierListProductsQueryVariables},
   "#graphql\n  query AtelierProductWithMedia($id: ID!, $mediaAfter: String) {\n    product(id: $id) {\n      id\n      title\n      vendor\n      productType\n      status\n      media(first: 50, after: $mediaAfter, sortKey: POSITION) {\n        nodes {\n          __typename\n          id\n          alt\n          status\n          mediaContentType\n          ... on MediaImage {\n            image {\n              url\n              width\n              height\n            }\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": {return: AtelierProductWithMediaQuery, variables: AtelierProductWithMediaQueryVariables},
   "#graphql\n  query AtelierMediaImage($id: ID!) {\n    node(id: $id) {\n      __typename\n      id\n      ... on MediaImage {\n        alt\n        status\n        mediaContentType\n        image {\n          url\n          width\n          height\n        }\n        mediaErrors {\n          code\n          message\n          details\n        }\n      }\n    }\n  }\n": {return: AtelierMediaImageQuery, variables: AtelierMediaImageQueryVariables},
   "#graphql\n  query AtelierJobStatus($id: ID!) {\n    job(id: $id) {\n      id\n      done\n    }\n  }\n": {return: AtelierJobStatusQuery, variables: AtelierJobStatusQueryVariables},
+  "#graphql\n  query AtelierListCollections($first: Int!) {\n    collections(first: $first, sortKey: TITLE) {\n      nodes {\n        id\n        title\n      }\n    }\n  }": {return: AtelierListCollectionsQuery, variables: AtelierListCollectionsQueryVariables},
 }
 
 interface GeneratedMutationTypes {

@@ -181,6 +181,9 @@ describe('embedded Shopify app, end to end', () => {
     const undone = fake.state(SHOP).products.find((p) => p.title === 'Sunday Supply Graphic Tee')!
     expect(undone.media.map((m) => ({ id: m.id, sha256: m.sourceSha256 }))).toEqual(originalMedia)
     await page.screenshot({ path: path.join(shots, 'embedded-studio.png'), fullPage: true })
+    // Shopify echoed our own media changes as products/update: delivered, verified, answered 200.
+    await expect.poll(() => fake.state(SHOP).webhookDeliveries.filter((d) => d.topic === 'products/update').length, { timeout: 10_000 }).toBeGreaterThan(0)
+    expect(fake.state(SHOP).webhookDeliveries.map((d) => d.status).every((s) => s === 200)).toBe(true)
   })
 
   it('shows the plan with usage and the cap', async () => {

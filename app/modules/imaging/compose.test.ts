@@ -99,4 +99,74 @@ describe('compositeProduct', () => {
     const edge = [...out.subarray(3, 6)]
     edge.forEach((v, i) => expect(Math.abs(v - navy[i] / 2)).toBeLessThanOrEqual(3))
   })
+
+  // The straightforward definition the run-based composite must match: every
+  // output pixel takes its bilinear mask alpha and is blended on its own.
+  function referenceComposite(
+    out: Uint8Array,
+    width: number,
+    at: { left: number; top: number; width: number; height: number },
+    product: RawImage,
+    mask: RawImage,
+    region: { left: number; top: number; width: number; height: number },
+    matte: ReturnType<typeof edgeMatte>,
+  ): void {
+    const tap = (start: number, length: number, outLength: number, size: number, i: number): [number, number, number] => {
+      const s = Math.min(size - 1, Math.max(0, start + (i + 0.5) * (length / outLength) - 0.5))
+      const c = Math.min(Math.max(0, size - 2), Math.floor(s))
+      return [c, Math.min(size - 1, c + 1), Math.round((s - c) * 256)]
+    }
+    for (let j = 0; j < at.height; j++) {
+      const [y0, y1, fy] = tap(region.top, region.height, at.height, mask.height, j)
+      for (let i = 0; i < at.width; i++) {
+        const [x0, x1, fx] = tap(region.left, region.width, at.width, mask.width, i)
+        const m = (y: number, x: number): number => mask.data[y * mask.width + x]
+        const a = m(y0, x0) * (256 - fy) + m(y1, x0) * fy
+        const b = m(y0, x1) * (256 - fy) + m(y1, x1) * fy
+        const alpha = (a * (256 - fx) + b * fx) >> 16
+        if (alpha === 0) continue
+        const p = (j * product.width + i) * 3
+        const o = ((at.top + j) * width + at.left + i) * 3
+        const c = [product.data[p], product.data[p + 1], product.data[p + 2]]
+        if (alpha >= 255) {
+          out.set(c, o)
+          continue
+        }
+        const d = Math.hypot(c[0] - matte.backdrop[0], c[1] - matte.backdrop[1], c[2] - matte.backdrop[2])
+        const share = Math.min(1, (d - 6) / (matte.reach - 6))
+        if (share <= 0.02) continue
+        const w = Math.round(share * 255)
+        for (let k = 0; k < 3; k++) {
+          const f = Math.min(255, Math.max(0, Math.round(matte.backdrop[k] + (c[k] - matte.backdrop[k]) / share)))
+          out[o + k] = w >= 255 ? f : out[o + k] + ((f - out[o + k]) * w) / 255
+        }
+      }
+    }
+  }
+
+  it('matches the per-pixel definition on a noisy mask, solid runs, feathered edges and holes', () => {
+    let seed = 7
+    const random = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296
+    const [mw, mh, pw, ph, cw, ch] = [37, 29, 97, 75, 120, 90]
+    // Blobs of solid product with soft rims and a few holes, at mask resolution.
+    const mask: RawImage = { data: new Uint8Array(mw * mh), width: mw, height: mh, channels: 1 }
+    for (let y = 0; y < mh; y++) {
+      for (let x = 0; x < mw; x++) {
+        const r = Math.hypot((x - mw / 2) / (mw / 2.4), (y - mh / 2) / (mh / 2.4))
+        const v = r < 0.8 ? 255 : r < 1 ? Math.round(255 * (1 - r) * 5) : 0
+        mask.data[y * mw + x] = random() < 0.04 ? Math.floor(random() * 256) : v
+      }
+    }
+    const product: RawImage = { data: new Uint8Array(pw * ph * 3), width: pw, height: ph, channels: 3 }
+    for (let i = 0; i < product.data.length; i++) product.data[i] = Math.floor(random() * 256)
+    const matte = edgeMatte([250, 250, 248], [40, 60, 120])
+    const region = { left: 0.4, top: 0.3, width: mw - 1.1, height: mh - 0.7 }
+    const at = { left: 11, top: 7, width: pw, height: ph }
+    const expected = new Uint8Array(cw * ch * 3).fill(100)
+    const actual = expected.slice()
+    referenceComposite(expected, cw, at, product, mask, region, matte)
+    const box = { left: 0, top: 0, width: pw, height: ph }
+    compositeProduct(actual, cw, ch, at, { image: product, region: box }, { image: mask, region }, identity, matte)
+    expect(actual).toEqual(expected)
+  })
 })

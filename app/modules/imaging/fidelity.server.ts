@@ -90,12 +90,15 @@ export async function prepareFidelity(input: {
 }): Promise<FidelityReference> {
   const { source, sourceMask, placement, frame } = input
   const region = visibleRegion(placement, frame)
-  const coverage = maskCoverage(sourceMask, source, region)
-  if (!region || coverage === 0) return { frame, coverage }
+  if (!region) return { frame, coverage: 0 }
   const k = Math.min(1, FIDELITY_EDGE / Math.max(region.result.width, region.result.height))
   const width = Math.max(WINDOW, Math.round(region.result.width * k))
   const height = Math.max(WINDOW, Math.round(region.result.height * k))
+  // why the resample first: libvips works on its own thread while this one
+  // is free again; the mask sums below run when the caller next waits.
   const before = await resample(source.pixels, region.source, width, height)
+  const coverage = maskCoverage(sourceMask, source, region)
+  if (coverage === 0) return { frame, coverage }
   const inside = productGrid(sourceMask, source, region.source, width, height)
   return { frame, coverage, grid: { resultRect: region.result, width, height, before, inside } }
 }
@@ -162,20 +165,27 @@ function maskCoverage(mask: RawImage, source: SourceImage, region: { source: Rec
   const sx = mask.width / source.width
   const sy = mask.height / source.height
   const r = region?.source
-  const x0 = r ? Math.floor(r.left * sx) : 0
-  const x1 = r ? Math.ceil((r.left + r.width) * sx) : 0
+  const x0 = r ? Math.max(0, Math.floor(r.left * sx)) : 0
+  const x1 = r ? Math.min(mask.width, Math.ceil((r.left + r.width) * sx)) : 0
   const y0 = r ? Math.floor(r.top * sy) : 0
   const y1 = r ? Math.ceil((r.top + r.height) * sy) : 0
+  const data = mask.data
   let total = 0
   let visible = 0
   for (let y = 0; y < mask.height; y++) {
     const base = y * mask.width
-    const rowInside = y >= y0 && y < y1
-    for (let x = 0; x < mask.width; x++) {
-      const v = mask.data[base + x]
-      total += v
-      if (rowInside && x >= x0 && x < x1) visible += v
+    let row = 0
+    if (y >= y0 && y < y1 && x0 < x1) {
+      let inside = 0
+      for (let x = 0; x < x0; x++) row += data[base + x]
+      for (let x = x0; x < x1; x++) inside += data[base + x]
+      for (let x = x1; x < mask.width; x++) row += data[base + x]
+      visible += inside
+      row += inside
+    } else {
+      for (let x = 0; x < mask.width; x++) row += data[base + x]
     }
+    total += row
   }
   return total === 0 ? 0 : visible / total
 }
@@ -207,12 +217,14 @@ function productGrid(mask: RawImage, source: SourceImage, rect: Rect, width: num
   const grid = new Uint8Array(width * height)
   const sx = mask.width / source.width
   const sy = mask.height / source.height
+  const column = new Int32Array(width)
+  for (let i = 1; i < width - 1; i++) {
+    column[i] = Math.min(mask.width - 1, Math.floor((rect.left + ((i + 0.5) / width) * rect.width) * sx))
+  }
   for (let j = 1; j < height - 1; j++) {
     const my = Math.min(mask.height - 1, Math.floor((rect.top + ((j + 0.5) / height) * rect.height) * sy))
-    for (let i = 1; i < width - 1; i++) {
-      const mx = Math.min(mask.width - 1, Math.floor((rect.left + ((i + 0.5) / width) * rect.width) * sx))
-      grid[j * width + i] = mask.data[my * mask.width + mx] >= 250 ? 1 : 0
-    }
+    const row = my * mask.width
+    for (let i = 1; i < width - 1; i++) grid[j * width + i] = mask.data[row + column[i]] >= 250 ? 1 : 0
   }
   return erode(grid, width, height, ERODE_RADIUS)
 }
@@ -231,33 +243,76 @@ const C2 = (0.03 * 255) ** 2
  * Mean SSIM (Wang et al. 2004) over 8×8 windows at stride 4 that lie wholly
  * inside the product. Falls back to one window over all product pixels when
  * the product is too small for any full window.
+ * why the summed-area table: it settles most windows without summing them.
+ * A window with a pixel outside the product is skipped, and one whose 64
+ * pixel pairs are all equal has an SSIM of exactly 1 (every term of the
+ * formula is the same on both sides), so the mean is the one a full pass
+ * gives; luma is only computed when some window differs.
  */
 function maskedSsim(before: Uint8Array, after: Uint8Array, inside: Uint8Array, width: number, height: number): number {
-  const a = luma(before, width * height)
-  const b = luma(after, width * height)
+  const count = width * height
+  // Per pixel: OUTSIDE when not product, else 1 when the pair differs, else 0.
+  const kind = new Uint16Array(count)
+  for (let p = 0, o = 0; p < count; p++, o += 3) {
+    kind[p] =
+      inside[p] === 0
+        ? OUTSIDE
+        : before[o] === after[o] && before[o + 1] === after[o + 1] && before[o + 2] === after[o + 2]
+          ? 0
+          : 1
+  }
+  const sums = summedArea(kind, width, height)
+  let a: Float32Array | undefined
+  let b: Float32Array | undefined
   let total = 0
   let windows = 0
   for (let y = 0; y + WINDOW <= height; y += WINDOW_STRIDE) {
     for (let x = 0; x + WINDOW <= width; x += WINDOW_STRIDE) {
-      const s = windowSsim(a, b, inside, width, x, y, WINDOW)
-      if (s === undefined) continue
-      total += s
+      const sum = windowSum(sums, width, x, y)
+      if (sum >= OUTSIDE) continue
+      if (sum === 0) total += 1
+      else {
+        a ??= luma(before, count)
+        b ??= luma(after, count)
+        total += windowSsim(a, b, width, x, y, WINDOW)
+      }
       windows++
     }
   }
   if (windows > 0) return total / windows
-  return ssimOf(a, b, inside, 0, inside.length) ?? 0
+  return ssimOf(luma(before, count), luma(after, count), inside, 0, inside.length) ?? 0
 }
 
-function windowSsim(
-  a: Float32Array,
-  b: Float32Array,
-  inside: Uint8Array,
-  width: number,
-  x: number,
-  y: number,
-  size: number,
-): number | undefined {
+/** Weight of a pixel outside the product in maskedSsim's table: more than a window's worth of differing pixels. */
+const OUTSIDE = WINDOW * WINDOW + 1
+
+/** Summed-area table: entry (x, y) of a (width + 1)-wide table sums the plane above and left of (x, y). */
+function summedArea(plane: Uint16Array, width: number, height: number): Int32Array {
+  const stride = width + 1
+  const sums = new Int32Array(stride * (height + 1))
+  for (let y = 0; y < height; y++) {
+    const from = y * width
+    const up = y * stride + 1
+    const out = up + stride
+    let row = 0
+    for (let x = 0; x < width; x++) {
+      row += plane[from + x]
+      sums[out + x] = sums[up + x] + row
+    }
+  }
+  return sums
+}
+
+/** The plane's sum over the WINDOW × WINDOW square at (x, y). */
+function windowSum(sums: Int32Array, width: number, x: number, y: number): number {
+  const stride = width + 1
+  const top = y * stride
+  const bottom = (y + WINDOW) * stride
+  return sums[bottom + x + WINDOW] - sums[bottom + x] - sums[top + x + WINDOW] + sums[top + x]
+}
+
+/** SSIM of one size × size window wholly inside the product. */
+function windowSsim(a: Float32Array, b: Float32Array, width: number, x: number, y: number, size: number): number {
   let sa = 0
   let sb = 0
   let saa = 0
@@ -267,7 +322,6 @@ function windowSsim(
     const base = j * width
     for (let i = x; i < x + size; i++) {
       const p = base + i
-      if (inside[p] === 0) return undefined
       const va = a[p]
       const vb = b[p]
       sa += va
@@ -326,15 +380,26 @@ function deltaEStats(before: Uint8Array, after: Uint8Array, inside: Uint8Array):
   const lab = new Float64Array(6)
   let sum = 0
   let n = 0
-  let seenInside = 0
+  // Every `every`-th product pixel, counting from the first.
+  let skip = 0
   for (let p = 0; p < inside.length; p++) {
-    if (inside[p] === 0 || seenInside++ % every !== 0) continue
+    if (inside[p] === 0) continue
+    if (skip > 0) {
+      skip--
+      continue
+    }
+    skip = every - 1
     const o = p * 3
+    n++
+    // why: identical colours are ΔE 0 exactly; an untouched product is mostly that.
+    if (before[o] === after[o] && before[o + 1] === after[o + 1] && before[o + 2] === after[o + 2]) {
+      histogram[0]++
+      continue
+    }
     srgbToLab(before[o], before[o + 1], before[o + 2], lab, 0)
     srgbToLab(after[o], after[o + 1], after[o + 2], lab, 3)
     const dE = deltaE2000(lab[0], lab[1], lab[2], lab[3], lab[4], lab[5])
     sum += dE
-    n++
     histogram[Math.min(HISTOGRAM_BINS, Math.floor(dE * 100))]++
   }
   let seen = 0

@@ -118,6 +118,18 @@ describe('findProductMask on a uniform backdrop', () => {
     expect(maskAt(found.mask, 800, 800, 700, 720)).toBe(0)
   })
 
+  it('classifies pixels the same whether or not their bytes are word-aligned', async () => {
+    // 301 × 299: an odd pixel count, so the word-at-a-time pass leaves a tail.
+    const { source } = await sourceOf({ width: 301, height: 299, whitePrint: true })
+    const { data } = source.pixels
+    const shifted = new Uint8Array(data.length + 1).subarray(1)
+    shifted.set(data)
+    const unaligned: SourceImage = { ...source, pixels: { ...source.pixels, data: shifted } }
+    const [a, b] = [await findProductMask(source), await findProductMask(unaligned)]
+    expect(b.bbox).toEqual(a.bbox)
+    expect(Buffer.from(b.mask.data).equals(Buffer.from(a.mask.data))).toBe(true)
+  })
+
   it('refuses a busy background and names the fix', async () => {
     const { source } = await sourceOf({ width: 800, height: 800, backdrop: 'busy' })
     await expect(findProductMask(source)).rejects.toMatchObject({

@@ -2,7 +2,7 @@ import sharp from 'sharp'
 import { AppError } from '#app/lib/errors.ts'
 import type { RawImage, SourceImage } from '#app/modules/backends/types.ts'
 import { SRGB_TO_LINEAR, deltaE2000, srgbToLab } from './colour.ts'
-import { clearBits, featherInwardBits, openThenCloseBits, removeSmallRegionsBits, type Bits } from './morphology.ts'
+import { clearBits, featherInwardBits, grownTo, openThenCloseBits, removeSmallRegionsBits, type Bits } from './morphology.ts'
 
 export interface Box {
   left: number
@@ -67,19 +67,26 @@ export async function findProductMask(source: SourceImage, merchantMask?: Buffer
 /**
  * The source reduced to `workEdge` (RGB, alpha dropped) by libvips.
  * why not JS: one pass over a 12 MB buffer costs more in JS than the whole
- * segmentation at the reduced size.
+ * segmentation at the reduced size. why two bands: sharp runs a pipeline on
+ * one libvips thread; the top and bottom halves of the same resize run on
+ * both cores at once, and libvips computes each output pixel the same way
+ * whichever band asks for it.
  */
 async function workImage(pixels: RawImage, workEdge: number): Promise<RawImage> {
   const scale = Math.min(1, workEdge / Math.max(pixels.width, pixels.height))
   if (scale === 1 && pixels.channels === 3) return pixels
   const width = Math.max(1, Math.round(pixels.width * scale))
   const height = Math.max(1, Math.round(pixels.height * scale))
-  const data = await sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } })
-    .removeAlpha()
-    .resize(width, height, { fit: 'fill', kernel: 'linear' })
-    .raw()
-    .toBuffer()
-  return { data, width, height, channels: 3 }
+  const band = (top: number, bottom: number): Promise<Buffer> =>
+    sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } })
+      .removeAlpha()
+      .resize(width, height, { fit: 'fill', kernel: 'linear' })
+      .extract({ left: 0, top, width, height: bottom - top })
+      .raw()
+      .toBuffer()
+  const half = height >> 1
+  const bands = half === 0 ? [await band(0, height)] : await Promise.all([band(0, half), band(half, height)])
+  return { data: Buffer.concat(bands, width * height * 3), width, height, channels: 3 }
 }
 
 // ---------------------------------------------------------------- merchant mask
@@ -279,42 +286,96 @@ function luminanceOfLightness(L: number): number {
 }
 
 /**
+ * Which colours are backdrop, memoised by 7-bit RGB for one backdrop.
+ * why a memo: a backdrop has few distinct colours and ΔE2000 is too costly to
+ * evaluate a million times; 7 bits a channel moves ΔE by well under 0.5.
+ * why one table kept between calls, tagged by call: it is 2 MB, and a fresh
+ * one per render is garbage the collector then has to chase mid-render.
+ * (Calls never interleave: classification is synchronous.)
+ */
+const memo = { table: new Uint8Array(0), generation: 0 }
+/** Memo entry: generation × 4 + 1 (backdrop) or + 2 (not); generations run 1..63. */
+const MEMO_GENERATIONS = 63
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1
+
+/**
  * 1 for backdrop-coloured pixels: within `tolerance` ΔE2000 of the backdrop.
- * why a memo keyed by 7-bit RGB: a backdrop has few distinct colours and
- * ΔE2000 is too costly to evaluate a million times; 7 bits a channel moves
- * ΔE by well under 0.5. why the luminance test first: most product colours
- * are far lighter or darker than the backdrop, and three table reads settle
- * them without a Lab conversion (the margin keeps rounding from deciding).
+ * why four pixels from three words: the per-pixel work is a table lookup, so
+ * reading the bytes one by one was half the cost.
  */
 function classifyBackdrop(image: RawImage, backdrop: Backdrop): Uint8Array {
+  if (memo.table.length === 0) memo.table = new Uint8Array(1 << 21)
+  memo.generation = (memo.generation % MEMO_GENERATIONS) + 1
+  if (memo.generation === 1) memo.table.fill(0)
+  const table = memo.table
+  const tag = memo.generation << 2
+  const resolve = backdropTest(backdrop)
+  /** The class (1 backdrop, 2 not) of a 7-bit key, from the memo or worked out and remembered. */
+  const classOf = (key: number): number => {
+    const known = table[key] ^ tag
+    if (known <= 3) return known
+    const decided = resolve(key)
+    table[key] = tag | decided
+    return decided
+  }
   const { data } = image
   const count = image.width * image.height
   const out = new Uint8Array(count)
-  const memo = new Uint8Array(1 << 21) // 0 unknown, 1 backdrop, 2 not
+  let i = 0
+  if (LITTLE_ENDIAN && (data.byteOffset & 3) === 0) {
+    const words = new Uint32Array(data.buffer, data.byteOffset, (count >> 2) * 3)
+    for (let w = 0; w < words.length; w += 3, i += 4) {
+      const a = words[w]
+      const b = words[w + 1]
+      const c = words[w + 2]
+      // Bytes r0 g0 b0 r1 | g1 b1 r2 g2 | b2 r3 g3 b3, lowest byte first.
+      const k0 = (((a >>> 1) & 127) << 14) | (((a >>> 9) & 127) << 7) | ((a >>> 17) & 127)
+      const k1 = (((a >>> 25) & 127) << 14) | (((b >>> 1) & 127) << 7) | ((b >>> 9) & 127)
+      const k2 = (((b >>> 17) & 127) << 14) | (((b >>> 25) & 127) << 7) | ((c >>> 1) & 127)
+      const k3 = (((c >>> 9) & 127) << 14) | (((c >>> 17) & 127) << 7) | ((c >>> 25) & 127)
+      let v0 = table[k0] ^ tag
+      let v1 = table[k1] ^ tag
+      let v2 = table[k2] ^ tag
+      let v3 = table[k3] ^ tag
+      if ((v0 | v1 | v2 | v3) > 3) {
+        v0 = classOf(k0)
+        v1 = classOf(k1)
+        v2 = classOf(k2)
+        v3 = classOf(k3)
+      }
+      out[i] = v0 & 1
+      out[i + 1] = v1 & 1
+      out[i + 2] = v2 & 1
+      out[i + 3] = v3 & 1
+    }
+  }
+  for (let o = i * 3; i < count; i++, o += 3) {
+    out[i] = classOf(((data[o] >> 1) << 14) | ((data[o + 1] >> 1) << 7) | (data[o + 2] >> 1)) & 1
+  }
+  return out
+}
+
+/**
+ * Whether the colour a 7-bit key stands for (each channel's odd value, the
+ * middle of its pair) is within tolerance of the backdrop: 1 yes, 2 no.
+ */
+function backdropTest(backdrop: Backdrop): (key: number) => number {
   const lab = new Float64Array(3)
   const reach = backdrop.tolerance * MAX_SL + 0.5
   const yLow = luminanceOfLightness(backdrop.L - reach)
   const yHigh = luminanceOfLightness(backdrop.L + reach)
-  for (let i = 0, o = 0; i < count; i++, o += 3) {
-    // why no "same key as the last pixel" shortcut: on a noisy backdrop that
-    // branch is a coin toss, and mispredicting it costs more than the lookup.
-    const key = ((data[o] >> 1) << 14) | ((data[o + 1] >> 1) << 7) | (data[o + 2] >> 1)
-    let known = memo[key]
-    if (known === 0) {
-      const r = data[o] | 1
-      const g = data[o + 1] | 1
-      const b = data[o + 2] | 1
-      const y = 0.2126729 * SRGB_TO_LINEAR[r] + 0.7151522 * SRGB_TO_LINEAR[g] + 0.072175 * SRGB_TO_LINEAR[b]
-      if (y < yLow || y > yHigh) known = 2
-      else {
-        srgbToLab(r, g, b, lab, 0)
-        known = deltaE2000(backdrop.L, backdrop.a, backdrop.b, lab[0], lab[1], lab[2]) <= backdrop.tolerance ? 1 : 2
-      }
-      memo[key] = known
-    }
-    out[i] = known & 1
+  return (key) => {
+    const r = ((key >> 14) << 1) | 1
+    const g = (((key >> 7) & 127) << 1) | 1
+    const b = ((key & 127) << 1) | 1
+    // why the luminance test first: most product colours are far lighter or
+    // darker than the backdrop, and three table reads settle them without a
+    // Lab conversion (the margin keeps rounding from deciding).
+    const lum = 0.2126729 * SRGB_TO_LINEAR[r] + 0.7151522 * SRGB_TO_LINEAR[g] + 0.072175 * SRGB_TO_LINEAR[b]
+    if (lum < yLow || lum > yHigh) return 2
+    srgbToLab(r, g, b, lab, 0)
+    return deltaE2000(backdrop.L, backdrop.a, backdrop.b, lab[0], lab[1], lab[2]) <= backdrop.tolerance ? 1 : 2
   }
-  return out
 }
 
 /**
@@ -396,12 +457,6 @@ function floodBackdrop(image: RawImage, backdrop: Backdrop): Bits {
     if (touches[parent[i]] === 1) clearBits(words, rows[i] * stride, starts[i], ends[i])
   }
   return { words, width, height, stride }
-}
-
-function grownTo(table: Int32Array, capacity: number): Int32Array {
-  const bigger = new Int32Array(capacity)
-  bigger.set(table)
-  return bigger
 }
 
 // ---------------------------------------------------------------- shared

@@ -158,10 +158,9 @@ function nextBit(words: Uint32Array, base: number, width: number, x: number, val
   return Math.min(width, (w << 5) + lowestBit(word))
 }
 
-/** Grows a run table when a row brings more runs than it holds. */
-function grow(table: Int32Array, needed: number): Int32Array {
-  if (needed <= table.length) return table
-  const bigger = new Int32Array(Math.max(needed, table.length * 2))
+/** A copy of a run table with room for `capacity` entries (run tables grow by doubling). */
+export function grownTo(table: Int32Array, capacity: number): Int32Array {
+  const bigger = new Int32Array(capacity)
   bigger.set(table)
   return bigger
 }
@@ -189,10 +188,10 @@ export function removeSmallRegionsBits(bits: Bits, minArea: number, minShareOfLa
     while (x < width) {
       const end = nextBit(words, base, width, x, 0)
       if (count === starts.length) {
-        starts = grow(starts, count + 1)
-        ends = grow(ends, count + 1)
-        rows = grow(rows, count + 1)
-        parent = grow(parent, count + 1)
+        starts = grownTo(starts, 2 * count)
+        ends = grownTo(ends, 2 * count)
+        rows = grownTo(rows, 2 * count)
+        parent = grownTo(parent, 2 * count)
       }
       const id = count++
       starts[id] = x

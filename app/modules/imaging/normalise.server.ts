@@ -34,14 +34,11 @@ export async function normaliseImage(bytes: Buffer, opts: NormaliseOptions = {})
   const format = checkFormat(bytes)
   const header = await readHeader(bytes, format)
   checkDimensions(header.width, header.height, maxPixels)
-  const pixels = await decode(bytes, format, maxPixels, header.hasAlpha)
-  return {
-    pixels,
-    width: pixels.width,
-    height: pixels.height,
-    hasAlpha: pixels.channels === 4,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-  }
+  const decoding = decode(bytes, format, maxPixels, header.hasAlpha)
+  // why here: hashing runs on this thread while libvips decodes on its own.
+  const sha256 = createHash('sha256').update(bytes).digest('hex')
+  const pixels = await decoding
+  return { pixels, width: pixels.width, height: pixels.height, hasAlpha: pixels.channels === 4, sha256 }
 }
 
 /** Lossless PNG of normalised pixels (no metadata), for storage or for backends that want a file. */

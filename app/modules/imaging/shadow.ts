@@ -107,18 +107,30 @@ export function paintShadow(
   }
   const occlusionSoft = boxBlur(occlusion, gw, gh, Math.max(1, Math.round(radius / 3)))
 
-  const darkness = new Float32Array(gw * gh)
-  for (let i = 0; i < darkness.length; i++) {
-    darkness[i] = shadow.opacity * Math.min(1, (soft[i] / 255) * 0.8 + (occlusionSoft[i] / 255) * 0.9)
+  // Darkness as the share of light kept, 0..KEEP_ONE per grid cell.
+  const keep = new Uint16Array(gw * gh)
+  for (let i = 0; i < keep.length; i++) {
+    const d = shadow.opacity * Math.min(1, (soft[i] / 255) * 0.8 + (occlusionSoft[i] / 255) * 0.9)
+    keep[i] = Math.round((1 - d) * KEEP_ONE)
   }
-  applyDarkness(canvas, canvasWidth, darkness, gw, gh, left, top, right, bottom, step)
+  applyKeep(canvas, canvasWidth, keep, gw, gh, left, top, right, bottom, step)
 }
 
-/** Multiplies the canvas region by (1 − darkness), bilinearly enlarging the reduced grid. */
-function applyDarkness(
+/** Fixed-point 1 of a keep factor. why 2^15: products with a code value and a 16-bit weight stay below 2^31. */
+const KEEP_ONE = 1 << 15
+/** Keep factors this close to 1 (0.2 %) leave the canvas as it is. */
+const KEEP_UNTOUCHED = KEEP_ONE - Math.round(0.002 * KEEP_ONE)
+
+/**
+ * Multiplies the canvas region by the keep factors, bilinearly enlarging the
+ * reduced grid. why integers and row spans: the region is a fifth of a
+ * 2048 px canvas; per row only the columns whose grid cells darken are
+ * visited, and each channel is one multiply and shift.
+ */
+function applyKeep(
   canvas: Uint8Array,
   canvasWidth: number,
-  darkness: Float32Array,
+  keep: Uint16Array,
   gw: number,
   gh: number,
   left: number,
@@ -129,34 +141,47 @@ function applyDarkness(
 ): void {
   const width = right - left
   const x0 = new Int32Array(width)
-  const fx = new Float32Array(width)
+  const fx = new Int32Array(width)
   for (let i = 0; i < width; i++) {
     const s = Math.min(gw - 1, Math.max(0, (i + 0.5) / step - 0.5))
     x0[i] = Math.min(Math.max(0, gw - 2), Math.floor(s))
-    fx[i] = s - x0[i]
+    fx[i] = Math.round((s - x0[i]) * 256)
   }
-  const row = new Float32Array(gw + 1)
+  // firstColumn[g]: first canvas column (region px) whose left grid tap is g or later.
+  const firstColumn = new Int32Array(gw + 1).fill(width)
+  for (let i = width - 1; i >= 0; i--) firstColumn[x0[i]] = i
+  for (let g = gw - 1; g >= 0; g--) firstColumn[g] = Math.min(firstColumn[g], firstColumn[g + 1])
+  const row = new Int32Array(gw + 1)
   for (let yy = top; yy < bottom; yy++) {
     const sy = Math.min(gh - 1, Math.max(0, (yy - top + 0.5) / step - 0.5))
     const y0 = Math.floor(sy)
     const y1 = Math.min(gh - 1, y0 + 1)
-    const fy = sy - y0
-    let any = false
+    const fy = Math.round((sy - y0) * 256)
+    const a = y0 * gw
+    const b = y1 * gw
+    let first = gw
+    let last = -1
     for (let g = 0; g < gw; g++) {
-      row[g] = darkness[y0 * gw + g] * (1 - fy) + darkness[y1 * gw + g] * fy
-      if (row[g] > 0.002) any = true
+      const v = (keep[a + g] * (256 - fy) + keep[b + g] * fy) >> 8
+      row[g] = v
+      if (v < KEEP_UNTOUCHED) {
+        if (first === gw) first = g
+        last = g
+      }
     }
-    if (!any) continue
+    if (last < 0) continue
     row[gw] = row[gw - 1]
-    let o = (yy * canvasWidth + left) * 3
-    for (let i = 0; i < width; i++, o += 3) {
+    // Columns whose taps reach a darkening cell: left tap in [first − 1, last].
+    const from = firstColumn[Math.max(0, first - 1)]
+    const to = firstColumn[Math.min(gw, last + 1)]
+    let o = (yy * canvasWidth + left + from) * 3
+    for (let i = from; i < to; i++, o += 3) {
       const g = x0[i]
-      const d = row[g] + (row[g + 1] - row[g]) * fx[i]
-      if (d <= 0.002) continue
-      const keep = 1 - d
-      canvas[o] *= keep
-      canvas[o + 1] *= keep
-      canvas[o + 2] *= keep
+      const k = (row[g] * (256 - fx[i]) + row[g + 1] * fx[i]) >> 8
+      if (k >= KEEP_UNTOUCHED) continue
+      canvas[o] = (canvas[o] * k) >> 15
+      canvas[o + 1] = (canvas[o + 1] * k) >> 15
+      canvas[o + 2] = (canvas[o + 2] * k) >> 15
     }
   }
 }

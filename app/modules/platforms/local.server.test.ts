@@ -257,3 +257,20 @@ describe('unpublishing', () => {
     await expectCode(platform.publishImage('cap-embroidered', await jpeg(1, 1, 1), 'x', { idempotencyKey: 'x' }), 'INTERNAL')
   })
 })
+
+describe('local platform filters', () => {
+  it('filters by vendor, product type and status, exactly and case-insensitively', async () => {
+    const platform = createLocalPlatform(path.resolve('catalog'))
+    const all = await platform.listProducts({ first: 100 }, null)
+    const vendor = all.products[0].vendor!
+    const byVendor = await platform.listProducts({ vendor: vendor.toUpperCase(), first: 100 }, null)
+    expect(byVendor.products.length).toBeGreaterThan(0)
+    expect(byVendor.products.every((p) => p.vendor === vendor)).toBe(true)
+    const type = all.products[0].productType!
+    const byType = await platform.listProducts({ productType: type, first: 100 }, null)
+    expect(byType.products.every((p) => p.productType === type)).toBe(true)
+    expect((await platform.listProducts({ status: 'archived', first: 100 }, null)).products).toEqual([])
+    expect((await platform.listProducts({ collectionId: 'anything', first: 100 }, null)).products).toEqual([])
+    expect(await platform.listCollections()).toEqual([])
+  })
+})

@@ -90,7 +90,7 @@ export function createLocalPlatform(catalogDir: string): LocalPlatform {
     // a page costs `first + 1` reads (plus any skipped), not the whole catalog.
     for (const handle of handles) {
       const product = await loadProduct(handle).catch(() => null)
-      if (!product || !matches(product, needle)) continue
+      if (!product || !matches(product, needle, query)) continue
       page.push(product)
       if (page.length > first) break
     }
@@ -180,7 +180,8 @@ export function createLocalPlatform(catalogDir: string): LocalPlatform {
     return problems
   }
 
-  return { name: 'local', listProducts, getProduct, readImage, publishImage, unpublishImage, listProblems }
+  const listCollections = async () => []
+  return { name: 'local', listProducts, getProduct, listCollections, readImage, publishImage, unpublishImage, listProblems }
 }
 
 // why: plain code-unit order (not localeCompare) so paging is stable across
@@ -206,7 +207,11 @@ function decodeCursor(cursor: string): string {
   return handle
 }
 
-function matches(product: Product, needle: string): boolean {
+function matches(product: Product, needle: string, query: ProductQuery): boolean {
+  const same = (a: string | null | undefined, b: string | undefined) => b === undefined || (a ?? '').toLowerCase() === b.trim().toLowerCase()
+  if (!same(product.vendor, query.vendor) || !same(product.productType, query.productType) || !same(product.status, query.status)) return false
+  // why: a folder catalog has no collections, so asking for one matches nothing.
+  if (query.collectionId) return false
   if (needle === '') return true
   return [product.title, product.vendor, product.productType, product.id].some((field) => field?.toLowerCase().includes(needle))
 }

@@ -15,6 +15,7 @@ import {
   FILE_UPDATE,
   JOB_STATUS,
   LIST_PRODUCTS,
+  LIST_COLLECTIONS,
   MEDIA_IMAGE_NODE,
   PRODUCT_ATTACH_MEDIA,
   PRODUCT_REORDER_MEDIA,
@@ -28,6 +29,7 @@ import type {
   ProductImage,
   ProductPage,
   ProductQuery,
+  Collection,
   PublishCheckpoint,
   PublishOptions,
   StorePlatform,
@@ -128,7 +130,7 @@ export function createShopifyPlatform(options: ShopifyPlatformOptions): StorePla
     const first = pageSize(query.first)
     if (cursor !== null && (cursor.length === 0 || cursor.length > 1000))
       throw new AppError('INVALID_INPUT', 'Invalid page cursor')
-    const data = await client.request(LIST_PRODUCTS, { first, after: cursor, query: searchQuery(query.search) })
+    const data = await client.request(LIST_PRODUCTS, { first, after: cursor, query: searchQuery(query) })
     const products = await Promise.all(
       data.products.nodes.map(async (p) => ({
         id: p.id,
@@ -517,7 +519,12 @@ export function createShopifyPlatform(options: ShopifyPlatformOptions): StorePla
     await deleteFiles([externalId])
   }
 
-  return { name: 'shopify', listProducts, getProduct, readImage, publishImage, unpublishImage }
+  async function listCollections(): Promise<Collection[]> {
+    const data = await client.request(LIST_COLLECTIONS, { first: 100 })
+    return data.collections.nodes.map((c) => ({ id: c.id, title: c.title }))
+  }
+
+  return { name: 'shopify', listProducts, getProduct, listCollections, readImage, publishImage, unpublishImage }
 }
 
 // ---------------------------------------------------------------------------
@@ -549,17 +556,29 @@ function memoryCheckpoint(): PublishCheckpoint {
   }
 }
 
-/** Shopify search syntax for a merchant's words: every word a title prefix. */
-export function searchQuery(search: string | undefined): string | null {
-  const words = (search ?? '')
+const escape = (v: string) => v.replace(/[\\:()]/g, (c) => `\\${c}`)
+const quoted = (v: string) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`
+
+/**
+ * Shopify search syntax for the merchant's filters: every word a title
+ * prefix, plus exact vendor, product type, status and collection.
+ */
+export function searchQuery(query: ProductQuery | string | undefined): string | null {
+  const q = typeof query === 'string' || query === undefined ? { search: query } : query
+  const words = (q.search ?? '')
     .split(/\s+/)
     // why: quotes open a quoted value in the syntax; an apostrophe inside a word (D'Addario) is plain text.
     .map((w) => w.replace(/"/g, '').replace(/^'+|'+$/g, ''))
     .filter(Boolean)
     .slice(0, 8)
-  if (words.length === 0) return null
-  // why escape: `\ : ( )` are the syntax's special characters (backslash-escaped).
-  return words.map((w) => `title:${w.replace(/[\\:()]/g, (c) => `\\${c}`)}*`).join(' AND ')
+  const clauses = words.map((w) => `title:${escape(w)}*`)
+  if (q.vendor?.trim()) clauses.push(`vendor:${quoted(q.vendor.trim())}`)
+  if (q.productType?.trim()) clauses.push(`product_type:${quoted(q.productType.trim())}`)
+  if (q.status) clauses.push(`status:${q.status}`)
+  // why the numeric id: collection_id takes the number, not the gid.
+  const collection = q.collectionId?.match(/(\d+)$/)?.[1]
+  if (collection) clauses.push(`collection_id:${collection}`)
+  return clauses.length > 0 ? clauses.join(' AND ') : null
 }
 
 function pageSize(first: number | undefined): number {

@@ -29,8 +29,19 @@ export interface ProductPage {
 }
 
 export interface ProductQuery {
+  /** Free words, matched against titles. */
   search?: string
+  vendor?: string
+  productType?: string
+  status?: 'active' | 'draft' | 'archived'
+  /** A collection id from listCollections(). */
+  collectionId?: string
   first?: number
+}
+
+export interface Collection {
+  id: string
+  title: string
 }
 
 /**
@@ -55,6 +66,8 @@ export interface StorePlatform {
   readonly name: PlatformName
   listProducts(query: ProductQuery, cursor: string | null): Promise<ProductPage>
   getProduct(productId: string): Promise<Product>
+  /** Collections to filter by (empty where the platform has none). */
+  listCollections(): Promise<Collection[]>
   /** Original bytes of a product image, as the platform stores them. */
   readImage(productId: string, imageId: string): Promise<Buffer>
   publishImage(productId: string, image: Buffer, alt: string, opts: PublishOptions): Promise<{ externalId: string }>

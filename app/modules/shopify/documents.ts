@@ -199,3 +199,13 @@ export const FILE_DELETE = `#graphql
     }
   }
 `
+
+export const LIST_COLLECTIONS = `#graphql
+  query AtelierListCollections($first: Int!) {
+    collections(first: $first, sortKey: TITLE) {
+      nodes {
+        id
+        title
+      }
+    }
+  }`
