@@ -6,7 +6,7 @@ import { resetEnvCache } from '#app/lib/env.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
 import { upsertTenant } from '#app/modules/tenants/service.server.ts'
 import { action } from '#app/routes/webhooks.tsx'
-import { productCache, publications, renders, sessionTable, tenants, webhookEvents, type Tenant } from '#db/schema.ts'
+import { productCache, publications, renders, sessionTable, subscriptions, tenants, webhookEvents, type Tenant } from '#db/schema.ts'
 import { insertRender } from '#test/support/fixtures.ts'
 import { isolateQueue } from '#test/support/isolation.ts'
 import { releaseAll } from '#test/support/queue.ts'
@@ -158,5 +158,16 @@ describe('webhooks', () => {
     expect(await imageStore().has(renderA.sourceKey)).toBe(false)
     expect(await db().query.renders.findFirst({ where: eq(renders.id, renderB.id) })).toBeTruthy()
     expect(await imageStore().has(renderB.sourceKey)).toBe(true)
+  })
+})
+
+describe('plan webhooks', () => {
+  it('app_subscriptions/update records the plan status Shopify reports', async () => {
+    const shop = newShop()
+    const tenant = await shopTenant(shop)
+    const gid = `gid://shopify/AppSubscription/${Date.now()}`
+    await db().insert(subscriptions).values({ tenantId: tenant.id, externalId: gid, status: 'ACTIVE', cappedAmount: 100, pricePerRender: 0.05 })
+    expect(await post(delivery(shop, 'app_subscriptions/update', { app_subscription: { admin_graphql_api_id: gid, name: 'Atelier usage', status: 'CANCELLED' } }))).toBe(200)
+    expect((await db().query.subscriptions.findFirst({ where: eq(subscriptions.externalId, gid) }))?.status).toBe('CANCELLED')
   })
 })

@@ -4,7 +4,7 @@ import { logger } from '#app/lib/logger.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
 import { cancelOpenRenders, markSourcesMissing } from '#app/modules/renders/service.server.ts'
 import { findTenant } from '#app/modules/tenants/service.server.ts'
-import { productCache, publications, renders, sessionTable, tenants, webhookEvents, type Tenant } from '#db/schema.ts'
+import { productCache, publications, renders, sessionTable, subscriptions, tenants, webhookEvents, type Tenant } from '#db/schema.ts'
 
 export interface WebhookEvent {
   webhookId: string
@@ -39,7 +39,7 @@ export async function handleWebhook(event: WebhookEvent): Promise<Outcome> {
 }
 
 function normaliseTopic(topic: string): string {
-  return topic.toLowerCase().replace(/_/g, '/').replace('bulk/operations', 'bulk_operations').replace('scopes/update', 'scopes_update').replace('data/request', 'data_request')
+  return topic.toLowerCase().replace(/_/g, '/').replace('bulk/operations', 'bulk_operations').replace('app/subscriptions', 'app_subscriptions').replace('scopes/update', 'scopes_update').replace('data/request', 'data_request')
 }
 
 async function dispatch(event: WebhookEvent): Promise<Outcome> {
@@ -60,6 +60,8 @@ async function dispatch(event: WebhookEvent): Promise<Outcome> {
       return tenant ? productUpdated(tenant, event.payload) : { handled: false, note: 'unknown shop' }
     case 'products/delete':
       return tenant ? productDeleted(tenant, event.payload) : { handled: false, note: 'unknown shop' }
+    case 'app_subscriptions/update':
+      return tenant ? subscriptionUpdated(tenant, event.payload) : { handled: false, note: 'unknown shop' }
     case 'bulk_operations/finish':
       return bulkOperationFinished(event.shop, event.payload)
     default:
@@ -179,6 +181,18 @@ async function productDeleted(tenant: Tenant, payload: Record<string, unknown>):
     .where(and(eq(productCache.tenantId, tenant.id), eq(productCache.productRef, productRef)))
   await markSourcesMissing(tenant.id, productRef, [])
   return { handled: true, note: `${canceled} renders canceled` }
+}
+
+/** The merchant approved, declined or cancelled the plan in Shopify's UI. */
+async function subscriptionUpdated(tenant: Tenant, payload: Record<string, unknown>): Promise<Outcome> {
+  const sub = payload.app_subscription as { admin_graphql_api_id?: string; status?: string } | undefined
+  if (!sub?.admin_graphql_api_id || !sub.status) return { handled: false, note: 'no subscription in payload' }
+  const updated = await db()
+    .update(subscriptions)
+    .set({ status: sub.status.toUpperCase(), updatedAt: new Date() })
+    .where(and(eq(subscriptions.tenantId, tenant.id), eq(subscriptions.externalId, sub.admin_graphql_api_id)))
+    .returning()
+  return { handled: true, note: updated.length ? `plan ${sub.status}` : 'not our subscription' }
 }
 
 type BulkListener = (shop: string, payload: Record<string, unknown>) => Promise<void>
