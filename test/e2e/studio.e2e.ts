@@ -47,7 +47,16 @@ describe('merchant studio, end to end in Chromium', () => {
     await page.keyboard.press('Enter')
     await page.waitForURL(/q=tee/)
     await page.getByText('Sunday Supply Graphic Tee').first().waitFor()
-    expect(await page.getByText('Silk Slip Dress').count()).toBe(0)
+    await expect.poll(() => page.getByText('Silk Slip Dress').count()).toBe(0)
+    // Filters narrow further: the tee's vendor and an archived status.
+    await page.getByLabel('Vendor').fill('Northfield')
+    await page.getByRole('button', { name: 'Filter' }).click()
+    await page.waitForURL(/vendor=Northfield/)
+    await page.getByText('Sunday Supply Graphic Tee').first().waitFor()
+    await page.getByLabel('Status').selectOption('archived')
+    await page.getByRole('button', { name: 'Filter' }).click()
+    await page.getByText('No products found').waitFor()
+    await page.goto(`${baseUrl}/app?q=tee`)
     await page.screenshot({ path: path.join(shots, 'products.png') })
   })
 
