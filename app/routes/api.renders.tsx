@@ -1,5 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import { z } from 'zod'
+import { env } from '#app/lib/env.server.ts'
 import { isAppError, toErrorBody } from '#app/lib/errors.ts'
 import { detectLocale, translator } from '#app/lib/i18n.ts'
 import { logger } from '#app/lib/logger.server.ts'
@@ -23,6 +24,10 @@ function json(body: unknown, status = 200): Response {
 
 /** GET: the looks an extension offers, named in the admin's language. */
 export async function loader({ request }: LoaderFunctionArgs) {
+  if (env().APP_MODE === 'shopify') {
+    const refused = requireBearer(request)
+    if (refused) return refused
+  }
   const { admin } = await requireShop(request)
   const t = translator(detectLocale(request))
   const body = {
@@ -32,8 +37,21 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return admin ? admin.cors(json(body)) : json(body)
 }
 
+/**
+ * Extension calls always carry the admin's session token; without one this is
+ * not the admin talking, and an API answers 401 rather than a login redirect.
+ */
+function requireBearer(request: Request): Response | null {
+  if (request.method === 'OPTIONS' || /^Bearer\s+\S+/i.test(request.headers.get('authorization') ?? '')) return null
+  return json({ error: { code: 'UNAUTHORIZED', message: 'Open Atelier from your store admin.' } }, 401)
+}
+
 /** POST: start renders for each product's featured image; one bad product loses nothing else. */
 export async function action({ request }: ActionFunctionArgs) {
+  if (env().APP_MODE === 'shopify') {
+    const refused = requireBearer(request)
+    if (refused) return refused
+  }
   const { tenant, admin } = await requireShop(request)
   const reply = (body: unknown, status?: number) => (admin ? admin.cors(json(body, status)) : json(body, status))
   const parsed = startSchema.safeParse(await request.json().catch(() => null))

@@ -144,6 +144,30 @@ afterAll(async () => {
 })
 
 describe('embedded Shopify app, end to end', () => {
+  it('serves the admin action extensions: looks, then renders for selected products', async () => {
+    const auth = { authorization: `Bearer ${token}`, origin: 'https://admin.shopify.com' }
+    const looks = await page.request.get(`${appUrl}/api/renders?lang=zh-CN`, { headers: auth })
+    expect(looks.status()).toBe(200)
+    expect(looks.headers()['access-control-allow-origin']).toBeTruthy()
+    const body = (await looks.json()) as { markets: { id: string; name: string }[]; scenes: { id: string }[] }
+    expect(body.markets.find((m) => m.id === 'cn')?.name).toBe('中国')
+    const dress = fake.state(SHOP).products.find((p) => p.title === 'Silk Slip Dress')!
+    const start = await page.request.post(`${appUrl}/api/renders`, {
+      headers: { ...auth, 'content-type': 'application/json' },
+      data: { productIds: [dress.id, 'gid://shopify/Product/424242'], look: { marketId: 'us', sceneId: 'studio-white', personaId: null }, variants: 1 },
+    })
+    expect(start.status()).toBe(200)
+    const result = (await start.json()) as { started: number; results: { productId: string; renderIds?: string[]; error?: { code: string } }[] }
+    // One unknown product is reported; the other still starts.
+    expect(result.started).toBe(1)
+    expect(result.results.find((r) => r.productId === dress.id)?.renderIds).toHaveLength(1)
+    expect(result.results.find((r) => r.productId !== dress.id)?.error?.code).toBe('NOT_FOUND')
+    const bad = await page.request.post(`${appUrl}/api/renders`, { headers: { ...auth, 'content-type': 'application/json' }, data: { productIds: [] } })
+    expect(bad.status()).toBe(400)
+    const anonymous = await page.request.post(`${appUrl}/api/renders`, { headers: { 'content-type': 'application/json' }, data: {} })
+    expect(anonymous.status()).toBe(401)
+  })
+
   it('lists the store’s products inside the admin frame', async () => {
     await page.getByText('Sunday Supply Graphic Tee').first().waitFor()
     await page.getByText('Silk Slip Dress').first().waitFor()
@@ -173,8 +197,10 @@ describe('embedded Shopify app, end to end', () => {
     expect(await page.evaluate(() => (window as unknown as { __appBridge: { toasts: { message: string }[] } }).__appBridge.toasts.map((t) => t.message))).toContain(
       'Published to the listing',
     )
-    // The finished render was charged once on the usage plan.
-    expect(fake.state(SHOP).usageRecords.length).toBe(1)
+    // Every finished render was charged once on the usage plan (this one and the extension's).
+    await expect.poll(() => fake.state(SHOP).usageRecords.length, { timeout: 20_000 }).toBe(2)
+    const keys = fake.state(SHOP).usageRecords.map((r) => r.idempotencyKey)
+    expect(new Set(keys).size).toBe(keys.length)
 
     await page.getByRole('button', { name: 'Undo publish' }).first().click()
     await page.locator('[data-review="unpublished"]').first().waitFor({ timeout: 30_000 })
@@ -190,7 +216,7 @@ describe('embedded Shopify app, end to end', () => {
   it('shows the plan with usage and the cap', async () => {
     await page.goto(`${appUrl}/app/plan?embedded=1&shop=${SHOP}&host=${host}&id_token=${token}`)
     await page.getByText('Active').first().waitFor()
-    await expect.poll(async () => page.getByTestId('plan-usage').textContent()).toMatch(/1 render, 0\.05 of 100 USD/)
+    await expect.poll(async () => page.getByTestId('plan-usage').textContent()).toMatch(/2 renders, 0\.10 of 100 USD/)
   })
 
   it('answers 404 for another shop’s render id and an unknown product', async () => {
