@@ -86,7 +86,7 @@ function stepLabel(t: (key: string) => string, message: string | null): string {
   return label === key ? message : label
 }
 
-export function RenderCard({ render: r, threshold }: { render: RenderView; threshold: number }) {
+export function RenderCard({ render: r, threshold, canFeature = false }: { render: RenderView; threshold: number; canFeature?: boolean }) {
   const { t } = useI18n()
   const active = r.status === 'queued' || r.status === 'running' || r.status === 'retrying'
   const score = r.fidelityScore === null ? null : Math.round(r.fidelityScore)
@@ -150,6 +150,10 @@ export function RenderCard({ render: r, threshold }: { render: RenderView; thres
           {r.status === 'succeeded' && ['approved', 'unpublished', 'publish_failed'].includes(r.reviewState) && (
             <ActionButton fetcher={fetcher} renderId={r.id} intent="publish" label={lowScore ? t('render.publishAnyway') : t('render.publish')} primary
               extra={lowScore ? { override: 'true' } : undefined} />
+          )}
+          {canFeature && r.status === 'succeeded' && ['approved', 'unpublished', 'publish_failed'].includes(r.reviewState) && (
+            <ActionButton fetcher={fetcher} renderId={r.id} intent="publish" label={t('render.publishFeatured')}
+              extra={{ featured: 'true', ...(lowScore ? { override: 'true' } : {}) }} />
           )}
           {r.reviewState === 'published' && <ActionButton fetcher={fetcher} renderId={r.id} intent="undo" label={t('render.undo')} />}
         </InlineStack>

@@ -63,6 +63,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     published: product.images.filter((i) => i.ours).length,
     renders,
     threshold: env().FIDELITY_THRESHOLD,
+    // why Shopify only: a folder catalog has no image order to change.
+    canFeature: tenant.platform === 'shopify',
     personasAvailable: personasAvailable(),
     looks: {
       markets: markets.map((m) => ({ id: m.id, nameKey: m.nameKey, flag: m.flag, defaultScenes: m.defaultScenes, aspectRatio: m.aspectRatio })),
@@ -83,7 +85,7 @@ const actionSchema = z.discriminatedUnion('intent', [
   }),
   z.object({ intent: z.literal('approve'), renderId: z.string() }),
   z.object({ intent: z.literal('reject'), renderId: z.string() }),
-  z.object({ intent: z.literal('publish'), renderId: z.string(), override: z.literal('true').optional() }),
+  z.object({ intent: z.literal('publish'), renderId: z.string(), override: z.literal('true').optional(), featured: z.literal('true').optional() }),
   z.object({ intent: z.literal('undo'), renderId: z.string() }),
   z.object({ intent: z.literal('cancel'), renderId: z.string() }),
 ])
@@ -109,7 +111,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
         await rejectRender(tenant.id, input.renderId)
         break
       case 'publish':
-        await publishRender(tenant, input.renderId, { override: input.override === 'true' })
+        await publishRender(tenant, input.renderId, { override: input.override === 'true', featured: input.featured === 'true' })
         break
       case 'undo':
         await undoPublish(tenant, input.renderId)
@@ -231,7 +233,7 @@ export default function Studio() {
             ) : (
               <InlineGrid columns={{ xs: 1, sm: 2, md: 3 }} gap="400">
                 {data.renders.map((r: LoaderData['renders'][number]) => (
-                  <RenderCard key={r.id} render={r} threshold={data.threshold} />
+                  <RenderCard key={r.id} render={r} threshold={data.threshold} canFeature={data.canFeature} />
                 ))}
               </InlineGrid>
             )}
