@@ -52,6 +52,8 @@ export const tenants = pgTable(
 
 export interface TenantSettings {
   locale?: 'en' | 'zh-CN'
+  /** Renders that pass the gate with at least this fidelity score are approved without review. */
+  autoApproveAbove?: number
   defaultMarketId?: string
   variantsPerRender?: number
   /** Local mode: the catalog folder this tenant's products live in (default CATALOG_DIR). */
@@ -79,6 +81,15 @@ export const sessionTable = pgTable('session', {
   refreshToken: text('refreshToken'),
   refreshTokenExpires: timestamp('refreshTokenExpires', { mode: 'date' }),
 })
+
+export interface FidelityReason {
+  /** i18n key under fidelity.reason.* */
+  code: 'colour_shifted' | 'detail_lost' | 'edge_changed' | 'product_cut_off' | 'structure_changed'
+  /** How strong, 0..1, for ordering. */
+  severity: number
+  /** Where on the result image (fractions of width/height), when known. */
+  region?: { x: number; y: number; width: number; height: number }
+}
 
 export interface FidelityMetrics {
   version: number
@@ -127,6 +138,11 @@ export const renders = pgTable(
     fidelity: jsonb('fidelity').$type<FidelityMetrics>(),
     fidelityScore: real('fidelity_score'),
     reviewState: reviewStateEnum('review_state').notNull().default('pending'),
+    /** The QA gate: did the kept attempt reach FIDELITY_THRESHOLD, after how many re-renders. */
+    gatePassed: boolean('gate_passed'),
+    gateRetries: integer('gate_retries').notNull().default(0),
+    /** Why a render needs the merchant's eyes, as reason codes (i18n keys) with where on the image. */
+    reviewReasons: jsonb('review_reasons').$type<FidelityReason[]>().notNull().default([]),
     queuedAt: timestamp('queued_at', { withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp('started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),

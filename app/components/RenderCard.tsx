@@ -17,6 +17,9 @@ export interface RenderView {
   fidelityScore: number | null
   deltaEMean: number | null
   ssim: number | null
+  /** Why the QA gate wants the merchant's eyes (fidelity.reason.* codes). */
+  reasons: string[]
+  gateRetries: number
   errorCode: string | null
   errorMessage: string | null
   sceneId: string
@@ -133,7 +136,16 @@ export function RenderCard({ render: r, threshold, canFeature = false }: { rende
             {t('render.metrics', { deltaE: r.deltaEMean.toFixed(2), ssim: (r.ssim ?? 0).toFixed(3), seconds: ((r.backendMs ?? 0) / 1000).toFixed(1) })}
           </Text>
         )}
-        {lowScore && r.status === 'succeeded' && <Text as="p" variant="bodySm" tone="critical">{t('render.lowScore', { threshold })}</Text>}
+        {lowScore && r.status === 'succeeded' && (
+          <div data-testid={`reasons-${r.id}`}>
+            <Text as="p" variant="bodySm" tone="critical">
+              {r.reasons.length > 0
+                ? t('fidelity.needsReview', { reasons: r.reasons.map((code) => t(`fidelity.reason.${code}`)).join(', ') })
+                : t('render.lowScore', { threshold })}
+            </Text>
+            {r.gateRetries > 0 && <Text as="p" variant="bodySm" tone="subdued">{t('fidelity.retried', { count: r.gateRetries })}</Text>}
+          </div>
+        )}
         {(r.status === 'failed' || r.reviewState === 'publish_failed') && r.errorCode && (
           <Banner tone="critical">
             <p>{t(`errors.${r.errorCode}`)}</p>

@@ -33,6 +33,8 @@ export const envSchema = z
     MAX_INPUT_PIXELS: z.coerce.number().int().min(10_000).default(40_000_000),
     MAX_OUTPUT_EDGE: z.coerce.number().int().min(256).max(8192).default(2048),
     FIDELITY_THRESHOLD: z.coerce.number().min(0).max(100).default(70),
+    /** QA gate: re-renders with a new seed when a render scores below FIDELITY_THRESHOLD. */
+    GATE_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
     DEFAULT_LOCALE: z.enum(['en', 'zh-CN']).default('en'),
     // Shopify (APP_MODE=shopify)
     SHOPIFY_API_KEY: z.string().default(''),

@@ -46,6 +46,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     fidelityScore: r.fidelityScore,
     deltaEMean: r.fidelity?.deltaEMean ?? null,
     ssim: r.fidelity?.ssim ?? null,
+    reasons: r.reviewReasons.map((x) => x.code),
+    gateRetries: r.gateRetries,
     errorCode: r.errorCode,
     errorMessage: r.errorMessage,
     sceneId: r.sceneId,

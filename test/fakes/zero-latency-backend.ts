@@ -17,6 +17,14 @@ export interface ZeroLatencyOptions {
   maxEdge?: number
   /** Share of the canvas the product fills, on its limiting edge. */
   fill?: number
+  /** Id to register under (several variants in one process). */
+  id?: string
+  /**
+   * Red-channel shift applied to the product for a given seed, as a generative
+   * backend that recolours a garment would. why: the QA gate's tests need a
+   * backend whose fidelity depends on the seed. 0 = faithful.
+   */
+  tintForSeed?: (seed: number) => number
 }
 
 const BACKDROP = { r: 244, g: 243, b: 240 }
@@ -39,7 +47,7 @@ export function createZeroLatencyBackend(opts: ZeroLatencyOptions = {}): Backend
     models: [],
   }
   return {
-    id: ZERO_LATENCY_BACKEND_ID,
+    id: opts.id ?? ZERO_LATENCY_BACKEND_ID,
     capabilities: () => capabilities,
     health: async () => ({ ok: true }),
     async render(request: RenderRequest, controls): Promise<RenderResult> {
@@ -70,6 +78,8 @@ export function createZeroLatencyBackend(opts: ZeroLatencyOptions = {}): Backend
         canvas[i + 1] = BACKDROP.g
         canvas[i + 2] = BACKDROP.b
       }
+      const tint = opts.tintForSeed?.(request.seed) ?? 0
+      if (tint !== 0) for (let i = 0; i < product.length; i += 3) product[i] = Math.max(0, Math.min(255, product[i] + tint))
       for (let row = 0; row < height; row++) {
         const from = row * width * 3
         canvas.set(product.subarray(from, from + width * 3), ((placement.y + row) * output.width + placement.x) * 3)

@@ -218,7 +218,7 @@ export async function publishRender(
   if (!['approved', 'unpublished', 'publish_failed'].includes(render.reviewState) || !render.resultKey) {
     throw new AppError('INVALID_TRANSITION', 'Approve the render before publishing it')
   }
-  if ((render.fidelityScore ?? 0) < env().FIDELITY_THRESHOLD && !opts.override) {
+  if ((render.gatePassed === false || (render.fidelityScore ?? 0) < env().FIDELITY_THRESHOLD) && !opts.override) {
     throw new AppError(
       'INVALID_TRANSITION',
       `The product fidelity score (${Math.round(render.fidelityScore ?? 0)}) is below ${env().FIDELITY_THRESHOLD}: the product may look different from the original. Publish anyway only after checking it.`,

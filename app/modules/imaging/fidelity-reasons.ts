@@ -1,0 +1,36 @@
+import type { FidelityReason } from '#db/schema.ts'
+
+/** The measured parts of a fidelity check that reasons are read from. */
+export interface FidelityParts {
+  ssim: number
+  deltaEMean: number
+  deltaEP95: number
+  maskCoverage: number
+  /** Optional finer measures (edge band, print detail) when the check provides them. */
+  edgeScore?: number
+  detailRatio?: number
+}
+
+// why these cut-offs: they are the points where the score formula (see
+// fidelity.server.ts) starts to fall steeply; each names what a shopper would
+// notice first.
+const DELTA_E_VISIBLE = 2
+const SSIM_CHANGED = 0.85
+const COVERAGE_WHOLE = 0.97
+const EDGE_CHANGED = 0.8
+const DETAIL_LOST = 0.75
+
+/** Says in words (reason codes) why a render's product may look different from the original. */
+export function explainFidelity(f: FidelityParts): FidelityReason[] {
+  const reasons: FidelityReason[] = []
+  const dE = Math.max(f.deltaEMean, f.deltaEP95 / 2)
+  if (dE > DELTA_E_VISIBLE) reasons.push({ code: 'colour_shifted', severity: Math.min(1, (dE - DELTA_E_VISIBLE) / 4) })
+  if (f.detailRatio !== undefined && f.detailRatio < DETAIL_LOST) {
+    reasons.push({ code: 'detail_lost', severity: Math.min(1, (DETAIL_LOST - f.detailRatio) / DETAIL_LOST) })
+  } else if (f.ssim < SSIM_CHANGED) {
+    reasons.push({ code: f.detailRatio === undefined ? 'detail_lost' : 'structure_changed', severity: Math.min(1, (SSIM_CHANGED - f.ssim) / 0.3) })
+  }
+  if (f.edgeScore !== undefined && f.edgeScore < EDGE_CHANGED) reasons.push({ code: 'edge_changed', severity: Math.min(1, (EDGE_CHANGED - f.edgeScore) / 0.4) })
+  if (f.maskCoverage < COVERAGE_WHOLE) reasons.push({ code: 'product_cut_off', severity: Math.min(1, (COVERAGE_WHOLE - f.maskCoverage) / 0.4) })
+  return reasons.sort((a, b) => b.severity - a.severity)
+}

@@ -1,0 +1,71 @@
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { db } from '#app/lib/db.server.ts'
+import { resetEnvCache } from '#app/lib/env.server.ts'
+import { registerBackend } from '#app/modules/backends/registry.server.ts'
+import { processRender } from '#app/modules/renders/jobs.server.ts'
+import { approveRender, publishRender } from '#app/modules/renders/service.server.ts'
+import { tenants } from '#db/schema.ts'
+import { createZeroLatencyBackend } from '#test/fakes/zero-latency-backend.ts'
+import { createLocalTenant, insertRender, removeCreatedTenants } from '#test/support/fixtures.ts'
+import { isolateQueue } from '#test/support/isolation.ts'
+import { releaseAll } from '#test/support/queue.ts'
+
+// The QA gate between "rendered" and "ready for review": a render below the
+// fidelity threshold is rendered again with new seeds; the best attempt is
+// kept; if none passes it waits for the merchant with reasons in words, and
+// cannot be published without an explicit override.
+
+let prefix: string
+
+beforeAll(() => {
+  prefix = isolateQueue()
+  process.env.GATE_RETRIES = '2'
+  resetEnvCache()
+  // Seed 1 recolours the product (a visible shift); every other seed is faithful.
+  registerBackend(createZeroLatencyBackend({ id: 'gate-flaky', tintForSeed: (seed) => (seed === 1 ? 60 : 0) }))
+  registerBackend(createZeroLatencyBackend({ id: 'gate-always-off', tintForSeed: () => 60 }))
+})
+
+afterAll(async () => {
+  await removeCreatedTenants()
+  await releaseAll(prefix)
+  delete process.env.GATE_RETRIES
+  resetEnvCache()
+})
+
+describe('QA gate', () => {
+  it('renders again with a new seed when the first attempt changes the product, and keeps the good one', async () => {
+    const tenant = await createLocalTenant()
+    const render = await insertRender(tenant, { backend: 'gate-flaky', enqueue: false })
+    expect(render.seed).toBe(1)
+    const done = await processRender(render.id)
+    expect(done?.status).toBe('succeeded')
+    expect(done?.gatePassed).toBe(true)
+    expect(done?.gateRetries).toBe(1)
+    expect(done?.seed).not.toBe(1)
+    expect(done?.fidelityScore).toBeGreaterThanOrEqual(90)
+    expect(done?.reviewReasons).toEqual([])
+  })
+
+  it('marks a render that never passes as needing review, says why, and refuses to publish it without override', async () => {
+    const tenant = await createLocalTenant()
+    const render = await insertRender(tenant, { backend: 'gate-always-off', enqueue: false })
+    const done = await processRender(render.id)
+    expect(done?.status).toBe('succeeded')
+    expect(done?.gatePassed).toBe(false)
+    expect(done?.gateRetries).toBe(2)
+    expect(done?.reviewState).toBe('pending')
+    expect(done?.reviewReasons.map((r) => r.code)).toContain('colour_shifted')
+    await approveRender(tenant.id, render.id)
+    await expect(publishRender(tenant, render.id)).rejects.toMatchObject({ code: 'INVALID_TRANSITION', details: { needsOverride: true } })
+  })
+
+  it('auto-approves renders above the tenant’s own threshold', async () => {
+    const tenant = await createLocalTenant()
+    await db().update(tenants).set({ settings: { ...tenant.settings, autoApproveAbove: 95 } }).where(eq(tenants.id, tenant.id))
+    const render = await insertRender(tenant, { backend: 'gate-flaky', enqueue: false })
+    const done = await processRender(render.id)
+    expect(done?.reviewState).toBe('approved')
+  })
+})
