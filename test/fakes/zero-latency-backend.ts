@@ -25,6 +25,8 @@ export interface ZeroLatencyOptions {
    * backend whose fidelity depends on the seed. 0 = faithful.
    */
   tintForSeed?: (seed: number) => number
+  /** Report the output as already protected (a hosted backend with its own product lock), so the worker measures it as is. */
+  claimsProtected?: boolean
 }
 
 const BACKDROP = { r: 244, g: 243, b: 240 }
@@ -105,6 +107,7 @@ export function createZeroLatencyBackend(opts: ZeroLatencyOptions = {}): Backend
         placement,
         backendMs: performance.now() - started,
         workflow: 'zero-latency@1',
+        protected: opts.claimsProtected,
       }
     },
   }

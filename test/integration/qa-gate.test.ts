@@ -23,8 +23,11 @@ beforeAll(() => {
   process.env.GATE_RETRIES = '2'
   resetEnvCache()
   // Seed 1 recolours the product (a visible shift); every other seed is faithful.
-  registerBackend(createZeroLatencyBackend({ id: 'gate-flaky', tintForSeed: (seed) => (seed === 1 ? 60 : 0) }))
-  registerBackend(createZeroLatencyBackend({ id: 'gate-always-off', tintForSeed: () => 60 }))
+  // They claim to have protected their output, so what they return is what is measured.
+  registerBackend(createZeroLatencyBackend({ id: 'gate-flaky', claimsProtected: true, tintForSeed: (seed) => (seed === 1 ? 60 : 0) }))
+  registerBackend(createZeroLatencyBackend({ id: 'gate-always-off', claimsProtected: true, tintForSeed: () => 60 }))
+  // This one does not: the worker's protection puts the original product back.
+  registerBackend(createZeroLatencyBackend({ id: 'recolouring', tintForSeed: () => 60 }))
 })
 
 afterAll(async () => {
@@ -59,6 +62,15 @@ describe('QA gate', () => {
     expect(done?.reviewReasons.map((r) => r.code)).toContain('colour_shifted')
     await approveRender(tenant.id, render.id)
     await expect(publishRender(tenant, render.id)).rejects.toMatchObject({ code: 'INVALID_TRANSITION', details: { needsOverride: true } })
+  })
+
+  it('protects the product in a remote backend’s result before the gate measures it', async () => {
+    const tenant = await createLocalTenant()
+    const render = await insertRender(tenant, { backend: 'recolouring', enqueue: false })
+    const done = await processRender(render.id)
+    expect(done?.gatePassed).toBe(true)
+    expect(done?.gateRetries).toBe(0)
+    expect(done?.fidelityScore).toBeGreaterThanOrEqual(90)
   })
 
   it('auto-approves renders above the tenant’s own threshold', async () => {

@@ -84,6 +84,10 @@ export interface RenderResult {
    * possibly at a lower resolution than the source (scale by source.width / mask.width).
    */
   sourceMask: RawImage
+  /** Where the product is in the RESULT (a backend's own segmentation), white = product; for try-on and model changes. */
+  resultMask?: RawImage
+  /** True when the backend already protected the product (composited or colour-corrected it itself). */
+  protected?: boolean
   placement: Placement
   /**
    * Set only by in-process backends that ran the shared fidelity check on

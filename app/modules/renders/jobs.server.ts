@@ -8,7 +8,10 @@ import { RENDER_QUEUE, renderJobSchema, type RenderJob } from '#app/lib/queues.s
 import { redisConnection } from '#app/lib/redis.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
 import { backendById } from '#app/modules/backends/registry.server.ts'
-import type { SourceImage } from '#app/modules/backends/types.ts'
+import type { RawImage, RenderResult, SourceImage } from '#app/modules/backends/types.ts'
+import { FINAL_JPEG } from '#app/modules/backends/cpu-studio.server.ts'
+import { protectProduct } from '#app/modules/imaging/protect.server.ts'
+import sharp from 'sharp'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
 import { measureFidelity } from '#app/modules/imaging/fidelity.server.ts'
 import { explainFidelity } from '#app/modules/imaging/fidelity-reasons.ts'
@@ -43,6 +46,31 @@ async function chargeIfBilled(tenantId: string, log: ReturnType<typeof logger>):
   } catch (e) {
     log.warn({ code: isAppError(e) ? e.code : undefined, reason: (e as Error).message }, 'charging the render failed; will retry')
   }
+}
+
+const SAME_GEOMETRY: Operation[] = ['scene_swap', 'product_scene']
+
+/** Puts the merchant's product back into a remote backend's result (see imaging/protect.server.ts). */
+async function protect(result: RenderResult, source: SourceImage, operation: Operation): Promise<RenderResult> {
+  const pixels: RawImage =
+    result.pixels ??
+    (await sharp(result.image).removeAlpha().raw().toBuffer({ resolveWithObject: true }).then(({ data, info }) => ({
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+      width: info.width,
+      height: info.height,
+      channels: 3 as const,
+    })))
+  const out = protectProduct({
+    source,
+    sourceMask: result.sourceMask,
+    result: pixels,
+    placement: result.placement,
+    geometry: SAME_GEOMETRY.includes(operation) ? 'unchanged' : 'changed',
+    resultMask: result.resultMask,
+  })
+  if (out.method === 'none') return { ...result, pixels }
+  const image = await sharp(out.pixels.data, { raw: { width: out.pixels.width, height: out.pixels.height, channels: 3 } }).jpeg(FINAL_JPEG).toBuffer()
+  return { ...result, image, contentType: 'image/jpeg', pixels: out.pixels, protected: true }
 }
 
 /** A new, deterministic seed for the gate's i-th retry (so a redelivered job retries the same seeds). */
@@ -141,12 +169,18 @@ export async function processRender(
         },
         { onProgress: progress, signal },
       )
-      // why: an in-process backend (CPU studio) measures while its JPEG encodes;
-      // a remote backend's result is always measured here, against our source.
-      const fidelity =
-        result.fidelity ??
-        (await measureFidelity({ source, sourceMask: result.sourceMask, result: result.pixels ?? result.image, placement: result.placement }))
-      return { result, fidelity, seed }
+      // why: an in-process backend (CPU studio) composites the original pixels
+      // and measures while its JPEG encodes; a remote backend's result is
+      // protected and measured here, against our own copy of the source.
+      if (result.fidelity) return { result, fidelity: result.fidelity, seed }
+      const protectedResult = result.protected ? result : await protect(result, source, render.operation as Operation)
+      const fidelity = await measureFidelity({
+        source,
+        sourceMask: protectedResult.sourceMask,
+        result: protectedResult.pixels ?? protectedResult.image,
+        placement: protectedResult.placement,
+      })
+      return { result: protectedResult, fidelity, seed }
     }
     // The QA gate: below the threshold, render again with a new seed (at most
     // GATE_RETRIES times); the best attempt is kept and, if it still fails,
