@@ -89,7 +89,21 @@ function stepLabel(t: (key: string) => string, message: string | null): string {
   return label === key ? message : label
 }
 
-export function RenderCard({ render: r, threshold, canFeature = false }: { render: RenderView; threshold: number; canFeature?: boolean }) {
+export function RenderCard({
+  render: r,
+  threshold,
+  canFeature = false,
+  maskUrl = null,
+  onDrawMask,
+}: {
+  render: RenderView
+  threshold: number
+  canFeature?: boolean
+  /** The stored mask this render was made with, if any. */
+  maskUrl?: string | null
+  /** Offered on a failure that a mask fixes (the CPU studio could not find the product). */
+  onDrawMask?: () => void
+}) {
   const { t } = useI18n()
   const active = r.status === 'queued' || r.status === 'running' || r.status === 'retrying'
   const score = r.fidelityScore === null ? null : Math.round(r.fidelityScore)
@@ -114,6 +128,11 @@ export function RenderCard({ render: r, threshold, canFeature = false }: { rende
           {r.status === 'succeeded' && <Badge tone={reviewTone[r.reviewState]}>{t(`render.review.${r.reviewState}`)}</Badge>}
           {score !== null && (
             <Badge tone={lowScore ? 'critical' : 'success'}>{t('render.fidelity', { score })}</Badge>
+          )}
+          {maskUrl && (
+            <a href={maskUrl} target="_blank" rel="noreferrer" aria-label={t('mask.viewMask')} data-testid={`masked-${r.id}`}>
+              <Badge tone="info">{t('mask.badge')}</Badge>
+            </a>
           )}
         </InlineStack>
         {active && (
@@ -147,7 +166,7 @@ export function RenderCard({ render: r, threshold, canFeature = false }: { rende
           </div>
         )}
         {(r.status === 'failed' || r.reviewState === 'publish_failed') && r.errorCode && (
-          <Banner tone="critical">
+          <Banner tone="critical" action={onDrawMask && r.status === 'failed' ? { content: t('mask.fix'), onAction: onDrawMask } : undefined}>
             <p>{t(`errors.${r.errorCode}`)}</p>
           </Banner>
         )}

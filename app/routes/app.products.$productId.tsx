@@ -1,9 +1,16 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
+import {
+  MaxPartSizeExceededError,
+  unstable_createMemoryUploadHandler,
+  unstable_parseMultipartFormData,
+  type ActionFunctionArgs,
+  type LoaderFunctionArgs,
+} from '@remix-run/node'
 import { useFetcher, useLoaderData, useRevalidator } from '@remix-run/react'
-import { Banner, BlockStack, Button, Card, InlineGrid, InlineStack, Layout, Page, Select, Text } from '@shopify/polaris'
-import { useEffect, useState } from 'react'
+import { Badge, Banner, BlockStack, Button, Card, InlineGrid, InlineStack, Layout, Page, Select, Text } from '@shopify/polaris'
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import { z } from 'zod'
 import { LookPicker, type LookOption } from '#app/components/LookPicker.tsx'
+import { MaskEditor, visibleStrokes, type MaskAction, type MaskEditorHandle } from '#app/components/MaskEditor.tsx'
 import { RenderCard, type RenderView } from '#app/components/RenderCard.tsx'
 import { SourcePicker } from '#app/components/SourcePicker.tsx'
 import { env } from '#app/lib/env.server.ts'
@@ -14,6 +21,7 @@ import { signedImageUrl } from '#app/lib/storage.server.ts'
 import { personasAvailable } from '#app/modules/backends/registry.server.ts'
 import { markets, personas, scenes } from '#app/modules/looks/index.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
+import { MAX_MASK_BYTES, maskTooLarge } from '#app/modules/renders/mask.server.ts'
 import {
   approveRender,
   cancelRender,
@@ -27,12 +35,14 @@ import {
 } from '#app/modules/renders/service.server.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
 
+type StudioRender = RenderView & { maskUrl: string | null; sourceImageId: string }
+
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const tenant = await requireTenant(request)
   const product = await platformFor(tenant).getProduct(params.productId ?? '').catch(throwAsResponse)
   const rows = await listRenders(tenant.id, { productRef: product.id, limit: 60 })
   const progress = await progressOf(tenant.id, rows.filter(isActive))
-  const renders: RenderView[] = rows.map((r) => ({
+  const renders: StudioRender[] = rows.map((r) => ({
     id: r.id,
     status: r.status,
     reviewState: r.reviewState,
@@ -56,12 +66,22 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     backendMs: r.backendMs,
     attempts: r.attempts,
     createdAt: r.createdAt.toISOString(),
+    maskUrl: r.maskKey ? signedImageUrl(r.maskKey) : null,
+    sourceImageId: r.sourceImageRef,
   }))
   return {
     product: { id: product.id, title: product.title, vendor: product.vendor ?? null },
     sources: product.images
       .filter((i) => !i.ours)
-      .map((i) => ({ id: i.id, alt: i.alt, url: productImageUrl(tenant.id, product.id, i.id, 320) })),
+      .map((i) => ({
+        id: i.id,
+        alt: i.alt,
+        url: productImageUrl(tenant.id, product.id, i.id, 320),
+        // why the largest preview: the mask editor draws in source pixels; the sharper the photo, the closer the strokes.
+        editorUrl: productImageUrl(tenant.id, product.id, i.id, 2048),
+        width: i.width,
+        height: i.height,
+      })),
     published: product.images.filter((i) => i.ours).length,
     renders,
     threshold: env().FIDELITY_THRESHOLD,
@@ -84,6 +104,7 @@ const actionSchema = z.discriminatedUnion('intent', [
     sceneId: z.string().min(1),
     personaId: z.string().optional().transform((v) => (v ? v : null)),
     variants: z.coerce.number().int().min(1).max(8),
+    mask: z.instanceof(File).optional(),
   }),
   z.object({ intent: z.literal('approve'), renderId: z.string() }),
   z.object({ intent: z.literal('reject'), renderId: z.string() }),
@@ -92,10 +113,31 @@ const actionSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('cancel'), renderId: z.string() }),
 ])
 
+/** Room for the form's other fields next to a mask of the largest size. */
+const FORM_OVERHEAD_BYTES = 64 * 1024
+
+/**
+ * The posted form. A Generate with a mask arrives as multipart (the mask is
+ * a PNG file); every other action as a plain form. why the memory handler's
+ * part limit and the Content-Length check: request.formData() reads any size
+ * into memory, and this is the one form that carries a file.
+ */
+async function readForm(request: Request): Promise<FormData> {
+  if (!request.headers.get('content-type')?.startsWith('multipart/form-data')) return request.formData()
+  const declared = Number(request.headers.get('content-length') ?? 0)
+  if (declared > MAX_MASK_BYTES + FORM_OVERHEAD_BYTES) throw maskTooLarge(declared)
+  try {
+    return await unstable_parseMultipartFormData(request, unstable_createMemoryUploadHandler({ maxPartSize: MAX_MASK_BYTES }))
+  } catch (e) {
+    if (e instanceof MaxPartSizeExceededError) throw maskTooLarge()
+    throw e
+  }
+}
+
 export async function action({ request, params }: ActionFunctionArgs) {
   try {
     const tenant = await requireTenant(request)
-    const input = actionSchema.parse(Object.fromEntries(await request.formData()))
+    const input = actionSchema.parse(Object.fromEntries(await readForm(request)))
     switch (input.intent) {
       case 'generate': {
         const created = await createRenders(tenant, {
@@ -103,6 +145,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
           imageId: input.imageId,
           look: { personaId: input.personaId, marketId: input.marketId, sceneId: input.sceneId },
           variants: input.variants,
+          mask: input.mask ? Buffer.from(await input.mask.arrayBuffer()) : undefined,
         })
         return { ok: true as const, intent: input.intent, count: created.length }
       }
@@ -141,6 +184,23 @@ function useLivePolling(active: boolean) {
   }, [active, revalidator])
 }
 
+/** Refusals of the CPU studio that a merchant's mask fixes: it could not find the product on its own. */
+const FIXED_BY_A_MASK = ['BACKEND_BUSY_BACKGROUND', 'BACKEND_NEEDS_MASK']
+
+/** One shared empty history, so a photo without strokes does not hand the editor a new array on every render. */
+const NO_STROKES: MaskAction[] = []
+
+/** The mask editor: open or not, and one stroke history per source photo (switching photos keeps each one's strokes). */
+function useMaskState(imageId: string) {
+  const [open, setOpen] = useState(false)
+  const [histories, setHistories] = useState<Record<string, MaskAction[]>>({})
+  const history = histories[imageId] ?? NO_STROKES
+  const setHistory = useCallback((next: MaskAction[]) => setHistories((all) => ({ ...all, [imageId]: next })), [imageId])
+  // why only while open: closing the editor is how a merchant generates without the mask (the strokes stay for later).
+  const inUse = open && visibleStrokes(history).length > 0
+  return { open, setOpen, history, setHistory, inUse }
+}
+
 export default function Studio() {
   const data = useLoaderData<typeof loader>()
   const { t } = useI18n()
@@ -156,6 +216,36 @@ export default function Studio() {
 
   const error = fetcher.data && !fetcher.data.ok ? fetcher.data.error : null
   const generating = fetcher.state !== 'idle' && fetcher.formData?.get('intent') === 'generate'
+  const source = data.sources.find((s) => s.id === imageId)
+  const mask = useMaskState(imageId)
+  const editor = useRef<MaskEditorHandle>(null)
+  const editorBox = useRef<HTMLDivElement>(null)
+  const [exporting, setExporting] = useState(false)
+  const [revealEditor, setRevealEditor] = useState(0)
+  useEffect(() => {
+    if (revealEditor > 0) editorBox.current?.scrollIntoView({ behavior: 'smooth', block: 'start' })
+  }, [revealEditor])
+
+  const openMaskFor = (sourceId: string) => {
+    if (data.sources.some((s) => s.id === sourceId)) setImageId(sourceId)
+    mask.setOpen(true)
+    setRevealEditor((n) => n + 1)
+  }
+
+  // why not the plain form post: the mask is a PNG file, drawn into being only now.
+  const submitWithMask = async (e: FormEvent<HTMLFormElement>) => {
+    if (!mask.inUse || !editor.current) return
+    e.preventDefault()
+    const form = new FormData(e.currentTarget)
+    setExporting(true)
+    try {
+      const png = await editor.current.toPng()
+      if (png) form.append('mask', png, 'mask.png')
+      fetcher.submit(form, { method: 'post', encType: 'multipart/form-data' })
+    } finally {
+      setExporting(false)
+    }
+  }
 
   return (
     <Page
@@ -177,7 +267,25 @@ export default function Studio() {
                 {data.sources.length === 0 ? (
                   <Text as="p" tone="subdued">{t('studio.noImages')}</Text>
                 ) : (
-                  <SourcePicker sources={data.sources} selected={imageId} onSelect={setImageId} />
+                  <InlineStack gap="400" blockAlign="end">
+                    <SourcePicker sources={data.sources} selected={imageId} onSelect={setImageId} />
+                    <Button pressed={mask.open} onClick={() => mask.setOpen(!mask.open)} ariaControls="mask-editor" disabled={!source}>
+                      {t('mask.draw')}
+                    </Button>
+                  </InlineStack>
+                )}
+                {mask.open && source && (
+                  <div id="mask-editor" ref={editorBox} style={{ scrollMarginTop: 16 }}>
+                    <MaskEditor
+                      key={source.id}
+                      ref={editor}
+                      imageUrl={source.editorUrl}
+                      width={source.width}
+                      height={source.height}
+                      history={mask.history}
+                      onChange={mask.setHistory}
+                    />
+                  </div>
                 )}
               </BlockStack>
             </Card>
@@ -200,7 +308,7 @@ export default function Studio() {
               />
             </Card>
             <Card>
-              <fetcher.Form method="post">
+              <fetcher.Form method="post" onSubmit={submitWithMask}>
                 <input type="hidden" name="intent" value="generate" />
                 <input type="hidden" name="imageId" value={imageId} />
                 <input type="hidden" name="marketId" value={marketId} />
@@ -216,9 +324,15 @@ export default function Studio() {
                       onChange={setVariants}
                     />
                   </div>
-                  <Button submit variant="primary" loading={generating} disabled={!imageId}>
+                  <Button submit variant="primary" loading={generating || exporting} disabled={!imageId}>
                     {t('studio.generate')}
                   </Button>
+                  {mask.inUse && (
+                    <InlineStack gap="100" blockAlign="center">
+                      <Badge tone="info">{t('mask.badge')}</Badge>
+                      <Text as="span" variant="bodySm" tone="subdued">{t('mask.withMask')}</Text>
+                    </InlineStack>
+                  )}
                 </InlineStack>
               </fetcher.Form>
             </Card>
@@ -235,7 +349,14 @@ export default function Studio() {
             ) : (
               <InlineGrid columns={{ xs: 1, sm: 2, md: 3 }} gap="400">
                 {data.renders.map((r: LoaderData['renders'][number]) => (
-                  <RenderCard key={r.id} render={r} threshold={data.threshold} canFeature={data.canFeature} />
+                  <RenderCard
+                    key={r.id}
+                    render={r}
+                    threshold={data.threshold}
+                    canFeature={data.canFeature}
+                    maskUrl={r.maskUrl}
+                    onDrawMask={r.errorCode && FIXED_BY_A_MASK.includes(r.errorCode) ? () => openMaskFor(r.sourceImageId) : undefined}
+                  />
                 ))}
               </InlineGrid>
             )}

@@ -19,6 +19,7 @@ import { getMarket, getPersona, getScene } from '#app/modules/looks/index.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
 import { renders, tenants, usageLedger, type Render } from '#db/schema.ts'
 import { chargeOutstanding } from '#app/modules/billing/service.server.ts'
+import { keepLayerPng } from './mask.server.ts'
 
 const finished = ['succeeded', 'failed', 'canceled'] as const
 
@@ -152,7 +153,9 @@ export async function processRender(
     const persona = render.personaId ? getPersona(render.personaId) : null
     const [market, scene] = [getMarket(render.marketId), getScene(render.sceneId)]
     const source = await loadSource(render)
-    const mask = render.maskKey ? await imageStore().get(render.maskKey) : undefined
+    // why the Keep layer only: the Backend contract's mask is "white = product".
+    // The stored mask keeps all three layers for GPU backends (mask.server.ts).
+    const mask = render.maskKey ? await keepLayerPng(await imageStore().get(render.maskKey)) : undefined
     const signal = AbortSignal.any([opts.signal ?? new AbortController().signal, AbortSignal.timeout(env().RENDER_TIMEOUT_MS)])
     const renderWith = async (seed: number, progress: (p: number, m: string) => Promise<void>) => {
       const result = await backend.render(

@@ -7,12 +7,14 @@ import { AppError, notFound } from '#app/lib/errors.ts'
 import { enqueueRender, priorities, removeRenderJob } from '#app/lib/queues.server.ts'
 import { imageStore, sha256 } from '#app/lib/storage.server.ts'
 import { pickBackend } from '#app/modules/backends/registry.server.ts'
+import type { Backend } from '#app/modules/backends/types.ts'
 import { assertCanRender } from '#app/modules/billing/service.server.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
 import { altText, lookVersions, outputSize, resolveLook } from '#app/modules/looks/index.ts'
 import { lookChoiceSchema, operationSchema, type Operation } from '#app/modules/looks/schema.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
 import { publications, renders, type Render, type Tenant } from '#db/schema.ts'
+import { readMerchantMask, storeMerchantMask, type MerchantMask } from './mask.server.ts'
 
 export const createRendersInputSchema = z.object({
   productId: z.string().min(1).max(200),
@@ -23,11 +25,24 @@ export const createRendersInputSchema = z.object({
   /** Fixed seeds make a run reproducible (the demo, the eval set); default random. */
   seeds: z.array(z.number().int().min(0).max(2 ** 31 - 1)).optional(),
   priority: z.enum(['interactive', 'demo', 'bulk']).default('interactive'),
+  /** The merchant's brush (mask.server.ts): a PNG the size of the source, R keep, G repaint, B hint. */
+  mask: z.instanceof(Buffer).optional(),
 })
 export type CreateRendersInput = z.input<typeof createRendersInputSchema>
 
 function defaultOperation(personaId: string | null): Operation {
   return personaId ? 'model_swap' : 'product_scene'
+}
+
+/**
+ * Checks the merchant's mask against the normalised source (whose size is
+ * what the editor drew on). why Keep is required for the CPU studio and for
+ * product-in-scene work: those place or protect exactly the kept pixels; a
+ * generative model swap may be guided by Repaint and Hint strokes alone.
+ */
+async function validateMask(bytes: Buffer, source: { width: number; height: number }, backend: Backend, operation: Operation): Promise<MerchantMask> {
+  const requireKeep = backend.capabilities().type === 'cpu-studio' || operation === 'product_scene' || operation === 'scene_swap'
+  return readMerchantMask(bytes, { width: source.width, height: source.height }, { requireKeep })
 }
 
 function renderKey(parts: (string | number | null)[]): string {
@@ -37,7 +52,7 @@ function renderKey(parts: (string | number | null)[]): string {
 /**
  * Validates the source image and the look, then records and queues one render
  * per variant. Bad input fails here, before any queue or GPU time is spent.
- * Idempotent: the same product, image, look and seed returns the existing row.
+ * Idempotent: the same product, image, look, seed and mask returns the existing row.
  */
 export async function createRenders(tenant: Tenant, raw: CreateRendersInput): Promise<Render[]> {
   const input = createRendersInputSchema.parse(raw)
@@ -58,6 +73,8 @@ export async function createRenders(tenant: Tenant, raw: CreateRendersInput): Pr
   // The original bytes, by content: every attempt and variant reads the same
   // input even if the listing's image changes meanwhile.
   const sourceKey = await imageStore().put(original)
+  const mask = input.mask ? await validateMask(input.mask, source, backend, operation) : null
+  const maskKey = mask ? await storeMerchantMask(mask) : null
 
   const versions = lookVersions(look)
   const { width, height } = outputSize(look.market.aspectRatio, Math.min(env().MAX_OUTPUT_EDGE, backend.capabilities().maxEdge))
@@ -68,12 +85,15 @@ export async function createRenders(tenant: Tenant, raw: CreateRendersInput): Pr
     idempotencyKey: renderKey([
       tenant.id, product.id, source.sha256, versions.personaId, versions.personaVersion, versions.marketId,
       versions.marketVersion, versions.sceneId, versions.sceneVersion, operation, seed,
+      // why only when there is one: renders without a mask keep the keys they always had.
+      ...(mask ? [mask.sha256] : []),
     ]),
     productRef: product.id,
     productTitle: product.title,
     sourceImageRef: image.id,
     sourceSha256: source.sha256,
     sourceKey,
+    maskKey,
     operation,
     ...versions,
     backend: backend.id,
