@@ -119,10 +119,8 @@ async function renderScene(request: RenderRequest, controls: RenderControls, max
   const placed = placeProduct(found.bbox, output, scene)
   const crop = placed.placement.crop
   const productPixels = shrinkProduct(source.pixels, crop, placed)
-  const reference = prepareFidelity({ source, sourceMask: found.mask, placement: placed.placement, frame: output })
-  // why: if a later stage throws first, these abandoned promises must not surface as unhandled rejections.
+  // why: if a later stage throws first, this abandoned promise must not surface as an unhandled rejection.
   productPixels.catch(() => undefined)
-  reference.catch(() => undefined)
 
   await stage(controls, 55, 'adding the shadow')
   paintShadow(canvas, output.width, output.height, placed, found.mask, source, scene.shadow)
@@ -150,13 +148,17 @@ async function renderScene(request: RenderRequest, controls: RenderControls, max
 
   await stage(controls, 85, 'encoding and checking fidelity')
   const pixels: RawImage = { data: canvas, width: output.width, height: output.height, channels: 3 }
-  // why together: libvips encodes on its own thread while this one measures.
-  const [image, fidelity] = await Promise.all([
-    sharp(canvas, { raw: { width: output.width, height: output.height, channels: 3 } })
-      .jpeg(FINAL_JPEG)
-      .toBuffer(),
-    reference.then((prepared) => compareFidelity(prepared, pixels)),
-  ])
+  // why the encode first and the whole fidelity check beside it: the encode
+  // is the longest stage and nothing follows it, so it starts the moment the
+  // pixels are final; the check (both resamples and the comparison) fits in
+  // its shadow on the other core instead of competing with the composite.
+  const encoding = sharp(canvas, { raw: { width: output.width, height: output.height, channels: 3 } })
+    .jpeg(FINAL_JPEG)
+    .toBuffer()
+  const measuring = prepareFidelity({ source, sourceMask: found.mask, placement: placed.placement, frame: output }).then(
+    (prepared) => compareFidelity(prepared, pixels),
+  )
+  const [image, fidelity] = await Promise.all([encoding, measuring])
 
   controls.signal.throwIfAborted()
   await controls.onProgress(100, 'done')

@@ -78,9 +78,10 @@ export interface FidelityReference {
 }
 
 /**
- * Everything that needs only the source and the placement. why separate: a
- * backend that knows its placement early prepares this while it composites,
- * and only the comparison is left for when its pixels are final.
+ * Everything that needs only the source and the placement. why separate: it
+ * needs no result pixels, so a backend can run it whenever it has a core to
+ * spare (the CPU studio runs it beside its final encode), and only the
+ * comparison waits for final pixels.
  */
 export async function prepareFidelity(input: {
   source: SourceImage
