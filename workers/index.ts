@@ -3,6 +3,7 @@
 import { closeDb } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { logger } from '#app/lib/logger.server.ts'
+import { closeBackends } from '#app/modules/backends/registry.server.ts'
 import { startRenderWorker } from '#app/modules/renders/jobs.server.ts'
 
 process.env.ATELIER_SERVICE ??= 'worker'
@@ -20,6 +21,7 @@ async function shutdown(signal: string) {
   // why: close() lets running renders finish and returns their jobs cleanly,
   // so a deploy never leaves half-done work to the stalled-job checker.
   await worker.close()
+  await closeBackends()
   await closeDb()
   process.exit(0)
 }

@@ -1,5 +1,6 @@
 import { AppError } from '#app/lib/errors.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
+import { comfyuiBackendsFromEnv } from './comfyui/config.server.ts'
 import { createCpuStudioBackend } from './cpu-studio.server.ts'
 import type { Backend } from './types.ts'
 
@@ -13,7 +14,9 @@ export function registerBackend(backend: Backend): void {
 }
 
 export function availableBackends(): Backend[] {
-  backends ??= [createCpuStudioBackend()]
+  // why GPU servers first: pickBackend takes the first capable backend, and a
+  // connected ComfyUI (COMFYUI_URLS) should do the scene swaps it can do.
+  backends ??= [...comfyuiBackendsFromEnv(), createCpuStudioBackend()]
   return backends
 }
 
@@ -40,4 +43,11 @@ export function pickBackend(operation: Operation, needsPersona: boolean): Backen
 
 export function personasAvailable(): boolean {
   return availableBackends().some((b) => b.capabilities().personas)
+}
+
+/** Closes what backends hold open (a ComfyUI WebSocket keeps the process alive); call on shutdown. */
+export async function closeBackends(): Promise<void> {
+  const open = backends ?? []
+  backends = undefined
+  await Promise.all(open.map((b) => (b as Backend & { close?: () => Promise<void> | void }).close?.()))
 }

@@ -1,0 +1,404 @@
+import { randomUUID } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
+import sharp, { type OutputInfo, type Sharp } from 'sharp'
+import { z } from 'zod'
+import { AppError, isAppError } from '#app/lib/errors.ts'
+import { logger } from '#app/lib/logger.server.ts'
+import { findProductMask } from '#app/modules/imaging/mask.server.ts'
+import { scenes } from '#app/modules/looks/scenes.ts'
+import { FINAL_JPEG } from '../cpu-studio.server.ts'
+import type { Backend, BackendCapabilities, Placement, RawImage, RenderControls, RenderRequest, RenderResult } from '../types.ts'
+import { outputImageSchema } from './api.ts'
+import {
+  abortedError,
+  createComfyClient,
+  loadImagePath,
+  type ComfyClient,
+  type ComfyClientOptions,
+  type RunEvent,
+} from './client.server.ts'
+import { comfyuiSceneSettingsSchema, personaSettings, sceneSettings } from './settings.ts'
+import { fillTemplate, templateFor, templateLabel, templates as builtInTemplates, type WorkflowTemplate } from './templates.ts'
+
+// A ComfyUI server as a Backend. Per render: find the product's keep mask,
+// lay the photo out on the output frame (scaled to fit, centred; the rest is
+// repainted), shrink that to the template's work frame (multiples of 8, so
+// the VAE crops nothing), upload the canvas and the mask, run the filled
+// template, and scale the result back to the output frame. The product's
+// place is therefore known exactly (`placement`), and the worker puts the
+// merchant's own pixels back (the result is not `protected`).
+
+export interface ComfyuiBackendOptions {
+  /** Base URL of the ComfyUI server. */
+  url: string
+  /** Backend id (default: derived from the URL, stable across restarts). */
+  id?: string
+  /** Largest output edge offered. */
+  maxEdge?: number
+  templates?: readonly WorkflowTemplate[]
+  /** Client timings (tests shorten them). */
+  client?: Omit<ComfyClientOptions, 'baseUrl'>
+  /** Folder under ComfyUI's input directory for our uploads. */
+  subfolder?: string
+}
+
+export interface ComfyuiBackend extends Backend {
+  readonly client: ComfyClient
+  /** Closes the server's socket and fails renders still waiting (for shutdown). */
+  close(): Promise<void>
+}
+
+/** Backend id for a server URL, e.g. `comfyui-gpu-1-8188`: stable, so retries of a render find the same server. */
+export function comfyuiBackendId(url: string): string {
+  const u = new URL(url)
+  const port = u.port || (u.protocol === 'https:' ? '443' : '80')
+  const path = u.pathname.replace(/\/+$/, '')
+  return `comfyui-${u.hostname}-${port}${path}`
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/-+$/, '')
+}
+
+export interface FramePlan {
+  /** Where the whole source lies on the output frame. */
+  placement: Placement
+  /** Its size there, px (rounded). */
+  width: number
+  height: number
+  /** The frame the model works in: the output frame scaled to `workEdge`, sides multiples of 8. */
+  work: { width: number; height: number }
+}
+
+/**
+ * The source scaled to fit the output frame and centred (scene_swap keeps
+ * the photo's own framing; a different aspect ratio leaves bands that are
+ * painted), and the work frame. The fitting axis is exact; the other is
+ * rounded to whole pixels, like the CPU studio's placement.
+ */
+export function planFrame(
+  source: { width: number; height: number },
+  output: { width: number; height: number },
+  workEdge: number,
+): FramePlan {
+  const byHeight = output.height / source.height <= output.width / source.width
+  let width: number
+  let height: number
+  let scale: number
+  if (byHeight) {
+    scale = output.height / source.height
+    height = output.height
+    width = Math.min(output.width, Math.max(1, Math.round(source.width * scale)))
+  } else {
+    scale = output.width / source.width
+    width = output.width
+    height = Math.min(output.height, Math.max(1, Math.round(source.height * scale)))
+  }
+  const shrink = Math.min(1, workEdge / Math.max(output.width, output.height))
+  const to8 = (v: number) => Math.max(8, Math.round(v / 8) * 8)
+  return {
+    placement: {
+      crop: { left: 0, top: 0, width: source.width, height: source.height },
+      scale,
+      x: Math.round((output.width - width) / 2),
+      y: Math.round((output.height - height) / 2),
+    },
+    width,
+    height,
+    work: { width: to8(output.width * shrink), height: to8(output.height * shrink) },
+  }
+}
+
+function raw(image: RawImage) {
+  return { raw: { width: image.width, height: image.height, channels: image.channels } } as const
+}
+
+/** The photo laid out on the output frame (RGB): scaled into place, the bands around it copied from its edges. */
+async function outputCanvas(request: RenderRequest, plan: FramePlan): Promise<RawImage> {
+  const { source, output } = request
+  let image = sharp(source.pixels.data, raw(source.pixels))
+  // why the scene's colour under transparency: the sampler starts from it where denoise < 1.
+  const [r, g, b] = request.scene.preview.from
+  if (source.hasAlpha) image = image.flatten({ background: { r, g, b } })
+  if (plan.width !== source.width || plan.height !== source.height) {
+    image = image.resize(plan.width, plan.height, { fit: 'fill', kernel: 'lanczos3' })
+  }
+  const { x, y } = plan.placement
+  const bands = { left: x, top: y, right: output.width - x - plan.width, bottom: output.height - y - plan.height }
+  if (bands.left || bands.top || bands.right || bands.bottom) image = image.extend({ ...bands, extendWith: 'copy' })
+  const { data, info } = await image.removeAlpha().raw().toBuffer({ resolveWithObject: true })
+  return { data, width: info.width, height: info.height, channels: 3 }
+}
+
+/** The keep mask on the output frame (single channel, white = product). */
+async function outputMask(sourceMask: RawImage, plan: FramePlan, output: { width: number; height: number }): Promise<RawImage> {
+  let image = sharp(sourceMask.data, raw(sourceMask))
+  if (sourceMask.width !== plan.width || sourceMask.height !== plan.height) {
+    image = image.resize(plan.width, plan.height, { fit: 'fill', kernel: 'linear' })
+  }
+  const { x, y } = plan.placement
+  const bands = { left: x, top: y, right: output.width - x - plan.width, bottom: output.height - y - plan.height }
+  if (bands.left || bands.top || bands.right || bands.bottom)
+    image = image.extend({ ...bands, background: { r: 0, g: 0, b: 0, alpha: 1 } })
+  const { data, info } = await image.extractChannel(0).raw().toBuffer({ resolveWithObject: true })
+  return { data, width: info.width, height: info.height, channels: 1 }
+}
+
+async function toWork(
+  image: RawImage,
+  work: { width: number; height: number },
+  kernel: 'lanczos3' | 'linear',
+): Promise<RawImage> {
+  if (image.width === work.width && image.height === work.height) return image
+  let resized = sharp(image.data, raw(image)).resize(work.width, work.height, { fit: 'fill', kernel })
+  // why: libvips hands a one-band raw input back as sRGB (3 bands) unless told otherwise.
+  if (image.channels === 1) resized = resized.extractChannel(0)
+  const { data, info } = await resized.raw().toBuffer({ resolveWithObject: true })
+  if (info.channels !== image.channels) throw new Error(`resize returned ${info.channels} channels, expected ${image.channels}`)
+  return { data, width: info.width, height: info.height, channels: image.channels }
+}
+
+/** The mask as LoadImage wants it: RGBA whose alpha is the keep mask (its MASK output is 1 − alpha = repaint). */
+async function maskPng(mask: RawImage): Promise<Buffer> {
+  const rgba = Buffer.alloc(mask.width * mask.height * 4)
+  for (let p = 0; p < mask.width * mask.height; p++) rgba[p * 4 + 3] = mask.data[p]
+  return sharp(rgba, { raw: { width: mask.width, height: mask.height, channels: 4 } })
+    .png({ compressionLevel: 6 })
+    .toBuffer()
+}
+
+function safeName(value: string): string {
+  return value.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 64)
+}
+
+function checkAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw abortedError(signal.reason)
+}
+
+/** Progress as the merchant sees it: preparing 0–12 %, sampling 15–90 %, fetching the result 90–100 %. */
+function progressReporter(controls: RenderControls, template: WorkflowTemplate, graphTitle: (node: string) => string) {
+  let last = 0
+  const report = (percent: number, message: string) => {
+    const p = Math.max(last, Math.min(100, percent))
+    last = p
+    Promise.resolve(controls.onProgress(p, message)).catch((e: unknown) =>
+      logger().warn({ reason: (e as Error).message }, 'writing render progress failed'),
+    )
+  }
+  const onEvent = (event: RunEvent) => {
+    switch (event.kind) {
+      case 'queued':
+        return report(12, 'queued on ComfyUI')
+      case 'started':
+        return report(15, 'ComfyUI started the render')
+      case 'executing':
+        return report(last, `ComfyUI: ${graphTitle(event.node)}`)
+      case 'progress':
+        if (event.node !== null && event.node !== template.slots.progress.node) return
+        return report(15 + (75 * event.value) / Math.max(1, event.max), `ComfyUI: step ${event.value} of ${event.max}`)
+      case 'finishing':
+        return report(90, 'fetching the result')
+    }
+  }
+  return { report, onEvent }
+}
+
+export function createComfyuiBackend(opts: ComfyuiBackendOptions): ComfyuiBackend {
+  const client = createComfyClient({ ...opts.client, baseUrl: opts.url })
+  const available = opts.templates ?? builtInTemplates
+  const subfolder = opts.subfolder ?? 'atelier'
+  const checkpoints = [
+    ...new Set(
+      scenes.flatMap((s) => {
+        const parsed = comfyuiSceneSettingsSchema.safeParse(s.backends.comfyui)
+        return parsed.success ? [parsed.data.checkpoint] : []
+      }),
+    ),
+  ]
+  const capabilities: BackendCapabilities = {
+    type: 'comfyui',
+    operations: available.map((t) => t.operation),
+    personas: available.some((t) => t.persona === 'required'),
+    maxEdge: opts.maxEdge ?? 2048,
+    models: checkpoints,
+  }
+
+  async function render(request: RenderRequest, controls: RenderControls): Promise<RenderResult> {
+    const started = performance.now()
+    const { signal } = controls
+    checkAborted(signal)
+    const template = templateFor(request.operation, available)
+    if (!template) {
+      throw new AppError('BACKEND_NEEDS_GPU', `This ComfyUI server has no workflow for "${request.operation}".`, {
+        details: { operation: request.operation, backend: opts.url },
+      })
+    }
+    const label = templateLabel(template)
+    if (template.persona === 'required' && !request.persona) {
+      throw new AppError('INVALID_INPUT', `The ${label} workflow needs a model persona.`, { details: { workflow: label } })
+    }
+    if (template.persona === 'none' && request.persona) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `The ${label} workflow keeps the photo's model; choose a model change to use a persona.`,
+        {
+          details: { workflow: label, persona: request.persona.id },
+        },
+      )
+    }
+    if (template.maskSource === 'merchant' && !request.mask) {
+      throw new AppError(
+        'BACKEND_NEEDS_MASK',
+        'Draw a mask over the garment in the studio: only the garment is kept when the model changes.',
+        {
+          details: { workflow: label },
+        },
+      )
+    }
+    const { output } = request
+    if (output.width > capabilities.maxEdge || output.height > capabilities.maxEdge || output.width < 8 || output.height < 8) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `Output size ${output.width} × ${output.height} is outside 8–${capabilities.maxEdge} px.`,
+      )
+    }
+    const scene = sceneSettings(request.scene)
+    const persona = template.persona === 'required' ? personaSettings(request.persona!) : undefined
+    const titles = (node: string) => template.graph[node]?._meta?.title ?? template.graph[node]?.class_type ?? node
+    const progress = progressReporter(controls, template, titles)
+
+    progress.report(2, 'finding the product')
+    const found = await findProductMask(request.source, request.mask)
+    checkAborted(signal)
+    const plan = planFrame(request.source, output, template.workEdge)
+    const [canvas, keep] = await Promise.all([outputCanvas(request, plan), outputMask(found.mask, plan, output)])
+    const [workCanvas, workMask] = await Promise.all([toWork(canvas, plan.work, 'lanczos3'), toWork(keep, plan.work, 'linear')])
+    const [canvasPng, keepPng] = await Promise.all([
+      sharp(workCanvas.data, raw(workCanvas)).png({ compressionLevel: 6 }).toBuffer(),
+      maskPng(workMask),
+    ])
+    checkAborted(signal)
+
+    // why the prompt id in the names: every attempt (retries, the QA gate's
+    // re-renders) uploads under names no other render or attempt can have.
+    const promptId = randomUUID()
+    const stem = `${safeName(request.renderId)}-${promptId}`
+    progress.report(6, 'uploading to ComfyUI')
+    const [sourceUpload, maskUpload] = await Promise.all([
+      client.upload(canvasPng, `${stem}-source.png`, { subfolder, signal }),
+      client.upload(keepPng, `${stem}-mask.png`, { subfolder, signal }),
+    ])
+
+    const prompt = persona ? `${persona.promptFragment}, wearing the garment, ${scene.prompt}` : scene.prompt
+    const negativePrompt = [scene.negative, persona?.negativeFragment].filter(Boolean).join(', ')
+    const workflow = fillTemplate(template, {
+      sourceImage: loadImagePath(sourceUpload),
+      mask: loadImagePath(maskUpload),
+      prompt,
+      negativePrompt,
+      seed: Math.abs(Math.trunc(request.seed)),
+      filenamePrefix: `${subfolder}/${safeName(request.renderId)}`,
+      scene,
+      persona,
+    })
+    progress.report(10, 'queueing on ComfyUI')
+    const { entry } = await client.run(workflow, { promptId, signal, onEvent: progress.onEvent })
+
+    const images = z.array(outputImageSchema).safeParse(entry.outputs[template.slots.output.node]?.images)
+    if (!images.success || images.data.length === 0) {
+      throw new AppError(
+        'BACKEND_FAILED',
+        `ComfyUI finished ${label} but its output node ${template.slots.output.node} saved no image.`,
+        {
+          details: { workflow: label, promptId, outputs: Object.keys(entry.outputs) },
+        },
+      )
+    }
+    progress.report(92, 'fetching the result')
+    const bytes = await client.view(images.data[0], signal)
+    let result: Sharp
+    let info: OutputInfo
+    try {
+      const decoded = await sharp(bytes).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true })
+      info = decoded.info
+      if (info.width !== plan.work.width || info.height !== plan.work.height) {
+        throw new AppError(
+          'BACKEND_FAILED',
+          `ComfyUI returned ${info.width} × ${info.height}, the ${label} workflow was sent ${plan.work.width} × ${plan.work.height}.`,
+          {
+            details: { workflow: label, promptId },
+          },
+        )
+      }
+      result = sharp(decoded.data, { raw: { width: info.width, height: info.height, channels: 3 } })
+    } catch (e) {
+      if (isAppError(e)) throw e
+      throw new AppError('BACKEND_FAILED', 'ComfyUI returned an image that could not be decoded.', {
+        retryable: true,
+        cause: e,
+        details: { promptId },
+      })
+    }
+    if (info.width !== output.width || info.height !== output.height) {
+      result = result.resize(output.width, output.height, { fit: 'fill', kernel: 'lanczos3' })
+    }
+    const { data } = await result.raw().toBuffer({ resolveWithObject: true })
+    checkAborted(signal)
+    const pixels: RawImage = { data, width: output.width, height: output.height, channels: 3 }
+    const image = await sharp(data, { raw: { width: output.width, height: output.height, channels: 3 } })
+      .jpeg(FINAL_JPEG)
+      .toBuffer()
+    progress.report(100, 'done')
+    return {
+      image,
+      contentType: 'image/jpeg',
+      pixels,
+      width: output.width,
+      height: output.height,
+      sourceMask: found.mask,
+      // why: the product stays where it was sent, so its place in the result is the mask we sent.
+      resultMask: keep,
+      protected: false,
+      placement: plan.placement,
+      backendMs: performance.now() - started,
+      workflow: label,
+      meta: {
+        backend: opts.url,
+        promptId,
+        maskOrigin: found.origin,
+        work: plan.work,
+        uploads: [loadImagePath(sourceUpload), loadImagePath(maskUpload)],
+        output: images.data[0],
+      },
+    }
+  }
+
+  return {
+    id: opts.id ?? comfyuiBackendId(opts.url),
+    client,
+    capabilities: () => capabilities,
+    async render(request, controls) {
+      try {
+        return await render(request, controls)
+      } catch (e) {
+        // A raw abort reason (from fetch or a stage) becomes the cancel or timeout error.
+        if (controls.signal.aborted && !isAppError(e)) throw abortedError(controls.signal.reason)
+        throw e
+      }
+    },
+    async health() {
+      try {
+        const stats = await client.systemStats(AbortSignal.timeout(5000))
+        const device = stats.devices[0]
+        if (!device) return { ok: false, detail: 'ComfyUI reports no compute device' }
+        const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(1)
+        const version = stats.system.comfyui_version ? `, ComfyUI ${stats.system.comfyui_version}` : ''
+        const detail = `${device.name}: ${gib(device.vram_free)} of ${gib(device.vram_total)} GiB VRAM free${version}`
+        // why: a ComfyUI without a GPU answers, but a render would take many minutes.
+        return device.type === 'cpu' ? { ok: false, detail: `${detail} (running on the CPU)` } : { ok: true, detail }
+      } catch (e) {
+        return { ok: false, detail: isAppError(e) ? e.message : `ComfyUI at ${opts.url} is unreachable` }
+      }
+    },
+    close: () => client.close(),
+  }
+}
