@@ -55,12 +55,16 @@ const SAME_GEOMETRY: Operation[] = ['scene_swap', 'product_scene']
 async function protect(result: RenderResult, source: SourceImage, operation: Operation): Promise<RenderResult> {
   const pixels: RawImage =
     result.pixels ??
-    (await sharp(result.image).removeAlpha().raw().toBuffer({ resolveWithObject: true }).then(({ data, info }) => ({
-      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-      width: info.width,
-      height: info.height,
-      channels: 3 as const,
-    })))
+    (await sharp(result.image)
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true })
+      .then(({ data, info }) => ({
+        data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+        width: info.width,
+        height: info.height,
+        channels: 3 as const,
+      })))
   const out = protectProduct({
     source,
     sourceMask: result.sourceMask,
@@ -70,7 +74,9 @@ async function protect(result: RenderResult, source: SourceImage, operation: Ope
     resultMask: result.resultMask,
   })
   if (out.method === 'none') return { ...result, pixels }
-  const image = await sharp(out.pixels.data, { raw: { width: out.pixels.width, height: out.pixels.height, channels: 3 } }).jpeg(FINAL_JPEG).toBuffer()
+  const image = await sharp(out.pixels.data, { raw: { width: out.pixels.width, height: out.pixels.height, channels: 3 } })
+    .jpeg(FINAL_JPEG)
+    .toBuffer()
   return { ...result, image, contentType: 'image/jpeg', pixels: out.pixels, protected: true }
 }
 
@@ -209,38 +215,49 @@ export async function processRender(
     const reviewState = passed && autoApprove !== undefined && fidelity.score >= autoApprove ? 'approved' : 'pending'
     const resultKey = await imageStore().put(result.image)
     const { score, ...metrics } = fidelity
-    const [done] = await db()
-      .update(renders)
-      .set({
-        status: 'succeeded',
-        progress: 100,
-        progressMessage: null,
-        resultKey,
-        fidelity: metrics,
-        fidelityScore: score,
-        workflow: result.workflow,
-        backendMs: Math.round(backendMs),
-        seed: best!.seed,
-        gateRetries: retried,
-        gatePassed: passed,
-        reviewReasons: passed ? [] : explainFidelity(fidelity),
-        reviewState,
-        finishedAt: new Date(),
-        updatedAt: new Date(),
-      })
-      .where(and(eq(renders.id, render.id), eq(renders.status, 'running')))
-      .returning()
-    await db()
-      .insert(usageLedger)
-      .values({
-        tenantId: render.tenantId,
-        renderId: render.id,
-        kind: 'render',
-        backend: render.backend,
-        backendMs: Math.round(backendMs),
-        idempotencyKey: `render:${render.id}`,
-      })
-      .onConflictDoNothing()
+    // why one transaction: the render is 'succeeded' exactly when its usage is
+    // recorded; a render canceled meanwhile (or finished by another worker)
+    // updates nothing and records nothing.
+    const done = await db().transaction(async (tx) => {
+      const [row] = await tx
+        .update(renders)
+        .set({
+          status: 'succeeded',
+          progress: 100,
+          progressMessage: null,
+          resultKey,
+          fidelity: metrics,
+          fidelityScore: score,
+          workflow: result.workflow,
+          backendMs: Math.round(backendMs),
+          seed: best!.seed,
+          gateRetries: retried,
+          gatePassed: passed,
+          reviewReasons: passed ? [] : explainFidelity(fidelity),
+          reviewState,
+          finishedAt: new Date(),
+          updatedAt: new Date(),
+        })
+        .where(and(eq(renders.id, render.id), eq(renders.status, 'running')))
+        .returning()
+      if (!row) return undefined
+      await tx
+        .insert(usageLedger)
+        .values({
+          tenantId: render.tenantId,
+          renderId: render.id,
+          kind: 'render',
+          backend: render.backend,
+          backendMs: Math.round(backendMs),
+          idempotencyKey: `render:${render.id}`,
+        })
+        .onConflictDoNothing()
+      return row
+    })
+    if (!done) {
+      log.info('render was canceled or finished elsewhere while it ran; result discarded')
+      return db().query.renders.findFirst({ where: eq(renders.id, render.id) })
+    }
     await chargeIfBilled(render.tenantId, log)
     log.info({ score, backendMs, passed }, 'render succeeded')
     return done
