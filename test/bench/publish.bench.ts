@@ -8,6 +8,7 @@
 //
 // Knobs: BENCH_PUBLISH_IMAGES (500), BENCH_PUBLISHERS (8), BENCH_PRODUCTS (50),
 // BENCH_RESTORE_RATE (100 points/s, Shopify's standard plan), BENCH_BUCKET (2000).
+import { cleanupList, percentile, positiveInt, prepareBenchDatabase, sleep } from './support.ts'
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
@@ -31,36 +32,10 @@ const RESTORE_RATE = positiveInt('BENCH_RESTORE_RATE', 100)
 const BUCKET = positiveInt('BENCH_BUCKET', 2000)
 const MEDIA_PROCESSING_MS = 100
 
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (!raw) return fallback
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`)
-  return n
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  const rank = Math.ceil((p / 100) * sorted.length) - 1
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))]
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-/** Undo steps, run last-first whether the bench passed or failed. */
-const cleanups: (() => Promise<void> | void)[] = [() => rmSync(storageDir, { recursive: true, force: true })]
-async function cleanUp(): Promise<void> {
-  for (const step of cleanups.splice(0).reverse()) {
-    await Promise.resolve()
-      .then(step)
-      .catch((err: unknown) => console.warn('bench cleanup step failed:', err))
-  }
-}
+const cleanup = cleanupList([() => rmSync(storageDir, { recursive: true, force: true })])
 
 async function main(): Promise<void> {
-  const { applyMigrations, ensureDatabase } = await import('#app/lib/setup.server.ts')
-  await ensureDatabase(process.env.DATABASE_URL!)
-  await applyMigrations(process.env.DATABASE_URL!)
+  await prepareBenchDatabase()
 
   const sharp = (await import('sharp')).default
   const { eq } = await import('drizzle-orm')
@@ -108,15 +83,15 @@ async function main(): Promise<void> {
     mediaProcessingMs: MEDIA_PROCESSING_MS,
     throttle: { bucket: BUCKET, restoreRate: RESTORE_RATE },
   })
-  cleanups.push(() => fake.close())
+  cleanup.add(() => fake.close())
   process.env.SHOPIFY_ADMIN_ORIGIN = `${fake.origin}/{shop}`
   resetEnvCache()
-  cleanups.push(() => closeDb())
-  cleanups.push(() => closeAdminClients())
-  cleanups.push(() => deleteQueueKeys(e.QUEUE_PREFIX).then(() => undefined))
+  cleanup.add(() => closeDb())
+  cleanup.add(() => closeAdminClients())
+  cleanup.add(() => deleteQueueKeys(e.QUEUE_PREFIX).then(() => undefined))
 
   const tenant = await upsertTenant('shopify', domain, 'Bench shop')
-  cleanups.push(async () => {
+  cleanup.add(async () => {
     await db().delete(tenants).where(eq(tenants.id, tenant.id))
     await db().delete(sessionTable).where(eq(sessionTable.shop, domain))
   })
@@ -293,7 +268,7 @@ async function main(): Promise<void> {
   const width = Math.max(...table.map(([k]) => k.length))
   for (const [k, v] of table) console.log(`${k.padEnd(width)}  ${v}`)
 
-  await cleanUp()
+  await cleanup.run()
   if (failed > 0 || duplicates > 0 || notReady > 0 || images !== IMAGES) {
     throw new Error(
       `publish bench: ${failed} failed, ${duplicates} duplicated, ${notReady} not READY, ${images}/${IMAGES} published`,
@@ -306,7 +281,7 @@ main().then(
   () => process.exit(0),
   async (err: unknown) => {
     console.error(err)
-    await cleanUp()
+    await cleanup.run()
     process.exit(1)
   },
 )

@@ -6,6 +6,7 @@
 //
 // Knobs: WORKER_CONCURRENCY (2), BENCH_RENDERS (500), BENCH_TRICKLE (200),
 // BENCH_TRICKLE_PER_S (default: a quarter of the measured throughput, 5–50).
+import { cleanupList, percentile, positiveInt, prepareBenchDatabase, sleep } from './support.ts'
 import { randomUUID } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -26,36 +27,10 @@ const TRICKLE = positiveInt('BENCH_TRICKLE', 200)
 const WARMUP = 20
 const OUTPUT_EDGE = 128
 
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (!raw) return fallback
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`)
-  return n
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  const rank = Math.ceil((p / 100) * sorted.length) - 1
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))]
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-/** Undo steps, run last-first whether the bench passed or failed. */
-const cleanups: (() => Promise<void> | void)[] = [() => rmSync(storageDir, { recursive: true, force: true })]
-async function cleanUp(): Promise<void> {
-  for (const step of cleanups.splice(0).reverse()) {
-    await Promise.resolve()
-      .then(step)
-      .catch((err: unknown) => console.warn('bench cleanup step failed:', err))
-  }
-}
+const cleanup = cleanupList([() => rmSync(storageDir, { recursive: true, force: true })])
 
 async function main(): Promise<void> {
-  const { applyMigrations, ensureDatabase } = await import('#app/lib/setup.server.ts')
-  await ensureDatabase(process.env.DATABASE_URL!)
-  await applyMigrations(process.env.DATABASE_URL!)
+  await prepareBenchDatabase()
 
   const { Queue, Worker } = await import('bullmq')
   const { and, inArray, count, isNotNull } = await import('drizzle-orm')
@@ -73,7 +48,7 @@ async function main(): Promise<void> {
 
   const e = env()
   const concurrency = e.WORKER_CONCURRENCY
-  cleanups.push(() => releaseAll(e.QUEUE_PREFIX))
+  cleanup.add(() => releaseAll(e.QUEUE_PREFIX))
   // why a small output and a small source: what is measured is the queue and
   // the render bookkeeping; decoding and scoring big images is imaging's bench.
   registerBackend(createZeroLatencyBackend({ maxEdge: OUTPUT_EDGE }))
@@ -140,7 +115,7 @@ async function main(): Promise<void> {
     prefix: e.QUEUE_PREFIX,
     concurrency,
   })
-  cleanups.push(async () => {
+  cleanup.add(async () => {
     await baselineWorker.close()
     await baselineQueue.close()
     for (const c of [baselineProducer, baselineConsumer]) if (c.status !== 'end') await c.quit()
@@ -162,7 +137,7 @@ async function main(): Promise<void> {
   // 2. Throughput: N renders in one createRenders call (one source
   //    normalisation), from the first enqueue to the last success.
   const worker = startRenderWorker({ concurrency })
-  cleanups.push(() => closeWorker(worker))
+  cleanup.add(() => closeWorker(worker))
   await worker.waitUntilReady()
   const warmup = await createRenders(tenant, renderInput(WARMUP))
   await waitAllSucceeded(
@@ -229,7 +204,7 @@ async function main(): Promise<void> {
   const width = Math.max(...rows.map(([k]) => k.length))
   for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`)
 
-  await cleanUp()
+  await cleanup.run()
   console.log(`BENCH queue renders_per_s=${rendersPerS.toFixed(1)} dispatch_p95_ms=${percentile(dispatch, 95)}`)
 }
 
@@ -237,7 +212,7 @@ main().then(
   () => process.exit(0),
   async (err: unknown) => {
     console.error(err)
-    await cleanUp()
+    await cleanup.run()
     process.exit(1)
   },
 )

@@ -25,7 +25,9 @@ for (const name of names) {
     stdio: 'inherit',
     env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
   })
-  console.log(`=== bench ${name}: ${r.status === 0 ? 'ok' : `FAILED (exit ${r.status})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  console.log(
+    `=== bench ${name}: ${r.status === 0 ? 'ok' : `FAILED (exit ${r.status})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  )
   if (r.status !== 0) failed++
 }
 process.exit(failed > 0 ? 1 : 0)
