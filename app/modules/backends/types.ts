@@ -63,6 +63,18 @@ export interface FidelityReport {
   deltaEMean: number
   deltaEP95: number
   maskCoverage: number
+  /** Version 2: the shift-robust measures (imaging/fidelity-detail.server.ts), after aligning the result to the source. */
+  interiorSsim?: number
+  matchedDeltaEMean?: number
+  matchedDeltaEP95?: number
+  /** 1 = the outline holds the same product; below 0.8 an edge, strap or fringe changed. */
+  edgeScore?: number
+  /** 1 = the print's detail is all there; below 0.75 print or letters were lost or changed. */
+  detailRatio?: number
+  /** How far the product sat from its placement (result px) and at what scale. */
+  alignment?: { dx: number; dy: number; scale: number }
+  /** Where the product changed: cols × rows cells over `rect` (result px), 0 same … 1 changed, −1 no product. */
+  heat?: { cols: number; rows: number; rect: { left: number; top: number; width: number; height: number }; cells: number[] }
   /** 0–100. */
   score: number
   version: number

@@ -9,11 +9,17 @@ export interface FidelityParts {
   /** Optional finer measures (edge band, print detail) when the check provides them. */
   edgeScore?: number
   detailRatio?: number
+  /** Version 2's shift-robust structure and colour; read instead of ssim and ΔE when present. */
+  interiorSsim?: number
+  matchedDeltaEMean?: number
+  matchedDeltaEP95?: number
 }
 
 // why these cut-offs: they are the points where the score formula (see
 // fidelity.server.ts) starts to fall steeply; each names what a shopper would
-// notice first.
+// notice first. Version 2 (fidelity-detail.server.ts, VISIBLE) puts each
+// part's visible threshold exactly here, so a part past its cut-off alone
+// fails the default gate.
 const DELTA_E_VISIBLE = 2
 const SSIM_CHANGED = 0.85
 const COVERAGE_WHOLE = 0.97
@@ -23,12 +29,14 @@ const DETAIL_LOST = 0.75
 /** Says in words (reason codes) why a render's product may look different from the original. */
 export function explainFidelity(f: FidelityParts): FidelityReason[] {
   const reasons: FidelityReason[] = []
-  const dE = Math.max(f.deltaEMean, f.deltaEP95 / 2)
+  // why the robust ones first: a product the generator moved by 2 px has pixel-wise SSIM and ΔE of a changed one.
+  const ssim = f.interiorSsim ?? f.ssim
+  const dE = Math.max(f.matchedDeltaEMean ?? f.deltaEMean, (f.matchedDeltaEP95 ?? f.deltaEP95) / 2)
   if (dE > DELTA_E_VISIBLE) reasons.push({ code: 'colour_shifted', severity: Math.min(1, (dE - DELTA_E_VISIBLE) / 4) })
   if (f.detailRatio !== undefined && f.detailRatio < DETAIL_LOST) {
     reasons.push({ code: 'detail_lost', severity: Math.min(1, (DETAIL_LOST - f.detailRatio) / DETAIL_LOST) })
-  } else if (f.ssim < SSIM_CHANGED) {
-    reasons.push({ code: f.detailRatio === undefined ? 'detail_lost' : 'structure_changed', severity: Math.min(1, (SSIM_CHANGED - f.ssim) / 0.3) })
+  } else if (ssim < SSIM_CHANGED) {
+    reasons.push({ code: f.detailRatio === undefined ? 'detail_lost' : 'structure_changed', severity: Math.min(1, (SSIM_CHANGED - ssim) / 0.3) })
   }
   if (f.edgeScore !== undefined && f.edgeScore < EDGE_CHANGED) reasons.push({ code: 'edge_changed', severity: Math.min(1, (EDGE_CHANGED - f.edgeScore) / 0.4) })
   if (f.maskCoverage < COVERAGE_WHOLE) reasons.push({ code: 'product_cut_off', severity: Math.min(1, (COVERAGE_WHOLE - f.maskCoverage) / 0.4) })

@@ -4,7 +4,7 @@ import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.
 import type { RawImage, RenderResult, SourceImage } from '#app/modules/backends/types.ts'
 import { marketSchema, sceneSchema, type CpuStudioScene } from '#app/modules/looks/schema.ts'
 import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
-import { fidelityScore, measureFidelity } from './fidelity.server.ts'
+import { FIDELITY_VERSION, fidelityScore, measureFidelity } from './fidelity.server.ts'
 import { normaliseImage } from './normalise.server.ts'
 
 const WARM_SCENE: CpuStudioScene = {
@@ -77,7 +77,7 @@ describe('measureFidelity', () => {
     // The light match is allowed to move colours, by less than ΔE 2.
     expect(onPixels.deltaEMean).toBeLessThan(2)
     expect(onPixels.maskCoverage).toBeGreaterThan(0.99)
-    expect(onPixels.version).toBe(1)
+    expect(onPixels.version).toBe(FIDELITY_VERSION)
     expect((await measure(render.image)).score).toBeGreaterThanOrEqual(90)
     expect(render.fidelity).toEqual(onPixels)
   })

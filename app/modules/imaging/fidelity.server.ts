@@ -1,10 +1,11 @@
 import sharp from 'sharp'
 import type { FidelityReport, Placement, RawImage, SourceImage } from '#app/modules/backends/types.ts'
 import { deltaE2000, srgbToLab } from './colour.ts'
+import { compareDetail, detailScore, prepareDetail, type DetailMeasures, type DetailReference } from './fidelity-detail.server.ts'
 import { erode } from './morphology.ts'
 
 /** Bump when the measurement or the score formula changes: scores of different versions don't compare. */
-export const FIDELITY_VERSION = 1
+export const FIDELITY_VERSION = 2
 /** Long edge of the grid both images are compared on. why 512: 8×8 SSIM windows still see print and seams, at a fraction of a render's cost. */
 export const FIDELITY_EDGE = 512
 /** Working px the product mask is eroded by, so resampled edges and the feather don't count as changes. */
@@ -29,6 +30,11 @@ export interface FidelityInput {
 export type Fidelity = FidelityReport
 
 /**
+ * Version 2 (the shift-robust measures of fidelity-detail.server.ts ran, as
+ * they do for every render): the score is detailScore() there — structure,
+ * colour, edge and print detail, each judged after aligning the result.
+ * Called without them, the version-1 formula below.
+ *
  * Score formula (version 1), each part 0..1, multiplied, × 100:
  *
  *   structure = clamp((ssim − 0.80) / (0.95 − 0.80))
@@ -41,7 +47,14 @@ export type Fidelity = FidelityReport
  *   coverage  = clamp((maskCoverage − 0.6) / 0.38)
  *       a product cut by the frame is not the product; ≥ 98 % visible is whole.
  */
-export function fidelityScore(ssim: number, deltaEMean: number, deltaEP95: number, maskCoverage: number): number {
+export function fidelityScore(
+  ssim: number,
+  deltaEMean: number,
+  deltaEP95: number,
+  maskCoverage: number,
+  detail?: DetailMeasures,
+): number {
+  if (detail) return detailScore(detail, maskCoverage)
   const clamp = (v: number): number => Math.min(1, Math.max(0, v))
   const structure = clamp((ssim - 0.8) / (0.95 - 0.8))
   const dE = Math.max(deltaEMean, deltaEP95 / 2)
@@ -65,6 +78,8 @@ export async function measureFidelity(input: FidelityInput): Promise<Fidelity> {
 export interface FidelityReference {
   frame: { width: number; height: number }
   coverage: number
+  /** The shift-robust measures' source side (absent when the product isn't in the frame). */
+  detail?: DetailReference
   /** Absent when no part of the product is visible in the frame. */
   grid?: {
     resultRect: Rect
@@ -92,6 +107,9 @@ export async function prepareFidelity(input: {
   const { source, sourceMask, placement, frame } = input
   const region = visibleRegion(placement, frame)
   if (!region) return { frame, coverage: 0 }
+  // why started first: its resample runs in libvips while this one's does.
+  const detailing = prepareDetail({ source, sourceMask, placement, frame })
+  detailing.catch(() => undefined)
   const k = Math.min(1, FIDELITY_EDGE / Math.max(region.result.width, region.result.height))
   const width = Math.max(WINDOW, Math.round(region.result.width * k))
   const height = Math.max(WINDOW, Math.round(region.result.height * k))
@@ -101,26 +119,38 @@ export async function prepareFidelity(input: {
   const coverage = maskCoverage(sourceMask, source, region)
   if (coverage === 0) return { frame, coverage }
   const inside = productGrid(sourceMask, source, region.source, width, height)
-  return { frame, coverage, grid: { resultRect: region.result, width, height, before, inside } }
+  const detail = await detailing
+  return { frame, coverage, detail, grid: { resultRect: region.result, width, height, before, inside } }
 }
 
 /** Compares a result (pixels or encoded file) of `reference.frame` size with the prepared source side. */
 export async function compareFidelity(reference: FidelityReference, result: RawImage | Buffer): Promise<Fidelity> {
   const { grid, coverage } = reference
   if (!grid) return finish(0, 99, 99, 0)
+  const detailing = reference.detail ? compareDetail(reference.detail, result) : undefined
+  detailing?.catch(() => undefined)
   const after = await resample(result, grid.resultRect, grid.width, grid.height)
   const ssim = maskedSsim(grid.before, after, grid.inside, grid.width, grid.height)
   const { mean, p95 } = deltaEStats(grid.before, after, grid.inside)
-  return finish(ssim, mean, p95, coverage)
+  return finish(ssim, mean, p95, coverage, await detailing)
 }
 
-function finish(ssim: number, deltaEMean: number, deltaEP95: number, maskCoverage: number): Fidelity {
+function finish(ssim: number, deltaEMean: number, deltaEP95: number, maskCoverage: number, detail?: DetailMeasures): Fidelity {
   return {
     ssim: round(ssim, 4),
     deltaEMean: round(deltaEMean, 3),
     deltaEP95: round(deltaEP95, 3),
     maskCoverage: round(maskCoverage, 4),
-    score: fidelityScore(ssim, deltaEMean, deltaEP95, maskCoverage),
+    ...(detail && {
+      interiorSsim: round(detail.interiorSsim, 4),
+      matchedDeltaEMean: round(detail.matchedDeltaEMean, 3),
+      matchedDeltaEP95: round(detail.matchedDeltaEP95, 3),
+      edgeScore: round(detail.edgeScore, 3),
+      detailRatio: round(detail.detailRatio, 3),
+      alignment: detail.alignment,
+      heat: detail.heat,
+    }),
+    score: fidelityScore(ssim, deltaEMean, deltaEP95, maskCoverage, detail),
     version: FIDELITY_VERSION,
   }
 }

@@ -1,0 +1,1556 @@
+// Shift-robust fidelity measures: what fidelity.server.ts's pixel-by-pixel
+// SSIM and ΔE cannot tell apart — a product a generator moved by 2 px (fine)
+// from a strap it made thicker, a logo it wiped, letters it garbled (returns).
+//
+// Both sides are resampled onto one grid (≤ DETAIL_EDGE px) covering the
+// placed product plus a margin of scene around it. The result is first
+// aligned to the source (moved and scaled, ±6 px and ±4 % at most) so a
+// model-swap-like shift is not a change; then, on the aligned pair:
+//   - interior SSIM of luminance on the product ERODED by INTERIOR px;
+//   - ΔE2000 mean and p95 between matched pixels (best of a 3×3 neighbourhood);
+//   - the edge band: how much product the outline region holds, read from
+//     the colours (coverage between the product's colour and the scene's),
+//     compared per cell: a thicker strap, a halo or a changed outline;
+//   - print detail: the source's fine luminance detail (the print, letters,
+//     stitching) found again in the result, per cell, with a ±1 px search.
+// The per-cell badness forms a coarse heat map of where the product changed.
+import sharp from 'sharp'
+import type { Placement, RawImage, SourceImage } from '#app/modules/backends/types.ts'
+import { deltaE2000 } from './colour.ts'
+
+/** Long edge of the comparison grid (product + margin). */
+export const DETAIL_EDGE = 512
+/** Cells across and down the product for per-region measures and the heat map. */
+export const HEAT_CELLS = 16
+/** Grid px inside the outline where the interior (SSIM, ΔE, detail) starts. */
+const INTERIOR = 3
+/** Half-width of the edge band around the outline, grid px. */
+const BAND = 3
+/** Largest misplacement the alignment looks for, grid px at the finest level (≈ 2^levels). */
+const PYRAMID_LEVELS = 3
+
+interface Rect {
+  left: number
+  top: number
+  width: number
+  height: number
+}
+
+/** What needs only the source and the placement, ready to compare with any result of `frame` size. */
+export interface DetailReference {
+  frame: { width: number; height: number }
+  resultRect: Rect
+  width: number
+  height: number
+  /** Source region on the grid, RGB. */
+  src: Uint8Array
+  srcLuma: Float32Array
+  /** Source mask on the grid, 0..1. */
+  alpha: Float32Array
+  /** Signed distance to the outline (mask 0.5), grid px, > 0 inside. */
+  signed: Float32Array
+  /** Grid pixels near the outline (the band and a little scene): the only ones scene colours are needed at. */
+  near: Int32Array
+  /** Scene pixels close enough to the product to fill its scene colours from. */
+  sceneNear: Int32Array
+  /** The scene behind the product in the source (its backdrop), RGB, filled in under and around the product. */
+  backdrop: Float32Array
+  /** The product's own colour near each edge-band pixel, RGB (NaN where unknown). */
+  product: Float32Array
+  /** Coverage of each band pixel read from the source's colours, 0..1 (NaN off the band). */
+  srcCoverage: Float32Array
+  /** 1 for band pixels of the product's thin parts (straps, ties, handles narrower than THIN px). */
+  thin: Uint8Array
+  srcDetail: Float32Array
+  /** Interior blocks for ΔE: top-left pixel of each, and the source's mean Lab over it. */
+  blocks: Int32Array
+  blockLab: Float32Array
+  blockRgb: Float32Array
+  cells: CellGrid
+  detailGrid: CellGrid
+}
+
+interface CellGrid {
+  cols: number
+  rows: number
+  /** Cell column of each grid x, and cell row × cols of each grid y: pixel (x, y) is in cell colOf[x] + rowOf[y]. */
+  colOf: Int32Array
+  rowOf: Int32Array
+}
+
+export interface DetailMeasures {
+  /** Mean SSIM of luminance over the aligned, eroded product interior. */
+  interiorSsim: number
+  /** ΔE2000 between matched pixels of the aligned interior. */
+  matchedDeltaEMean: number
+  matchedDeltaEP95: number
+  /** 1 = the outline region holds the same product; below 0.8 a shopper sees a changed edge. */
+  edgeScore: number
+  /** 1 = all of the print's detail is found again; below 0.75 print or letters were lost or changed. */
+  detailRatio: number
+  /** The alignment found: result = source moved by (dx, dy) result px and scaled by `scale`. */
+  alignment: { dx: number; dy: number; scale: number }
+  /**
+   * Where the product changed: HEAT_CELLS × HEAT_CELLS cells over `rect`
+   * (result px), row-major, 0 (same) … 1 (changed); -1 where there is no product.
+   */
+  heat: { cols: number; rows: number; rect: Rect; cells: number[] }
+}
+
+// ---------------------------------------------------------------- reference
+
+export async function prepareDetail(input: {
+  source: SourceImage
+  sourceMask: RawImage
+  placement: Placement
+  frame: { width: number; height: number }
+}): Promise<DetailReference | undefined> {
+  const { source, sourceMask, placement: p, frame } = input
+  const regions = gridRegions(p, frame, source)
+  if (!regions) return undefined
+  const { result: resultRect, source: sourceRect, width, height } = regions
+  // why flattened on white: a cut-out's edge pixels carry the product's full colour under partial
+  // alpha; on white they become the mix a photo on a backdrop has, which the edge band reads.
+  const src = await resample(source.pixels, sourceRect, width, height, true)
+  const n = width * height
+  const alpha = maskOnGrid(sourceMask, source, sourceRect, width, height)
+  const signed = signedDistance(alpha, width, height)
+  const srcLuma = luma(src, n)
+  const { near, sceneNear } = nearOutline(signed)
+  const backdrop = fillFrom(src, signed, width, height, -(BAND + 2), sceneNear, near)
+  const product = productColour(src, alpha, signed, width, height)
+  const srcCoverage = new Float32Array(n).fill(Number.NaN)
+  const floor = floorRow(alpha, width, height)
+  for (let i = 0; i < n; i++) {
+    if (Math.abs(signed[i]) > BAND) continue
+    if (i >= floor * width || facesDown(signed, i, width, height)) continue
+    srcCoverage[i] = coverageOf(src, i, product, backdrop)
+  }
+  const srcDetail = highPass(srcLuma, width, height)
+  const { blocks, blockLab, blockRgb } = interiorBlocks(src, signed, width, height)
+  return {
+    frame,
+    resultRect,
+    width,
+    height,
+    src,
+    srcLuma,
+    alpha,
+    signed,
+    near,
+    sceneNear,
+    backdrop,
+    product,
+    srcCoverage,
+    thin: thinBand(signed, width, height),
+    srcDetail,
+    blocks,
+    blockLab,
+    blockRgb,
+    cells: cellGrid(width, height),
+    detailGrid: windowGrid(width, height, DETAIL_CELL),
+  }
+}
+
+/**
+ * The grid's rectangle on the result (placed product + margin, inside the
+ * frame) and the matching rectangle of the source (inside the photo).
+ */
+function gridRegions(
+  p: Placement,
+  frame: { width: number; height: number },
+  source: { width: number; height: number },
+): { result: Rect; source: Rect; width: number; height: number } | undefined {
+  const w = p.crop.width * p.scale
+  const h = p.crop.height * p.scale
+  const margin = Math.round(0.03 * Math.max(w, h)) + 4
+  // Result-side bounds, then limited to where the source has pixels.
+  let x0 = Math.max(0, p.x - margin, p.x - p.crop.left * p.scale)
+  let y0 = Math.max(0, p.y - margin, p.y - p.crop.top * p.scale)
+  let x1 = Math.min(frame.width, p.x + w + margin, p.x + (source.width - p.crop.left) * p.scale)
+  let y1 = Math.min(frame.height, p.y + h + margin, p.y + (source.height - p.crop.top) * p.scale)
+  x0 = Math.ceil(x0)
+  y0 = Math.ceil(y0)
+  x1 = Math.floor(x1)
+  y1 = Math.floor(y1)
+  if (x1 - x0 < 16 || y1 - y0 < 16) return undefined
+  const toSource = (X: number, origin: number, crop: number): number => crop + (X - origin) / p.scale
+  const sLeft = Math.max(0, Math.round(toSource(x0, p.x, p.crop.left)))
+  const sTop = Math.max(0, Math.round(toSource(y0, p.y, p.crop.top)))
+  const sRight = Math.min(source.width, Math.round(toSource(x1, p.x, p.crop.left)))
+  const sBottom = Math.min(source.height, Math.round(toSource(y1, p.y, p.crop.top)))
+  if (sRight - sLeft < 4 || sBottom - sTop < 4) return undefined
+  const k = Math.min(1, DETAIL_EDGE / Math.max(x1 - x0, y1 - y0))
+  return {
+    result: { left: x0, top: y0, width: x1 - x0, height: y1 - y0 },
+    source: { left: sLeft, top: sTop, width: sRight - sLeft, height: sBottom - sTop },
+    width: Math.max(16, Math.round((x1 - x0) * k)),
+    height: Math.max(16, Math.round((y1 - y0) * k)),
+  }
+}
+
+function isRaw(image: RawImage | Buffer): image is RawImage {
+  return !Buffer.isBuffer(image)
+}
+
+/** A rectangle of an image resampled to width × height RGB by libvips (same filter both sides). */
+async function resample(
+  image: RawImage | Buffer,
+  rect: Rect,
+  width: number,
+  height: number,
+  flatten = false,
+): Promise<Uint8Array> {
+  const input = isRaw(image)
+    ? sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
+    : sharp(image, { autoOrient: true })
+  const resized = input.extract(rect).resize(width, height, { fit: 'fill', kernel: 'linear' })
+  const data = await (flatten ? resized.flatten({ background: '#ffffff' }) : resized.removeAlpha())
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer()
+  return new Uint8Array(data.buffer, data.byteOffset, data.length)
+}
+
+/** The source mask sampled bilinearly at the grid's pixel centres, 0..1. */
+function maskOnGrid(
+  mask: RawImage,
+  source: { width: number; height: number },
+  rect: Rect,
+  width: number,
+  height: number,
+): Float32Array {
+  const out = new Float32Array(width * height)
+  const mx = mask.width / source.width
+  const my = mask.height / source.height
+  const xs = new Int32Array(width)
+  const fxs = new Float32Array(width)
+  for (let i = 0; i < width; i++) {
+    const s = Math.min(mask.width - 1, Math.max(0, (rect.left + ((i + 0.5) * rect.width) / width) * mx - 0.5))
+    xs[i] = Math.min(mask.width - 2, Math.floor(s))
+    fxs[i] = s - xs[i]
+  }
+  const d = mask.data
+  const mw = mask.width
+  for (let j = 0; j < height; j++) {
+    const s = Math.min(mask.height - 1, Math.max(0, (rect.top + ((j + 0.5) * rect.height) / height) * my - 0.5))
+    const y0 = Math.min(mask.height - 2, Math.floor(s))
+    const fy = s - y0
+    for (let i = 0; i < width; i++) {
+      const o = y0 * mw + xs[i]
+      const fx = fxs[i]
+      const top = d[o] + fx * (d[o + 1] - d[o])
+      const bottom = d[o + mw] + fx * (d[o + mw + 1] - d[o + mw])
+      out[j * width + i] = (top + fy * (bottom - top)) / 255
+    }
+  }
+  return out
+}
+
+/** Chamfer (3-4) distance from each pixel with `inside` set to the nearest pixel without, in px. */
+function chamfer(inside: Uint8Array, width: number, height: number): Float32Array {
+  const BIG = 1e7
+  const d = new Float32Array(width * height)
+  for (let i = 0; i < d.length; i++) d[i] = inside[i] ? BIG : 0
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x
+      if (d[i] === 0) continue
+      let v = d[i]
+      if (x > 0) v = Math.min(v, d[i - 1] + 3)
+      if (y > 0) {
+        v = Math.min(v, d[i - width] + 3)
+        if (x > 0) v = Math.min(v, d[i - width - 1] + 4)
+        if (x < width - 1) v = Math.min(v, d[i - width + 1] + 4)
+      }
+      d[i] = v
+    }
+  }
+  for (let y = height - 1; y >= 0; y--) {
+    for (let x = width - 1; x >= 0; x--) {
+      const i = y * width + x
+      if (d[i] === 0) continue
+      let v = d[i]
+      if (x < width - 1) v = Math.min(v, d[i + 1] + 3)
+      if (y < height - 1) {
+        v = Math.min(v, d[i + width] + 3)
+        if (x < width - 1) v = Math.min(v, d[i + width + 1] + 4)
+        if (x > 0) v = Math.min(v, d[i + width - 1] + 4)
+      }
+      d[i] = v
+    }
+  }
+  for (let i = 0; i < d.length; i++) d[i] /= 3
+  return d
+}
+
+/**
+ * Signed distance to the mask's 0.5 contour, > 0 inside. why the frame
+ * counts as product: a product cut by the frame has no outline there.
+ */
+function signedDistance(alpha: Float32Array, width: number, height: number): Float32Array {
+  const n = alpha.length
+  const inside = new Uint8Array(n)
+  for (let i = 0; i < n; i++) inside[i] = alpha[i] >= 0.5 ? 1 : 0
+  // why one pass from both sides: pixels next to the contour seed it at half a pixel, and a
+  // single chamfer then measures inside and outside at once.
+  const far = new Uint8Array(n)
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x
+      const v = inside[i]
+      const edge =
+        (x > 0 && inside[i - 1] !== v) ||
+        (x < width - 1 && inside[i + 1] !== v) ||
+        (y > 0 && inside[i - width] !== v) ||
+        (y < height - 1 && inside[i + width] !== v)
+      far[i] = edge ? 0 : 1
+    }
+  }
+  const d = chamfer(far, width, height)
+  const s = new Float32Array(n)
+  for (let i = 0; i < n; i++) s[i] = inside[i] ? d[i] + 0.5 : -(d[i] + 0.5)
+  return s
+}
+
+/** Parts of the product at most this wide (grid px) are "thin": straps, ties, cords, thin handles. */
+const THIN = 6
+
+/**
+ * The edge band of the product's thin parts: band pixels with no product
+ * pixel deeper than THIN/2 within THIN + BAND px. why apart: a strap 15 %
+ * wider is a change of a fraction of a pixel, lost among the outline's
+ * ordinary differences unless it is weighed against the strap alone.
+ */
+function thinBand(signed: Float32Array, width: number, height: number): Uint8Array {
+  const notDeep = new Uint8Array(signed.length)
+  for (let i = 0; i < signed.length; i++) notDeep[i] = signed[i] > THIN / 2 ? 0 : 1
+  const toDeep = chamfer(notDeep, width, height)
+  const out = new Uint8Array(signed.length)
+  for (let i = 0; i < signed.length; i++) if (Math.abs(signed[i]) <= BAND && toDeep[i] > THIN + BAND) out[i] = 1
+  return out
+}
+
+/** Share of the product's height, from its lowest row up, where it stands on the floor. */
+const FLOOR_ZONE = 0.06
+
+/**
+ * First grid row of the floor zone: the product's lowest FLOOR_ZONE of its
+ * height. why: feet, a stand's base, a hem lying on the floor sit in the
+ * contact shadow whatever their outline's direction.
+ */
+function floorRow(alpha: Float32Array, width: number, height: number): number {
+  let top = -1
+  let bottom = -1
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (alpha[y * width + x] < 0.5) continue
+      if (top < 0) top = y
+      bottom = y
+      break
+    }
+  }
+  if (top < 0) return height
+  return Math.round(bottom - FLOOR_ZONE * (bottom - top))
+}
+
+/**
+ * Whether the outline near band pixel i faces down (its outward normal
+ * points below the horizontal by more than 30°). why that stretch is not
+ * read: that is where the product meets the floor, and both the photo and
+ * every scene put a contact shadow there; its edge is shadow against shadow.
+ */
+function facesDown(signed: Float32Array, i: number, width: number, height: number): boolean {
+  const x = i % width
+  const y = (i - x) / width
+  if (x < 1 || y < 1 || x >= width - 1 || y >= height - 1) return false
+  const gx = signed[i + 1] - signed[i - 1]
+  const gy = signed[i + width] - signed[i - width]
+  const length = Math.hypot(gx, gy)
+  return length > 0 && -gy / length > 0.5
+}
+
+/** Rec. 601 luma. */
+function luma(rgb: Uint8Array, count: number): Float32Array {
+  const y = new Float32Array(count)
+  for (let i = 0, p = 0; i < count; i++, p += 3) y[i] = 0.299 * rgb[p] + 0.587 * rgb[p + 1] + 0.114 * rgb[p + 2]
+  return y
+}
+
+/** How far out (grid px) scene colours are gathered from, and read at. */
+const SCENE_REACH = 40
+const NEAR_OUT = BAND + 8
+
+/** Index lists: pixels near the outline, and scene pixels within SCENE_REACH of it. */
+function nearOutline(signed: Float32Array): { near: Int32Array; sceneNear: Int32Array } {
+  let nearCount = 0
+  let sceneCount = 0
+  for (let i = 0; i < signed.length; i++) {
+    const v = signed[i]
+    if (v >= -NEAR_OUT && v <= BAND + 1) nearCount++
+    if (v >= -SCENE_REACH && v <= -(BAND + 2)) sceneCount++
+  }
+  const near = new Int32Array(nearCount)
+  const sceneNear = new Int32Array(sceneCount)
+  let a = 0
+  let b = 0
+  for (let i = 0; i < signed.length; i++) {
+    const v = signed[i]
+    if (v >= -NEAR_OUT && v <= BAND + 1) near[a++] = i
+    if (v >= -SCENE_REACH && v <= -(BAND + 2)) sceneNear[b++] = i
+  }
+  return { near, sceneNear }
+}
+
+/** Side of the coarse cells the scene is filled in on, grid px. */
+const FILL_CELL = 4
+
+/**
+ * The image's colour where `signed ≤ limit` (the scene, clear of the
+ * product), filled in everywhere near the product from the nearest such
+ * pixels: cell means on a FILL_CELL-coarse grid, spread by widening
+ * normalised box averages, read back bilinearly at `readAt` (the rest is
+ * NaN: never used).
+ * why coarse: the scene behind a product is smooth at this scale (a sweep,
+ * a shadow, an out-of-focus room) and the fill is 16× cheaper.
+ */
+function fillFrom(
+  rgb: Uint8Array,
+  signed: Float32Array,
+  width: number,
+  height: number,
+  limit: number,
+  scenePixels: Int32Array,
+  readAt: Int32Array,
+): Float32Array {
+  const cw = Math.ceil(width / FILL_CELL)
+  const ch = Math.ceil(height / FILL_CELL)
+  const m = cw * ch
+  const w = new Float32Array(m)
+  const r = new Float32Array(m)
+  const g = new Float32Array(m)
+  const b = new Float32Array(m)
+  for (let k = 0; k < scenePixels.length; k++) {
+    const i = scenePixels[k]
+    if (signed[i] > limit) continue
+    const x = i % width
+    const c = (((i - x) / width / FILL_CELL) | 0) * cw + ((x / FILL_CELL) | 0)
+    w[c]++
+    r[c] += rgb[3 * i]
+    g[c] += rgb[3 * i + 1]
+    b[c] += rgb[3 * i + 2]
+  }
+  const coarse = new Float32Array(3 * m).fill(Number.NaN)
+  // Summed-area tables of the four planes, built once; each radius reads box sums off them.
+  const stride = cw + 1
+  const tables = [w, r, g, b].map(() => new Float64Array(stride * (ch + 1)))
+  const planes = [w, r, g, b]
+  for (let p = 0; p < 4; p++) {
+    const plane = planes[p]
+    const sat = tables[p]
+    for (let y = 0; y < ch; y++) {
+      let row = 0
+      for (let x = 0; x < cw; x++) {
+        row += plane[y * cw + x]
+        sat[(y + 1) * stride + x + 1] = sat[y * stride + x + 1] + row
+      }
+    }
+  }
+  const [tw, tr, tg, tb] = tables
+  for (const radius of [0, 1, 2, 4, 8]) {
+    let missing = 0
+    for (let y = 0; y < ch; y++) {
+      const y0 = Math.max(0, y - radius) * stride
+      const y1 = Math.min(ch, y + radius + 1) * stride
+      for (let x = 0; x < cw; x++) {
+        const c = y * cw + x
+        if (!Number.isNaN(coarse[3 * c])) continue
+        const x0 = Math.max(0, x - radius)
+        const x1 = Math.min(cw, x + radius + 1)
+        const sw = tw[y1 + x1] - tw[y0 + x1] - tw[y1 + x0] + tw[y0 + x0]
+        if (sw < 1) {
+          missing++
+          continue
+        }
+        coarse[3 * c] = (tr[y1 + x1] - tr[y0 + x1] - tr[y1 + x0] + tr[y0 + x0]) / sw
+        coarse[3 * c + 1] = (tg[y1 + x1] - tg[y0 + x1] - tg[y1 + x0] + tg[y0 + x0]) / sw
+        coarse[3 * c + 2] = (tb[y1 + x1] - tb[y0 + x1] - tb[y1 + x0] + tb[y0 + x0]) / sw
+      }
+    }
+    if (missing === 0) break
+  }
+  // why no NaN fill: only `readAt` pixels are ever read; the fill would cost more than the reads.
+  const out = new Float32Array(3 * width * height)
+  for (let q = 0; q < readAt.length; q++) {
+    const i = readAt[q]
+    const x = i % width
+    const y = (i - x) / width
+    const fy = Math.min(ch - 1, Math.max(0, (y + 0.5) / FILL_CELL - 0.5))
+    const y0 = Math.min(ch - 2, Math.floor(fy))
+    const ty = ch < 2 ? 0 : fy - y0
+    {
+      const fx = Math.min(cw - 1, Math.max(0, (x + 0.5) / FILL_CELL - 0.5))
+      const x0 = Math.min(cw - 2, Math.floor(fx))
+      const tx = cw < 2 ? 0 : fx - x0
+      const a = 3 * (Math.max(0, y0) * cw + Math.max(0, x0))
+      const bq = a + (cw < 2 ? 0 : 3)
+      const c = a + (ch < 2 ? 0 : 3 * cw)
+      const d = c + (cw < 2 ? 0 : 3)
+      for (let k = 0; k < 3; k++) {
+        const top = coarse[a + k] + tx * (coarse[bq + k] - coarse[a + k])
+        const bottom = coarse[c + k] + tx * (coarse[d + k] - coarse[c + k])
+        out[3 * i + k] = top + ty * (bottom - top)
+      }
+    }
+  }
+  return out
+}
+
+/**
+ * The product's own colour at each edge-band pixel: the pixel's own where
+ * the mask is solid, else the mean of solid product pixels (mask ≥ 0.95)
+ * within 3 px, else, for parts too thin to have any (a 2 px strap), the
+ * most product-like pixel by mask within 2 px.
+ */
+function productColour(src: Uint8Array, alpha: Float32Array, signed: Float32Array, width: number, height: number): Float32Array {
+  const out = new Float32Array(3 * width * height).fill(Number.NaN)
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x
+      if (Math.abs(signed[i]) > BAND) continue
+      // why its own colour where the mask is solid: whatever the mask calls product
+      // (a light seam, a shadow the cut-out kept) is what must reappear there.
+      if (alpha[i] >= 0.95) {
+        out[3 * i] = src[3 * i]
+        out[3 * i + 1] = src[3 * i + 1]
+        out[3 * i + 2] = src[3 * i + 2]
+        continue
+      }
+      let n = 0
+      let r = 0
+      let g = 0
+      let b = 0
+      let best = -1
+      let bestAlpha = 0.5
+      for (let yy = Math.max(0, y - 3); yy <= Math.min(height - 1, y + 3); yy++) {
+        for (let xx = Math.max(0, x - 3); xx <= Math.min(width - 1, x + 3); xx++) {
+          const k = yy * width + xx
+          const a = alpha[k]
+          if (a >= 0.95) {
+            n++
+            r += src[3 * k]
+            g += src[3 * k + 1]
+            b += src[3 * k + 2]
+          } else if (a > bestAlpha && Math.abs(yy - y) <= 2 && Math.abs(xx - x) <= 2) {
+            bestAlpha = a
+            best = k
+          }
+        }
+      }
+      if (n >= 2) {
+        out[3 * i] = r / n
+        out[3 * i + 1] = g / n
+        out[3 * i + 2] = b / n
+      } else if (best >= 0) {
+        out[3 * i] = src[3 * best]
+        out[3 * i + 1] = src[3 * best + 1]
+        out[3 * i + 2] = src[3 * best + 2]
+      }
+    }
+  }
+  return out
+}
+
+/**
+ * How much of pixel i is product: its colour projected on the line from
+ * the scene's colour to the product's, 0 scene … 1 product (unclamped).
+ * NaN where the two are too close in colour to tell.
+ */
+function coverageOf(rgb: Uint8Array | Float32Array, i: number, product: Float32Array, backdrop: Float32Array): number {
+  const fr = product[3 * i] - backdrop[3 * i]
+  const fg = product[3 * i + 1] - backdrop[3 * i + 1]
+  const fb = product[3 * i + 2] - backdrop[3 * i + 2]
+  const contrast = fr * fr + fg * fg + fb * fb
+  if (!(contrast >= MIN_CONTRAST * MIN_CONTRAST)) return Number.NaN
+  const cr = rgb[3 * i] - backdrop[3 * i]
+  const cg = rgb[3 * i + 1] - backdrop[3 * i + 1]
+  const cb = rgb[3 * i + 2] - backdrop[3 * i + 2]
+  return (cr * fr + cg * fg + cb * fb) / contrast
+}
+
+/** RGB distance between product and scene below which coverage can't be read from colour. */
+const MIN_CONTRAST = 40
+
+/**
+ * One [1 2 1]/4 blur (σ ≈ 0.7 px) of a plane into `out`, edges clamped.
+ * why only this kernel: binomial kernels compose, so [1 2 1] four times is
+ * the 9-tap σ ≈ 1.4 blur, at a third of the cost of the wide kernel.
+ */
+function blur121(plane: Float32Array, width: number, height: number, tmp: Float32Array, out: Float32Array): void {
+  for (let y = 0; y < height; y++) {
+    const row = y * width
+    if (width === 1) {
+      tmp[row] = plane[row]
+      continue
+    }
+    tmp[row] = 0.75 * plane[row] + 0.25 * plane[row + 1]
+    for (let x = 1; x < width - 1; x++) tmp[row + x] = 0.25 * (plane[row + x - 1] + plane[row + x + 1]) + 0.5 * plane[row + x]
+    tmp[row + width - 1] = 0.75 * plane[row + width - 1] + 0.25 * plane[row + width - 2]
+  }
+  for (let y = 0; y < height; y++) {
+    const row = y * width
+    const up = y > 0 ? row - width : row
+    const down = y < height - 1 ? row + width : row
+    for (let x = 0; x < width; x++) out[row + x] = 0.25 * (tmp[up + x] + tmp[down + x]) + 0.5 * tmp[row + x]
+  }
+}
+
+/**
+ * The print's detail: luminance band-passed between σ 0.7 and 1.4 px (a
+ * difference of Gaussians). why not the finest pixels: below that lie the
+ * resampler's and the JPEG's own differences, which a faithful result has too.
+ */
+function highPass(plane: Float32Array, width: number, height: number): Float32Array {
+  const tmp = new Float32Array(plane.length)
+  const fine = new Float32Array(plane.length)
+  const a = new Float32Array(plane.length)
+  const b = new Float32Array(plane.length)
+  blur121(plane, width, height, tmp, fine)
+  blur121(fine, width, height, tmp, a)
+  blur121(a, width, height, tmp, b)
+  blur121(b, width, height, tmp, a)
+  for (let i = 0; i < fine.length; i++) fine[i] -= a[i]
+  return fine
+}
+
+function cellGrid(width: number, height: number): CellGrid {
+  const colOf = new Int32Array(width)
+  const rowOf = new Int32Array(height)
+  for (let x = 0; x < width; x++) colOf[x] = Math.min(HEAT_CELLS - 1, Math.floor((x * HEAT_CELLS) / width))
+  for (let y = 0; y < height; y++) rowOf[y] = HEAT_CELLS * Math.min(HEAT_CELLS - 1, Math.floor((y * HEAT_CELLS) / height))
+  return { cols: HEAT_CELLS, rows: HEAT_CELLS, colOf, rowOf }
+}
+
+/** Side of the square cells print detail is compared in, grid px: about a letter of a garment's lettering. */
+const DETAIL_CELL = 16
+
+/** Windows of DETAIL_CELL px overlapping by half (so a letter never falls between two). */
+function windowGrid(width: number, height: number, side: number): CellGrid {
+  const step = side / 2
+  return {
+    cols: Math.max(1, Math.ceil((width - step) / step)),
+    rows: Math.max(1, Math.ceil((height - step) / step)),
+    colOf: new Int32Array(0),
+    rowOf: new Int32Array(0),
+  }
+}
+
+// ---------------------------------------------------------------- comparison
+
+/** The readings the edge score and detail ratio are made of (scripts/eval.ts prints them with --why). */
+export interface DetailReadings {
+  edge: EdgeReadings
+  detail: PrintReadings
+}
+
+export async function compareDetail(
+  ref: DetailReference,
+  result: RawImage | Buffer,
+): Promise<DetailMeasures & { readings: DetailReadings }> {
+  const { width, height, signed } = ref
+  const n = width * height
+  const raw = await resample(result, ref.resultRect, width, height)
+  // A first guess of the scene behind the product, far enough out that a misplaced product isn't in it.
+  const farScene = fillFrom(raw, signed, width, height, -(BAND + 8), ref.sceneNear, ref.near)
+  const predicted = predictLuma(ref, farScene)
+  const rawLuma = luma(raw, n)
+  const motion = align(predicted, rawLuma, signed, width, height)
+  const aligned = warpRgb(raw, width, height, motion)
+  const alignedLuma = luma(aligned, n)
+  const scene = fillFrom(aligned, signed, width, height, -(BAND + 2), ref.sceneNear, ref.near)
+
+  const interiorSsim = ssimInterior(ref.srcLuma, alignedLuma, signed, width, height)
+  const colour = matchedDeltaE(ref, aligned)
+  const edge = edgeCells(ref, aligned, scene)
+  // why the unwarped result first: a second resampling would soften the print it is judged on.
+  const detail = detailCells(ref, highPass(rawLuma, width, height), motion)
+  recheckAligned(ref, detail, () => highPass(alignedLuma, width, height))
+  const readings = { edge: edgeReadings(edge), detail: printReadings(detail) }
+  // why these scales: each reading is 1 at its visible threshold, which lands on the reason cut-offs
+  // of fidelity-reasons.ts (edge changed below 0.8, print lost detail below 0.75).
+  const edgeScore = Math.max(0, 1 - 0.2 * edgeBadness(readings.edge))
+  const detailRatio = Math.max(0, 1 - 0.25 * printBadness(readings.detail))
+  const k = ref.resultRect.width / width
+  return {
+    interiorSsim,
+    matchedDeltaEMean: colour.mean,
+    matchedDeltaEP95: colour.p95,
+    edgeScore,
+    detailRatio,
+    alignment: {
+      dx: Math.round(100 * motion.tx * k) / 100,
+      dy: Math.round(100 * motion.ty * k) / 100,
+      scale: Math.round(10000 * motion.s) / 10000,
+    },
+    heat: heatMap(ref, edge, detail),
+    readings,
+  }
+}
+
+/**
+ * The luma the result should have if it is the source product on the
+ * result's own scene: the source with its backdrop exchanged for the scene,
+ * in proportion to each pixel's coverage.
+ */
+function predictLuma(ref: DetailReference, scene: Float32Array): Float32Array {
+  const { src, alpha, backdrop, srcCoverage, near } = ref
+  // Away from the outline the prediction is the source itself (inside) or doesn't matter (far scene).
+  const out = Float32Array.from(ref.srcLuma)
+  for (let k = 0; k < near.length; k++) {
+    const i = near[k]
+    const o = 3 * i
+    let cover = srcCoverage[i]
+    if (Number.isNaN(cover)) cover = alpha[i]
+    cover = cover < 0 ? 0 : cover > 1 ? 1 : cover
+    let r = src[o]
+    let g = src[o + 1]
+    let b = src[o + 2]
+    if (cover < 1 && !Number.isNaN(scene[o]) && !Number.isNaN(backdrop[o])) {
+      const away = 1 - cover
+      r += away * (scene[o] - backdrop[o])
+      g += away * (scene[o + 1] - backdrop[o + 1])
+      b += away * (scene[o + 2] - backdrop[o + 2])
+    }
+    out[i] = 0.299 * r + 0.587 * g + 0.114 * b
+  }
+  return out
+}
+
+interface Motion {
+  /** Scale about the grid centre, and translation (grid px): result(c + s (x − c) + t) ≈ source(x). */
+  s: number
+  tx: number
+  ty: number
+}
+
+/** 2× box reduction of a plane. */
+function half(plane: Float32Array, width: number, height: number): { plane: Float32Array; width: number; height: number } {
+  const w = width >> 1
+  const h = height >> 1
+  const out = new Float32Array(w * h)
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = 2 * y * width + 2 * x
+      out[y * w + x] = 0.25 * (plane[i] + plane[i + 1] + plane[i + width] + plane[i + width + 1])
+    }
+  }
+  return { plane: out, width: w, height: h }
+}
+
+/**
+ * Scale and translation that best map the result onto the prediction
+ * (Gauss–Newton on luma, coarse to fine, with a brightness offset and
+ * Huber weights so a wiped logo or a tint doesn't drag the fit).
+ * why: a regenerated product lands a few px off and a percent or two
+ * bigger or smaller; compared in place, every print edge would look changed.
+ */
+function align(template: Float32Array, image: Float32Array, signed: Float32Array, width: number, height: number): Motion {
+  // Pixels that say where the product is: it, its outline and a little scene.
+  const weightFull = new Float32Array(width * height)
+  for (let i = 0; i < weightFull.length; i++) weightFull[i] = signed[i] >= -6 ? 1 : 0
+  const levels: Array<{ t: Float32Array; im: Float32Array; w: Float32Array; width: number; height: number }> = [
+    { t: template, im: image, w: weightFull, width, height },
+  ]
+  for (let l = 1; l < PYRAMID_LEVELS; l++) {
+    const prev = levels[l - 1]
+    if (prev.width < 48 || prev.height < 48) break
+    const t = half(prev.t, prev.width, prev.height)
+    levels.push({
+      t: t.plane,
+      im: half(prev.im, prev.width, prev.height).plane,
+      w: half(prev.w, prev.width, prev.height).plane,
+      width: t.width,
+      height: t.height,
+    })
+  }
+  let s = 1
+  let tx = 0
+  let ty = 0
+  const A = new Float64Array(16)
+  const bvec = new Float64Array(4)
+  for (let l = levels.length - 1; l >= 0; l--) {
+    const { t, im, w, width: lw, height: lh } = levels[l]
+    const f = 2 ** l
+    const cx = (lw - 1) / 2
+    const cy = (lh - 1) / 2
+    // why every other pixel at the finest level: the coarser levels have done the searching;
+    // this one only refines a fraction of a pixel, and a quarter of the pixels pin that down.
+    const stride = l === 0 && levels.length > 1 ? 2 : 1
+    let ltx = tx / f
+    let lty = ty / f
+    const iterations = l === 0 ? 4 : 10
+    for (let iter = 0; iter < iterations; iter++) {
+      A.fill(0)
+      bvec.fill(0)
+      let count = 0
+      for (let y = 2; y < lh - 2; y += stride) {
+        const Y = cy + s * (y - cy) + lty
+        if (Y < 0 || Y >= lh - 1) continue
+        const y0 = Y | 0
+        const fy = Y - y0
+        const dyc = y - cy
+        for (let x = 2; x < lw - 2; x += stride) {
+          const i = y * lw + x
+          if (w[i] < 0.5) continue
+          const X = cx + s * (x - cx) + ltx
+          if (X < 0 || X >= lw - 1) continue
+          const x0 = X | 0
+          const fx = X - x0
+          const k = y0 * lw + x0
+          const top = im[k] + fx * (im[k + 1] - im[k])
+          const bottom = im[k + lw] + fx * (im[k + lw + 1] - im[k + lw])
+          const r = top + fy * (bottom - top) - t[i]
+          count++
+          // why Huber at 12 levels: JPEG and resampling stay under it; a wiped logo doesn't.
+          const a = r < 0 ? -r : r
+          const rw = a <= 12 ? 1 : 12 / a
+          const gx = 0.5 * (t[i + 1] - t[i - 1])
+          const gy = 0.5 * (t[i + lw] - t[i - lw])
+          const j0 = gx * (x - cx) + gy * dyc
+          const w0 = rw * j0
+          const w1 = rw * gx
+          const w2 = rw * gy
+          bvec[0] -= w0 * r
+          bvec[1] -= w1 * r
+          bvec[2] -= w2 * r
+          bvec[3] -= rw * r
+          A[0] += w0 * j0
+          A[1] += w0 * gx
+          A[2] += w0 * gy
+          A[3] += w0
+          A[5] += w1 * gx
+          A[6] += w1 * gy
+          A[7] += w1
+          A[10] += w2 * gy
+          A[11] += w2
+          A[15] += rw
+        }
+      }
+      if (count < 64) break
+      for (let p = 0; p < 4; p++) for (let q = 0; q < p; q++) A[p * 4 + q] = A[q * 4 + p]
+      const delta = solve4(A, bvec)
+      if (!delta) break
+      s += delta[0]
+      ltx += delta[1]
+      lty += delta[2]
+      // why the limits: beyond them it isn't the same placement any more, and the fit ran away.
+      s = Math.min(1.05, Math.max(0.95, s))
+      ltx = Math.min(8 / f + 2, Math.max(-8 / f - 2, ltx))
+      lty = Math.min(8 / f + 2, Math.max(-8 / f - 2, lty))
+      if (Math.abs(delta[0]) * lw < 0.02 && Math.abs(delta[1]) < 0.02 && Math.abs(delta[2]) < 0.02) break
+    }
+    tx = ltx * f
+    ty = lty * f
+  }
+  return { s, tx, ty }
+}
+
+/** Solves a 4×4 system (Gaussian elimination with partial pivoting); undefined when singular. */
+function solve4(A: Float64Array, b: Float64Array): Float64Array | undefined {
+  const m = Float64Array.from(A)
+  const v = Float64Array.from(b)
+  for (let c = 0; c < 4; c++) {
+    let pivot = c
+    for (let r = c + 1; r < 4; r++) if (Math.abs(m[r * 4 + c]) > Math.abs(m[pivot * 4 + c])) pivot = r
+    if (Math.abs(m[pivot * 4 + c]) < 1e-9) return undefined
+    if (pivot !== c) {
+      for (let k = 0; k < 4; k++) [m[c * 4 + k], m[pivot * 4 + k]] = [m[pivot * 4 + k], m[c * 4 + k]]
+      ;[v[c], v[pivot]] = [v[pivot], v[c]]
+    }
+    for (let r = c + 1; r < 4; r++) {
+      const f = m[r * 4 + c] / m[c * 4 + c]
+      for (let k = c; k < 4; k++) m[r * 4 + k] -= f * m[c * 4 + k]
+      v[r] -= f * v[c]
+    }
+  }
+  const x = new Float64Array(4)
+  for (let r = 3; r >= 0; r--) {
+    let s = v[r]
+    for (let k = r + 1; k < 4; k++) s -= m[r * 4 + k] * x[k]
+    x[r] = s / m[r * 4 + r]
+  }
+  return x
+}
+
+/** The result resampled at the aligned positions (bilinear), so pixel i of both sides is the same point of the product. */
+function warpRgb(rgb: Uint8Array, width: number, height: number, m: Motion): Uint8Array {
+  const out = new Uint8Array(rgb.length)
+  const cx = (width - 1) / 2
+  const cy = (height - 1) / 2
+  // why per column: the warp is a scale and a shift, so X depends on x alone and Y on y alone.
+  const col = new Int32Array(width)
+  const fxs = new Float32Array(width)
+  for (let x = 0; x < width; x++) {
+    const X = cx + m.s * (x - cx) + m.tx
+    const xc = X < 0 ? 0 : X > width - 1 ? width - 1 : X
+    const x0 = Math.min(width - 2, Math.floor(xc))
+    col[x] = 3 * x0
+    fxs[x] = xc - x0
+  }
+  for (let y = 0; y < height; y++) {
+    const Y = cy + m.s * (y - cy) + m.ty
+    const yc = Y < 0 ? 0 : Y > height - 1 ? height - 1 : Y
+    const y0 = Math.min(height - 2, Math.floor(yc))
+    const fy = yc - y0
+    const top = y0 * width * 3
+    const bottom = top + 3 * width
+    let o = y * width * 3
+    for (let x = 0; x < width; x++, o += 3) {
+      const a = top + col[x]
+      const b = bottom + col[x]
+      const fx = fxs[x]
+      for (let c = 0; c < 3; c++) {
+        const t = rgb[a + c] + fx * (rgb[a + 3 + c] - rgb[a + c])
+        const u = rgb[b + c] + fx * (rgb[b + 3 + c] - rgb[b + c])
+        out[o + c] = t + fy * (u - t) + 0.5
+      }
+    }
+  }
+  return out
+}
+
+const C1 = (0.01 * 255) ** 2
+const C2 = (0.03 * 255) ** 2
+const WINDOW = 8
+const STRIDE = 4
+
+/** Mean SSIM over 8×8 windows (stride 4) wholly inside the interior. */
+function ssimInterior(a: Float32Array, b: Float32Array, signed: Float32Array, width: number, height: number): number {
+  let total = 0
+  let windows = 0
+  for (let y = 0; y + WINDOW <= height; y += STRIDE) {
+    for (let x = 0; x + WINDOW <= width; x += STRIDE) {
+      // Corners and centre inside is enough: the interior has no holes narrower than the window that matter.
+      if (
+        signed[y * width + x] < INTERIOR ||
+        signed[y * width + x + WINDOW - 1] < INTERIOR ||
+        signed[(y + WINDOW - 1) * width + x] < INTERIOR ||
+        signed[(y + WINDOW - 1) * width + x + WINDOW - 1] < INTERIOR ||
+        signed[(y + 4) * width + x + 4] < INTERIOR
+      )
+        continue
+      let sa = 0
+      let sb = 0
+      let saa = 0
+      let sbb = 0
+      let sab = 0
+      for (let j = y; j < y + WINDOW; j++) {
+        for (let i = x; i < x + WINDOW; i++) {
+          const p = j * width + i
+          const va = a[p]
+          const vb = b[p]
+          sa += va
+          sb += vb
+          saa += va * va
+          sbb += vb * vb
+          sab += va * vb
+        }
+      }
+      const nn = WINDOW * WINDOW
+      const ma = sa / nn
+      const mb = sb / nn
+      const va = saa / nn - ma * ma
+      const vb = sbb / nn - mb * mb
+      const cov = sab / nn - ma * mb
+      total += ((2 * ma * mb + C1) * (2 * cov + C2)) / ((ma * ma + mb * mb + C1) * (va + vb + C2))
+      windows++
+    }
+  }
+  return windows === 0 ? 1 : total / windows
+}
+
+/** Side of the blocks colour is compared over, grid px. */
+const BLOCK = 4
+
+/** Summed-area tables of the three channels of an RGB image, (width + 1) × (height + 1) each. */
+function rgbTables(rgb: Uint8Array, width: number, height: number): Int32Array[] {
+  const stride = width + 1
+  const tables = [0, 1, 2].map(() => new Int32Array(stride * (height + 1)))
+  for (let c = 0; c < 3; c++) {
+    const t = tables[c]
+    for (let y = 0; y < height; y++) {
+      let row = 0
+      for (let x = 0; x < width; x++) {
+        row += rgb[3 * (y * width + x) + c]
+        t[(y + 1) * stride + x + 1] = t[y * stride + x + 1] + row
+      }
+    }
+  }
+  return tables
+}
+
+/** Mean of a BLOCK² square at (x, y) from the tables, written as Lab into out[0..2]. */
+function blockLabAt(tables: Int32Array[], width: number, x: number, y: number, out: Float64Array): void {
+  const stride = width + 1
+  const a = y * stride + x
+  const b = (y + BLOCK) * stride + x
+  const n = BLOCK * BLOCK
+  const [tr, tg, tb] = tables
+  floatSrgbToLab(
+    (tr[b + BLOCK] - tr[b] - tr[a + BLOCK] + tr[a]) / n,
+    (tg[b + BLOCK] - tg[b] - tg[a + BLOCK] + tg[a]) / n,
+    (tb[b + BLOCK] - tb[b] - tb[a + BLOCK] + tb[a]) / n,
+    out,
+  )
+}
+
+function srgbToLinear(v: number): number {
+  const c = v / 255
+  return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
+}
+
+function labF(t: number): number {
+  return t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 / 116) * t + 16 / 116
+}
+
+/** srgbToLab (colour.ts) for non-integer code values (block means). */
+function floatSrgbToLab(r: number, g: number, b: number, out: Float64Array): void {
+  const rl = srgbToLinear(r)
+  const gl = srgbToLinear(g)
+  const bl = srgbToLinear(b)
+  const fx = labF((0.4124564 * rl + 0.3575761 * gl + 0.1804375 * bl) / 0.95047)
+  const fy = labF(0.2126729 * rl + 0.7151522 * gl + 0.072175 * bl)
+  const fz = labF((0.0193339 * rl + 0.119192 * gl + 0.9503041 * bl) / 1.08883)
+  out[0] = 116 * fy - 16
+  out[1] = 500 * (fx - fy)
+  out[2] = 200 * (fy - fz)
+}
+
+/** BLOCK² squares tiling the interior (every pixel at least INTERIOR inside), with the source's mean Lab. */
+function interiorBlocks(
+  src: Uint8Array,
+  signed: Float32Array,
+  width: number,
+  height: number,
+): { blocks: Int32Array; blockLab: Float32Array; blockRgb: Float32Array } {
+  const tables = rgbTables(src, width, height)
+  const found: number[] = []
+  const labs: number[] = []
+  const rgbs: number[] = []
+  const lab = new Float64Array(3)
+  const stride = width + 1
+  for (let y = 1; y + BLOCK < height; y += BLOCK) {
+    for (let x = 1; x + BLOCK < width; x += BLOCK) {
+      let inside = true
+      for (let j = 0; j < BLOCK && inside; j++)
+        for (let i = 0; i < BLOCK; i++) if (signed[(y + j) * width + x + i] < INTERIOR) inside = false
+      if (!inside) continue
+      blockLabAt(tables, width, x, y, lab)
+      found.push(y * width + x)
+      labs.push(lab[0], lab[1], lab[2])
+      const a = y * stride + x
+      const b = a + BLOCK * stride
+      for (const t of tables) rgbs.push((t[b + BLOCK] - t[b] - t[a + BLOCK] + t[a]) / (BLOCK * BLOCK))
+    }
+  }
+  return { blocks: Int32Array.from(found), blockLab: Float32Array.from(labs), blockRgb: Float32Array.from(rgbs) }
+}
+
+/**
+ * ΔE2000 between the source's and the aligned result's mean colour over
+ * each interior block, the result's block taken at the best of 3×3 one-pixel
+ * offsets. why blocks: a print edge resampled twice mixes its two colours a
+ * little differently on each side; over a block the mix is the same, while a
+ * tint or a recoloured logo moves every block it touches.
+ */
+function matchedDeltaE(ref: DetailReference, aligned: Uint8Array): { mean: number; p95: number } {
+  const { width, blocks, blockLab, blockRgb } = ref
+  if (blocks.length === 0) return { mean: 0, p95: 0 }
+  const [tr, tg, tb] = rgbTables(aligned, width, ref.height)
+  const stride = width + 1
+  const n = BLOCK * BLOCK
+  const values = new Float64Array(blocks.length)
+  const lab = new Float64Array(3)
+  let sum = 0
+  for (let k = 0; k < blocks.length; k++) {
+    const x = blocks[k] % width
+    const y = (blocks[k] - x) / width
+    const R = blockRgb[3 * k]
+    const G = blockRgb[3 * k + 1]
+    const B = blockRgb[3 * k + 2]
+    // why the search in RGB: the nearest block is the same one in any colour space near a match,
+    // and only the chosen one then pays for the Lab conversion and ΔE2000.
+    let best = Infinity
+    let br = 0
+    let bg = 0
+    let bb = 0
+    for (let dy = -1; dy <= 1; dy++) {
+      for (let dx = -1; dx <= 1; dx++) {
+        const a = (y + dy) * stride + x + dx
+        const b = a + BLOCK * stride
+        const r = (tr[b + BLOCK] - tr[b] - tr[a + BLOCK] + tr[a]) / n
+        const g = (tg[b + BLOCK] - tg[b] - tg[a + BLOCK] + tg[a]) / n
+        const bl = (tb[b + BLOCK] - tb[b] - tb[a + BLOCK] + tb[a]) / n
+        const d = (r - R) ** 2 + (g - G) ** 2 + (bl - B) ** 2
+        if (d < best) {
+          best = d
+          br = r
+          bg = g
+          bb = bl
+        }
+      }
+    }
+    floatSrgbToLab(br, bg, bb, lab)
+    values[k] = deltaE2000(blockLab[3 * k], blockLab[3 * k + 1], blockLab[3 * k + 2], lab[0], lab[1], lab[2])
+    sum += values[k]
+  }
+  values.sort()
+  return { mean: sum / blocks.length, p95: values[Math.min(blocks.length - 1, Math.floor(0.95 * blocks.length))] }
+}
+
+interface EdgeCells {
+  /** Per cell: net product gained (+) or lost (−) in the band, relative to what it held. */
+  net: Float32Array
+  /** Per cell: how much outline it holds that could be read (px of readable band). */
+  weight: Float32Array
+  /** Over the whole outline: net change relative to what the band held. */
+  overall: number
+  /** Net change of the thin parts relative to their own area (0 when the product has none). */
+  thin: number
+  /** Mean overshoot on the scene side: colour pushed beyond the scene, away from the product (a fringe). */
+  fringe: number
+}
+
+/**
+ * The product coverage of the edge band read from the result's colours
+ * against the same read from the source's: per cell, over the whole outline,
+ * over the thin parts alone, and the fringe (scene-side pixels further from
+ * the product's colour than the scene itself is).
+ */
+function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Float32Array): EdgeCells {
+  const { width, height, srcCoverage, product, cells, thin, signed } = ref
+  const m = cells.cols * cells.rows
+  const gained = new Float64Array(m)
+  const held = new Float64Array(m)
+  const readable = new Float64Array(m)
+  let thinGained = 0
+  let thinHeld = 0
+  let overshoot = 0
+  let outside = 0
+  for (let i = 0; i < width * height; i++) {
+    const before = srcCoverage[i]
+    if (Number.isNaN(before)) continue
+    const after = coverageOf(aligned, i, product, scene)
+    if (Number.isNaN(after)) continue
+    const x = i % width
+    const c = cells.colOf[x] + cells.rowOf[(i - x) / width]
+    const b = before < 0 ? 0 : before > 1 ? 1 : before
+    // why clamp the result side to −0.5…1.5: one saturated pixel must not outweigh a whole strap.
+    const a = after < -0.5 ? -0.5 : after > 1.5 ? 1.5 : after
+    gained[c] += a - b
+    held[c] += b
+    readable[c]++
+    if (thin[i]) {
+      thinGained += a - b
+      thinHeld += b
+    }
+    if (signed[i] < 0) {
+      overshoot += Math.max(0, -a - Math.max(0, -before))
+      outside++
+    }
+  }
+  const net = new Float32Array(m)
+  const weight = new Float32Array(m)
+  let allGained = 0
+  let allHeld = 0
+  for (let c = 0; c < m; c++) {
+    if (readable[c] < 12) continue
+    weight[c] = readable[c]
+    // why the floor: a cell holding only a sliver of product (a strap's tip) must not turn noise into a change.
+    const norm = Math.max(held[c], (1.5 * readable[c]) / (2 * BAND + 1))
+    net[c] = gained[c] / norm
+    allGained += gained[c]
+    allHeld += norm
+  }
+  return {
+    net,
+    weight,
+    overall: allHeld === 0 ? 0 : allGained / allHeld,
+    // why the 40 px floor: a few px of thin part can't be weighed.
+    thin: thinHeld < 40 ? 0 : thinGained / thinHeld,
+    fringe: outside === 0 ? 0 : overshoot / outside,
+  }
+}
+
+/** Cells of one outline stretch: a change this long is a strap or an edge, not a stray pixel. */
+const STRETCH_CELLS = 4
+
+/**
+ * The outline's worst stretch: the STRETCH_CELLS-th largest net gain or
+ * loss over the cells (gains and losses apart, so noise of both signs
+ * doesn't add up to a stretch).
+ */
+function worstStretch(edge: EdgeCells): number {
+  const gains: number[] = []
+  const losses: number[] = []
+  for (let c = 0; c < edge.net.length; c++) {
+    if (edge.weight[c] <= 0) continue
+    if (edge.net[c] > 0) gains.push(edge.net[c])
+    else losses.push(-edge.net[c])
+  }
+  const kth = (list: number[]): number => {
+    if (list.length === 0) return 0
+    list.sort((a, b) => b - a)
+    return list[Math.min(list.length, STRETCH_CELLS) - 1]
+  }
+  return Math.max(kth(gains), kth(losses))
+}
+
+/**
+ * How changed the outline is, 1 = just visible. The worst of four readings,
+ * each divided by the value at which the golden set's visible edge defects
+ * start and its clean controls end (see scripts/eval.ts):
+ *   stretch  the 4th-worst cell's net gain or loss: a strap, a tie, an edge moved;
+ *   overall  the net gain or loss over the whole outline: everything thicker or thinner;
+ *   thin     the net gain or loss of the thin parts alone, against their own area;
+ *   fringe   coverage lost plus the scene pushed away from the product's
+ *            colour: a light (or dark) halo round the product.
+ */
+export function edgeBadness(edge: EdgeReadings): number {
+  return Math.max(
+    edge.stretch / EDGE_STRETCH,
+    Math.abs(edge.overall) / EDGE_OVERALL,
+    Math.abs(edge.thin) / EDGE_THIN,
+    (edge.fringe + Math.max(0, -edge.overall)) / EDGE_FRINGE,
+  )
+}
+
+export interface EdgeReadings {
+  stretch: number
+  overall: number
+  thin: number
+  fringe: number
+}
+
+const EDGE_STRETCH = 0.55
+const EDGE_OVERALL = 0.15
+const EDGE_THIN = 0.22
+const EDGE_FRINGE = 0.1
+
+function edgeReadings(edge: EdgeCells): EdgeReadings {
+  const r = (v: number): number => Math.round(v * 1000) / 1000
+  return { stretch: r(worstStretch(edge)), overall: r(edge.overall), thin: r(edge.thin), fringe: r(edge.fringe) }
+}
+
+interface DetailCellsOut {
+  /** Per cell: share of the source's fine detail found again in the result (−1 … 1). */
+  kept: Float32Array
+  /** Per cell: how much detail there is to find (sum of squared high-pass, above the noise floor). */
+  weight: Float32Array
+}
+
+/**
+ * Grid px inside the outline where print detail is read. why deeper than the
+ * interior: the band-pass reaches ~4 px, and nearer the outline it answers
+ * to the outline itself against whatever scene is behind it.
+ */
+const DETAIL_INSET = INTERIOR + 4
+
+/** Per-pixel high-pass energy (levels²) that is grain and JPEG noise, not print. */
+const DETAIL_NOISE = 4
+
+/**
+ * Per cell, the source's fine detail correlated with the result's at the
+ * best of 3×3 one-pixel offsets, divided by the larger of the two energies:
+ * 1 when the print is the same, ~0 when it was wiped, low when letters
+ * changed, the blur's attenuation when it was softened, and below 1 when
+ * detail appeared that the source doesn't have.
+ */
+function detailCells(ref: DetailReference, resDetail: Float32Array, motion: Motion): DetailCellsOut {
+  const { width, height, signed, srcDetail, detailGrid: windows } = ref
+  // Sums per half-window block (each block at its own whole-pixel offset: the alignment at its centre);
+  // a window is 2 × 2 blocks.
+  const step = DETAIL_CELL / 2
+  const bc = Math.ceil(width / step)
+  const br = Math.ceil(height / step)
+  const ess = new Float64Array(bc * br)
+  const err = new Float64Array(bc * br)
+  const count = new Float64Array(bc * br)
+  const cross = new Float64Array(9 * bc * br)
+  const cx = (width - 1) / 2
+  const cy = (height - 1) / 2
+  for (let r = 0; r < br; r++) {
+    for (let q = 0; q < bc; q++) {
+      const block = r * bc + q
+      const x0 = q * step
+      const y0 = r * step
+      const ox = Math.round(cx + motion.s * (x0 + step / 2 - cx) + motion.tx - (x0 + step / 2))
+      const oy = Math.round(cy + motion.s * (y0 + step / 2 - cy) + motion.ty - (y0 + step / 2))
+      const xs = Math.max(1, x0, 1 - ox)
+      const xe = Math.min(width - 1, x0 + step, width - 1 - ox)
+      const ys = Math.max(1, y0, 1 - oy)
+      const ye = Math.min(height - 1, y0 + step, height - 1 - oy)
+      let se = 0
+      let re = 0
+      let n = 0
+      let c0 = 0
+      let c1 = 0
+      let c2 = 0
+      let c3 = 0
+      let c4 = 0
+      let c5 = 0
+      let c6 = 0
+      let c7 = 0
+      let c8 = 0
+      for (let y = ys; y < ye; y++) {
+        for (let x = xs; x < xe; x++) {
+          const i = y * width + x
+          if (signed[i] < DETAIL_INSET) continue
+          const j = (y + oy) * width + x + ox
+          const sv = srcDetail[i]
+          const rv = resDetail[j]
+          se += sv * sv
+          re += rv * rv
+          n++
+          const up = j - width
+          const down = j + width
+          c0 += sv * resDetail[up - 1]
+          c1 += sv * resDetail[up]
+          c2 += sv * resDetail[up + 1]
+          c3 += sv * resDetail[j - 1]
+          c4 += sv * rv
+          c5 += sv * resDetail[j + 1]
+          c6 += sv * resDetail[down - 1]
+          c7 += sv * resDetail[down]
+          c8 += sv * resDetail[down + 1]
+        }
+      }
+      ess[block] = se
+      err[block] = re
+      count[block] = n
+      const k = 9 * block
+      cross[k] = c0
+      cross[k + 1] = c1
+      cross[k + 2] = c2
+      cross[k + 3] = c3
+      cross[k + 4] = c4
+      cross[k + 5] = c5
+      cross[k + 6] = c6
+      cross[k + 7] = c7
+      cross[k + 8] = c8
+    }
+  }
+  const m = windows.cols * windows.rows
+  const kept = new Float32Array(m)
+  const weight = new Float32Array(m)
+  const sum = new Float64Array(9)
+  for (let r = 0; r < windows.rows; r++) {
+    for (let q = 0; q < windows.cols; q++) {
+      let se = 0
+      let re = 0
+      let n = 0
+      sum.fill(0)
+      for (let dr = 0; dr < 2; dr++) {
+        for (let dq = 0; dq < 2; dq++) {
+          const rr = r + dr
+          const qq = q + dq
+          if (rr >= br || qq >= bc) continue
+          const block = rr * bc + qq
+          se += ess[block]
+          re += err[block]
+          n += count[block]
+          for (let k = 0; k < 9; k++) sum[k] += cross[9 * block + k]
+        }
+      }
+      if (n < 24) continue
+      const floor = DETAIL_NOISE * n
+      const energy = Math.max(se, re)
+      if (energy <= 2 * floor) continue
+      const w = r * windows.cols + q
+      kept[w] = peak(sum) / energy
+      weight[w] = energy - floor
+    }
+  }
+  return { kept, weight }
+}
+
+/** Windows keeping less than this on whole-pixel offsets are read again on the sub-pixel aligned result. */
+const RECHECK_BELOW = 0.85
+
+/**
+ * Second reading of the poorly kept windows, on the result resampled at the
+ * exact (sub-pixel) alignment, keeping the better of the two. why: fine
+ * high-contrast lines a third of a pixel off correlate poorly at every whole
+ * offset; resampled into place they match, and a wiped or altered print
+ * matches no better there than it did.
+ */
+function recheckAligned(ref: DetailReference, detail: DetailCellsOut, alignedDetailOf: () => Float32Array): void {
+  const { width, height, signed, srcDetail, detailGrid: windows } = ref
+  let alignedDetail: Float32Array | undefined
+  const side = DETAIL_CELL
+  const step = side / 2
+  const sum = new Float64Array(9)
+  for (let w = 0; w < detail.kept.length; w++) {
+    if (detail.weight[w] <= 0 || detail.kept[w] >= RECHECK_BELOW) continue
+    alignedDetail ??= alignedDetailOf()
+    const r = Math.floor(w / windows.cols)
+    const q = w % windows.cols
+    let se = 0
+    let re = 0
+    sum.fill(0)
+    for (let y = Math.max(1, r * step); y < Math.min(height - 1, r * step + side); y++) {
+      for (let x = Math.max(1, q * step); x < Math.min(width - 1, q * step + side); x++) {
+        const i = y * width + x
+        if (signed[i] < DETAIL_INSET) continue
+        const sv = srcDetail[i]
+        se += sv * sv
+        re += alignedDetail[i] * alignedDetail[i]
+        let k = 0
+        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) sum[k++] += sv * alignedDetail[i + dy * width + dx]
+      }
+    }
+    const energy = Math.max(se, re)
+    if (energy > 0) detail.kept[w] = Math.max(detail.kept[w], peak(sum) / energy)
+  }
+}
+
+/**
+ * The largest of 3×3 cross-correlations at one-pixel offsets (row-major,
+ * centre = no offset), refined to the sub-pixel peak when the centre is the
+ * largest: a parabola through each axis' three values. why: fine lettering
+ * a third of a pixel off correlates visibly less at every whole offset.
+ */
+function peak(c: Float64Array): number {
+  let best = 0
+  for (let k = 1; k < 9; k++) if (c[k] > c[best]) best = k
+  if (best !== 4) return c[best]
+  const along = (a: number, b: number, d: number): number => {
+    const curve = a - 2 * b + d
+    if (curve >= 0) return 0
+    const delta = (a - d) / (2 * curve)
+    return -((a - d) * delta) / 4
+  }
+  return c[4] + Math.max(0, along(c[3], c[4], c[5])) + Math.max(0, along(c[1], c[4], c[7]))
+}
+
+/** Window energy above the noise floor (levels², 16² px) that makes a window part of the print. */
+const PRINT_ENERGY = 16_000
+
+export interface PrintReadings {
+  /** Energy-weighted mean of the detail kept over the whole product: blur, a washed-out print. */
+  overall: number
+  /** Mean kept of the two worst print windows: a wiped logo, garbled letters, a print moved. */
+  worst: number
+  /** The print's typical (median) window minus those two: one letter changed on a busy print. */
+  deficit: number
+}
+
+/**
+ * The detail readings. why three: a blur takes a little from every window,
+ * a wiped logo takes all of a few, and a changed letter takes some of one
+ * window among many good ones; each shows in a different statistic.
+ */
+function printReadings(detail: DetailCellsOut): PrintReadings {
+  const all: Array<[number, number]> = []
+  let total = 0
+  let sum = 0
+  for (let w = 0; w < detail.weight.length; w++) {
+    if (detail.weight[w] <= 0) continue
+    all.push([detail.kept[w], detail.weight[w]])
+    total += detail.weight[w]
+    sum += detail.weight[w] * detail.kept[w]
+  }
+  if (all.length === 0) return { overall: 1, worst: 1, deficit: 0 }
+  let print = all.filter(([, w]) => w >= PRINT_ENERGY).map(([k]) => k)
+  // A plain product: its three most detailed windows stand for the print.
+  if (print.length < 3)
+    print = [...all]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([k]) => k)
+  print.sort((a, b) => a - b)
+  const worst = print.length === 1 ? print[0] : (print[0] + print[1]) / 2
+  const median = print[print.length >> 1]
+  const r = (v: number): number => Math.round(v * 1000) / 1000
+  return { overall: r(sum / total), worst: r(worst), deficit: r(Math.max(0, median - worst)) }
+}
+
+/**
+ * How much print detail was lost or changed, 1 = just visible. The worst of
+ * the three readings against its threshold, set between the golden set's
+ * clean controls and its visible print defects (see scripts/eval.ts):
+ * overall kept below 0.71, the worst windows below 0.55, or the worst
+ * windows 0.30 below the print's median.
+ */
+export function printBadness(d: PrintReadings): number {
+  return Math.max((1 - d.overall) / (1 - DETAIL_OVERALL), (1 - d.worst) / (1 - DETAIL_WORST), d.deficit / DETAIL_DEFICIT)
+}
+
+const DETAIL_OVERALL = 0.71
+const DETAIL_WORST = 0.55
+const DETAIL_DEFICIT = 0.3
+
+/** Heat of each HEAT_CELLS² cell: the worse of its outline change and its print change, each 1 at twice its threshold. */
+function heatMap(ref: DetailReference, edge: EdgeCells, detail: DetailCellsOut): DetailMeasures['heat'] {
+  const { cols, rows } = ref.cells
+  const cells: number[] = new Array(cols * rows).fill(-1)
+  for (let c = 0; c < cells.length; c++) {
+    if (edge.weight[c] > 0) cells[c] = Math.min(1, Math.abs(edge.net[c]) / (2 * EDGE_STRETCH))
+  }
+  const step = DETAIL_CELL / 2
+  for (let r = 0; r < ref.detailGrid.rows; r++) {
+    for (let q = 0; q < ref.detailGrid.cols; q++) {
+      const w = r * ref.detailGrid.cols + q
+      if (detail.weight[w] <= 0) continue
+      const x = Math.min(ref.width - 1, q * step + step)
+      const y = Math.min(ref.height - 1, r * step + step)
+      const c = ref.cells.colOf[x] + ref.cells.rowOf[y]
+      cells[c] = Math.max(cells[c], Math.min(1, Math.max(0, (1 - detail.kept[w]) / (2 * (1 - DETAIL_WORST)))))
+    }
+  }
+  return { cols, rows, rect: ref.resultRect, cells: cells.map((v) => (v < 0 ? -1 : Math.round(100 * v) / 100)) }
+}
+
+// ---------------------------------------------------------------- score
+
+/** The measured parts the version-2 score is computed from. */
+export interface ScoreParts {
+  interiorSsim: number
+  matchedDeltaEMean: number
+  matchedDeltaEP95: number
+  edgeScore: number
+  detailRatio: number
+}
+
+/** Where each part is "just visible" (its badness is 1): the same cut-offs fidelity-reasons.ts names. */
+export const VISIBLE = { ssim: 0.85, deltaE: 2, edgeScore: 0.8, detailRatio: 0.75 } as const
+
+/** k(1) = 0.7: one part at its visible threshold alone takes the score to the default gate, 70. */
+const KNEE = (7 / 3) ** (1 / 8)
+
+/**
+ * Score formula, version 2: 100 × coverage × Π k(badness of each part), with
+ *
+ *   structure  (1 − interior SSIM) / (1 − 0.85)
+ *   colour     max(ΔE mean, ΔE p95 / 2) / 2        (matched ΔE2000; 2 ≈ two just-noticeable steps)
+ *   edge       (1 − edgeScore) / (1 − 0.8)
+ *   detail     (1 − detailRatio) / (1 − 0.75)
+ *   k(x)       1 / (1 + (x / KNEE)^8): 1.00 at x ≤ 0.5, 0.93 at 0.8, exactly 0.7 at 1, 0.2 at 1.3
+ *   coverage   clamp((maskCoverage − 0.6) / 0.38), as in version 1
+ *
+ * Each badness is 1 where the golden set's visible defects begin and its
+ * clean controls end, so the gate (FIDELITY_THRESHOLD, default 70) fails a
+ * render when any one part is past visible, or when several are close to it
+ * together (four parts at 0.8 still pass with 76). why the steep knee: below
+ * its threshold a part should cost next to nothing — resampling, JPEG and a
+ * model-swap shift all live there — and above it, everything.
+ */
+export function detailScore(p: ScoreParts, maskCoverage: number): number {
+  const k = (x: number): number => 1 / (1 + (Math.max(0, x) / KNEE) ** 8)
+  const structure = k((1 - p.interiorSsim) / (1 - VISIBLE.ssim))
+  const colour = k(Math.max(p.matchedDeltaEMean, p.matchedDeltaEP95 / 2) / VISIBLE.deltaE)
+  const edge = k((1 - p.edgeScore) / (1 - VISIBLE.edgeScore))
+  const detail = k((1 - p.detailRatio) / (1 - VISIBLE.detailRatio))
+  const coverage = Math.min(1, Math.max(0, (maskCoverage - 0.6) / 0.38))
+  return Math.round(1000 * coverage * structure * colour * edge * detail) / 10
+}
