@@ -265,8 +265,163 @@ export const subscriptions = pgTable(
   (t) => [uniqueIndex('subscriptions_external').on(t.tenantId, t.externalId)],
 )
 
+/**
+ * A GPU backend a deployment (tenantId null) or one shop connected in Settings.
+ * Credentials (API keys, basic-auth passwords) are AES-256-GCM encrypted JSON
+ * (app/lib/crypto.server.ts) and never leave the server: not in job payloads,
+ * not in logs, not in loader data.
+ */
+export const backendConfigs = pgTable(
+  'backend_configs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id').references(() => tenants.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    name: text('name').notNull(),
+    url: text('url').notNull(),
+    credentialsEnc: text('credentials_enc'),
+    slots: integer('slots').notNull().default(1),
+    /** Operations this server is allowed to take (a subset of what its type can do). */
+    operations: jsonb('operations').$type<string[]>().notNull().default([]),
+    costPerSecond: real('cost_per_second').notNull().default(0),
+    enabled: boolean('enabled').notNull().default(true),
+    /** Last "test connection" / health check: ok, detail, latency, when. */
+    lastCheck: jsonb('last_check').$type<BackendCheck>(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('backend_configs_tenant_name').on(sql`coalesce(${t.tenantId}, '00000000-0000-0000-0000-000000000000'::uuid)`, t.name),
+    check('backend_configs_slots_range', sql`${t.slots} between 1 and 64`),
+  ],
+)
+
+export interface BackendCheck {
+  ok: boolean
+  detail?: string
+  latencyMs?: number
+  models?: string[]
+  checkedAt: string
+}
+
+export const bulkRunStatusEnum = pgEnum('bulk_run_status', [
+  'estimating',
+  'awaiting_confirmation',
+  'running',
+  'paused',
+  'canceled',
+  'completed',
+  'failed',
+])
+
+/**
+ * "Regenerate all listings": a selection of products × one or more looks,
+ * which images per product. Items are the unit of work; renders carry the
+ * run's id in renders.batch_id.
+ */
+export const bulkRuns = pgTable(
+  'bulk_runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    /** Hash of (selection, looks, images): starting the same run twice returns the first. */
+    idempotencyKey: text('idempotency_key').notNull(),
+    status: bulkRunStatusEnum('status').notNull().default('estimating'),
+    selection: jsonb('selection').$type<BulkSelection>().notNull(),
+    looks: jsonb('looks').$type<BulkLook[]>().notNull(),
+    images: jsonb('images').$type<BulkImages>().notNull(),
+    estimate: jsonb('estimate').$type<BulkEstimate>(),
+    /** Admission control: at most this many of the run's renders queued or running at once. */
+    maxInFlight: integer('max_in_flight').notNull().default(20),
+    total: integer('total').notNull().default(0),
+    done: integer('done').notNull().default(0),
+    failed: integer('failed').notNull().default(0),
+    /** Shopify bulk operation reading the catalog (gid), while it runs. */
+    sourceOperation: text('source_operation'),
+    errorMessage: text('error_message'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('bulk_runs_tenant_idempotency').on(t.tenantId, t.idempotencyKey),
+    index('bulk_runs_tenant_time').on(t.tenantId, t.createdAt),
+  ],
+)
+
+export type BulkSelection =
+  | { kind: 'all' }
+  | { kind: 'collection'; collectionId: string }
+  | { kind: 'query'; query: string }
+  | { kind: 'products'; productIds: string[] }
+
+export interface BulkLook {
+  operation: string
+  marketId: string
+  sceneId: string
+  personaId: string | null
+}
+
+export type BulkImages = { kind: 'featured' } | { kind: 'all' } | { kind: 'first'; count: number }
+
+export interface BulkEstimate {
+  products: number
+  images: number
+  renders: number
+  /** Backend time from measured throughput (usage_ledger), seconds. */
+  backendSeconds: number
+  /** Wall-clock estimate with the slots this shop can use, seconds. */
+  wallSeconds: number
+  cost: number
+  currency: string
+}
+
+export const bulkItemStatusEnum = pgEnum('bulk_item_status', [
+  'pending',
+  'queued',
+  'succeeded',
+  'failed',
+  'canceled',
+])
+
+export const bulkRunItems = pgTable(
+  'bulk_run_items',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => bulkRuns.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    productRef: text('product_ref').notNull(),
+    productTitle: text('product_title').notNull(),
+    imageRef: text('image_ref').notNull(),
+    /** Index into bulk_runs.looks. */
+    lookIndex: integer('look_index').notNull(),
+    status: bulkItemStatusEnum('status').notNull().default('pending'),
+    renderId: uuid('render_id').references(() => renders.id, { onDelete: 'set null' }),
+    attempts: integer('attempts').notNull().default(0),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('bulk_run_items_unique').on(t.runId, t.productRef, t.imageRef, t.lookIndex),
+    index('bulk_run_items_run_status').on(t.runId, t.status),
+    index('bulk_run_items_render').on(t.renderId),
+  ],
+)
+
 export type Tenant = typeof tenants.$inferSelect
 export type Render = typeof renders.$inferSelect
 export type NewRender = typeof renders.$inferInsert
 export type Publication = typeof publications.$inferSelect
 export type Subscription = typeof subscriptions.$inferSelect
+export type BackendConfig = typeof backendConfigs.$inferSelect
+export type BulkRun = typeof bulkRuns.$inferSelect
+export type BulkRunItem = typeof bulkRunItems.$inferSelect
