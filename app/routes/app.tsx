@@ -49,6 +49,8 @@ export default function AppLayout() {
         <I18nProvider locale={locale}>
           <NavMenu>
             <RemixLink to="/app" rel="home">{t('nav.products')}</RemixLink>
+            <RemixLink to="/app/bulk">{t('nav.bulk')}</RemixLink>
+            <RemixLink to="/app/settings/backends">{t('nav.backends')}</RemixLink>
             <RemixLink to="/app/plan">{t('nav.plan')}</RemixLink>
           </NavMenu>
           <Outlet />
@@ -65,6 +67,8 @@ export default function AppLayout() {
               <InlineStack gap="400" blockAlign="center">
                 <Text as="span" variant="headingMd">Atelier</Text>
                 <PolarisLink url="/app" removeUnderline>{t('nav.products')}</PolarisLink>
+                <PolarisLink url="/app/bulk" removeUnderline>{t('nav.bulk')}</PolarisLink>
+                <PolarisLink url="/app/settings/backends" removeUnderline>{t('nav.backends')}</PolarisLink>
                 <Text as="span" tone="subdued">{t('nav.shop', { shop })}</Text>
               </InlineStack>
               <PolarisLink url={`${location.pathname}?lang=${other}`} removeUnderline>
