@@ -1,5 +1,6 @@
-// Generates the fidelity golden set (`npm run golden:make`): twelve product
-// photos from the sample catalog and the test fixtures, each rendered through
+// Generates the fidelity golden set (`npm run golden [product]`): thirteen
+// product photos from the sample catalog and the test fixtures (fourteen
+// renders: the tote twice), each rendered through
 // the real CPU studio backend into a "protected output", plus versions of that
 // output with KNOWN defects applied inside the product only (colour shift,
 // blur, thicker straps, logo removed, letters altered, print shifted, edge
@@ -467,12 +468,16 @@ function colourDefect(image: Rgb8, alpha: Float32Array, hue: number, target: num
 
 // ---------------------------------------------------------------- defects
 
+/** Render px: parts of the product narrower than twice this are thin parts (straps, handles, ties). */
+const THIN_REACH = 26
+
 /**
  * Thin parts (straps, handles) inside `box` made `grow` (0.15 = 15 %) wider.
  * The outline is found at 16× the result's resolution, pushed out by
- * grow/2 of the part's width on each side, and the new sliver painted with
- * the part's own colour at its sub-pixel coverage. Returns the image and
- * the area actually added as a share of the thin parts' area.
+ * grow/2 of the part's own local width on each side (the body, wider than
+ * 2 × THIN_REACH, stays), and the new sliver painted with the part's own
+ * colour at its sub-pixel coverage. Returns the image, the thin parts'
+ * median width, and the area added as a share of the thin parts' area.
  */
 function strapsThickened(
   image: Rgb8,
@@ -499,18 +504,66 @@ function strapsThickened(
       inside[Y * W + X] = a0 * (1 - fy) + a1 * fy >= 0.5 ? 1 : 0
     }
   }
-  // Width of the thin parts: twice the mean distance to their outline over their area… for a strip of
-  // width w that mean is w/4, so w = 4 × mean.
-  const din = distanceInside(inside, W, H)
-  let area = 0
-  let sum = 0
-  for (let i = 0; i < inside.length; i++) {
-    if (!inside[i]) continue
-    area++
-    sum += din[i]
+  // Local thickness of the product at render resolution: the diameter of the largest disc inside it
+  // that covers the pixel (depths from the whole product, so the box doesn't cut the body short);
+  // outside pixels take the thickest part within 1 px. Parts thinner than 2 × THIN_REACH are thin
+  // (straps, handles, ties); the body isn't.
+  const { width: fw, height: fh } = image
+  const frameInside = new Uint8Array(fw * fh)
+  for (let i = 0; i < frameInside.length; i++) frameInside[i] = alpha[i] >= 0.5 ? 1 : 0
+  const depth = distanceInside(frameInside, fw, fh)
+  const thickness = new Float32Array(bw * bh)
+  const reach = 2 * THIN_REACH
+  for (let cy = Math.max(0, box.y0 - reach); cy < Math.min(fh, box.y1 + reach); cy++) {
+    for (let cx = Math.max(0, box.x0 - reach); cx < Math.min(fw, box.x1 + reach); cx++) {
+      if (!frameInside[cy * fw + cx]) continue
+      const d = depth[cy * fw + cx]
+      const r = Math.min(d, reach)
+      for (let y = Math.max(box.y0, Math.floor(cy - r)); y <= Math.min(box.y1 - 1, Math.ceil(cy + r)); y++) {
+        for (let x = Math.max(box.x0, Math.floor(cx - r)); x <= Math.min(box.x1 - 1, Math.ceil(cx + r)); x++) {
+          const k = (y - box.y0) * bw + (x - box.x0)
+          if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) thickness[k] = Math.max(thickness[k], 2 * d)
+        }
+      }
+    }
   }
-  const width = area === 0 ? 0 : (4 * sum) / area
-  const reach = (grow / 2) * width
+  const renderInside = new Uint8Array(bw * bh)
+  for (let y = 0; y < bh; y++) for (let x = 0; x < bw; x++) renderInside[y * bw + x] = frameInside[(box.y0 + y) * fw + box.x0 + x]
+  // Outside pixels: the thickness of the nearest part (within the largest reach a thin part's growth has).
+  const spread = Math.ceil((grow / 2) * 2 * THIN_REACH) + 1
+  const localWidth = new Float32Array(bw * bh)
+  for (let y = 0; y < bh; y++) {
+    for (let x = 0; x < bw; x++) {
+      if (renderInside[y * bw + x]) {
+        localWidth[y * bw + x] = thickness[y * bw + x]
+        continue
+      }
+      let nearest = Infinity
+      let t = 0
+      for (let yy = Math.max(0, y - spread); yy <= Math.min(bh - 1, y + spread); yy++) {
+        for (let xx = Math.max(0, x - spread); xx <= Math.min(bw - 1, x + spread); xx++) {
+          if (!renderInside[yy * bw + xx]) continue
+          const d = (xx - x) ** 2 + (yy - y) ** 2
+          if (d < nearest) {
+            nearest = d
+            t = thickness[yy * bw + xx]
+          }
+        }
+      }
+      localWidth[y * bw + x] = t
+    }
+  }
+  const thin = (x: number, y: number): boolean => localWidth[y * bw + x] > 0 && localWidth[y * bw + x] < 2 * THIN_REACH
+  let area = 0
+  const widths: number[] = []
+  for (let y = 0; y < bh; y++) {
+    for (let x = 0; x < bw; x++) {
+      if (!renderInside[y * bw + x] || !thin(x, y)) continue
+      area++
+      widths.push(localWidth[y * bw + x])
+    }
+  }
+  widths.sort((a, b) => a - b)
   const outside = new Uint8Array(W * H)
   for (let i = 0; i < inside.length; i++) outside[i] = 1 - inside[i]
   const dout = distanceInside(outside, W, H)
@@ -519,8 +572,12 @@ function strapsThickened(
   for (let Y = 0; Y < H; Y++) {
     for (let X = 0; X < W; X++) {
       const i = Y * W + X
-      if (inside[i] || dout[i] > reach) continue
-      added[Math.floor(Y / F) * bw + Math.floor(X / F)] += 1 / (F * F)
+      if (inside[i]) continue
+      const x = Math.floor(X / F)
+      const y = Math.floor(Y / F)
+      // Each side of a thin part moves out by half the growth of its own width.
+      if (!thin(x, y) || dout[i] > (grow / 2) * localWidth[y * bw + x] * F) continue
+      added[y * bw + x] += 1 / (F * F)
       addedArea++
     }
   }
@@ -557,8 +614,8 @@ function strapsThickened(
   }
   return {
     image: { data: out, width: image.width, height: image.height },
-    widthPx: width / F,
-    achieved: area === 0 ? 0 : addedArea / area,
+    widthPx: widths.length === 0 ? 0 : widths[widths.length >> 1],
+    achieved: area === 0 ? 0 : addedArea / (F * F) / area,
   }
 }
 

@@ -1,19 +1,25 @@
-// Shift-robust fidelity measures: what fidelity.server.ts's pixel-by-pixel
-// SSIM and ΔE cannot tell apart — a product a generator moved by 2 px (fine)
-// from a strap it made thicker, a logo it wiped, letters it garbled (returns).
+// Shift-robust fidelity measures (fidelity version 2): what the pixel-by-pixel
+// SSIM and ΔE of fidelity.server.ts cannot tell apart — a product a generator
+// moved by 2 px or drew 1.5 % bigger (fine) from a strap it made thicker, a
+// logo it wiped, letters it garbled, a halo it left (returns).
 //
 // Both sides are resampled onto one grid (≤ DETAIL_EDGE px) covering the
-// placed product plus a margin of scene around it. The result is first
-// aligned to the source (moved and scaled, ±6 px and ±4 % at most) so a
-// model-swap-like shift is not a change; then, on the aligned pair:
-//   - interior SSIM of luminance on the product ERODED by INTERIOR px;
-//   - ΔE2000 mean and p95 between matched pixels (best of a 3×3 neighbourhood);
-//   - the edge band: how much product the outline region holds, read from
-//     the colours (coverage between the product's colour and the scene's),
-//     compared per cell: a thicker strap, a halo or a changed outline;
-//   - print detail: the source's fine luminance detail (the print, letters,
-//     stitching) found again in the result, per cell, with a ±1 px search.
-// The per-cell badness forms a coarse heat map of where the product changed.
+// placed product plus a margin of scene. The result is first aligned to the
+// source (Gauss–Newton on luma for scale and shift, ±5 % and ~±10 px), so a
+// model-swap-like move is not a change; then, on the aligned pair:
+//   - interior SSIM of luminance, INTERIOR px inside the outline;
+//   - ΔE2000 mean and p95 between 4×4-block mean colours, each block matched
+//     to the best of its 3×3 one-pixel neighbours;
+//   - the edge band (±BAND px round the outline): how much product each band
+//     pixel holds, read from its colour between the product's and the scene's,
+//     source against result — per cell, over the outline, over thin parts,
+//     relative to each part's thickness, and as a fringe (edgeBadness);
+//   - print detail: the source's band-passed luminance (print, letters,
+//     stitching) found again in the result in 16 px windows with a ±1 px
+//     search (printBadness).
+// detailScore() turns them into the 0–100 score; the per-cell badness forms
+// a coarse heat map of where the product changed. Thresholds are calibrated
+// on the golden set (test/golden, `npm run eval`).
 import sharp from 'sharp'
 import type { Placement, RawImage, SourceImage } from '#app/modules/backends/types.ts'
 import { deltaE2000 } from './colour.ts'
@@ -35,6 +41,37 @@ interface Rect {
   width: number
   height: number
 }
+
+// ---------------------------------------------------------------- scratch
+
+/**
+ * Work planes reused from one call to the next. why: a comparison needs some
+ * twenty planes of a quarter-million values; allocated and dropped for every
+ * render they fragment the C heap, and RSS creeps up over thousands of
+ * renders (test/bench/postprocess.bench.ts). Sharing is safe: each user
+ * fills and reads its planes within one synchronous stretch (no await in
+ * between), and nothing that outlives a call — the reference, the measures —
+ * is made of them.
+ */
+const pool = new Map<string, Float32Array | Uint8Array | Int32Array>()
+
+function scratch<T extends Float32Array | Uint8Array | Int32Array>(
+  key: string,
+  length: number,
+  make: (n: number) => T,
+  zero: boolean,
+): T {
+  let plane = pool.get(key) as T | undefined
+  if (!plane || plane.length !== length || plane.constructor !== make(0).constructor) {
+    plane = make(length)
+    pool.set(key, plane)
+  } else if (zero) plane.fill(0)
+  return plane
+}
+
+const f32 = (key: string, length: number, zero = true): Float32Array => scratch(key, length, (n) => new Float32Array(n), zero)
+const u8 = (key: string, length: number, zero = true): Uint8Array => scratch(key, length, (n) => new Uint8Array(n), zero)
+const i32 = (key: string, length: number, zero = true): Int32Array => scratch(key, length, (n) => new Int32Array(n), zero)
 
 /** What needs only the source and the placement, ready to compare with any result of `frame` size. */
 export interface DetailReference {
@@ -61,6 +98,8 @@ export interface DetailReference {
   srcCoverage: Float32Array
   /** 1 for band pixels of the product's thin parts (straps, ties, handles narrower than THIN px). */
   thin: Uint8Array
+  /** Thickness (grid px) of the part of the product each band pixel belongs to; PART_MAX and above = the body. */
+  thickness: Float32Array
   srcDetail: Float32Array
   /** Interior blocks for ΔE: top-left pixel of each, and the source's mean Lab over it. */
   blocks: Int32Array
@@ -81,7 +120,7 @@ interface CellGrid {
 export interface DetailMeasures {
   /** Mean SSIM of luminance over the aligned, eroded product interior. */
   interiorSsim: number
-  /** ΔE2000 between matched pixels of the aligned interior. */
+  /** ΔE2000 between matched 4×4 blocks of the aligned interior: mean and 95th percentile. */
   matchedDeltaEMean: number
   matchedDeltaEP95: number
   /** 1 = the outline region holds the same product; below 0.8 a shopper sees a changed edge. */
@@ -121,9 +160,10 @@ export async function prepareDetail(input: {
   const product = productColour(src, alpha, signed, width, height)
   const srcCoverage = new Float32Array(n).fill(Number.NaN)
   const floor = floorRow(alpha, width, height)
+  const gap = narrowGaps(signed, width, height)
   for (let i = 0; i < n; i++) {
     if (Math.abs(signed[i]) > BAND) continue
-    if (i >= floor * width || facesDown(signed, i, width, height)) continue
+    if (i >= floor * width || gap[i] || facesDown(signed, i, width, height)) continue
     srcCoverage[i] = coverageOf(src, i, product, backdrop)
   }
   const srcDetail = highPass(srcLuma, width, height)
@@ -143,6 +183,7 @@ export async function prepareDetail(input: {
     product,
     srcCoverage,
     thin: thinBand(signed, width, height),
+    thickness: partThickness(signed, width, height),
     srcDetail,
     blocks,
     blockLab,
@@ -250,7 +291,7 @@ function maskOnGrid(
 /** Chamfer (3-4) distance from each pixel with `inside` set to the nearest pixel without, in px. */
 function chamfer(inside: Uint8Array, width: number, height: number): Float32Array {
   const BIG = 1e7
-  const d = new Float32Array(width * height)
+  const d = f32('chamfer', width * height, false)
   for (let i = 0; i < d.length; i++) d[i] = inside[i] ? BIG : 0
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -290,11 +331,11 @@ function chamfer(inside: Uint8Array, width: number, height: number): Float32Arra
  */
 function signedDistance(alpha: Float32Array, width: number, height: number): Float32Array {
   const n = alpha.length
-  const inside = new Uint8Array(n)
+  const inside = u8('signed.inside', n, false)
   for (let i = 0; i < n; i++) inside[i] = alpha[i] >= 0.5 ? 1 : 0
   // why one pass from both sides: pixels next to the contour seed it at half a pixel, and a
   // single chamfer then measures inside and outside at once.
-  const far = new Uint8Array(n)
+  const far = u8('signed.far', n, false)
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = y * width + x
@@ -323,11 +364,75 @@ const THIN = 6
  * ordinary differences unless it is weighed against the strap alone.
  */
 function thinBand(signed: Float32Array, width: number, height: number): Uint8Array {
-  const notDeep = new Uint8Array(signed.length)
+  const notDeep = u8('thin.notDeep', signed.length, false)
   for (let i = 0; i < signed.length; i++) notDeep[i] = signed[i] > THIN / 2 ? 0 : 1
   const toDeep = chamfer(notDeep, width, height)
   const out = new Uint8Array(signed.length)
   for (let i = 0; i < signed.length; i++) if (Math.abs(signed[i]) <= BAND && toDeep[i] > THIN + BAND) out[i] = 1
+  return out
+}
+
+/**
+ * 1 for band pixels at a narrow gap between two parts of the product (an
+ * armpit, the slit between a tie and a skirt): no open scene (more than
+ * BAND + 3 px from the product) within 2 × BAND + 4 px. why they are not
+ * read: the scene's colour there can't be told from the scene around (it is
+ * shadowed, or is the photo's backdrop the cut-out kept), so neither can how
+ * much product a pixel holds.
+ */
+function narrowGaps(signed: Float32Array, width: number, height: number): Uint8Array {
+  const notOpen = u8('gaps.notOpen', signed.length, false)
+  for (let i = 0; i < signed.length; i++) notOpen[i] = signed[i] <= -(BAND + 3) ? 0 : 1
+  const toOpen = chamfer(notOpen, width, height)
+  const out = new Uint8Array(signed.length)
+  for (let i = 0; i < signed.length; i++) if (Math.abs(signed[i]) <= BAND && toOpen[i] > 2 * BAND + 4) out[i] = 1
+  return out
+}
+
+/** Grid px: parts of the product at least this thick are the body, whose outline moving is judged apart. */
+const PART_MAX = 48
+/** Grid px: parts at least this thick (and thinner than PART_MAX) have their growth read against their thickness. */
+const PART_MIN = 10
+
+/**
+ * Thickness of the product around each pixel: twice the deepest inside
+ * distance within PART_MAX / 2 px (so a strap, a tie or a handle measures
+ * its own width and the body saturates at PART_MAX). A separable running
+ * maximum (van Herk / Gil-Werman), three comparisons a pixel a pass.
+ */
+function partThickness(signed: Float32Array, width: number, height: number): Float32Array {
+  const r = PART_MAX / 2
+  const rows = runningMax(signed, width, height, r, true)
+  const both = runningMax(rows, width, height, r, false)
+  for (let i = 0; i < both.length; i++) both[i] = Math.min(PART_MAX, 2 * Math.max(0, both[i]))
+  return both
+}
+
+/** Maximum over a window of ±r along rows (or columns), in O(1) a pixel. */
+function runningMax(plane: Float32Array, width: number, height: number, r: number, alongRows: boolean): Float32Array {
+  const out = new Float32Array(plane.length)
+  const length = alongRows ? width : height
+  const lines = alongRows ? height : width
+  const step = alongRows ? 1 : width
+  const span = 2 * r + 1
+  const g = new Float32Array(length)
+  const h = new Float32Array(length)
+  for (let line = 0; line < lines; line++) {
+    const base = alongRows ? line * width : line
+    for (let k = 0; k < length; k++) {
+      const v = plane[base + k * step]
+      g[k] = k % span === 0 ? v : Math.max(g[k - 1], v)
+    }
+    for (let k = length - 1; k >= 0; k--) {
+      const v = plane[base + k * step]
+      h[k] = k === length - 1 || (k + 1) % span === 0 ? v : Math.max(h[k + 1], v)
+    }
+    for (let k = 0; k < length; k++) {
+      const lo = Math.max(0, k - r)
+      const hi = Math.min(length - 1, k + r)
+      out[base + k * step] = Math.max(h[lo], g[hi])
+    }
+  }
   return out
 }
 
@@ -371,8 +476,8 @@ function facesDown(signed: Float32Array, i: number, width: number, height: numbe
 }
 
 /** Rec. 601 luma. */
-function luma(rgb: Uint8Array, count: number): Float32Array {
-  const y = new Float32Array(count)
+function luma(rgb: Uint8Array, count: number, key?: string): Float32Array {
+  const y = key ? f32(key, count, false) : new Float32Array(count)
   for (let i = 0, p = 0; i < count; i++, p += 3) y[i] = 0.299 * rgb[p] + 0.587 * rgb[p + 1] + 0.114 * rgb[p + 2]
   return y
 }
@@ -422,6 +527,7 @@ function fillFrom(
   limit: number,
   scenePixels: Int32Array,
   readAt: Int32Array,
+  key?: string,
 ): Float32Array {
   const cw = Math.ceil(width / FILL_CELL)
   const ch = Math.ceil(height / FILL_CELL)
@@ -479,8 +585,8 @@ function fillFrom(
     }
     if (missing === 0) break
   }
-  // why no NaN fill: only `readAt` pixels are ever read; the fill would cost more than the reads.
-  const out = new Float32Array(3 * width * height)
+  // why no NaN fill: only `readAt` pixels are ever read (and all of them are written).
+  const out = key ? f32(key, 3 * width * height, false) : new Float32Array(3 * width * height)
   for (let q = 0; q < readAt.length; q++) {
     const i = readAt[q]
     const x = i % width
@@ -610,11 +716,12 @@ function blur121(plane: Float32Array, width: number, height: number, tmp: Float3
  * difference of Gaussians). why not the finest pixels: below that lie the
  * resampler's and the JPEG's own differences, which a faithful result has too.
  */
-function highPass(plane: Float32Array, width: number, height: number): Float32Array {
-  const tmp = new Float32Array(plane.length)
-  const fine = new Float32Array(plane.length)
-  const a = new Float32Array(plane.length)
-  const b = new Float32Array(plane.length)
+function highPass(plane: Float32Array, width: number, height: number, key?: string): Float32Array {
+  const n = plane.length
+  const tmp = f32('highPass.tmp', n, false)
+  const fine = key ? f32(key, n, false) : new Float32Array(n)
+  const a = f32('highPass.a', n, false)
+  const b = f32('highPass.b', n, false)
   blur121(plane, width, height, tmp, fine)
   blur121(fine, width, height, tmp, a)
   blur121(a, width, height, tmp, b)
@@ -661,20 +768,20 @@ export async function compareDetail(
   const n = width * height
   const raw = await resample(result, ref.resultRect, width, height)
   // A first guess of the scene behind the product, far enough out that a misplaced product isn't in it.
-  const farScene = fillFrom(raw, signed, width, height, -(BAND + 8), ref.sceneNear, ref.near)
+  const farScene = fillFrom(raw, signed, width, height, -(BAND + 8), ref.sceneNear, ref.near, 'farScene')
   const predicted = predictLuma(ref, farScene)
-  const rawLuma = luma(raw, n)
+  const rawLuma = luma(raw, n, 'rawLuma')
   const motion = align(predicted, rawLuma, signed, width, height)
   const aligned = warpRgb(raw, width, height, motion)
-  const alignedLuma = luma(aligned, n)
-  const scene = fillFrom(aligned, signed, width, height, -(BAND + 2), ref.sceneNear, ref.near)
+  const alignedLuma = luma(aligned, n, 'alignedLuma')
+  const scene = fillFrom(aligned, signed, width, height, -(BAND + 2), ref.sceneNear, ref.near, 'scene')
 
   const interiorSsim = ssimInterior(ref.srcLuma, alignedLuma, signed, width, height)
   const colour = matchedDeltaE(ref, aligned)
   const edge = edgeCells(ref, aligned, scene)
   // why the unwarped result first: a second resampling would soften the print it is judged on.
-  const detail = detailCells(ref, highPass(rawLuma, width, height), motion)
-  recheckAligned(ref, detail, () => highPass(alignedLuma, width, height))
+  const detail = detailCells(ref, highPass(rawLuma, width, height, 'rawDetail'), motion)
+  recheckAligned(ref, detail, () => highPass(alignedLuma, width, height, 'alignedDetail'))
   const readings = { edge: edgeReadings(edge), detail: printReadings(detail) }
   // why these scales: each reading is 1 at its visible threshold, which lands on the reason cut-offs
   // of fidelity-reasons.ts (edge changed below 0.8, print lost detail below 0.75).
@@ -705,7 +812,8 @@ export async function compareDetail(
 function predictLuma(ref: DetailReference, scene: Float32Array): Float32Array {
   const { src, alpha, backdrop, srcCoverage, near } = ref
   // Away from the outline the prediction is the source itself (inside) or doesn't matter (far scene).
-  const out = Float32Array.from(ref.srcLuma)
+  const out = f32('predicted', ref.srcLuma.length, false)
+  out.set(ref.srcLuma)
   for (let k = 0; k < near.length; k++) {
     const i = near[k]
     const o = 3 * i
@@ -734,10 +842,15 @@ interface Motion {
 }
 
 /** 2× box reduction of a plane. */
-function half(plane: Float32Array, width: number, height: number): { plane: Float32Array; width: number; height: number } {
+function half(
+  plane: Float32Array,
+  width: number,
+  height: number,
+  key: string,
+): { plane: Float32Array; width: number; height: number } {
   const w = width >> 1
   const h = height >> 1
-  const out = new Float32Array(w * h)
+  const out = f32(key, w * h, false)
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = 2 * y * width + 2 * x
@@ -756,7 +869,7 @@ function half(plane: Float32Array, width: number, height: number): { plane: Floa
  */
 function align(template: Float32Array, image: Float32Array, signed: Float32Array, width: number, height: number): Motion {
   // Pixels that say where the product is: it, its outline and a little scene.
-  const weightFull = new Float32Array(width * height)
+  const weightFull = f32('align.weight', width * height, false)
   for (let i = 0; i < weightFull.length; i++) weightFull[i] = signed[i] >= -6 ? 1 : 0
   const levels: Array<{ t: Float32Array; im: Float32Array; w: Float32Array; width: number; height: number }> = [
     { t: template, im: image, w: weightFull, width, height },
@@ -764,11 +877,11 @@ function align(template: Float32Array, image: Float32Array, signed: Float32Array
   for (let l = 1; l < PYRAMID_LEVELS; l++) {
     const prev = levels[l - 1]
     if (prev.width < 48 || prev.height < 48) break
-    const t = half(prev.t, prev.width, prev.height)
+    const t = half(prev.t, prev.width, prev.height, `align.t${l}`)
     levels.push({
       t: t.plane,
-      im: half(prev.im, prev.width, prev.height).plane,
-      w: half(prev.w, prev.width, prev.height).plane,
+      im: half(prev.im, prev.width, prev.height, `align.im${l}`).plane,
+      w: half(prev.w, prev.width, prev.height, `align.w${l}`).plane,
       width: t.width,
       height: t.height,
     })
@@ -884,7 +997,7 @@ function solve4(A: Float64Array, b: Float64Array): Float64Array | undefined {
 
 /** The result resampled at the aligned positions (bilinear), so pixel i of both sides is the same point of the product. */
 function warpRgb(rgb: Uint8Array, width: number, height: number, m: Motion): Uint8Array {
-  const out = new Uint8Array(rgb.length)
+  const out = u8('aligned', rgb.length, false)
   const cx = (width - 1) / 2
   const cy = (height - 1) / 2
   // why per column: the warp is a scale and a shift, so X depends on x alone and Y on y alone.
@@ -975,7 +1088,7 @@ const BLOCK = 4
 /** Summed-area tables of the three channels of an RGB image, (width + 1) × (height + 1) each. */
 function rgbTables(rgb: Uint8Array, width: number, height: number): Int32Array[] {
   const stride = width + 1
-  const tables = [0, 1, 2].map(() => new Int32Array(stride * (height + 1)))
+  const tables = [0, 1, 2].map((c) => i32(`rgbTables${c}`, stride * (height + 1)))
   for (let c = 0; c < 3; c++) {
     const t = tables[c]
     for (let y = 0; y < height; y++) {
@@ -1113,6 +1226,8 @@ interface EdgeCells {
   net: Float32Array
   /** Per cell: how much outline it holds that could be read (px of readable band). */
   weight: Float32Array
+  /** Per cell: growth of the parts thinner than PART_MAX relative to their thickness (0 where none). */
+  part: Float32Array
   /** Over the whole outline: net change relative to what the band held. */
   overall: number
   /** Net change of the thin parts relative to their own area (0 when the product has none). */
@@ -1135,6 +1250,9 @@ function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Float32Arra
   const readable = new Float64Array(m)
   let thinGained = 0
   let thinHeld = 0
+  const partGained = new Float64Array(m)
+  const partPixels = new Float64Array(m)
+  const partThick = new Float64Array(m)
   let overshoot = 0
   let outside = 0
   for (let i = 0; i < width * height; i++) {
@@ -1154,6 +1272,14 @@ function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Float32Arra
       thinGained += a - b
       thinHeld += b
     }
+    const t = ref.thickness[i]
+    // why from PART_MIN up: thinner parts are weighed against their area by `thin`, more exactly,
+    // and a fraction of a pixel's noise is already a large share of a few pixels' width.
+    if (t >= PART_MIN && t < PART_MAX) {
+      partGained[c] += a - b
+      partPixels[c]++
+      partThick[c] += t
+    }
     if (signed[i] < 0) {
       overshoot += Math.max(0, -a - Math.max(0, -before))
       outside++
@@ -1172,14 +1298,37 @@ function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Float32Arra
     allGained += gained[c]
     allHeld += norm
   }
+  // Growth of the parts (straps, ties, handles) relative to their own thickness: the outline moved out
+  // by d px on both sides of a part t px thick is a part 2d / t thicker.
+  const part = new Float32Array(m)
+  for (let c = 0; c < m; c++) {
+    if (partPixels[c] < 12) continue
+    const outline = partPixels[c] / (2 * BAND + 1)
+    part[c] = (2 * partGained[c]) / outline / Math.max(2, partThick[c] / partPixels[c])
+  }
   return {
     net,
     weight,
+    part,
     overall: allHeld === 0 ? 0 : allGained / allHeld,
     // why the 40 px floor: a few px of thin part can't be weighed.
     thin: thinHeld < 40 ? 0 : thinGained / thinHeld,
     fringe: outside === 0 ? 0 : overshoot / outside,
   }
+}
+
+/** The PART_CELLS-th largest relative growth (or shrinking) of the parts over the cells. */
+const PART_CELLS = 3
+
+function worstPart(edge: EdgeCells): number {
+  const gains: number[] = []
+  const losses: number[] = []
+  for (let c = 0; c < edge.part.length; c++) {
+    if (edge.part[c] > 0) gains.push(edge.part[c])
+    else if (edge.part[c] < 0) losses.push(-edge.part[c])
+  }
+  const kth = (list: number[]): number => (list.length < PART_CELLS ? 0 : list.sort((a, b) => b - a)[PART_CELLS - 1])
+  return Math.max(kth(gains), kth(losses))
 }
 
 /** Cells of one outline stretch: a change this long is a strap or an edge, not a stray pixel. */
@@ -1207,14 +1356,20 @@ function worstStretch(edge: EdgeCells): number {
 }
 
 /**
- * How changed the outline is, 1 = just visible. The worst of four readings,
+ * How changed the outline is, 1 = just visible. The worst of five readings,
  * each divided by the value at which the golden set's visible edge defects
  * start and its clean controls end (see scripts/eval.ts):
- *   stretch  the 4th-worst cell's net gain or loss: a strap, a tie, an edge moved;
- *   overall  the net gain or loss over the whole outline: everything thicker or thinner;
- *   thin     the net gain or loss of the thin parts alone, against their own area;
+ *   stretch  the 4th-worst cell's net gain or loss (relative to the band's
+ *            product): an edge moved along a stretch of outline;  ÷ 0.55
+ *   overall  the net gain or loss over the whole outline: all of it thicker
+ *            or thinner;                                            ÷ 0.15
+ *   thin     the net gain or loss of the thin parts (< THIN px: spaghetti
+ *            straps, cords) against their own area;                ÷ 0.22
+ *   part     the 3rd-worst cell's growth of the parts PART_MIN…PART_MAX
+ *            px thick (ties, handles, wide straps) relative to their own
+ *            thickness: 0.15 is a part 15 % wider;                  ÷ 0.075
  *   fringe   coverage lost plus the scene pushed away from the product's
- *            colour: a light (or dark) halo round the product.
+ *            colour: a light (or dark) halo round the product.      ÷ 0.10
  */
 export function edgeBadness(edge: EdgeReadings): number {
   return Math.max(
@@ -1222,6 +1377,7 @@ export function edgeBadness(edge: EdgeReadings): number {
     Math.abs(edge.overall) / EDGE_OVERALL,
     Math.abs(edge.thin) / EDGE_THIN,
     (edge.fringe + Math.max(0, -edge.overall)) / EDGE_FRINGE,
+    edge.part / EDGE_PART,
   )
 }
 
@@ -1230,22 +1386,30 @@ export interface EdgeReadings {
   overall: number
   thin: number
   fringe: number
+  part: number
 }
 
 const EDGE_STRETCH = 0.55
 const EDGE_OVERALL = 0.15
 const EDGE_THIN = 0.22
 const EDGE_FRINGE = 0.1
+const EDGE_PART = 0.075
 
 function edgeReadings(edge: EdgeCells): EdgeReadings {
   const r = (v: number): number => Math.round(v * 1000) / 1000
-  return { stretch: r(worstStretch(edge)), overall: r(edge.overall), thin: r(edge.thin), fringe: r(edge.fringe) }
+  return {
+    stretch: r(worstStretch(edge)),
+    overall: r(edge.overall),
+    thin: r(edge.thin),
+    fringe: r(edge.fringe),
+    part: r(worstPart(edge)),
+  }
 }
 
 interface DetailCellsOut {
-  /** Per cell: share of the source's fine detail found again in the result (−1 … 1). */
+  /** Per window: share of the source's fine detail found again in the result (−1 … 1). */
   kept: Float32Array
-  /** Per cell: how much detail there is to find (sum of squared high-pass, above the noise floor). */
+  /** Per window: how much detail there is to find (sum of squared band-pass, above the noise floor). */
   weight: Float32Array
 }
 
@@ -1260,8 +1424,10 @@ const DETAIL_INSET = INTERIOR + 4
 const DETAIL_NOISE = 4
 
 /**
- * Per cell, the source's fine detail correlated with the result's at the
- * best of 3×3 one-pixel offsets, divided by the larger of the two energies:
+ * Per 16 px window (overlapping by half), the source's band-passed detail
+ * correlated with the unwarped result's, each half-window at the alignment's
+ * whole-pixel offset for it and then at the best of 3×3 one-pixel offsets
+ * (refined to the sub-pixel peak), divided by the larger of the two energies:
  * 1 when the print is the same, ~0 when it was wiped, low when letters
  * changed, the blur's attenuation when it was softened, and below 1 when
  * detail appeared that the source doesn't have.
