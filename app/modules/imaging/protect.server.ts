@@ -43,27 +43,35 @@ export function protectProduct(input: ProtectInput): ProtectOutput {
   return transferColour(input, input.resultMask)
 }
 
-/** Bilinear sample of a single-channel plane at (x, y), clamped to its edges. */
-function samplePlane(plane: RawImage, x: number, y: number): number {
-  const w = plane.width
-  const h = plane.height
-  const x0 = Math.max(0, Math.min(w - 1, Math.floor(x)))
-  const y0 = Math.max(0, Math.min(h - 1, Math.floor(y)))
-  const x1 = Math.min(w - 1, x0 + 1)
-  const y1 = Math.min(h - 1, y0 + 1)
-  const fx = Math.max(0, Math.min(1, x - x0))
-  const fy = Math.max(0, Math.min(1, y - y0))
-  const d = plane.data
-  const top = d[y0 * w + x0] * (1 - fx) + d[y0 * w + x1] * fx
-  const bottom = d[y1 * w + x0] * (1 - fx) + d[y1 * w + x1] * fx
-  return top * (1 - fy) + bottom * fy
+/**
+ * Bilinear taps along one axis: for each output index, the two neighbouring
+ * input indices (clamped) and the weight of the second. why tables: every
+ * row of the composite reuses the same column taps, so the inner loop is a
+ * few multiply-adds per channel with no per-pixel allocation or call.
+ */
+function taps(count: number, size: number, at: (i: number) => number) {
+  const a = new Int32Array(count)
+  const b = new Int32Array(count)
+  const f = new Float64Array(count)
+  for (let i = 0; i < count; i++) {
+    const v = at(i)
+    const lo = Math.max(0, Math.min(size - 1, Math.floor(v)))
+    a[i] = lo
+    b[i] = Math.min(size - 1, lo + 1)
+    f[i] = Math.max(0, Math.min(1, v - lo))
+  }
+  return { a, b, f }
 }
 
 function compositeBack(input: ProtectInput): ProtectOutput {
   const { source, sourceMask, result, placement } = input
   const out = new Uint8Array(result.data)
   const src = source.pixels
+  const sd = src.data
   const sc = src.channels
+  const sw = src.width
+  const md = sourceMask.data
+  const mw = sourceMask.width
   const mx = sourceMask.width / source.width
   const my = sourceMask.height / source.height
   const { crop, scale } = placement
@@ -71,48 +79,91 @@ function compositeBack(input: ProtectInput): ProtectOutput {
   const y0 = Math.max(0, Math.floor(placement.y))
   const x1 = Math.min(result.width, Math.ceil(placement.x + crop.width * scale))
   const y1 = Math.min(result.height, Math.ceil(placement.y + crop.height * scale))
+  const cols = Math.max(0, x1 - x0)
+  // Per column: the source x, whether it lies on the source, its colour taps and its mask taps.
+  const sxOf = (i: number) => crop.left + (x0 + i + 0.5 - placement.x) / scale - 0.5
+  const inside = new Uint8Array(cols)
+  for (let i = 0; i < cols; i++) {
+    const sx = sxOf(i)
+    inside[i] = sx < -0.5 || sx > sw - 0.5 ? 0 : 1
+  }
+  const colour = taps(cols, sw, sxOf)
+  // why the source-space fraction for colour: the bilinear weight is sx − ⌊sx⌋, unclamped at the edges.
+  const fxColour = new Float64Array(cols)
+  for (let i = 0; i < cols; i++) {
+    const sx = sxOf(i)
+    fxColour[i] = sx - Math.floor(sx)
+  }
+  const maskX = taps(cols, mw, (i) => (sxOf(i) + 0.5) * mx - 0.5)
   let changed = 0
   for (let y = y0; y < y1; y++) {
     const sy = crop.top + (y + 0.5 - placement.y) / scale - 0.5
     if (sy < -0.5 || sy > src.height - 0.5) continue
-    for (let x = x0; x < x1; x++) {
-      const sx = crop.left + (x + 0.5 - placement.x) / scale - 0.5
-      if (sx < -0.5 || sx > src.width - 0.5) continue
-      const m = samplePlane(sourceMask, (sx + 0.5) * mx - 0.5, (sy + 0.5) * my - 0.5)
+    // Mask row taps.
+    const mv = (sy + 0.5) * my - 0.5
+    const mh = sourceMask.height
+    const my0 = Math.max(0, Math.min(mh - 1, Math.floor(mv)))
+    const my1 = Math.min(mh - 1, my0 + 1)
+    const mfy = Math.max(0, Math.min(1, mv - my0))
+    const mRow0 = my0 * mw
+    const mRow1 = my1 * mw
+    // Colour row taps.
+    const fy = sy - Math.floor(sy)
+    const ay = Math.max(0, Math.min(src.height - 1, Math.floor(sy)))
+    const by = Math.min(src.height - 1, ay + 1)
+    const row0 = ay * sw
+    const row1 = by * sw
+    const outRow = y * result.width
+    for (let i = 0; i < cols; i++) {
+      if (inside[i] === 0) continue
+      const mxa = maskX.a[i]
+      const mxb = maskX.b[i]
+      const mfx = maskX.f[i]
+      const m00 = md[mRow0 + mxa]
+      const m10 = md[mRow0 + mxb]
+      const m01 = md[mRow1 + mxa]
+      const m11 = md[mRow1 + mxb]
+      // why: most of the frame is plainly outside or inside the product.
+      if ((m00 | m10 | m01 | m11) === 0) continue
+      const m = (m00 & m10 & m01 & m11) === 255 ? 255 : (m00 * (1 - mfx) + m10 * mfx) * (1 - mfy) + (m01 * (1 - mfx) + m11 * mfx) * mfy
       if (m <= 0) continue
-      const i = (y * result.width + x) * 3
-      // Bilinear source colour (alpha flattened over the result pixel).
-      const fx = sx - Math.floor(sx)
-      const fy = sy - Math.floor(sy)
-      const ax = Math.max(0, Math.min(src.width - 1, Math.floor(sx)))
-      const ay = Math.max(0, Math.min(src.height - 1, Math.floor(sy)))
-      const bx = Math.min(src.width - 1, ax + 1)
-      const by = Math.min(src.height - 1, ay + 1)
-      const p00 = (ay * src.width + ax) * sc
-      const p10 = (ay * src.width + bx) * sc
-      const p01 = (by * src.width + ax) * sc
-      const p11 = (by * src.width + bx) * sc
-      let distance = 0
-      const rgb = [0, 0, 0]
-      for (let c = 0; c < 3; c++) {
-        const v =
-          (src.data[p00 + c] * (1 - fx) + src.data[p10 + c] * fx) * (1 - fy) + (src.data[p01 + c] * (1 - fx) + src.data[p11 + c] * fx) * fy
-        rgb[c] = v
-        const dv = v - out[i + c]
-        distance += dv * dv
-      }
+      const o = (outRow + x0 + i) * 3
+      const fx = fxColour[i]
+      const p00 = (row0 + colour.a[i]) * sc
+      const p10 = (row0 + colour.b[i]) * sc
+      const p01 = (row1 + colour.a[i]) * sc
+      const p11 = (row1 + colour.b[i]) * sc
+      const r = (sd[p00] * (1 - fx) + sd[p10] * fx) * (1 - fy) + (sd[p01] * (1 - fx) + sd[p11] * fx) * fy
+      const g = (sd[p00 + 1] * (1 - fx) + sd[p10 + 1] * fx) * (1 - fy) + (sd[p01 + 1] * (1 - fx) + sd[p11 + 1] * fx) * fy
+      const b = (sd[p00 + 2] * (1 - fx) + sd[p10 + 2] * fx) * (1 - fy) + (sd[p01 + 2] * (1 - fx) + sd[p11 + 2] * fx) * fy
       let alpha = 1
       if (sc === 4) {
-        const a = (src.data[p00 + 3] * (1 - fx) + src.data[p10 + 3] * fx) * (1 - fy) + (src.data[p01 + 3] * (1 - fx) + src.data[p11 + 3] * fx) * fy
+        const a = (sd[p00 + 3] * (1 - fx) + sd[p10 + 3] * fx) * (1 - fy) + (sd[p01 + 3] * (1 - fx) + sd[p11 + 3] * fx) * fy
         alpha = a / 255
       }
       // Seam weight: the mask's feathered edge, made solid where source and
       // result agree (nothing to blend, so no visible seam) and left soft
       // where they differ (the result has something else over the edge).
       const soft = m / 255
-      const w = (m < 255 && Math.sqrt(distance) < AGREE_RGB ? Math.min(1, soft * SEAM_PX) : soft) * alpha
+      let w = soft
+      if (m < 255) {
+        const dr = r - out[o]
+        const dg = g - out[o + 1]
+        const db = b - out[o + 2]
+        if (Math.sqrt(dr * dr + dg * dg + db * db) < AGREE_RGB) w = Math.min(1, soft * SEAM_PX)
+      }
+      w *= alpha
       if (w <= 0) continue
-      for (let c = 0; c < 3; c++) out[i + c] = Math.round(rgb[c] * w + out[i + c] * (1 - w))
+      if (w === 1) {
+        out[o] = Math.round(r)
+        out[o + 1] = Math.round(g)
+        out[o + 2] = Math.round(b)
+        changed++
+        continue
+      }
+      out[o] = Math.round(r * w + out[o] * (1 - w))
+      out[o + 1] = Math.round(g * w + out[o + 1] * (1 - w))
+      out[o + 2] = Math.round(b * w + out[o + 2] * (1 - w))
       changed++
     }
   }

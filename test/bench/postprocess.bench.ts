@@ -1,0 +1,158 @@
+// Post-processing benchmark: what the worker does to a remote backend's
+// 2048×2048 render before it is stored — find the product mask in the source,
+// put the original product back (protect/composite), run every fidelity
+// measure (version 1 and the shift-robust version 2) and encode the final
+// JPEG — against a bare sharp decode + encode of the same render, in the same
+// run. Then memory: the same post-processing 1,000 times on a smaller render,
+// RSS after a full GC compared between the first and the last 100.
+//
+//   node --expose-gc --import tsx test/bench/postprocess.bench.ts   (or: npm run bench -- postprocess)
+//
+// Knobs: BENCH_POSTPROCESS_RUNS (9), BENCH_POSTPROCESS_LOOPS (1000), BENCH_POSTPROCESS_LOOP_EDGE (384).
+// The last line is machine-read: `BENCH postprocess ratio=<x> rss_growth_mb=<y>`.
+import { performance } from 'node:perf_hooks'
+import sharp from 'sharp'
+import { FINAL_JPEG, createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.ts'
+import type { Placement, RenderResult, SourceImage } from '#app/modules/backends/types.ts'
+import { findProductMask } from '#app/modules/imaging/mask.server.ts'
+import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
+import { postprocessRemote } from '#app/modules/imaging/postprocess.server.ts'
+import { markets } from '#app/modules/looks/markets.ts'
+import { scenes } from '#app/modules/looks/scenes.ts'
+import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
+import { positiveInt } from './support.ts'
+
+const EDGE = 2048
+const RUNS = positiveInt('BENCH_POSTPROCESS_RUNS', 9)
+const WARMUPS = 2
+const LOOPS = positiveInt('BENCH_POSTPROCESS_LOOPS', 1000)
+const LOOP_EDGE = positiveInt('BENCH_POSTPROCESS_LOOP_EDGE', 384)
+/** RSS is sampled (after a full GC) every this many iterations; the first and last 100 are compared. */
+const SAMPLE_EVERY = 10
+const WINDOW = 100
+
+const gc = (): void => globalThis.gc?.()
+if (!globalThis.gc) console.warn('run with --expose-gc (npm run bench does): RSS figures without a full GC are noise')
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[sorted.length >> 1]
+}
+
+interface Fixture {
+  source: SourceImage
+  /** The render as a remote backend returns it: an encoded file, a placement. */
+  render: Buffer
+  placement: Placement
+  width: number
+  height: number
+}
+
+/**
+ * A source photo and "a remote backend's render" of it: the CPU studio's
+ * composite with the product tinted and softened a little, as a generative
+ * model returns it, so putting the original back has real work to do.
+ */
+async function fixture(edge: number, seed: number): Promise<Fixture> {
+  const photo = await encodeShot(productShot({ width: edge, height: edge, seed, fill: 0.85 }), 'jpeg', 90)
+  const source = await normaliseImage(photo, { maxBytes: 64 * 1024 * 1024, maxPixels: 40_000_000 })
+  const scene = scenes.find((s) => s.id === 'grey-seamless')!
+  const result: RenderResult = await createCpuStudioBackend().render(
+    {
+      renderId: 'bench',
+      operation: 'scene_swap',
+      source,
+      persona: null,
+      market: markets[0],
+      scene,
+      seed: 3,
+      output: { width: edge, height: edge },
+    },
+    { onProgress: () => undefined, signal: new AbortController().signal },
+  )
+  const render = await sharp(result.image).modulate({ hue: 6, saturation: 1.05 }).blur(0.8).jpeg(FINAL_JPEG).toBuffer()
+  return { source, render, placement: result.placement, width: edge, height: edge }
+}
+
+/**
+ * The worker's post-processing of one remote render: the product mask of the
+ * source (a remote backend hands back the one it used; here it is found
+ * again, so the mask's cost is in the figure), then renders/jobs.server.ts's
+ * own postprocessRemote: decode, protect, encode, fidelity v2.
+ */
+async function postprocess(f: Fixture): Promise<{ image: Buffer; score: number }> {
+  const found = await findProductMask(f.source)
+  const { result, fidelity } = await postprocessRemote({
+    source: f.source,
+    operation: 'scene_swap',
+    result: {
+      image: f.render,
+      contentType: 'image/jpeg',
+      width: f.width,
+      height: f.height,
+      sourceMask: found.mask,
+      placement: f.placement,
+      backendMs: 0,
+      workflow: 'bench',
+    },
+  })
+  return { image: result.image, score: fidelity.score }
+}
+
+const bare = (f: Fixture): Promise<Buffer> => sharp(f.render).jpeg(FINAL_JPEG).toBuffer()
+
+// ---------------------------------------------------------------- speed
+
+const big = await fixture(EDGE, 42)
+console.log(
+  `render: ${EDGE}×${EDGE} JPEG, ${(big.render.length / 1024).toFixed(0)} KB; median of ${RUNS} interleaved runs after ${WARMUPS} warm-ups; sharp concurrency ${sharp.concurrency()}`,
+)
+const bareTimes: number[] = []
+const fullTimes: number[] = []
+for (let i = 0; i < WARMUPS; i++) {
+  await bare(big)
+  await postprocess(big)
+}
+for (let i = 0; i < RUNS; i++) {
+  gc()
+  let started = performance.now()
+  await bare(big)
+  bareTimes.push(performance.now() - started)
+  gc()
+  started = performance.now()
+  await postprocess(big)
+  fullTimes.push(performance.now() - started)
+}
+const bareMs = median(bareTimes)
+const fullMs = median(fullTimes)
+const { score } = await postprocess(big)
+console.log(`fidelity score after protection: ${score}`)
+console.log(`bare decode + encode: ${bareMs.toFixed(1)} ms (fastest ${Math.min(...bareTimes).toFixed(1)})`)
+console.log(
+  `full post-processing (mask, protect, fidelity v1+v2, encode): ${fullMs.toFixed(1)} ms (fastest ${Math.min(...fullTimes).toFixed(1)})`,
+)
+
+// ---------------------------------------------------------------- memory
+
+// why a smaller render: 1,000 full-size runs would take ten minutes; the
+// buffers a leak would keep are per render, so a leak shows at any size.
+const small = await Promise.all([fixture(LOOP_EDGE, 7), fixture(LOOP_EDGE, 8)])
+const samples: Array<{ i: number; rss: number }> = []
+const loopStarted = performance.now()
+for (let i = 1; i <= LOOPS; i++) {
+  await postprocess(small[i % 2])
+  if (i % SAMPLE_EVERY === 0) {
+    gc()
+    samples.push({ i, rss: process.memoryUsage().rss / 1024 / 1024 })
+  }
+}
+const loopSeconds = (performance.now() - loopStarted) / 1000
+const first = median(samples.filter((s) => s.i <= WINDOW).map((s) => s.rss))
+const last = median(samples.filter((s) => s.i > LOOPS - WINDOW).map((s) => s.rss))
+console.log(
+  `${LOOPS} post-processings of ${LOOP_EDGE}×${LOOP_EDGE} renders in ${loopSeconds.toFixed(1)} s (${((loopSeconds * 1000) / LOOPS).toFixed(1)} ms each)`,
+)
+const curve = samples.filter((s) => s.i % 100 === 0).map((s) => s.rss.toFixed(0))
+console.log(`RSS after GC every 100 (MB): ${curve.join(' ')}`)
+console.log(`RSS after GC, median of the first ${WINDOW}: ${first.toFixed(1)} MB; of the last ${WINDOW}: ${last.toFixed(1)} MB`)
+console.log(`BENCH postprocess ratio=${(fullMs / bareMs).toFixed(2)} rss_growth_mb=${(last - first).toFixed(1)}`)
