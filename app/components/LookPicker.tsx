@@ -20,6 +20,8 @@ function Choice(props: {
   label: string
   children: ReactNode
   width?: number
+  /** Why it cannot be chosen (a tooltip). */
+  hint?: string
 }) {
   const style: CSSProperties = {
     width: props.width ?? 132,
@@ -33,7 +35,7 @@ function Choice(props: {
   }
   return (
     <button type="button" role="radio" aria-checked={props.selected} aria-label={props.label} aria-disabled={props.disabled}
-      data-testid={props.testId} disabled={props.disabled} onClick={props.onClick} style={style}>
+      data-testid={props.testId} disabled={props.disabled} title={props.hint} onClick={props.onClick} style={style}>
       {props.children}
     </button>
   )
@@ -44,6 +46,8 @@ export function LookPicker(props: LookOption & {
   sceneId: string
   personaId: string
   personasAvailable: boolean
+  /** Per persona: can the connected backends realise it, and if not why (an i18n key). */
+  personaAvailability?: Record<string, { available: boolean; reasonKey: string | null }>
   onMarket: (id: string) => void
   onScene: (id: string) => void
   onPersona: (id: string) => void
@@ -89,16 +93,21 @@ export function LookPicker(props: LookOption & {
             <div style={{ height: 48, display: 'grid', placeItems: 'center', fontSize: 22 }}>∅</div>
             <Text as="p" variant="bodySm">{t('studio.noModel')}</Text>
           </Choice>
-          {props.personas.map((p) => (
-            <Choice key={p.id} selected={p.id === props.personaId} disabled={!props.personasAvailable}
-              onClick={() => props.onPersona(p.id)} testId={`persona-${p.id}`} label={t(p.nameKey)}>
-              <div style={{ height: 48, display: 'grid', placeItems: 'center' }}>
-                <span style={{ width: 40, height: 40, borderRadius: '50%', background: rgb(p.swatch), display: 'inline-block' }} />
-              </div>
-              <Text as="p" variant="bodySm">{t(p.nameKey)}</Text>
-              <Text as="p" variant="bodySm" tone="subdued">{p.ageBand} · {p.bodySize}</Text>
-            </Choice>
-          ))}
+          {props.personas.map((p) => {
+            const availability = props.personaAvailability?.[p.id]
+            const disabled = availability ? !availability.available : !props.personasAvailable
+            const hint = availability?.reasonKey ? t(availability.reasonKey) : undefined
+            return (
+              <Choice key={p.id} selected={p.id === props.personaId} disabled={disabled} hint={hint}
+                onClick={() => props.onPersona(p.id)} testId={`persona-${p.id}`} label={t(p.nameKey)}>
+                <div style={{ height: 48, display: 'grid', placeItems: 'center' }}>
+                  <span style={{ width: 40, height: 40, borderRadius: '50%', background: rgb(p.swatch), display: 'inline-block' }} />
+                </div>
+                <Text as="p" variant="bodySm">{t(p.nameKey)}</Text>
+                <Text as="p" variant="bodySm" tone="subdued">{p.ageBand} · {p.bodySize}</Text>
+              </Choice>
+            )
+          })}
         </InlineStack></div>
       </BlockStack>
     </BlockStack>

@@ -1,7 +1,10 @@
 import { useFetcher } from '@remix-run/react'
-import { useEffect } from 'react'
+import { useEffect, useState } from 'react'
 import { Badge, Banner, BlockStack, Button, Card, InlineStack, ProgressBar, Text } from '@shopify/polaris'
 import { useI18n } from '#app/lib/i18n.ts'
+import { HeatOverlay, hotCells, type FidelityHeat } from './HeatOverlay.tsx'
+
+export type { FidelityHeat }
 
 export interface RenderView {
   id: string
@@ -20,6 +23,8 @@ export interface RenderView {
   /** Why the QA gate wants the merchant's eyes (fidelity.reason.* codes). */
   reasons: string[]
   gateRetries: number
+  /** Where the product changed (fidelity v2 heat grid over `rect`, result px; 0 same … 1 changed, −1 no product). */
+  heat: FidelityHeat | null
   errorCode: string | null
   errorMessage: string | null
   sceneId: string
@@ -109,18 +114,26 @@ export function RenderCard({
   const score = r.fidelityScore === null ? null : Math.round(r.fidelityScore)
   const lowScore = score !== null && score < threshold
   const fetcher = useRenderActions()
+  // why shown by default below the threshold: the merchant should see where before deciding.
+  const [showWhere, setShowWhere] = useState(true)
+  const where = r.status === 'succeeded' && lowScore && hotCells(r.heat) > 0 ? r.heat : null
   const actionError = fetcher.state === 'idle' && fetcher.data && !fetcher.data.ok ? fetcher.data.error : undefined
   return (
     <Card padding="300">
       <BlockStack gap="200">
         <div data-testid={`render-${r.id}`} data-status={r.status} data-review={r.reviewState}
-          style={{ aspectRatio: `${r.width} / ${r.height}`, background: '#f6f6f7', borderRadius: 8, overflow: 'hidden', display: 'grid', placeItems: 'center' }}>
+          style={{ aspectRatio: `${r.width} / ${r.height}`, background: '#f6f6f7', borderRadius: 8, overflow: 'hidden', display: 'grid', placeItems: 'center', position: 'relative' }}>
           {r.imageUrl ? (
             <a href={r.imageUrl} target="_blank" rel="noreferrer" style={{ width: '100%', height: '100%' }}>
               <img src={r.imageUrl} alt={t('studio.resultAlt')} style={{ width: '100%', height: '100%', objectFit: 'cover', display: 'block' }} />
             </a>
           ) : (
             <Text as="span" tone="subdued">{t(`render.status.${r.status}`)}</Text>
+          )}
+          {where && showWhere && r.imageUrl && (
+            <div data-testid={`heat-${r.id}`} style={{ position: 'absolute', inset: 0, pointerEvents: 'none' }}>
+              <HeatOverlay heat={where} width={r.width} height={r.height} label={t('fidelity.whereLabel')} />
+            </div>
           )}
         </div>
         <InlineStack gap="100">
@@ -163,6 +176,11 @@ export function RenderCard({
                 : t('render.lowScore', { threshold })}
             </Text>
             {r.gateRetries > 0 && <Text as="p" variant="bodySm" tone="subdued">{t('fidelity.retried', { count: r.gateRetries })}</Text>}
+            {where && (
+              <Button variant="plain" size="slim" onClick={() => setShowWhere((v) => !v)} pressed={showWhere} accessibilityLabel={t('fidelity.whereLabel')}>
+                {showWhere ? t('fidelity.hideWhere') : t('fidelity.showWhere')}
+              </Button>
+            )}
           </div>
         )}
         {(r.status === 'failed' || r.reviewState === 'publish_failed') && r.errorCode && (

@@ -11,14 +11,14 @@ import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import { z } from 'zod'
 import { LookPicker, type LookOption } from '#app/components/LookPicker.tsx'
 import { MaskEditor, visibleStrokes, type MaskAction, type MaskEditorHandle } from '#app/components/MaskEditor.tsx'
-import { RenderCard, type RenderView } from '#app/components/RenderCard.tsx'
+import { RenderCard, type FidelityHeat, type RenderView } from '#app/components/RenderCard.tsx'
 import { SourcePicker } from '#app/components/SourcePicker.tsx'
 import { env } from '#app/lib/env.server.ts'
 import { errorResponse, throwAsResponse } from '#app/lib/http.server.ts'
 import { useI18n } from '#app/lib/i18n.ts'
 import { productImageUrl } from '#app/lib/media.server.ts'
 import { signedImageUrl } from '#app/lib/storage.server.ts'
-import { personasAvailable } from '#app/modules/backends/registry.server.ts'
+import { studioPersonaAvailability } from '#app/modules/backends/pool.server.ts'
 import { markets, personas, scenes } from '#app/modules/looks/index.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
 import { MAX_MASK_BYTES, maskTooLarge } from '#app/modules/renders/mask.server.ts'
@@ -37,11 +37,25 @@ import { requireTenant } from '#app/modules/tenants/session.server.ts'
 
 type StudioRender = RenderView & { maskUrl: string | null; sourceImageId: string }
 
+const heatSchema = z.object({
+  cols: z.number().int().positive(),
+  rows: z.number().int().positive(),
+  rect: z.object({ left: z.number(), top: z.number(), width: z.number(), height: z.number() }),
+  cells: z.array(z.number()),
+})
+
+/** The stored heat grid, if the row has a well-formed one (renders measured before fidelity v2 have none). */
+function heatOf(value: unknown): FidelityHeat | null {
+  const parsed = heatSchema.safeParse(value)
+  return parsed.success && parsed.data.cells.length === parsed.data.cols * parsed.data.rows ? parsed.data : null
+}
+
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const tenant = await requireTenant(request)
   const product = await platformFor(tenant).getProduct(params.productId ?? '').catch(throwAsResponse)
   const rows = await listRenders(tenant.id, { productRef: product.id, limit: 60 })
   const progress = await progressOf(tenant.id, rows.filter(isActive))
+  const personaChoices = await studioPersonaAvailability(tenant.id)
   const renders: StudioRender[] = rows.map((r) => ({
     id: r.id,
     status: r.status,
@@ -58,6 +72,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     ssim: r.fidelity?.ssim ?? null,
     reasons: r.reviewReasons.map((x) => x.code),
     gateRetries: r.gateRetries,
+    heat: heatOf(r.fidelity?.heat),
     errorCode: r.errorCode,
     errorMessage: r.errorMessage,
     sceneId: r.sceneId,
@@ -87,7 +102,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     threshold: env().FIDELITY_THRESHOLD,
     // why Shopify only: a folder catalog has no image order to change.
     canFeature: tenant.platform === 'shopify',
-    personasAvailable: personasAvailable(),
+    personasAvailable: personaChoices.any,
+    personaAvailability: personaChoices.personas,
     looks: {
       markets: markets.map((m) => ({ id: m.id, nameKey: m.nameKey, flag: m.flag, defaultScenes: m.defaultScenes, aspectRatio: m.aspectRatio })),
       personas: personas.map((p) => ({ id: p.id, nameKey: p.nameKey, swatch: p.swatch, bodySize: p.bodySize, ageBand: p.ageBand })),
@@ -298,6 +314,7 @@ export default function Studio() {
                 sceneId={sceneId}
                 personaId={personaId}
                 personasAvailable={data.personasAvailable}
+                personaAvailability={data.personaAvailability}
                 onMarket={(id) => {
                   setMarketId(id)
                   const m = data.looks.markets.find((x) => x.id === id)

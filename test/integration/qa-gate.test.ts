@@ -60,6 +60,9 @@ describe('QA gate', () => {
     expect(done?.gateRetries).toBe(2)
     expect(done?.reviewState).toBe('pending')
     expect(done?.reviewReasons.map((r) => r.code)).toContain('colour_shifted')
+    // Where: the stored heat grid marks the product's cells (the studio outlines them on the image).
+    const heat = done?.fidelity?.heat as { cells: number[] } | undefined
+    expect(heat?.cells.filter((v) => v >= 0.5).length).toBeGreaterThan(0)
     await approveRender(tenant.id, render.id)
     await expect(publishRender(tenant, render.id)).rejects.toMatchObject({ code: 'INVALID_TRANSITION', details: { needsOverride: true } })
   })

@@ -799,7 +799,7 @@ export async function compareDetail(
       dy: Math.round(100 * motion.ty * k) / 100,
       scale: Math.round(10000 * motion.s) / 10000,
     },
-    heat: heatMap(ref, edge, detail),
+    heat: heatMap(ref, edge, detail, colour.perBlock),
     readings,
   }
 }
@@ -1176,9 +1176,9 @@ function interiorBlocks(
  * little differently on each side; over a block the mix is the same, while a
  * tint or a recoloured logo moves every block it touches.
  */
-function matchedDeltaE(ref: DetailReference, aligned: Uint8Array): { mean: number; p95: number } {
+function matchedDeltaE(ref: DetailReference, aligned: Uint8Array): { mean: number; p95: number; perBlock: Float64Array } {
   const { width, blocks, blockLab, blockRgb } = ref
-  if (blocks.length === 0) return { mean: 0, p95: 0 }
+  if (blocks.length === 0) return { mean: 0, p95: 0, perBlock: new Float64Array(0) }
   const [tr, tg, tb] = rgbTables(aligned, width, ref.height)
   const stride = width + 1
   const n = BLOCK * BLOCK
@@ -1217,8 +1217,9 @@ function matchedDeltaE(ref: DetailReference, aligned: Uint8Array): { mean: numbe
     values[k] = deltaE2000(blockLab[3 * k], blockLab[3 * k + 1], blockLab[3 * k + 2], lab[0], lab[1], lab[2])
     sum += values[k]
   }
+  const perBlock = values.slice()
   values.sort()
-  return { mean: sum / blocks.length, p95: values[Math.min(blocks.length - 1, Math.floor(0.95 * blocks.length))] }
+  return { mean: sum / blocks.length, p95: values[Math.min(blocks.length - 1, Math.floor(0.95 * blocks.length))], perBlock }
 }
 
 interface EdgeCells {
@@ -1656,8 +1657,12 @@ const DETAIL_OVERALL = 0.71
 const DETAIL_WORST = 0.55
 const DETAIL_DEFICIT = 0.3
 
-/** Heat of each HEAT_CELLS² cell: the worse of its outline change and its print change, each 1 at twice its threshold. */
-function heatMap(ref: DetailReference, edge: EdgeCells, detail: DetailCellsOut): DetailMeasures['heat'] {
+/**
+ * Heat of each HEAT_CELLS² cell: the worst of its outline change, its print
+ * change and its colour change (matched ΔE2000 of the interior blocks whose
+ * centre lies in it), each 1 at twice its visible threshold.
+ */
+function heatMap(ref: DetailReference, edge: EdgeCells, detail: DetailCellsOut, blockDeltaE: Float64Array): DetailMeasures['heat'] {
   const { cols, rows } = ref.cells
   const cells: number[] = new Array(cols * rows).fill(-1)
   for (let c = 0; c < cells.length; c++) {
@@ -1673,6 +1678,19 @@ function heatMap(ref: DetailReference, edge: EdgeCells, detail: DetailCellsOut):
       const c = ref.cells.colOf[x] + ref.cells.rowOf[y]
       cells[c] = Math.max(cells[c], Math.min(1, Math.max(0, (1 - detail.kept[w]) / (2 * (1 - DETAIL_WORST)))))
     }
+  }
+  // why the cell's mean: one 4×4 block on a print edge can read ΔE 4 in a faithful render.
+  const sum = new Float64Array(cells.length)
+  const count = new Int32Array(cells.length)
+  for (let k = 0; k < blockDeltaE.length; k++) {
+    const x = Math.min(ref.width - 1, (ref.blocks[k] % ref.width) + (BLOCK >> 1))
+    const y = Math.min(ref.height - 1, Math.floor(ref.blocks[k] / ref.width) + (BLOCK >> 1))
+    const c = ref.cells.colOf[x] + ref.cells.rowOf[y]
+    sum[c] += blockDeltaE[k]
+    count[c]++
+  }
+  for (let c = 0; c < cells.length; c++) {
+    if (count[c] > 0) cells[c] = Math.max(cells[c], Math.min(1, sum[c] / count[c] / (2 * VISIBLE.deltaE)))
   }
   return { cols, rows, rect: ref.resultRect, cells: cells.map((v) => (v < 0 ? -1 : Math.round(100 * v) / 100)) }
 }
