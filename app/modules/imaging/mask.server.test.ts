@@ -134,7 +134,7 @@ describe('findProductMask on a uniform backdrop', () => {
     const { source } = await sourceOf({ width: 800, height: 800, backdrop: 'busy' })
     await expect(findProductMask(source)).rejects.toMatchObject({
       code: 'BACKEND_BUSY_BACKGROUND',
-      message: expect.stringMatching(/draw a mask in the studio, or connect a GPU backend/i),
+      message: expect.stringMatching(/paint the product with the keep brush/i),
     })
   })
 

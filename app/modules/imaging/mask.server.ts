@@ -48,8 +48,10 @@ export const MIN_COVERAGE = 0.01
 export const MAX_COVERAGE = 0.95
 
 const NEEDS_MASK_HINT = 'Draw a mask over the product in the studio, or connect a GPU backend in Settings.'
+// why no "connect a GPU backend": every backend finds the product with this
+// same cut-out (the GPU ones to know what to keep), so only a mask helps.
 const BUSY_HINT =
-  'The background of this photo is too busy to cut the product out automatically. Draw a mask in the studio, or connect a GPU backend in Settings.'
+  'The background of this photo is too busy to find the product automatically. Paint the product with the Keep brush in the studio and render again.'
 
 /**
  * Where the product is in the source photo. A merchant's mask wins; then a
