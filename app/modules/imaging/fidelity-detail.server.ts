@@ -1237,6 +1237,53 @@ interface EdgeCells {
   fringe: number
 }
 
+/** Coverage read off a textured scene (brick, foliage) is this noisy at most before a band pixel is left unread. */
+const MAX_SCENE_NOISE = 0.2
+/** Scene pixels sampled round a band pixel to judge its scene: every NOISE_STEP px within ±NOISE_REACH. */
+const NOISE_REACH = 6
+const NOISE_STEP = 2
+
+/**
+ * How far the coverage read at band pixel i can be off because the scene
+ * behind it is not the smooth estimate: the RMS of the same reading taken on
+ * nearby pure-scene pixels (which should all read 0). why: the estimate is a
+ * local average; behind a brick wall's mortar lines the true scene swings
+ * by more than the product's contrast with it, and an untouched outline
+ * would read as a moved one.
+ */
+function sceneNoise(
+  rgb: Uint8Array,
+  i: number,
+  product: Float32Array,
+  scene: Float32Array,
+  signed: Float32Array,
+  width: number,
+  height: number,
+): number {
+  const fr = product[3 * i] - scene[3 * i]
+  const fg = product[3 * i + 1] - scene[3 * i + 1]
+  const fb = product[3 * i + 2] - scene[3 * i + 2]
+  const contrast = fr * fr + fg * fg + fb * fb
+  const x0 = i % width
+  const y0 = (i - x0) / width
+  let sum = 0
+  let n = 0
+  for (let dy = -NOISE_REACH; dy <= NOISE_REACH; dy += NOISE_STEP) {
+    const y = y0 + dy
+    if (y < 0 || y >= height) continue
+    for (let dx = -NOISE_REACH; dx <= NOISE_REACH; dx += NOISE_STEP) {
+      const x = x0 + dx
+      if (x < 0 || x >= width) continue
+      const j = y * width + x
+      if (!(signed[j] < -(BAND + 1))) continue
+      const reading = ((rgb[3 * j] - scene[3 * j]) * fr + (rgb[3 * j + 1] - scene[3 * j + 1]) * fg + (rgb[3 * j + 2] - scene[3 * j + 2]) * fb) / contrast
+      sum += reading * reading
+      n++
+    }
+  }
+  return n < 4 ? 0 : Math.sqrt(sum / n)
+}
+
 /**
  * The product coverage of the edge band read from the result's colours
  * against the same read from the source's: per cell, over the whole outline,
@@ -1261,6 +1308,7 @@ function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Float32Arra
     if (Number.isNaN(before)) continue
     const after = coverageOf(aligned, i, product, scene)
     if (Number.isNaN(after)) continue
+    if (sceneNoise(aligned, i, product, scene, signed, width, height) > MAX_SCENE_NOISE) continue
     const x = i % width
     const c = cells.colOf[x] + cells.rowOf[(i - x) / width]
     const b = before < 0 ? 0 : before > 1 ? 1 : before

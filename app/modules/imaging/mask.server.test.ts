@@ -79,6 +79,38 @@ describe('findProductMask on a uniform backdrop', () => {
     expect(Math.abs(found.bbox.top + found.bbox.height - box.bottom)).toBeLessThanOrEqual(3)
   })
 
+  /** The shot with a catalog-style soft drop shadow cast down-right onto the backdrop (up to `depth` code values darker). */
+  async function withDropShadow(shot: ProductShot, depth: number): Promise<SourceImage> {
+    const { width, height } = shot.pixels
+    const moved = await sharp(Buffer.from(shot.truth), { raw: { width, height, channels: 1 } })
+      .extend({ top: 14, left: 14, background: '#000000' })
+      .raw()
+      .toBuffer()
+    const shade = await sharp(moved, { raw: { width: width + 14, height: height + 14, channels: 1 } })
+      .extract({ left: 0, top: 0, width, height })
+      .blur(10)
+      .raw()
+      .toBuffer()
+    const data = Uint8Array.from(shot.pixels.data)
+    for (let i = 0; i < width * height; i++) {
+      const keep = 1 - shot.truth[i] / 255
+      for (let c = 0; c < 3; c++) data[3 * i + c] = Math.round(data[3 * i + c] - keep * depth * (shade[i] / 255))
+    }
+    return normaliseImage(await encodeShot({ pixels: { ...shot.pixels, data }, truth: shot.truth }, 'jpeg'))
+  }
+
+  it('gives a soft drop shadow back to the backdrop, and keeps a grey garment the shadow’s colour', async () => {
+    for (const garment of [[38, 62, 120], [205, 205, 205]] as const) {
+      const shot = productShot({ width: 900, height: 900, garment: [...garment], seed: 4 })
+      const source = await withDropShadow(shot, 30)
+      const found = await findProductMask(source)
+      expect(iou(found, shot.truth, 900, 900), `garment ${garment.join(',')}`).toBeGreaterThan(0.97)
+      // Just outside the garment's lower right edge the shadow is at its darkest: backdrop, not product.
+      const box = truthBox(shot.truth, 900, 900)
+      expect(maskAt(found.mask, 900, 900, box.right + 6, Math.round((box.top + box.bottom) / 2))).toBe(0)
+    }
+  })
+
   it('works below the photo size on large photos and stays accurate', async () => {
     const { shot, source } = await sourceOf({ width: 1800, height: 1500, fill: 0.8 })
     const found = await findProductMask(source)

@@ -156,6 +156,7 @@ function maskFromBackdrop(image: RawImage, sourceWidth: number, sourceHeight: nu
   const { width, height } = image
   const backdrop = estimateBackdrop(image)
   const product = floodBackdrop(image, backdrop)
+  peelCastShadow(image, backdrop, product)
   // why radius 1 at work size: removes JPEG-noise specks and spurs of a
   // source pixel or two without eating thin straps.
   const cleaned = openThenCloseBits(product, 1)
@@ -459,6 +460,104 @@ function floodBackdrop(image: RawImage, backdrop: Backdrop): Bits {
     if (touches[parent[i]] === 1) clearBits(words, rows[i] * stride, starts[i], ends[i])
   }
   return { words, width, height, stride }
+}
+
+// ---------------------------------------------------------------- cast shadows
+
+/**
+ * A cast shadow is the backdrop darkened: at most this much darker (CIE L*)…
+ * why so little: a catalog drop shadow on white reaches L* ≈ 88–92; a grey
+ * garment is darker than that, and where a shadow gets as dark as the
+ * garment no colour rule can tell them apart.
+ */
+const SHADOW_MAX_DARKENING = 12
+/** …with the backdrop's own hue: chroma (a*, b*) this close to it… */
+const SHADOW_CHROMA = 2
+/** …and soft: going inwards each pixel is at most this much darker than the last (work size). A product's outline is a step. */
+const SHADOW_STEP_L = 3
+/** …and never lighter than the last by more than noise: a shadow deepens towards what casts it. */
+const SHADOW_RISE_L = 0.75
+/** …and it keeps darkening: at most this many steps in a row (work px) without getting darker. */
+const SHADOW_FLAT_RUN = 4
+/** A step darker by less than this counts as flat. */
+const SHADOW_FLAT_STEP = 0.35
+
+/**
+ * Gives a catalog photo's drop shadow back to the backdrop. The flood stops
+ * where a soft shadow gets darker than the tolerance, so the shadow's inner
+ * part would stay "product" and be carried into the scene as a light-grey
+ * rim. From every product pixel that touches the backdrop, this grows into
+ * pixels that are the backdrop's colour, darker, and darken only gradually
+ * from pixel to pixel. why gradually: a grey garment on white has the same
+ * colour as a shadow, but its outline is a step of tens of L* per pixel,
+ * which the growth never crosses; a shadow fades over dozens of pixels.
+ */
+function peelCastShadow(image: RawImage, backdrop: Backdrop, product: Bits): number {
+  const { width, height, data } = image
+  const { words, stride } = product
+  const n = width * height
+  const isProduct = (i: number): boolean => {
+    const y = (i / width) | 0
+    const x = i - y * width
+    return ((words[y * stride + (x >> 5)] >>> (x & 31)) & 1) === 1
+  }
+  // Lightness of each pixel, worked out when first needed; NaN = not yet.
+  const lightness = new Float32Array(n).fill(Number.NaN)
+  const shadowLike = new Uint8Array(n) // 0 unknown, 1 shadow-like, 2 not
+  const lab = new Float64Array(3)
+  const L = (i: number): number => {
+    if (Number.isNaN(lightness[i])) {
+      srgbToLab(data[3 * i], data[3 * i + 1], data[3 * i + 2], lab, 0)
+      lightness[i] = lab[0]
+      const darker = backdrop.L - lab[0]
+      const chroma = Math.hypot(lab[1] - backdrop.a, lab[2] - backdrop.b)
+      shadowLike[i] = darker >= -1 && darker <= SHADOW_MAX_DARKENING && chroma <= SHADOW_CHROMA ? 1 : 2
+    }
+    return lightness[i]
+  }
+  const queue = new Int32Array(n)
+  const seen = new Uint8Array(n)
+  const flat = new Uint8Array(n)
+  let head = 0
+  let tail = 0
+  const offer = (j: number, from: number): void => {
+    if (seen[j] || !isProduct(j)) return
+    const lj = L(j)
+    const step = L(from) - lj
+    if (shadowLike[j] !== 1 || step > SHADOW_STEP_L || step < -SHADOW_RISE_L) return
+    const run = step < SHADOW_FLAT_STEP ? flat[from] + 1 : 0
+    if (run > SHADOW_FLAT_RUN) return
+    flat[j] = run
+    seen[j] = 1
+    queue[tail++] = j
+  }
+  // Seeds: product pixels next to the backdrop, grown from that backdrop pixel.
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x
+      if (isProduct(i)) continue
+      if (x > 0) offer(i - 1, i)
+      if (x < width - 1) offer(i + 1, i)
+      if (y > 0) offer(i - width, i)
+      if (y < height - 1) offer(i + width, i)
+    }
+  }
+  while (head < tail) {
+    const i = queue[head++]
+    const y = (i / width) | 0
+    const x = i - y * width
+    if (x > 0) offer(i - 1, i)
+    if (x < width - 1) offer(i + 1, i)
+    if (y > 0) offer(i - width, i)
+    if (y < height - 1) offer(i + width, i)
+  }
+  for (let k = 0; k < tail; k++) {
+    const i = queue[k]
+    const y = (i / width) | 0
+    const x = i - y * width
+    clearBits(words, y * stride, x, x + 1)
+  }
+  return tail
 }
 
 // ---------------------------------------------------------------- shared
