@@ -51,6 +51,8 @@ export interface ComfyClientOptions {
   reconnectMaxMs?: number
   /** The socket is closed after this long without a waiting prompt (it reopens on the next run). */
   idleCloseMs?: number
+  /** Sent with every request and the WebSocket handshake (a server behind an authenticating proxy). */
+  headers?: Record<string, string>
 }
 
 export type RunEvent =
@@ -229,7 +231,10 @@ export function createComfyClient(options: ComfyClientOptions): ComfyClient {
     const timeout = AbortSignal.timeout(requestTimeoutMs)
     const caller = init.signal ?? undefined
     try {
-      return await fetch(`${baseUrl}${path}`, { ...init, signal: caller ? AbortSignal.any([caller, timeout]) : timeout })
+      const headers = options.headers
+        ? { ...options.headers, ...(init.headers as Record<string, string> | undefined) }
+        : init.headers
+      return await fetch(`${baseUrl}${path}`, { ...init, headers, signal: caller ? AbortSignal.any([caller, timeout]) : timeout })
     } catch (cause) {
       if (caller?.aborted) throw caller.reason
       if (timeout.aborted) {
@@ -452,7 +457,10 @@ export function createComfyClient(options: ComfyClientOptions): ComfyClient {
     if (closed) return Promise.reject(new Error('client closed'))
     if (socket?.readyState === WebSocket.OPEN) return Promise.resolve()
     opening ??= new Promise<void>((resolve, reject) => {
-      const ws = new WebSocket(wsUrl)
+      // why the cast: Node's WebSocket (undici) takes handshake headers; the DOM type does not know them.
+      const ws = options.headers
+        ? new WebSocket(wsUrl, { headers: options.headers } as unknown as string[])
+        : new WebSocket(wsUrl)
       ws.binaryType = 'arraybuffer'
       socket = ws
       let opened = false
