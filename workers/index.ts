@@ -1,16 +1,28 @@
 // The render worker process: `npm run worker`. Run as many as you like, on as
-// many machines as you like; they share the queue in Redis and state in Postgres.
+// many machines as you like; they share the scheduler and queue in Redis and
+// state in Postgres.
 import { closeDb } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { logger } from '#app/lib/logger.server.ts'
+import { closeQueues } from '#app/lib/queues.server.ts'
 import { closeBackends } from '#app/modules/backends/registry.server.ts'
+import { startBulkWorker } from '#app/modules/bulk/jobs.server.ts'
+import { closeBulkQueue } from '#app/modules/bulk/queue.server.ts'
 import { startRenderWorker } from '#app/modules/renders/jobs.server.ts'
 
 process.env.ATELIER_SERVICE ??= 'worker'
 
 const lockDurationMs = process.env.WORKER_LOCK_MS ? Number(process.env.WORKER_LOCK_MS) : undefined
-const worker = startRenderWorker({ lockDurationMs, stalledIntervalMs: lockDurationMs })
-logger().info({ concurrency: env().WORKER_CONCURRENCY, pid: process.pid }, 'render worker started')
+const worker = startRenderWorker({
+  lockDurationMs,
+  stalledIntervalMs: lockDurationMs,
+  // why the reconciler here and not in the web process: it repairs what
+  // crashed workers and Redis restarts leave, and needs no request to run.
+  dispatchLoop: { tickMs: 2_000, healthEveryMs: 15_000, reconcileEveryMs: 60_000 },
+})
+// Bulk runs: reads catalogs, feeds each run within its in-flight bound, reconciles items.
+const bulkWorker = startBulkWorker()
+logger().info({ concurrency: worker.opts.concurrency, inProcess: env().WORKER_CONCURRENCY, pid: process.pid }, 'render worker started')
 worker.on('ready', () => process.send?.({ type: 'ready' }))
 
 let closing = false
@@ -20,7 +32,9 @@ async function shutdown(signal: string) {
   logger().info({ signal }, 'render worker stopping: finishing active renders')
   // why: close() lets running renders finish and returns their jobs cleanly,
   // so a deploy never leaves half-done work to the stalled-job checker.
-  await worker.close()
+  await Promise.all([worker.close(), bulkWorker.close()])
+  await closeBulkQueue()
+  await closeQueues()
   await closeBackends()
   await closeDb()
   process.exit(0)

@@ -36,6 +36,10 @@ export const envSchema = z
     /** QA gate: re-renders with a new seed when a render scores below FIDELITY_THRESHOLD. */
     GATE_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
     DEFAULT_LOCALE: z.enum(['en', 'zh-CN']).default('en'),
+    /** Bulk runs: how often the feeder tops up running runs and polls catalog reads, ms. */
+    BULK_TICK_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
+    /** Bulk runs: at most this many renders of one run queued or running at once (per run, unless the run says otherwise). */
+    BULK_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(500).default(20),
     // Shopify (APP_MODE=shopify)
     SHOPIFY_API_KEY: z.string().default(''),
     SHOPIFY_API_SECRET: z.string().default(''),

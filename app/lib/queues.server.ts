@@ -6,17 +6,20 @@ import { redisConnection } from './redis.server.ts'
 
 export const RENDER_QUEUE = 'renders'
 
-/** The whole job payload: an id. State lives in Postgres; no secrets here. */
-export const renderJobSchema = z.object({ renderId: z.uuid() })
+/**
+ * The whole job payload: ids. State lives in Postgres; no secrets here.
+ * `backendId` is the backend the scheduler gave the render a slot on (absent
+ * only on jobs queued before the scheduler: they run on the render's own).
+ */
+export const renderJobSchema = z.object({ renderId: z.uuid(), backendId: z.string().min(1).optional() })
 export type RenderJob = z.infer<typeof renderJobSchema>
 
 export function renderJobOptions(): QueueOptions['defaultJobOptions'] {
-  const e = env()
   return {
-    attempts: e.RENDER_ATTEMPTS,
-    // why: jitter spreads retries of a batch that failed together (a backend
-    // restart) so they do not all hit it again in the same second.
-    backoff: { type: 'exponential', delay: e.RENDER_BACKOFF_MS, jitter: 0.5 },
+    // why one attempt: retries belong to the scheduler, which can move a
+    // failed render to another backend (failover) and holds the backoff
+    // (app/modules/scheduler, docs/decisions/006-scheduler.md).
+    attempts: 1,
     removeOnComplete: { age: 3600, count: 5000 },
     removeOnFail: { age: 7 * 24 * 3600 },
   }
@@ -40,16 +43,24 @@ export function renderQueue(): Queue<RenderJob> {
 
 export const priorities = { interactive: 1, demo: 5, bulk: 10 } as const
 
+// why dynamic imports below: the scheduler imports this module (for the
+// queue it hands renders to), and lib must not load a domain module eagerly.
+const schedulerModule = () => import('#app/modules/scheduler/dispatcher.server.ts')
+
+/**
+ * Queues a recorded render: the scheduler decides when and on which backend
+ * it runs, then puts a job on the `renders` queue. Idempotent: a render the
+ * scheduler already has, or whose job exists, is not queued twice.
+ */
 export async function enqueueRender(renderId: string, priority: keyof typeof priorities = 'interactive'): Promise<void> {
-  // why: jobId = render id makes enqueueing idempotent: a second add of a job
-  // that still exists is ignored by BullMQ.
-  await renderQueue().add('render', renderJobSchema.parse({ renderId }), { jobId: renderId, priority: priorities[priority] })
+  const { scheduleRender } = await schedulerModule()
+  await scheduleRender(renderId, priority)
 }
 
-/** Drops a waiting job (a canceled render); an active one is left to its worker. */
+/** Drops a waiting render (canceled) from the scheduler and the queue; an active one is left to its worker. */
 export async function removeRenderJob(renderId: string): Promise<void> {
-  const job = await renderQueue().getJob(renderId)
-  if (job && !(await job.isActive())) await job.remove().catch(() => {})
+  const { cancelScheduled } = await schedulerModule()
+  await cancelScheduled(renderId)
 }
 
 export async function closeQueues(): Promise<void> {
@@ -57,6 +68,8 @@ export async function closeQueues(): Promise<void> {
   const c = queueConnection
   queue = undefined
   queueConnection = undefined
+  const { closeScheduler } = await schedulerModule()
+  await closeScheduler()
   await q?.close()
   await c?.quit().catch(() => c.disconnect())
 }

@@ -797,6 +797,20 @@ export type AtelierListCollectionsQueryVariables = AdminTypes.Exact<{
 
 export type AtelierListCollectionsQuery = { collections: { nodes: Array<Pick<AdminTypes.Collection, 'id' | 'title'>> } };
 
+export type AtelierBulkOperationRunQueryMutationVariables = AdminTypes.Exact<{
+  query: AdminTypes.Scalars['String']['input'];
+}>;
+
+
+export type AtelierBulkOperationRunQueryMutation = { bulkOperationRunQuery?: AdminTypes.Maybe<{ bulkOperation?: AdminTypes.Maybe<Pick<AdminTypes.BulkOperation, 'id' | 'status'>>, userErrors: Array<Pick<AdminTypes.BulkOperationUserError, 'field' | 'message' | 'code'>> }> };
+
+export type AtelierBulkOperationQueryVariables = AdminTypes.Exact<{
+  id: AdminTypes.Scalars['ID']['input'];
+}>;
+
+
+export type AtelierBulkOperationQuery = { bulkOperation?: AdminTypes.Maybe<Pick<AdminTypes.BulkOperation, 'id' | 'status' | 'errorCode' | 'objectCount' | 'rootObjectCount' | 'url'>> };
+
 interface GeneratedQueryTypes {
   "#graphql\n  query AtelierActiveSubscriptions {\n    currentAppInstallation {\n      activeSubscriptions {\n        id\n        name\n        status\n        test\n        lineItems {\n          id\n          plan {\n            pricingDetails {\n              __typename\n              ... on AppUsagePricing {\n                terms\n                cappedAmount { amount currencyCode }\n                balanceUsed { amount currencyCode }\n              }\n            }\n          }\n        }\n      }\n    }\n  }": {return: AtelierActiveSubscriptionsQuery, variables: AtelierActiveSubscriptionsQueryVariables},
   "#graphql\n  query AtelierListProducts($first: Int!, $after: String, $query: String) {\n    products(first: $first, after: $after, query: $query, sortKey: TITLE) {\n      nodes {\n        id\n        title\n        vendor\n        productType\n        status\n        media(first: 10, sortKey: POSITION) {\n          nodes {\n            __typename\n            id\n            alt\n            status\n            mediaContentType\n            ... on MediaImage {\n              image {\n                url\n                width\n                height\n              }\n            }\n          }\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": {return: AtelierListProductsQuery, variables: AtelierListProductsQueryVariables},
@@ -804,6 +818,7 @@ interface GeneratedQueryTypes {
   "#graphql\n  query AtelierMediaImage($id: ID!) {\n    node(id: $id) {\n      __typename\n      id\n      ... on MediaImage {\n        alt\n        status\n        mediaContentType\n        image {\n          url\n          width\n          height\n        }\n        mediaErrors {\n          code\n          message\n          details\n        }\n      }\n    }\n  }\n": {return: AtelierMediaImageQuery, variables: AtelierMediaImageQueryVariables},
   "#graphql\n  query AtelierJobStatus($id: ID!) {\n    job(id: $id) {\n      id\n      done\n    }\n  }\n": {return: AtelierJobStatusQuery, variables: AtelierJobStatusQueryVariables},
   "#graphql\n  query AtelierListCollections($first: Int!) {\n    collections(first: $first, sortKey: TITLE) {\n      nodes {\n        id\n        title\n      }\n    }\n  }": {return: AtelierListCollectionsQuery, variables: AtelierListCollectionsQueryVariables},
+  "#graphql\n  query AtelierBulkOperation($id: ID!) {\n    bulkOperation(id: $id) {\n      id\n      status\n      errorCode\n      objectCount\n      rootObjectCount\n      url\n    }\n  }\n": {return: AtelierBulkOperationQuery, variables: AtelierBulkOperationQueryVariables},
 }
 
 interface GeneratedMutationTypes {
@@ -814,6 +829,7 @@ interface GeneratedMutationTypes {
   "#graphql\n  mutation AtelierProductReorderMedia($id: ID!, $moves: [MoveInput!]!) {\n    productReorderMedia(id: $id, moves: $moves) {\n      job {\n        id\n        done\n      }\n      mediaUserErrors {\n        field\n        message\n        code\n      }\n    }\n  }\n": {return: AtelierProductReorderMediaMutation, variables: AtelierProductReorderMediaMutationVariables},
   "#graphql\n  mutation AtelierFileUpdate($files: [FileUpdateInput!]!) {\n    fileUpdate(files: $files) {\n      files {\n        id\n      }\n      userErrors {\n        field\n        message\n        code\n      }\n    }\n  }\n": {return: AtelierFileUpdateMutation, variables: AtelierFileUpdateMutationVariables},
   "#graphql\n  mutation AtelierFileDelete($fileIds: [ID!]!) {\n    fileDelete(fileIds: $fileIds) {\n      deletedFileIds\n      userErrors {\n        field\n        message\n        code\n      }\n    }\n  }\n": {return: AtelierFileDeleteMutation, variables: AtelierFileDeleteMutationVariables},
+  "#graphql\n  mutation AtelierBulkOperationRunQuery($query: String!) {\n    bulkOperationRunQuery(query: $query, groupObjects: false) {\n      bulkOperation {\n        id\n        status\n      }\n      userErrors {\n        field\n        message\n        code\n      }\n    }\n  }\n": {return: AtelierBulkOperationRunQueryMutation, variables: AtelierBulkOperationRunQueryMutationVariables},
 }
 declare module '@shopify/admin-api-client' {
   type InputMaybe<T> = AdminTypes.InputMaybe<T>;

@@ -137,13 +137,14 @@ console.log(
 // why a smaller render: 1,000 full-size runs would take ten minutes; the
 // buffers a leak would keep are per render, so a leak shows at any size.
 const small = await Promise.all([fixture(LOOP_EDGE, 7), fixture(LOOP_EDGE, 8)])
-const samples: Array<{ i: number; rss: number }> = []
+const samples: Array<{ i: number; rss: number; heap: number; external: number }> = []
 const loopStarted = performance.now()
 for (let i = 1; i <= LOOPS; i++) {
   await postprocess(small[i % 2])
   if (i % SAMPLE_EVERY === 0) {
     gc()
-    samples.push({ i, rss: process.memoryUsage().rss / 1024 / 1024 })
+    const m = process.memoryUsage()
+    samples.push({ i, rss: m.rss / 1024 / 1024, heap: m.heapUsed / 1024 / 1024, external: m.external / 1024 / 1024 })
   }
 }
 const loopSeconds = (performance.now() - loopStarted) / 1000
@@ -154,5 +155,7 @@ console.log(
 )
 const curve = samples.filter((s) => s.i % 100 === 0).map((s) => s.rss.toFixed(0))
 console.log(`RSS after GC every 100 (MB): ${curve.join(' ')}`)
+const heapCurve = samples.filter((s) => s.i % 100 === 0).map((s) => `${s.heap.toFixed(0)}+${s.external.toFixed(0)}`)
+console.log(`JS heap + external (Buffers) after GC every 100 (MB): ${heapCurve.join(' ')}`)
 console.log(`RSS after GC, median of the first ${WINDOW}: ${first.toFixed(1)} MB; of the last ${WINDOW}: ${last.toFixed(1)} MB`)
 console.log(`BENCH postprocess ratio=${(fullMs / bareMs).toFixed(2)} rss_growth_mb=${(last - first).toFixed(1)}`)

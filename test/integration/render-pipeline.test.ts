@@ -89,7 +89,7 @@ describe('queue → worker → database', () => {
       idempotencyKey: `render:${render.id}`,
     })
     const job = await waitForJobState(render.id, 'completed')
-    expect(job?.data).toEqual({ renderId: render.id })
+    expect(job?.data).toEqual({ renderId: render.id, backendId: 'cpu-studio' })
     expect(job?.progress).toBeGreaterThan(0)
 
     await closeWorker(worker)

@@ -8,6 +8,12 @@ export interface BackendCapabilities {
   /** Largest output edge in px. */
   maxEdge: number
   models: string[]
+  /**
+   * Renders it takes at once (the scheduler enforces this across every worker
+   * process). Default: 1 for a GPU server; the in-process CPU studio is
+   * limited by the workers' own concurrency instead.
+   */
+  slots?: number
 }
 
 /**
@@ -122,4 +128,10 @@ export interface Backend {
   capabilities(): BackendCapabilities
   render(request: RenderRequest, controls: RenderControls): Promise<RenderResult>
   health(): Promise<{ ok: boolean; detail?: string }>
+  /**
+   * What it has loaded, when the backend knows (null: not known yet). The
+   * scheduler uses it when it is one of its model keys (scheduler/policy.ts
+   * `modelKey`); otherwise it assumes the model of the last render it gave it.
+   */
+  loadedModel?(): string | null | undefined
 }

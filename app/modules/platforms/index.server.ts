@@ -41,7 +41,7 @@ export function platformFor(tenant: Tenant): StorePlatform {
  * undone. why steps too: a publish that died after the platform created the
  * image has its id only in the recorded steps.
  */
-async function publishedMediaIds(tenantId: string, ids: readonly string[]): Promise<ReadonlySet<string>> {
+export async function publishedMediaIds(tenantId: string, ids: readonly string[]): Promise<ReadonlySet<string>> {
   if (ids.length === 0) return new Set()
   const stepId = sql<string | null>`${publications.steps}->>'externalId'`
   const rows = await db()

@@ -71,7 +71,7 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/
 const PRODUCT_GID = /^gid:\/\/shopify\/Product\/\d+$/
 const MEDIA_IMAGE_GID = /^gid:\/\/shopify\/MediaImage\/\d+$/
 // Our published files are named atelier-<render uuid>.<ext> (publishImage).
-const OUR_FILE = /^atelier-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[._]/i
+export const OUR_FILE = /^atelier-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[._]/i
 const LOCK_TTL_MS = 60_000
 const LOCK_WAIT_MS = 90_000
 
@@ -605,7 +605,7 @@ function checkKey(key: string): string {
   return key
 }
 
-function fileNameOf(url: string): string {
+export function fileNameOf(url: string): string {
   try {
     return decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '')
   } catch {

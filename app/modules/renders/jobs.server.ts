@@ -7,7 +7,7 @@ import { logger } from '#app/lib/logger.server.ts'
 import { RENDER_QUEUE, renderJobSchema, type RenderJob } from '#app/lib/queues.server.ts'
 import { redisConnection } from '#app/lib/redis.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
-import { backendById } from '#app/modules/backends/registry.server.ts'
+import { availableBackends, backendById } from '#app/modules/backends/registry.server.ts'
 import type { RawImage, RenderResult, SourceImage } from '#app/modules/backends/types.ts'
 import { FINAL_JPEG } from '#app/modules/backends/cpu-studio.server.ts'
 import { protectProduct } from '#app/modules/imaging/protect.server.ts'
@@ -19,6 +19,13 @@ import { getMarket, getPersona, getScene } from '#app/modules/looks/index.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
 import { renders, tenants, usageLedger, type Render } from '#db/schema.ts'
 import { chargeOutstanding } from '#app/modules/billing/service.server.ts'
+import {
+  renderFinished,
+  slotsOf,
+  startDispatchLoop,
+  type DispatchLoopOptions,
+  type RenderOutcome,
+} from '#app/modules/scheduler/dispatcher.server.ts'
 import { keepLayerPng } from './mask.server.ts'
 
 const finished = ['succeeded', 'failed', 'canceled'] as const
@@ -120,13 +127,15 @@ async function markFailed(render: Render, e: unknown, final: boolean): Promise<v
 }
 
 /**
- * Runs one render. Safe to run twice for the same id (a redelivered job, a
+ * Runs one render, on `backendId` (the scheduler's choice) or else the backend
+ * the render names. Safe to run twice for the same id (a redelivered job, a
  * worker killed mid-render): every transition is a conditional UPDATE, the
  * result is content-addressed, and the usage ledger is keyed by render id.
+ * A retryable failure is final once the render has had RENDER_ATTEMPTS attempts.
  */
 export async function processRender(
   renderId: string,
-  opts: { signal?: AbortSignal; job?: Job; finalAttempt?: boolean } = {},
+  opts: { signal?: AbortSignal; job?: Job; finalAttempt?: boolean; backendId?: string } = {},
 ): Promise<Render | undefined> {
   const log = logger().child({ renderId })
   const current = await db().query.renders.findFirst({ where: eq(renders.id, renderId) })
@@ -141,6 +150,8 @@ export async function processRender(
     .update(renders)
     .set({
       status: 'running',
+      // why recorded: the row says where it ran (usage, support), whichever backend it was made for.
+      backend: opts.backendId ?? current.backend,
       attempts: sql`${renders.attempts} + 1`,
       startedAt: current.startedAt ?? new Date(),
       progress: 0,
@@ -263,7 +274,7 @@ export async function processRender(
     return done
   } catch (e) {
     const retryable = !isAppError(e) ? !(e instanceof UnrecoverableError) : e.retryable
-    const final = !retryable || opts.finalAttempt === true
+    const final = !retryable || (opts.finalAttempt ?? render.attempts >= env().RENDER_ATTEMPTS)
     // why: an expected refusal (busy background, bad input) is one line, not a stack trace.
     if (isAppError(e)) log.warn({ code: e.code, reason: e.message, final }, 'render failed')
     else log.warn({ err: e, final }, 'render failed')
@@ -278,6 +289,30 @@ export interface RenderWorkerOptions {
   /** Lock and stalled-check timings; short in tests so a killed worker's job is picked up quickly. */
   lockDurationMs?: number
   stalledIntervalMs?: number
+  /** The scheduler's timer in this process (dispatch, health checks, reconciler); false = none. */
+  dispatchLoop?: DispatchLoopOptions | false
+}
+
+/** What the scheduler learns from an attempt that threw. */
+async function failureOutcome(renderId: string, e: unknown): Promise<RenderOutcome> {
+  // why: processRender turns every non-retryable failure into an UnrecoverableError.
+  if (e instanceof UnrecoverableError) return { kind: 'failed', backendFault: false, attempt: 0 }
+  const [row] = await db().select({ status: renders.status, attempts: renders.attempts }).from(renders).where(eq(renders.id, renderId))
+  return { kind: row?.status === 'retrying' ? 'retry' : 'failed', backendFault: true, attempt: row?.attempts ?? 1 }
+}
+
+/**
+ * Worker concurrency: the in-process work the machine can do, plus a slot for
+ * every remote backend slot, so that the scheduler (which enforces slots
+ * across all processes) is never held back by a worker. why: a job waiting on
+ * a GPU server costs this process almost nothing.
+ */
+function defaultConcurrency(): number {
+  const remote = availableBackends()
+    .map((b) => b.capabilities())
+    .filter((c) => c.type !== 'cpu-studio')
+    .reduce((sum, c) => sum + slotsOf(c), 0)
+  return env().WORKER_CONCURRENCY + remote
 }
 
 export function startRenderWorker(opts: RenderWorkerOptions = {}): Worker<RenderJob> {
@@ -285,23 +320,43 @@ export function startRenderWorker(opts: RenderWorkerOptions = {}): Worker<Render
   const connection = redisConnection('worker')
   const worker = new Worker<RenderJob>(
     RENDER_QUEUE,
-    async (job) => {
+    async (job, _token, signal) => {
       const payload = renderJobSchema.safeParse(job.data)
       // why: a malformed payload will be malformed on every attempt.
       if (!payload.success) throw new UnrecoverableError(`invalid render job payload: ${payload.error.message}`)
-      const { renderId } = payload.data
-      await processRender(renderId, { job, finalAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) })
+      const { renderId, backendId } = payload.data
+      const startedAt = Date.now()
+      let outcome: RenderOutcome = { kind: 'noop', backendFault: false, attempt: 0 }
+      try {
+        const done = await processRender(renderId, { job, signal, backendId })
+        // why: a render that was already finished (a redelivery) says nothing about the backend.
+        const ranHere = done?.status === 'succeeded' && (done.finishedAt?.getTime() ?? 0) >= startedAt
+        outcome = { kind: ranHere ? 'succeeded' : 'noop', backendFault: false, attempt: done?.attempts ?? 0 }
+      } catch (err) {
+        outcome = await failureOutcome(renderId, err).catch(() => ({ kind: 'failed', backendFault: true, attempt: 0 }) as const)
+        throw err
+      } finally {
+        // why only with a backend id: a job queued before the scheduler holds
+        // no slot and keeps BullMQ's own retries.
+        if (backendId) {
+          await renderFinished(renderId, backendId, outcome).catch((err: unknown) =>
+            logger().warn({ err, renderId }, 'reporting a finished render to the scheduler failed; the reconciler frees its slot'),
+          )
+        }
+      }
     },
     {
       connection,
       prefix: e.QUEUE_PREFIX,
-      concurrency: opts.concurrency ?? e.WORKER_CONCURRENCY,
+      concurrency: opts.concurrency ?? defaultConcurrency(),
       lockDuration: opts.lockDurationMs ?? 30_000,
       stalledInterval: opts.stalledIntervalMs ?? 30_000,
       maxStalledCount: 2,
     },
   )
+  const loop = opts.dispatchLoop === false ? undefined : startDispatchLoop({ healthEveryMs: 15_000, ...opts.dispatchLoop })
   worker.on('error', (err) => logger().error({ err }, 'render worker error'))
+  worker.on('closing', () => void loop?.stop())
   // why: BullMQ does not close a connection it was handed.
   worker.on('closed', () => void connection.quit().catch(() => connection.disconnect()))
   worker.on('failed', (job, err) => logger().warn({ jobId: job?.id, err: err.message }, 'render job failed'))

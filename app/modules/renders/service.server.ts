@@ -5,6 +5,7 @@ import { db } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { AppError, notFound } from '#app/lib/errors.ts'
 import { enqueueRender, priorities, removeRenderJob } from '#app/lib/queues.server.ts'
+import { capacityFor, queuePosition } from '#app/modules/scheduler/dispatcher.server.ts'
 import { imageStore, sha256 } from '#app/lib/storage.server.ts'
 import { pickBackend } from '#app/modules/backends/registry.server.ts'
 import type { Backend } from '#app/modules/backends/types.ts'
@@ -27,6 +28,8 @@ export const createRendersInputSchema = z.object({
   priority: z.enum(['interactive', 'demo', 'bulk']).default('interactive'),
   /** The merchant's brush (mask.server.ts): a PNG the size of the source, R keep, G repaint, B hint. */
   mask: z.instanceof(Buffer).optional(),
+  /** The bulk run this render belongs to (renders.batch_id), recorded with the row so admission control can count it. */
+  batchId: z.uuid().optional(),
 })
 export type CreateRendersInput = z.input<typeof createRendersInputSchema>
 
@@ -100,6 +103,7 @@ export async function createRenders(tenant: Tenant, raw: CreateRendersInput): Pr
     seed,
     outputWidth: width,
     outputHeight: height,
+    batchId: input.batchId ?? null,
   }))
 
   await db().insert(renders).values(rows).onConflictDoNothing()
@@ -156,14 +160,21 @@ export async function progressOf(tenantId: string, active: Render[]): Promise<Re
     .from(renders)
     .where(and(eq(renders.tenantId, tenantId), eq(renders.status, 'succeeded')))
   const typicalMs = medianMs ?? 2000
-  const slots = env().WORKER_CONCURRENCY
   for (const r of active) {
     if (r.status === 'running') {
       out[r.id] = { queuePosition: null, etaSeconds: Math.max(1, Math.round(((100 - r.progress) / 100) * typicalMs / 1000)) }
       continue
     }
-    // why: every tenant's waiting renders count toward the wait, but only a
-    // number leaves the database; no other shop's data does.
+    const slots = capacityFor(r)
+    // The scheduler's answer: its round robin between shops, interactive first.
+    const scheduled = await queuePosition(r.id).catch(() => null)
+    if (scheduled !== null) {
+      out[r.id] = { queuePosition: scheduled, etaSeconds: Math.round((Math.ceil(scheduled / slots) * typicalMs) / 1000) }
+      continue
+    }
+    // Not known to the scheduler (Redis lost it; the reconciler will resubmit
+    // it): first come, first served. why: every tenant's waiting renders count
+    // toward the wait, but only a number leaves the database; no other shop's data does.
     const [{ ahead }] = await db()
       .select({ ahead: count() })
       .from(renders)
@@ -219,6 +230,8 @@ export async function cancelRender(tenantId: string, renderId: string): Promise<
     .where(and(eq(renders.id, renderId), eq(renders.tenantId, tenantId), inArray(renders.status, ['queued', 'retrying'])))
     .returning()
   if (!row) throw new AppError('INVALID_TRANSITION', 'Only renders that have not started can be canceled')
+  // why: a waiting render leaves the scheduler now, not when its turn comes.
+  await removeRenderJob(row.id)
   return row
 }
 
@@ -348,12 +361,13 @@ export async function renderCountsByProduct(tenantId: string, productRefs: strin
 
 /**
  * Cancels a tenant's renders that have not finished (uninstall, product
- * deleted, shop redacted). A running render's worker finds the row canceled
+ * deleted, shop redacted, a bulk run canceled). A running render's worker finds the row canceled
  * and its result is discarded: the final update only applies to 'running'.
  */
-export async function cancelOpenRenders(tenantId: string, opts: { productRef?: string } = {}): Promise<number> {
+export async function cancelOpenRenders(tenantId: string, opts: { productRef?: string; batchId?: string } = {}): Promise<number> {
   const where = [eq(renders.tenantId, tenantId), inArray(renders.status, ['queued', 'retrying', 'running'])]
   if (opts.productRef) where.push(eq(renders.productRef, opts.productRef))
+  if (opts.batchId) where.push(eq(renders.batchId, opts.batchId))
   const canceled = await db()
     .update(renders)
     .set({ status: 'canceled', finishedAt: new Date(), updatedAt: new Date(), progressMessage: null })

@@ -209,3 +209,40 @@ export const LIST_COLLECTIONS = `#graphql
       }
     }
   }`
+
+
+/**
+ * Starts a bulk query over the catalog (bulk runs). The inner query is a
+ * string: bulk queries take no variables (app/modules/bulk/catalog.server.ts
+ * builds it). why groupObjects false: grouping is slower and more likely to
+ * time out; our reader joins children to parents by __parentId.
+ */
+export const BULK_OPERATION_RUN_QUERY = `#graphql
+  mutation AtelierBulkOperationRunQuery($query: String!) {
+    bulkOperationRunQuery(query: $query, groupObjects: false) {
+      bulkOperation {
+        id
+        status
+      }
+      userErrors {
+        field
+        message
+        code
+      }
+    }
+  }
+`
+
+/** Where a bulk query is (polled until the bulk_operations/finish webhook or a poll sees it end); ≈ 1 point. */
+export const BULK_OPERATION_STATUS = `#graphql
+  query AtelierBulkOperation($id: ID!) {
+    bulkOperation(id: $id) {
+      id
+      status
+      errorCode
+      objectCount
+      rootObjectCount
+      url
+    }
+  }
+`

@@ -2,6 +2,7 @@ import { and, eq, inArray, or, sql } from 'drizzle-orm'
 import { db } from '#app/lib/db.server.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
+import { catalogReadFinished } from '#app/modules/bulk/service.server.ts'
 import { cancelOpenRenders, markSourcesMissing } from '#app/modules/renders/service.server.ts'
 import { findTenant } from '#app/modules/tenants/service.server.ts'
 import { productCache, publications, renders, sessionTable, subscriptions, tenants, webhookEvents, type Tenant } from '#db/schema.ts'
@@ -204,6 +205,9 @@ export function onBulkOperationFinished(listener: BulkListener): void {
 }
 
 async function bulkOperationFinished(shop: string, payload: Record<string, unknown>): Promise<Outcome> {
+  // why only a nudge: the bulk run's worker reads the result file; polling would find it too, and whichever comes second is a no-op.
+  const runId = await catalogReadFinished(shop, payload)
   for (const listener of bulkListeners) await listener(shop, payload)
-  return { handled: true, note: `bulk operation ${String(payload.admin_graphql_api_id ?? '')} ${String(payload.status ?? '')}` }
+  const note = `bulk operation ${String(payload.admin_graphql_api_id ?? '')} ${String(payload.status ?? '')}`
+  return { handled: true, note: runId ? `${note}; bulk run ${runId} advanced` : note }
 }

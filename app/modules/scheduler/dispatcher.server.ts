@@ -1,0 +1,652 @@
+// The dispatcher: takes the policy's decisions (policy.ts) against the shared
+// Redis state (store.server.ts) and hands each render to execution, a BullMQ
+// job {renderId, backendId} on the `renders` queue. Any number of web and
+// worker processes may call dispatch() at once: one at a time decides, under a
+// lock; a caller that finds it taken asks the holder for one more round.
+import { randomUUID } from 'node:crypto'
+import type { Redis } from 'ioredis'
+import { and, asc, eq, gt, inArray, lt, or } from 'drizzle-orm'
+import { db } from '#app/lib/db.server.ts'
+import { env } from '#app/lib/env.server.ts'
+import { logger } from '#app/lib/logger.server.ts'
+import { priorities, RENDER_QUEUE, renderJobSchema, renderQueue } from '#app/lib/queues.server.ts'
+import { redisConnection } from '#app/lib/redis.server.ts'
+import { availableBackends } from '#app/modules/backends/registry.server.ts'
+import type { Backend, BackendCapabilities } from '#app/modules/backends/types.ts'
+import { renders, type Render } from '#db/schema.ts'
+import {
+  applyAssignment,
+  capable,
+  modelKey,
+  nextAssignment,
+  type BackendView,
+  type Needs,
+  type PolicyConfig,
+  type WorkClass,
+  type WorkView,
+} from './policy.ts'
+import { createSchedulerStore, type BackendState, type CircuitConfig, type Popped, type SchedulerStore } from './store.server.ts'
+
+export type Priority = keyof typeof priorities
+
+/** What the dispatcher needs of a backend: what it can do, how many at once, what it has loaded. */
+export type DispatchBackend = Pick<Backend, 'id' | 'capabilities'> & Partial<Pick<Backend, 'loadedModel' | 'health'>>
+
+export interface HandOff {
+  renderId: string
+  backendId: string
+  priority: string
+  /** Runs inside the worker process (the CPU studio), not on a remote server. */
+  inProcess: boolean
+  /** A job with this id exists (an earlier attempt's). */
+  jobExists: boolean
+}
+
+/**
+ * Added to an in-process render's BullMQ priority. why: a worker slot waiting
+ * on a GPU server costs nothing, and a GPU's slot is the scarce thing; remote
+ * jobs (never more than the GPU slots) must not queue behind CPU work that
+ * the dispatcher lets in by the dozen.
+ */
+const IN_PROCESS_PRIORITY_OFFSET = 20
+
+/** 'queued': execution has it. 'busy': an earlier attempt is still finishing; try again shortly. */
+export type Execute = (handOff: HandOff) => Promise<'queued' | 'busy'>
+
+export interface SchedulerConfig {
+  policy: Partial<PolicyConfig>
+  circuit: CircuitConfig
+  /** Dispatch lock lease; a round takes milliseconds. */
+  lockMs: number
+}
+
+export const defaultSchedulerConfig: SchedulerConfig = {
+  policy: {},
+  circuit: { threshold: 5, cooldownMs: 30_000 },
+  lockMs: 10_000,
+}
+
+/** How a dispatched render ended, as far as the scheduler cares. */
+export interface RenderOutcome {
+  kind: 'succeeded' | 'failed' | 'retry' | 'noop'
+  /** The backend was at fault (unreachable, timed out): feeds its circuit. */
+  backendFault: boolean
+  /** Attempts so far (the render row's), for the retry's backoff. */
+  attempt: number
+}
+
+export interface DispatchResult {
+  dispatched: number
+  /** Another process held the lock and was asked to run one more round. */
+  deferred: boolean
+  /** When something becomes dispatchable without any event (a backoff ends, a circuit half-opens). */
+  nextWakeAt?: number
+}
+
+export interface Dispatcher {
+  readonly store: SchedulerStore
+  readonly config: SchedulerConfig
+  submit(item: Parameters<SchedulerStore['submit']>[0]): Promise<boolean>
+  dispatch(): Promise<DispatchResult>
+  complete(renderId: string, backendId: string, outcome: RenderOutcome): Promise<'done' | 'resubmitted' | 'gone'>
+  cancel(renderId: string): Promise<'dropped' | 'inflight' | 'unknown'>
+  positionOf(renderId: string): Promise<number | null>
+  /** Asks every remote backend for its health and feeds the circuits. */
+  checkHealth(): Promise<void>
+  /** Called with the time of the next wake-up whenever a round learns one. */
+  onWake(listener: (at: number) => void): () => void
+}
+
+/** Slots a backend offers: its own figure, else one per GPU server, and "as many as the workers run" in-process. */
+export function slotsOf(c: BackendCapabilities): number {
+  if (c.slots !== undefined) return Math.max(1, Math.floor(c.slots))
+  return c.type === 'cpu-studio' ? env().WORKER_CONCURRENCY * 16 : 1
+}
+
+/** Whether loading a different model costs anything on this backend type. */
+function switchesModels(c: BackendCapabilities): boolean {
+  return c.type !== 'cpu-studio'
+}
+
+/** The policy's view of a backend; `models` are the model keys in play (a reported model outside them is not ours). */
+export function backendView(b: DispatchBackend, state?: BackendState, models?: ReadonlySet<string>): BackendView {
+  const c = b.capabilities()
+  const switching = switchesModels(c)
+  const reported = b.loadedModel?.()
+  return {
+    id: b.id,
+    type: c.type,
+    operations: c.operations,
+    personas: c.personas,
+    maxEdge: c.maxEdge,
+    slots: slotsOf(c),
+    busy: state?.busy ?? 0,
+    model: switching ? (reported && models?.has(reported) ? reported : state?.model) : undefined,
+    switchesModels: switching,
+    circuit: state?.circuit ?? 'closed',
+  }
+}
+
+/**
+ * The backends dispatch chooses from. why one function: a per-tenant pool
+ * will replace the deployment-wide list here.
+ */
+export function backendsForDispatch(): DispatchBackend[] {
+  return availableBackends()
+}
+
+/**
+ * Where a render may run. Remote GPU servers of the type it was made for are
+ * interchangeable (that is what failover and affinity move work between);
+ * an in-process backend is not: the render stays on the one it names.
+ */
+export function needsOf(
+  render: Pick<Render, 'operation' | 'personaId' | 'backend' | 'outputWidth' | 'outputHeight'>,
+  backends: readonly DispatchBackend[],
+): Needs {
+  const base = { operation: render.operation, persona: render.personaId !== null, edge: Math.max(render.outputWidth, render.outputHeight) }
+  const named = backends.find((b) => b.id === render.backend)
+  const type = named?.capabilities().type
+  if (!type || type === 'cpu-studio') return { ...base, only: [render.backend] }
+  return { ...base, type }
+}
+
+export function classOf(priority: string): WorkClass {
+  return priority === 'bulk' ? 'bulk' : 'interactive'
+}
+
+/** The retry delay after a failure on the only backend that can take the render (BullMQ's exponential backoff with jitter). */
+export function backoffMs(attempt: number): number {
+  const delay = env().RENDER_BACKOFF_MS * 2 ** Math.max(0, attempt - 1)
+  return Math.round(delay * (1 - 0.5 * Math.random()))
+}
+
+/** Execution on the `renders` queue: one job per render (jobId = render id). */
+export const executeWithBullmq: Execute = async ({ renderId, backendId, priority, inProcess, jobExists }) => {
+  const queue = renderQueue()
+  if (jobExists) {
+    const job = await queue.getJob(renderId)
+    if (job) {
+      // why: a retry reuses the render's job id, and BullMQ ignores an add
+      // while a job with that id exists; the finished attempt's job goes first.
+      if ((await job.getState()) === 'active') return 'busy'
+      try {
+        await job.remove()
+      } catch {
+        return 'busy'
+      }
+    }
+  }
+  await queue.add('render', renderJobSchema.parse({ renderId, backendId }), {
+    jobId: renderId,
+    priority: (priorities[priority as Priority] ?? priorities.interactive) + (inProcess ? IN_PROCESS_PRIORITY_OFFSET : 0),
+  })
+  return 'queued'
+}
+
+export interface DispatcherOptions {
+  redis: Redis
+  prefix: string
+  /** The backends to dispatch to (may be read per call: a pool that changes). */
+  backends: () => readonly DispatchBackend[] | Promise<readonly DispatchBackend[]>
+  execute?: Execute
+  now?: () => number
+  config?: Partial<SchedulerConfig>
+}
+
+export function createDispatcher(opts: DispatcherOptions): Dispatcher {
+  const config: SchedulerConfig = { ...defaultSchedulerConfig, ...opts.config, policy: { ...defaultSchedulerConfig.policy, ...opts.config?.policy } }
+  const store = createSchedulerStore(opts.redis, opts.prefix, `${opts.prefix}:${RENDER_QUEUE}`)
+  const execute = opts.execute ?? executeWithBullmq
+  const clock = opts.now ?? Date.now
+  const wakeListeners = new Set<(at: number) => void>()
+  const log = () => logger().child({ component: 'scheduler' })
+
+  async function handOff(popped: Popped, backendId: string, inProcess: boolean): Promise<void> {
+    try {
+      const r = await execute({ renderId: popped.renderId, backendId, priority: popped.priority, inProcess, jobExists: popped.jobExists })
+      if (r === 'busy') {
+        const now = clock()
+        await store.requeue(popped.renderId, backendId, now, now + 250)
+        for (const l of wakeListeners) l(now + 250)
+      }
+    } catch (err) {
+      log().warn({ err, renderId: popped.renderId, backendId }, 'handing a render to execution failed; it waits for the next round')
+      const now = clock()
+      await store.requeue(popped.renderId, backendId, now, now + 1000).catch(() => {})
+    }
+  }
+
+  async function round(token: string): Promise<Omit<DispatchResult, 'deferred'>> {
+    const now = clock()
+    const list = await opts.backends()
+    const view = await store.view(
+      list.map((b) => b.id),
+      now,
+      config.circuit,
+    )
+    const models = new Set(view.groups.map((g) => g.model))
+    for (const s of Object.values(view.backends)) if (s.model) models.add(s.model)
+    const backends = list.map((b) => backendView(b, view.backends[b.id], models))
+    const work: WorkView = { groups: view.groups, cursor: view.cursor, interactiveSeen: view.interactiveSeen }
+    const pending: Promise<void>[] = []
+    let dispatched = 0
+    for (let guard = 0; guard < 10_000; guard++) {
+      const a = nextAssignment(backends, work, now, config.policy)
+      if (!a) break
+      const g = work.groups.find((x) => x.key === a.group)!
+      const b = backends.find((x) => x.id === a.backend)!
+      const popped = await store.pop(a.group, a.backend, now, b.switchesModels ? g.model : undefined)
+      if (!popped) {
+        // Canceled since the view was read.
+        g.count = 0
+        continue
+      }
+      applyAssignment(backends, work, a, popped.next)
+      pending.push(handOff(popped, a.backend, !b.switchesModels))
+      if (++dispatched % 200 === 0) await store.extendLock(token, config.lockMs)
+    }
+    // Work no connected backend can do goes to the backend it was made for,
+    // whose worker fails it as unavailable (retried with backoff, then failed)
+    // rather than letting it wait unseen.
+    for (const g of work.groups) {
+      if (g.count <= 0 || list.some((b) => capable(backendView(b), g.needs))) continue
+      for (let n = Math.min(g.count, 100); n > 0; n--) {
+        const popped = await store.pop(g.key, '', now, undefined)
+        if (!popped) break
+        g.count -= 1
+        pending.push(handOff(popped, popped.home, false))
+        dispatched++
+      }
+    }
+    await Promise.all(pending)
+    let nextWakeAt = view.nextReadyAt
+    const waiting = work.groups.some((g) => g.count > 0)
+    for (const [id, s] of Object.entries(view.backends)) {
+      if (waiting && s.circuit === 'open' && s.openedAt !== undefined && list.some((b) => b.id === id)) {
+        nextWakeAt = Math.min(nextWakeAt ?? Infinity, s.openedAt + config.circuit.cooldownMs)
+      }
+    }
+    return { dispatched, nextWakeAt }
+  }
+
+  async function lockedRounds(): Promise<DispatchResult> {
+    const token = randomUUID()
+    if (!(await store.lock(token, config.lockMs))) return { dispatched: 0, deferred: true }
+    let dispatched = 0
+    let nextWakeAt: number | undefined
+    try {
+      for (;;) {
+        const r = await round(token)
+        dispatched += r.dispatched
+        nextWakeAt = r.nextWakeAt
+        if ((await store.unlock(token, config.lockMs)) !== 'again') break
+      }
+    } catch (err) {
+      // why loop: unlock keeps the lock while someone asked for another round.
+      for (let i = 0; i < 3 && (await store.unlock(token, config.lockMs).catch(() => 'lost')) === 'again'; i++);
+      throw err
+    }
+    if (nextWakeAt !== undefined) for (const l of wakeListeners) l(nextWakeAt)
+    return { dispatched, deferred: false, nextWakeAt }
+  }
+
+  let running: Promise<DispatchResult> | undefined
+  let queued: Promise<DispatchResult> | undefined
+  function dispatch(): Promise<DispatchResult> {
+    if (!running) {
+      running = lockedRounds().finally(() => {
+        running = undefined
+      })
+      return running
+    }
+    // why: a round that started before this call may have missed what the
+    // caller just submitted; one more round after it serves every such caller.
+    queued ??= running
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined
+        return dispatch()
+      })
+    return queued
+  }
+
+  return {
+    store,
+    config,
+    submit: (item) => store.submit(item, clock()),
+    dispatch,
+    async complete(renderId, backendId, outcome) {
+      const now = clock()
+      // why a refusal is neutral: bad input says nothing about the backend's health.
+      const completion = outcome.backendFault ? 'fault' : outcome.kind === 'succeeded' ? 'ok' : 'neutral'
+      let retry: { readyAt: number; excluded: string[] } | undefined
+      if (outcome.kind === 'retry') {
+        const item = await store.item(renderId)
+        const excluded = [...new Set([...(item?.excluded ?? []), backendId])]
+        // why no backoff when another backend can take it: failover is what
+        // the other server is for; the backoff protects the one that failed.
+        const list = await opts.backends()
+        const elsewhere = item !== undefined && list.some((b) => !excluded.includes(b.id) && capable(backendView(b), item.needs))
+        retry = { readyAt: now + (elsewhere ? 0 : backoffMs(outcome.attempt)), excluded }
+      }
+      const result = await store.complete(renderId, backendId, now, completion, config.circuit, retry)
+      if (retry && result === 'resubmitted') for (const l of wakeListeners) l(retry.readyAt)
+      return result
+    },
+    cancel: (renderId) => store.cancel(renderId),
+    async positionOf(renderId) {
+      return (await store.positionOf(renderId))?.position ?? null
+    },
+    async checkHealth() {
+      for (const b of await opts.backends()) {
+        if (!b.health || !switchesModels(b.capabilities())) continue
+        const ok = await Promise.race([
+          b.health().then((h) => h.ok, () => false),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000).unref()),
+        ])
+        await store.recordHealth(b.id, ok, clock(), config.circuit)
+      }
+    },
+    onWake(listener) {
+      wakeListeners.add(listener)
+      return () => wakeListeners.delete(listener)
+    },
+  }
+}
+
+// --- This process's dispatcher, on the deployment's Redis and backends ---
+
+let shared: { dispatcher: Dispatcher; redis: Redis; ready: Promise<void> } | undefined
+let sharedConfig: Partial<SchedulerConfig> | undefined
+
+/** Overrides the scheduler settings of this process (tests, the bench); call before first use. */
+export function configureScheduler(config: Partial<SchedulerConfig> | undefined): void {
+  sharedConfig = config
+}
+
+function untilReady(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('Redis is not reachable (scheduler)')), 5_000)
+    redis.once('ready', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
+}
+
+/** This process's dispatcher. */
+export async function scheduler(): Promise<Dispatcher> {
+  if (!shared) {
+    // why a producer connection: a web request must fail fast when Redis is down.
+    const redis = redisConnection('producer')
+    const dispatcher = createDispatcher({ redis, prefix: env().QUEUE_PREFIX, backends: backendsForDispatch, config: sharedConfig })
+    shared = { dispatcher, redis, ready: untilReady(redis) }
+  }
+  const current = shared
+  await current.ready.catch((e: unknown) => {
+    if (shared === current) shared = undefined
+    current.redis.disconnect()
+    throw e
+  })
+  return current.dispatcher
+}
+
+/** Dispatches started in the background (after a completion), so closing waits for them. */
+const background = new Set<Promise<unknown>>()
+
+function inBackground(work: Promise<unknown>): void {
+  const tracked = work.catch((err: unknown) => logger().warn({ err }, 'a background dispatch failed; the next tick retries'))
+  background.add(tracked)
+  void tracked.finally(() => background.delete(tracked))
+}
+
+export async function closeScheduler(): Promise<void> {
+  await Promise.allSettled([...background])
+  const s = shared
+  shared = undefined
+  if (s) await s.redis.quit().catch(() => s.redis.disconnect())
+}
+
+type RenderForScheduling = Pick<Render, 'id' | 'tenantId' | 'operation' | 'sceneId' | 'personaId' | 'backend' | 'outputWidth' | 'outputHeight' | 'status' | 'queuedAt'>
+
+const schedulingColumns = {
+  id: renders.id,
+  tenantId: renders.tenantId,
+  operation: renders.operation,
+  sceneId: renders.sceneId,
+  personaId: renders.personaId,
+  backend: renders.backend,
+  outputWidth: renders.outputWidth,
+  outputHeight: renders.outputHeight,
+  status: renders.status,
+  queuedAt: renders.queuedAt,
+}
+
+function itemFor(render: RenderForScheduling, priority: string, readyAt?: number) {
+  return {
+    renderId: render.id,
+    tenant: render.tenantId,
+    workClass: classOf(priority),
+    priority,
+    model: modelKey(render),
+    needs: needsOf(render, backendsForDispatch()),
+    home: render.backend,
+    at: Date.now(),
+    readyAt,
+  }
+}
+
+/**
+ * Queues a recorded render with the scheduler and dispatches. Idempotent: a
+ * render the scheduler already has (waiting or dispatched) is left as it is.
+ */
+export async function scheduleRender(renderId: string, priority: Priority = 'interactive'): Promise<void> {
+  const [render] = await db().select(schedulingColumns).from(renders).where(eq(renders.id, renderId))
+  if (!render || (render.status !== 'queued' && render.status !== 'retrying')) return
+  const d = await scheduler()
+  await d.submit(itemFor(render, priority))
+  await d.dispatch()
+}
+
+/**
+ * Drops a canceled render: from the scheduler while it waits; from the queue
+ * (freeing its slot) when it was dispatched but no worker has taken it yet. A
+ * running render is left to its worker, which discards the result.
+ */
+export async function cancelScheduled(renderId: string): Promise<void> {
+  const d = await scheduler()
+  const state = await d.cancel(renderId)
+  const job = await renderQueue().getJob(renderId)
+  if (!job || (await job.isActive())) return
+  const removed = await job.remove().then(
+    () => true,
+    () => false,
+  )
+  if (removed && state === 'inflight') {
+    const item = await d.store.item(renderId)
+    if (item?.backend) {
+      await d.complete(renderId, item.backend, { kind: 'noop', backendFault: false, attempt: 0 })
+      await d.dispatch()
+    }
+  }
+}
+
+/**
+ * The worker's report: frees the slot, feeds the circuit, resubmits a retry
+ * (elsewhere when it can), and starts dispatching what that made possible.
+ */
+export async function renderFinished(renderId: string, backendId: string, outcome: RenderOutcome): Promise<void> {
+  const d = await scheduler()
+  const result = await d.complete(renderId, backendId, outcome)
+  if (result === 'gone' && outcome.kind === 'retry') {
+    // The scheduler lost it (Redis restarted, or a job from before it existed): resubmit from the row.
+    const [render] = await db().select(schedulingColumns).from(renders).where(eq(renders.id, renderId))
+    if (render?.status === 'retrying') {
+      await d.submit({ ...itemFor(render, 'interactive', Date.now() + backoffMs(outcome.attempt)), excluded: [backendId] })
+    }
+  }
+  // why not awaited: the slot is already free; the job need not wait for who gets it.
+  inBackground(d.dispatch())
+}
+
+/** Queue position for the UI (1 = next), null when the scheduler does not know the render. */
+export async function queuePosition(renderId: string): Promise<number | null> {
+  return (await scheduler()).positionOf(renderId)
+}
+
+/** Slots that can work on this render at once (for ETAs); in-process backends count as the worker concurrency. */
+export function capacityFor(render: Pick<Render, 'operation' | 'personaId' | 'backend' | 'outputWidth' | 'outputHeight'>): number {
+  const list = backendsForDispatch()
+  const needs = needsOf(render, list)
+  const slots = list
+    .filter((b) => capable(backendView(b), needs))
+    .reduce((sum, b) => sum + Math.min(slotsOf(b.capabilities()), env().WORKER_CONCURRENCY), 0)
+  return Math.max(1, slots)
+}
+
+const liveJobStates = new Set(['active', 'waiting', 'prioritized', 'delayed', 'waiting-children'])
+
+async function jobIsLive(renderId: string): Promise<boolean> {
+  const job = await renderQueue().getJob(renderId)
+  return job !== undefined && liveJobStates.has(await job.getState())
+}
+
+export interface ReconcileOptions {
+  /** Only look at renders and dispatches older than this (a fresh one may be mid-hand-off). */
+  olderThanMs?: number
+  /** Only this tenant's renders (tests share one database). */
+  tenantId?: string
+}
+
+/**
+ * Repairs what a crash or a Redis restart leaves behind:
+ * - a slot held by a render whose job is gone or finished without reporting
+ *   (a killed process) is freed, and the render queued again if unfinished;
+ * - a render Postgres says is queued or retrying (or running long past any
+ *   timeout) that neither the scheduler nor BullMQ knows is submitted again.
+ * why as bulk: its original priority was lost with Redis; bulk keeps a large
+ * recovered backlog from crowding out merchants waiting now.
+ */
+export async function reconcile(opts: ReconcileOptions = {}): Promise<{ freed: string[]; resubmitted: string[] }> {
+  const olderThanMs = opts.olderThanMs ?? 60_000
+  const d = await scheduler()
+  const now = Date.now()
+  const freed: string[] = []
+  const resubmitted: string[] = []
+
+  for (const entry of await d.store.inflight()) {
+    if (now - entry.dispatchedAt < olderThanMs) continue
+    if (await jobIsLive(entry.renderId)) continue
+    const [row] = await db().select(schedulingColumns).from(renders).where(eq(renders.id, entry.renderId))
+    if (opts.tenantId && row && row.tenantId !== opts.tenantId) continue
+    if (row && ['queued', 'retrying', 'running'].includes(row.status)) {
+      await d.store.requeue(entry.renderId, entry.backend, now, now)
+      resubmitted.push(entry.renderId)
+    } else {
+      await d.store.complete(entry.renderId, entry.backend, now, 'neutral', d.config.circuit)
+      freed.push(entry.renderId)
+    }
+  }
+
+  const cutoff = new Date(now - olderThanMs)
+  const stuckRunning = new Date(now - Math.max(olderThanMs, env().RENDER_TIMEOUT_MS + 60_000))
+  let after = ''
+  for (;;) {
+    const where = [
+      or(
+        and(inArray(renders.status, ['queued', 'retrying']), lt(renders.updatedAt, cutoff)),
+        and(eq(renders.status, 'running'), lt(renders.updatedAt, stuckRunning)),
+      ),
+      gt(renders.id, after || '00000000-0000-0000-0000-000000000000'),
+    ]
+    if (opts.tenantId) where.push(eq(renders.tenantId, opts.tenantId))
+    const page = await db()
+      .select(schedulingColumns)
+      .from(renders)
+      .where(and(...where))
+      .orderBy(asc(renders.id))
+      .limit(500)
+    if (page.length === 0) break
+    after = page[page.length - 1].id
+    const known = await d.store.known(page.map((r) => r.id))
+    for (const row of page) {
+      if (known.has(row.id) || (await jobIsLive(row.id))) continue
+      if (await d.submit(itemFor(row, 'bulk'))) resubmitted.push(row.id)
+    }
+  }
+  if (freed.length + resubmitted.length > 0) {
+    logger().warn({ freed: freed.length, resubmitted: resubmitted.length }, 'scheduler reconciled lost work')
+    await d.dispatch()
+  }
+  return { freed, resubmitted }
+}
+
+export interface DispatchLoopOptions {
+  /** Dispatch at least this often (ms). */
+  tickMs?: number
+  /** Run the reconciler this often (ms); 0 = never. */
+  reconcileEveryMs?: number
+  /** Check remote backends' health this often (ms); 0 = never. */
+  healthEveryMs?: number
+}
+
+/**
+ * Worker processes dispatch on a timer as well as on every completion, so a
+ * backoff that ends, a circuit that half-opens, or work submitted while every
+ * dispatcher was busy is picked up without a new event.
+ */
+export function startDispatchLoop(opts: DispatchLoopOptions = {}): { stop(): Promise<void> } {
+  const tickMs = opts.tickMs ?? 2_000
+  const reconcileEveryMs = opts.reconcileEveryMs ?? 0
+  const healthEveryMs = opts.healthEveryMs ?? 0
+  let stopped = false
+  let timer: NodeJS.Timeout | undefined
+  let dueAt = Infinity
+  let current: Promise<void> | undefined
+  let unsubscribe: (() => void) | undefined
+  // why delayed first runs: a fresh process should not reconcile work another
+  // process handed off a moment ago.
+  let nextReconcile = reconcileEveryMs > 0 ? Date.now() + reconcileEveryMs : Infinity
+  let nextHealth = healthEveryMs > 0 ? Date.now() : Infinity
+
+  const schedule = (at: number) => {
+    if (stopped || at >= dueAt) return
+    if (timer) clearTimeout(timer)
+    dueAt = at
+    timer = setTimeout(() => void run(), Math.max(5, at - Date.now()))
+  }
+  const run = async () => {
+    timer = undefined
+    dueAt = Infinity
+    if (stopped) return
+    const tick = (async () => {
+      const d = await scheduler()
+      unsubscribe ??= d.onWake((at) => schedule(at))
+      await d.dispatch()
+      if (Date.now() >= nextHealth) {
+        nextHealth = Date.now() + healthEveryMs
+        await d.checkHealth()
+      }
+      if (Date.now() >= nextReconcile) {
+        nextReconcile = Date.now() + reconcileEveryMs
+        await reconcile()
+      }
+    })().catch((err: unknown) => logger().warn({ err }, 'scheduler tick failed; retrying on the next one'))
+    current = tick
+    await tick
+    current = undefined
+    schedule(Date.now() + tickMs)
+  }
+  schedule(Date.now())
+
+  return {
+    async stop() {
+      stopped = true
+      if (timer) clearTimeout(timer)
+      unsubscribe?.()
+      await current
+    },
+  }
+}

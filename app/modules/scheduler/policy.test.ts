@@ -1,0 +1,267 @@
+import { describe, expect, it } from 'vitest'
+import {
+  applyAssignment,
+  capable,
+  freeSlots,
+  modelKey,
+  nextAssignment,
+  type BackendView,
+  type GroupView,
+  type Needs,
+  type PolicyConfig,
+  type WorkClass,
+  type WorkView,
+} from './policy.ts'
+import { makespanLowerBound, simulate, type SimRender } from './simulate.ts'
+
+const NEEDS: Needs = { operation: 'model_swap', persona: true, edge: 1024 }
+// Loading a model costs 2.5 renders; interactive work is remembered for 100 renders.
+const CONFIG: Partial<PolicyConfig> = { renderMs: 1000, switchMs: 2500, interactiveMemoryMs: 100_000, starvationMs: 20_000, bigGroupRenders: 10 }
+
+function gpu(id: string, model?: string, extra: Partial<BackendView> = {}): BackendView {
+  return {
+    id,
+    type: 'comfyui',
+    operations: ['model_swap', 'scene_swap', 'product_scene'],
+    personas: true,
+    maxEdge: 2048,
+    slots: 1,
+    busy: 0,
+    model,
+    switchesModels: true,
+    circuit: 'closed',
+    ...extra,
+  }
+}
+
+let seq = 0
+function group(workClass: WorkClass, tenant: string, model: string, count: number, extra: Partial<GroupView> = {}): GroupView {
+  seq += 1
+  return {
+    key: `${workClass}|${tenant}|${model}|${extra.excluded?.join(',') ?? ''}`,
+    workClass,
+    tenant,
+    model,
+    needs: NEEDS,
+    excluded: [],
+    count,
+    oldestSeq: seq,
+    oldestAt: 0,
+    ...extra,
+  }
+}
+
+function view(groups: GroupView[], extra: Partial<WorkView> = {}): WorkView {
+  return { groups, cursor: {}, interactiveSeen: {}, ...extra }
+}
+
+function decide(backends: BackendView[], work: WorkView, now = 0) {
+  const a = nextAssignment(backends, work, now, CONFIG)
+  if (!a) return undefined
+  const g = work.groups.find((x) => x.key === a.group)!
+  return { ...a, tenant: g.tenant, model: g.model, workClass: g.workClass }
+}
+
+/** Dispatches to one 1-slot backend n times, freeing it after each render; returns the tenants served. */
+function serveInTurn(backend: BackendView, work: WorkView, n: number): string[] {
+  const served: string[] = []
+  for (let i = 0; i < n; i++) {
+    const a = nextAssignment([backend], work, 0, CONFIG)
+    if (!a) break
+    served.push(work.groups.find((g) => g.key === a.group)!.tenant)
+    applyAssignment([backend], work, a)
+    backend.busy = 0
+  }
+  return served
+}
+
+describe('modelKey', () => {
+  it('derives the model from operation and scene, so variants and personas of one look share it', () => {
+    expect(modelKey({ operation: 'model_swap', sceneId: 'studio-white' })).toBe('model_swap:studio-white')
+    expect(modelKey({ operation: 'model_swap', sceneId: 'studio-white' })).not.toBe(modelKey({ operation: 'scene_swap', sceneId: 'studio-white' }))
+  })
+})
+
+describe('capability', () => {
+  it('takes only work the backend can do: operation, persona, size, type and pinned backends', () => {
+    const b = gpu('gpu-1')
+    expect(capable(b, NEEDS)).toBe(true)
+    expect(capable(b, { ...NEEDS, operation: 'tryon' })).toBe(false)
+    expect(capable({ ...b, personas: false }, NEEDS)).toBe(false)
+    expect(capable(b, { ...NEEDS, edge: 4096 })).toBe(false)
+    expect(capable(b, { ...NEEDS, type: 'sdwebui' })).toBe(false)
+    expect(capable(b, { ...NEEDS, only: ['gpu-2'] })).toBe(false)
+    expect(capable(b, { ...NEEDS, only: ['gpu-1'], type: 'comfyui' })).toBe(true)
+    const work = view([group('bulk', 'a', 'm1', 3, { needs: { ...NEEDS, operation: 'tryon' } })])
+    expect(decide([b], work)).toBeUndefined()
+  })
+})
+
+describe('classes and fairness', () => {
+  it('runs interactive work before bulk work, even when the bulk work is older', () => {
+    const work = view([group('bulk', 'big', 'm1', 500), group('interactive', 'small', 'm1', 1)])
+    expect(decide([gpu('gpu-1', 'm1')], work)).toMatchObject({ tenant: 'small', workClass: 'interactive' })
+  })
+
+  it("takes turns between tenants: one shop's 10,000 bulk renders never starve another's single render", () => {
+    const work = view([group('bulk', 'big', 'm1', 10_000), group('bulk', 'small', 'm1', 1)])
+    const served = serveInTurn(gpu('gpu-1', 'm1'), work, 4)
+    expect(served.slice(0, 2).sort()).toEqual(['big', 'small'])
+    expect(served.slice(2)).toEqual(['big', 'big'])
+  })
+
+  it('rotates through every tenant in a class before serving one twice', () => {
+    const work = view(['t1', 't2', 't3'].map((t) => group('interactive', t, 'm1', 5)))
+    expect(serveInTurn(gpu('gpu-1', 'm1'), work, 6)).toEqual(['t1', 't2', 't3', 't1', 't2', 't3'])
+  })
+
+  it('keeps a tenant’s own renders in order (oldest group first)', () => {
+    const newer = group('bulk', 't1', 'm1', 1)
+    const older = { ...group('bulk', 't1', 'm1', 1), key: 'older', oldestSeq: 0 }
+    const a = decide([gpu('gpu-1', 'm1')], view([newer, older]))
+    expect(a?.group).toBe('older')
+  })
+})
+
+describe('model affinity', () => {
+  it('gives each backend work for the model it already has', () => {
+    const backends = [gpu('gpu-1', 'm1'), gpu('gpu-2', 'm2')]
+    const work = view([group('bulk', 't', 'm2', 50), group('bulk', 't', 'm1', 50)])
+    const first = decide(backends, work)!
+    applyAssignment(backends, work, first)
+    const second = decide(backends, work)!
+    expect([first, second].map((a) => `${a.backend}:${a.model}`).sort()).toEqual(['gpu-1:m1', 'gpu-2:m2'])
+    expect(first.switched || second.switched).toBe(false)
+  })
+
+  it('makes interactive work wait for the busy backend that has its model rather than load it on an idle one', () => {
+    const backends = [gpu('gpu-1', 'm1', { busy: 1 }), gpu('gpu-2', 'm2')]
+    const work = view([group('interactive', 't', 'm1', 1)])
+    expect(decide(backends, work)).toBeUndefined()
+  })
+
+  it('loads a model for interactive work nobody has loaded, on the backend that can best spare it', () => {
+    // gpu-1 is the last holder of m1 with work left; gpu-2 holds m2, which gpu-3 holds too.
+    const backends = [gpu('gpu-1', 'm1'), gpu('gpu-2', 'm2'), gpu('gpu-3', 'm2', { busy: 1 })]
+    const work = view([group('bulk', 'big', 'm1', 100), group('bulk', 'big', 'm2', 100), group('interactive', 'shop', 'm3', 1)])
+    expect(decide(backends, work)).toMatchObject({ backend: 'gpu-2', model: 'm3', switched: true })
+  })
+
+  it('switches a backend whose model has no work left to a model whose backlog is longer than a load', () => {
+    const backends = [gpu('gpu-1', 'm1'), gpu('gpu-2', 'm2', { busy: 1 })]
+    expect(decide(backends, view([group('bulk', 't', 'm2', 40)]))).toMatchObject({ backend: 'gpu-1', model: 'm2', switched: true })
+    // Two renders behind a holder finish sooner than a load: stay.
+    expect(decide(backends, view([group('bulk', 't', 'm2', 2)]))).toBeUndefined()
+  })
+
+  it('gives work whose model nobody holds a backend at once, from a model that has other holders', () => {
+    const backends = [gpu('gpu-1', 'm1'), gpu('gpu-2', 'm1', { busy: 1 })]
+    const work = view([group('bulk', 'big', 'm1', 1000), group('bulk', 'small', 'm2', 1)])
+    expect(decide(backends, work)).toMatchObject({ backend: 'gpu-1', tenant: 'small', switched: true })
+  })
+
+  it('keeps the last copy of a model interactive users had recently, unless a large bulk group would idle', () => {
+    const seen = { interactiveSeen: { m1: 0 } }
+    const backends = [gpu('gpu-1', 'm1'), gpu('gpu-2', 'm2', { busy: 1 })]
+    expect(decide(backends, view([group('bulk', 't', 'm2', 12)], seen), 10)).toBeUndefined()
+    expect(decide(backends, view([group('bulk', 't', 'm2', 30)], seen), 10)).toMatchObject({ backend: 'gpu-1', switched: true })
+    // Once interactive users have not needed m1 for a while, the smaller group is worth the load.
+    expect(decide(backends, view([group('bulk', 't', 'm2', 12)], seen), 500_000)).toMatchObject({ backend: 'gpu-1', switched: true })
+  })
+
+  it('moves a second holder to the model that is behind, and not before its own model can be finished without it', () => {
+    const backends = [gpu('gpu-1', 'm1'), gpu('gpu-2', 'm1', { busy: 1 }), gpu('gpu-3', 'm2', { busy: 1 })]
+    // m1: 400 left on two holders, m2: 400 on one. Estimated finish 800/3 ≈ 267; m1 without gpu-1 takes 400: stay.
+    expect(decide(backends, view([group('bulk', 't', 'm1', 400), group('bulk', 't', 'm2', 400)]))).toMatchObject({ model: 'm1', switched: false })
+    // m1: 100 left; m2: 400. Finish ≈ 167; m1 without gpu-1 takes 100 ≤ 167, m2 per holder 400: move.
+    expect(decide(backends, view([group('bulk', 't', 'm1', 100), group('bulk', 't', 'm2', 400)]))).toMatchObject({ model: 'm2', switched: true })
+  })
+
+  it('lets the only holder of a model leave it only for work that has starved', () => {
+    const backends = [gpu('gpu-1', 'm1'), gpu('gpu-2', 'm2', { busy: 1 })]
+    const starved = group('bulk', 'small', 'm3', 1, { oldestAt: 0 })
+    expect(decide(backends, view([group('bulk', 'big', 'm1', 100), starved]), 5_000)).toMatchObject({ model: 'm1', switched: false })
+    expect(decide(backends, view([group('bulk', 'big', 'm1', 100), starved]), 25_000)).toMatchObject({ model: 'm3', switched: true })
+  })
+
+  it('never switches a multi-slot backend while it renders', () => {
+    const backends = [gpu('gpu-1', 'm1', { slots: 2, busy: 1 })]
+    expect(decide(backends, view([group('bulk', 't', 'm2', 100)]))).toBeUndefined()
+    expect(decide(backends, view([group('bulk', 't', 'm1', 1), group('bulk', 't', 'm2', 100)]))).toMatchObject({ model: 'm1' })
+  })
+
+  it('ignores models on backends with nothing to load (the CPU studio)', () => {
+    const cpu = { ...gpu('cpu-studio'), type: 'cpu-studio' as const, switchesModels: false, slots: 32 }
+    const work = view([group('bulk', 't', 'm1', 1, { needs: { ...NEEDS, only: ['cpu-studio'] } }), group('interactive', 't', 'm2', 1, { needs: { ...NEEDS, only: ['cpu-studio'] } })])
+    expect(decide([cpu], work)).toMatchObject({ model: 'm2', switched: false })
+  })
+})
+
+describe('failover and circuits', () => {
+  it('does not give work back to the backend it failed on while another can take it, even a busy one', () => {
+    const backends = [gpu('gpu-1', 'm1'), gpu('gpu-2', 'm1', { busy: 1 })]
+    const work = view([group('interactive', 't', 'm1', 1, { excluded: ['gpu-1'] })])
+    expect(decide(backends, work)).toBeUndefined()
+    backends[1].busy = 0
+    expect(decide(backends, work)).toMatchObject({ backend: 'gpu-2' })
+  })
+
+  it('moves work off the backend it failed on even when that backend is the only one with its model', () => {
+    const backends = [gpu('gpu-1', 'm1'), gpu('gpu-2', 'm2')]
+    const work = view([group('bulk', 't', 'm1', 1, { excluded: ['gpu-1'] })])
+    expect(decide(backends, work)).toMatchObject({ backend: 'gpu-2', model: 'm1', switched: true })
+  })
+
+  it('retries on the backend it failed on when every other is excluded or open', () => {
+    const backends = [gpu('gpu-1', 'm1'), gpu('gpu-2', 'm1', { circuit: 'open' })]
+    const work = view([group('interactive', 't', 'm1', 1, { excluded: ['gpu-1'] })])
+    expect(decide(backends, work)).toMatchObject({ backend: 'gpu-1' })
+  })
+
+  it('gives an open circuit nothing and a half-open one a single probe', () => {
+    const work = view([group('bulk', 't', 'm1', 10)])
+    expect(decide([gpu('gpu-1', 'm1', { circuit: 'open' })], work)).toBeUndefined()
+    const halfOpen = gpu('gpu-1', 'm1', { circuit: 'half-open', slots: 4 })
+    expect(freeSlots(halfOpen)).toBe(1)
+    const a = decide([halfOpen], work)!
+    applyAssignment([halfOpen], work, a)
+    expect(freeSlots(halfOpen)).toBe(0)
+    expect(decide([halfOpen], work)).toBeUndefined()
+  })
+
+  it('counts a backend whose circuit is open as holding nothing, so its model is loaded elsewhere', () => {
+    const backends = [gpu('gpu-1', 'm1', { circuit: 'open' }), gpu('gpu-2', 'm2')]
+    const work = view([group('interactive', 't', 'm1', 1)])
+    expect(decide(backends, work)).toMatchObject({ backend: 'gpu-2', model: 'm1', switched: true })
+  })
+})
+
+describe('over a whole run (simulated)', () => {
+  // A small version of the benchmark: 4 GPUs, 3 models, one shop's bulk run, a trickle of interactive renders.
+  const D = 1000
+  const models = ['m1', 'm2', 'm3']
+  const renders: SimRender[] = []
+  for (let i = 0; i < 300; i++) renders.push({ id: `b${i}`, tenant: 'bulk', workClass: 'bulk', model: models[(i * 7) % 3], at: 0, durationMs: D })
+  for (let i = 0; i < 20; i++) renders.push({ id: `i${i}`, tenant: `shop-${i % 5}`, workClass: 'interactive', model: models[i % 3], at: 3 * D + i * 3.3 * D, durationMs: D })
+  const backends = ['g1', 'g2', 'g3', 'g4'].map((id) => ({ id }))
+  const opts = { backends, switchMs: 2.5 * D, policy: CONFIG }
+
+  it('finishes close to the lower bound, far ahead of FIFO, and starts interactive renders within about one render', () => {
+    const policy = simulate(renders, { ...opts, dispatcher: 'policy' })
+    const fifo = simulate(renders, { ...opts, dispatcher: 'fifo' })
+    const bound = makespanLowerBound(renders, opts)
+    expect(policy.starts).toHaveLength(renders.length)
+    expect(policy.makespanMs / bound).toBeLessThanOrEqual(1.1)
+    expect(policy.makespanMs / fifo.makespanMs).toBeLessThanOrEqual(0.75)
+    const waits = policy.waits.filter((w) => w.workClass === 'interactive').map((w) => w.waitMs / D)
+    expect(Math.max(...waits)).toBeLessThanOrEqual(2)
+  })
+
+  it('never runs more renders on a backend than it has slots', () => {
+    const { starts } = simulate(renders, { ...opts, dispatcher: 'policy' })
+    for (const b of backends) {
+      const mine = starts.filter((s) => s.backend === b.id).sort((x, y) => x.dispatchedAt - y.dispatchedAt)
+      for (let i = 1; i < mine.length; i++) expect(mine[i].dispatchedAt).toBeGreaterThanOrEqual(mine[i - 1].endAt)
+    }
+  })
+})

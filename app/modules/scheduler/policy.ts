@@ -1,0 +1,347 @@
+// The scheduling policy: which waiting render a backend with a free slot runs
+// next. Pure (no I/O, no clock of its own) so the same code drives the
+// discrete-event simulation (simulate.ts), the benchmark and the Redis
+// dispatcher (dispatcher.server.ts). See docs/decisions/006-scheduler.md.
+import type { BackendType } from '#app/modules/looks/schema.ts'
+
+export type WorkClass = 'interactive' | 'bulk'
+export type CircuitState = 'closed' | 'open' | 'half-open'
+
+/**
+ * The model a render needs loaded: one workflow/checkpoint per operation and
+ * scene. why one function: the dispatcher, the simulation and the UI must
+ * agree on what counts as "the same model".
+ */
+export function modelKey(render: { operation: string; sceneId: string }): string {
+  return `${render.operation}:${render.sceneId}`
+}
+
+/** What a render asks of a backend. */
+export interface Needs {
+  operation: string
+  persona: boolean
+  /** Longest output edge, px. */
+  edge: number
+  /** Only backends of this type (interchangeable servers of one kind). */
+  type?: BackendType
+  /** Only these backends (a render made for one in-process backend). */
+  only?: readonly string[]
+}
+
+export interface BackendView {
+  id: string
+  type: BackendType
+  operations: readonly string[]
+  personas: boolean
+  maxEdge: number
+  slots: number
+  /** Renders dispatched to it and not yet completed. */
+  busy: number
+  /** The model it has loaded (or was last given); undefined = cold. */
+  model?: string
+  /** False for backends with nothing to load (the CPU studio): affinity does not apply. */
+  switchesModels: boolean
+  circuit: CircuitState
+}
+
+/** Waiting renders that are alike: same class, tenant, model and constraints; FIFO inside. */
+export interface GroupView {
+  key: string
+  workClass: WorkClass
+  tenant: string
+  model: string
+  needs: Needs
+  /** Backends this work failed on (failover: tried elsewhere first). */
+  excluded: readonly string[]
+  count: number
+  oldestSeq: number
+  oldestAt: number
+}
+
+export interface WorkView {
+  groups: GroupView[]
+  /** The tenant served last, per class (round robin). */
+  cursor: Partial<Record<WorkClass, string>>
+  /** When each model last had interactive work submitted. */
+  interactiveSeen: Record<string, number>
+}
+
+export interface PolicyConfig {
+  /** A typical render, and what loading another model costs; only their ratio and the ages below matter. */
+  renderMs: number
+  switchMs: number
+  /** A model that had interactive work this recently is kept loaded on at least one backend. */
+  interactiveMemoryMs: number
+  /** Work whose model nobody holds gets a backend by force after waiting this long. */
+  starvationMs: number
+  /** Renders per holder that make the last holder of an interactive model leave it for a bulk group. */
+  bigGroupRenders: number
+}
+
+export const defaultPolicy: PolicyConfig = {
+  renderMs: 20_000,
+  switchMs: 50_000,
+  interactiveMemoryMs: 30 * 60_000,
+  starvationMs: 10 * 60_000,
+  bigGroupRenders: 10,
+}
+
+export interface Assignment {
+  backend: string
+  group: string
+  /** The backend loads another model for it. */
+  switched: boolean
+}
+
+export function capable(b: Pick<BackendView, 'id' | 'type' | 'operations' | 'personas' | 'maxEdge'>, needs: Needs): boolean {
+  return (
+    (!needs.only || needs.only.includes(b.id)) &&
+    (!needs.type || b.type === needs.type) &&
+    b.operations.includes(needs.operation) &&
+    (!needs.persona || b.personas) &&
+    b.maxEdge >= needs.edge
+  )
+}
+
+/** Slots a backend offers now: none while its circuit is open, one probe when half-open. */
+export function freeSlots(b: BackendView): number {
+  if (b.circuit === 'open') return 0
+  if (b.circuit === 'half-open') return b.busy > 0 ? 0 : 1
+  return Math.max(0, b.slots - b.busy)
+}
+
+/**
+ * Can `b` take this work? Not where it failed before, unless there is no
+ * other backend left to try (then it is retried where it is: a pinned render,
+ * or every alternative's circuit is open).
+ */
+export function eligible(b: BackendView, g: GroupView, backends: readonly BackendView[]): boolean {
+  if (!capable(b, g.needs)) return false
+  if (!g.excluded.includes(b.id)) return true
+  return !backends.some((o) => o.id !== b.id && o.circuit !== 'open' && capable(o, g.needs) && !g.excluded.includes(o.id))
+}
+
+/** Next tenant after the cursor (in id order), then that tenant's oldest group. */
+export function roundRobin(candidates: readonly GroupView[], cursor: string | undefined): GroupView {
+  const tenants = [...new Set(candidates.map((g) => g.tenant))].sort()
+  const next = (cursor !== undefined ? tenants.find((t) => t > cursor) : undefined) ?? tenants[0]
+  let best: GroupView | undefined
+  for (const g of candidates) if (g.tenant === next && (!best || g.oldestSeq < best.oldestSeq)) best = g
+  return best!
+}
+
+/** Candidates in round-robin order: tenants from the cursor on, each tenant's groups oldest first. */
+function roundRobinOrder(candidates: readonly GroupView[], cursor: string | undefined): GroupView[] {
+  const tenants = [...new Set(candidates.map((g) => g.tenant))].sort()
+  const start = cursor !== undefined ? tenants.findIndex((t) => t > cursor) : 0
+  const ordered = start <= 0 ? tenants : [...tenants.slice(start), ...tenants.slice(0, start)]
+  return ordered.flatMap((t) => candidates.filter((g) => g.tenant === t).sort((a, b) => a.oldestSeq - b.oldestSeq))
+}
+
+/**
+ * The next render to dispatch, as (backend, group), or undefined when no free
+ * backend should take anything now. Call again after applying it.
+ *
+ * In order:
+ * 1. interactive work on a backend that already has its model;
+ * 2. interactive work whose model nobody (usable) holds, or whose backlog per
+ *    holder is longer than a model load: an idle backend loads it, preferring
+ *    one that is cold, has nothing left to do, or is not the last holder;
+ * 3. bulk work: a backend switches when its model has no work left and
+ *    another's would take longer than a load, when a model with work has no
+ *    holder, or (holding a model with others) when its model can be finished
+ *    by the others in time and another model is behind; otherwise it stays
+ *    on its model. The last holder of a model interactive users had recently
+ *    stays unless a large bulk group would otherwise idle.
+ * Within a class and model, tenants take turns (round robin); inside a
+ * tenant, oldest first.
+ */
+export function nextAssignment(
+  backends: readonly BackendView[],
+  work: WorkView,
+  now: number,
+  config: Partial<PolicyConfig> = {},
+): Assignment | undefined {
+  const cfg = { ...defaultPolicy, ...config }
+  const loadCost = cfg.switchMs / cfg.renderMs
+  const free = backends.filter((b) => freeSlots(b) > 0)
+  if (free.length === 0) return undefined
+  const groups = work.groups.filter((g) => g.count > 0)
+  if (groups.length === 0) return undefined
+
+  const usableSwitching = backends.filter((b) => b.switchesModels && b.circuit !== 'open')
+  // why "can take its work": a holder the work failed on (excluded) does not
+  // serve it, and counting it would leave the work waiting for nobody.
+  const holders = new Map<string, number>()
+  for (const b of usableSwitching) {
+    if (b.model === undefined) continue
+    const ofModel = groups.filter((g) => g.model === b.model)
+    if (ofModel.length === 0 || ofModel.some((g) => eligible(b, g, backends))) holders.set(b.model, (holders.get(b.model) ?? 0) + 1)
+  }
+  const pendingInteractive = new Map<string, number>()
+  for (const g of groups) if (g.workClass === 'interactive') pendingInteractive.set(g.model, (pendingInteractive.get(g.model) ?? 0) + g.count)
+  const pendingOf = (b: BackendView) => {
+    const byModel = new Map<string, { count: number; oldestAt: number }>()
+    for (const g of groups) {
+      if (!eligible(b, g, backends)) continue
+      const m = byModel.get(g.model) ?? { count: 0, oldestAt: Infinity }
+      m.count += g.count
+      m.oldestAt = Math.min(m.oldestAt, g.oldestAt)
+      byModel.set(g.model, m)
+    }
+    return byModel
+  }
+  const assign = (b: BackendView, g: GroupView): Assignment => ({
+    backend: b.id,
+    group: g.key,
+    switched: b.switchesModels && b.model !== g.model,
+  })
+
+  // 1. Interactive work where its model is loaded.
+  for (const b of free) {
+    const own = groups.filter((g) => g.workClass === 'interactive' && (!b.switchesModels || b.model === g.model) && eligible(b, g, backends))
+    if (own.length > 0) return assign(b, roundRobin(own, work.cursor.interactive))
+  }
+
+  // 2. Interactive work nobody is ready for.
+  const interactive = groups.filter((g) => g.workClass === 'interactive')
+  const underServed = interactive.filter((g) => {
+    const ready = usableSwitching.filter((o) => o.model === g.model && eligible(o, g, backends)).length
+    return ready === 0 || (pendingInteractive.get(g.model) ?? 0) / ready > loadCost
+  })
+  for (const g of roundRobinOrder(underServed, work.cursor.interactive)) {
+    let best: { b: BackendView; rank: number } | undefined
+    for (const b of free) {
+      if (!b.switchesModels || b.busy > 0 || !eligible(b, g, backends)) continue
+      const cur = b.model
+      const curPending = cur === undefined ? 0 : (pendingOf(b).get(cur)?.count ?? 0)
+      const rank =
+        cur === undefined ? 0
+        : curPending === 0 ? 1
+        : (holders.get(cur) ?? 0) >= 2 ? 2
+        : (pendingInteractive.get(cur) ?? 0) === 0 ? 3
+        : undefined
+      if (rank !== undefined && (!best || rank < best.rank)) best = { b, rank }
+    }
+    if (best) return assign(best.b, g)
+  }
+
+  // 3. Bulk work (and interactive work reached by a switch decided here).
+  for (const b of free) {
+    if (!b.switchesModels) {
+      const any = groups.filter((g) => g.workClass === 'bulk' && eligible(b, g, backends))
+      if (any.length > 0) return assign(b, roundRobin(any, work.cursor.bulk))
+      continue
+    }
+    const own = groups.filter((g) => g.workClass === 'bulk' && g.model === b.model && eligible(b, g, backends))
+    // why: a GPU holds one model; a multi-slot backend only changes it when idle.
+    const target = b.busy === 0 ? switchTarget(b, pendingOf(b), holders, usableSwitching.length, work, now, cfg, loadCost) : undefined
+    if (target !== undefined) {
+      const there = groups.filter((g) => g.model === target && eligible(b, g, backends))
+      const inClass = there.filter((g) => g.workClass === 'interactive')
+      return assign(b, inClass.length > 0 ? roundRobin(inClass, work.cursor.interactive) : roundRobin(there, work.cursor.bulk))
+    }
+    if (own.length > 0) return assign(b, roundRobin(own, work.cursor.bulk))
+  }
+  return undefined
+}
+
+/** The model an idle switching backend should load now, if any. */
+function switchTarget(
+  b: BackendView,
+  pending: Map<string, { count: number; oldestAt: number }>,
+  holders: Map<string, number>,
+  usable: number,
+  work: WorkView,
+  now: number,
+  cfg: PolicyConfig,
+  loadCost: number,
+): string | undefined {
+  const cur = b.model
+  const others = [...pending.entries()].filter(([m, p]) => m !== cur && p.count > 0)
+  if (others.length === 0) return undefined
+  const held = (m: string) => holders.get(m) ?? 0
+  const score = (m: string, count: number) => count / (held(m) + 1)
+  const best = (candidates: [string, { count: number; oldestAt: number }][]) => {
+    let pick: string | undefined
+    let top = -Infinity
+    for (const [m, p] of candidates) {
+      // why unserved first: work nobody holds would otherwise wait for ever.
+      const s = held(m) === 0 ? Infinity : score(m, p.count)
+      if (s > top || (s === top && pick !== undefined && p.oldestAt < pending.get(pick)!.oldestAt)) {
+        top = s
+        pick = m
+      }
+    }
+    return pick
+  }
+  const unserved = others.filter(([m]) => held(m) === 0)
+  const curCount = cur === undefined ? 0 : (pending.get(cur)?.count ?? 0)
+
+  if (cur === undefined || curCount === 0) {
+    const seen = cur === undefined ? undefined : work.interactiveSeen[cur]
+    const lastNeeded = cur !== undefined && held(cur) <= 1 && seen !== undefined && now - seen < cfg.interactiveMemoryMs
+    const worth = others.filter(([m, p]) =>
+      held(m) === 0 || (lastNeeded ? score(m, p.count) >= cfg.bigGroupRenders : p.count / held(m) > loadCost),
+    )
+    return best(worth)
+  }
+
+  if (held(cur) >= 2) {
+    if (unserved.length > 0) return best(unserved)
+    // why the estimate: with every model finished together the run ends soonest;
+    // a holder leaves only when the others can finish its model by then.
+    let total = 0
+    for (const [, p] of pending) total += p.count
+    const finishAll = total / Math.max(1, usable)
+    if (curCount / (held(cur) - 1) > finishAll) return undefined
+    const behind = others.filter(([m, p]) => p.count / held(m) - finishAll > loadCost)
+    return best(behind)
+  }
+
+  // The only holder of a model that still has work: leaves only for work starving elsewhere.
+  const starving = unserved.filter(([, p]) => now - p.oldestAt > cfg.starvationMs)
+  if (starving.length === 0) return undefined
+  return starving.sort((x, y) => x[1].oldestAt - y[1].oldestAt)[0][0]
+}
+
+/**
+ * The naive baseline: the first free backend takes the oldest waiting render,
+ * loading its model if needed. Only the simulation and the benchmark use it.
+ */
+export function fifoAssignment(backends: readonly BackendView[], work: WorkView): Assignment | undefined {
+  for (const b of backends) {
+    if (freeSlots(b) === 0) continue
+    let oldest: GroupView | undefined
+    for (const g of work.groups) {
+      if (g.count > 0 && eligible(b, g, backends) && (!oldest || g.oldestSeq < oldest.oldestSeq)) oldest = g
+    }
+    if (oldest) return { backend: b.id, group: oldest.key, switched: b.switchesModels && b.model !== oldest.model }
+  }
+  return undefined
+}
+
+/**
+ * Applies an assignment to the views, so the next decision sees it. `next` is
+ * the group's new oldest render (undefined when the caller does not know it:
+ * the old values are kept, which only affects ordering among one tenant's groups).
+ */
+export function applyAssignment(
+  backends: BackendView[],
+  work: WorkView,
+  a: Assignment,
+  next?: { seq: number; at: number } | null,
+): void {
+  const b = backends.find((x) => x.id === a.backend)
+  const g = work.groups.find((x) => x.key === a.group)
+  if (!b || !g) return
+  b.busy += 1
+  if (b.switchesModels) b.model = g.model
+  g.count -= 1
+  if (next) {
+    g.oldestSeq = next.seq
+    g.oldestAt = next.at
+  }
+  if (next === null) g.count = 0
+  work.cursor[g.workClass] = g.tenant
+}

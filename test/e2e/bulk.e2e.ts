@@ -1,0 +1,110 @@
+import { mkdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import { launchBrowser } from './browser.ts'
+
+// "Regenerate all listings" in local mode: a bulk run over three catalog
+// products, from the form to the estimate, the live progress and the report.
+
+const baseUrl = inject('baseUrl')
+const shots = path.resolve('test-results')
+const picked = ['Sunday Supply Graphic Tee', 'Atelier Embroidered Baseball Cap', 'Champagne Silk Slip Dress']
+
+let browser: Browser
+let page: Page
+const pageErrors: string[] = []
+
+beforeAll(async () => {
+  mkdirSync(shots, { recursive: true })
+  browser = await launchBrowser()
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true })
+  page.on('pageerror', (e) => pageErrors.push(e.message))
+})
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === 'fail') {
+    await page?.screenshot({ path: path.join(shots, `failed-${ctx.task.name.replace(/\W+/g, '-')}.png`), fullPage: true })
+  }
+})
+
+afterAll(async () => {
+  await browser?.close()
+})
+
+describe('bulk runs, end to end in Chromium', () => {
+  it('creates a run over a few products, confirms the estimate, watches it complete and downloads the report', async () => {
+    await page.goto(`${baseUrl}/app/bulk?lang=en`)
+    await page.getByRole('heading', { name: 'Bulk runs' }).waitFor()
+    await page.getByRole('link', { name: 'New bulk run' }).first().click()
+    await page.waitForURL(/\/app\/bulk\/new/)
+
+    await page.getByText('Products I choose').click()
+    for (const title of picked) await page.getByText(title, { exact: true }).click()
+    await page.getByText('The featured image').click()
+    // A look from the cards: Germany, loft. One look, added explicitly.
+    await page.getByTestId('market-de').click()
+    await page.getByTestId('scene-loft').click()
+    await page.getByRole('button', { name: 'Add look' }).click()
+    await page.getByLabel('At most at once').fill('2')
+    await page.screenshot({ path: path.join(shots, 'bulk-new.png'), fullPage: true })
+    await page.getByRole('button', { name: 'Estimate' }).click()
+
+    // The catalog is read, then the estimate waits for the merchant.
+    await page.waitForURL(/\/app\/bulk\/[0-9a-f-]{36}$/)
+    const runId = page.url().split('/').at(-1)!
+    const estimate = page.getByTestId('bulk-estimate')
+    await estimate.waitFor({ timeout: 30_000 })
+    expect(await estimate.textContent()).toMatch(/Renders\s*3 \(3 images × 1 looks\)/)
+    expect(await estimate.textContent()).toContain('Free (not billed)')
+    await page.screenshot({ path: path.join(shots, 'bulk-estimate.png'), fullPage: true })
+    await page.getByRole('button', { name: 'Start 3 renders' }).click()
+
+    // Live progress, without reloading, until every item is done.
+    await page
+      .locator('[data-testid="bulk-status"][data-status="running"], [data-testid="bulk-status"][data-status="completed"]')
+      .waitFor({ timeout: 30_000 })
+    await page.getByTestId('bulk-progress').waitFor()
+    await page.screenshot({ path: path.join(shots, 'bulk-progress.png'), fullPage: true })
+    await page.locator('[data-testid="bulk-status"][data-status="completed"]').waitFor({ timeout: 120_000 })
+    expect(await page.getByTestId('bulk-progress').textContent()).toBe('3 of 3 done')
+    await page.screenshot({ path: path.join(shots, 'bulk-completed.png'), fullPage: true })
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download report (CSV)' }).click(),
+    ])
+    expect(download.suggestedFilename()).toBe(`atelier-bulk-${runId}.csv`)
+    const csv = readFileSync((await download.path())!, 'utf8').replace(/^\uFEFF/, '')
+    const lines = csv.trimEnd().split('\r\n')
+    expect(lines[0]).toBe('product_id,product_title,image_id,look,status,render_id,fidelity_score,error_code,error')
+    expect(lines).toHaveLength(4)
+    expect(
+      lines
+        .slice(1)
+        .map((l) => l.split(',')[0])
+        .sort(),
+    ).toEqual(['classic-graphic-tee', 'embroidered-cap', 'silk-slip-dress'])
+    for (const line of lines.slice(1)) {
+      expect(line).toContain('de / loft / no-model / product_scene')
+      expect(line).toMatch(/,(succeeded|failed),/)
+    }
+    expect(lines.some((l) => /,succeeded,[0-9a-f-]{36},\d+(\.\d)?,/.test(l))).toBe(true)
+
+    // The list shows it, finished.
+    await page.goto(`${baseUrl}/app/bulk`)
+    await page.locator(`[data-testid="bulk-run-${runId}"][data-status="completed"]`).waitFor()
+    expect(pageErrors).toEqual([])
+  })
+
+  it('speaks Simplified Chinese, and answers 404 for a run that is not there', async () => {
+    await page.goto(`${baseUrl}/app/bulk?lang=zh-CN`)
+    await page.getByRole('heading', { name: '批量任务' }).waitFor()
+    await page.getByText('已完成').first().waitFor()
+    await page.goto(`${baseUrl}/app/bulk?lang=en`)
+    const missing = await page.goto(`${baseUrl}/app/bulk/00000000-0000-4000-8000-000000000000`)
+    expect(missing?.status()).toBe(404)
+    const csv = await page.request.get(`${baseUrl}/app/bulk/00000000-0000-4000-8000-000000000000/report.csv`)
+    expect(csv.status()).toBe(404)
+  })
+})
