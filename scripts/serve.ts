@@ -6,6 +6,7 @@ import { env } from '#app/lib/env.server.ts'
 import { startWebServer } from '#app/lib/server.server.ts'
 import { startRenderWorker } from '#app/modules/renders/jobs.server.ts'
 import { startBulkWorker } from '#app/modules/bulk/jobs.server.ts'
+import { startHealthChecks } from '#app/modules/backends/health.server.ts'
 
 const args = new Set(process.argv.slice(2))
 const dev = args.has('--dev')
@@ -17,10 +18,11 @@ if (!dev && !existsSync('build/server/index.js')) {
 const server = await startWebServer({ dev })
 const worker = args.has('--with-worker') ? startRenderWorker() : undefined
 const bulkWorker = args.has('--with-worker') ? startBulkWorker() : undefined
+const healthChecks = args.has('--with-worker') ? startHealthChecks(60_000) : undefined
 console.log(`Atelier (${env().APP_MODE} mode) is serving at ${server.url}/app`)
 
 async function stop() {
-  await Promise.all([worker?.close(), bulkWorker?.close()])
+  await Promise.all([worker?.close(), bulkWorker?.close(), healthChecks?.stop()])
   await server.close()
   process.exit(0)
 }

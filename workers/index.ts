@@ -5,6 +5,8 @@ import { closeDb } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { closeQueues } from '#app/lib/queues.server.ts'
+import { closeHealth, startHealthChecks } from '#app/modules/backends/health.server.ts'
+import { closePool } from '#app/modules/backends/pool.server.ts'
 import { closeBackends } from '#app/modules/backends/registry.server.ts'
 import { startBulkWorker } from '#app/modules/bulk/jobs.server.ts'
 import { closeBulkQueue } from '#app/modules/bulk/queue.server.ts'
@@ -22,6 +24,9 @@ const worker = startRenderWorker({
 })
 // Bulk runs: reads catalogs, feeds each run within its in-flight bound, reconciles items.
 const bulkWorker = startBulkWorker()
+// The status Settings → GPU backends shows (last check, models found); the
+// scheduler's circuit breaker runs its own, faster checks in the dispatch loop.
+const healthChecks = startHealthChecks(60_000)
 logger().info({ concurrency: worker.opts.concurrency, inProcess: env().WORKER_CONCURRENCY, pid: process.pid }, 'render worker started')
 worker.on('ready', () => process.send?.({ type: 'ready' }))
 
@@ -32,10 +37,12 @@ async function shutdown(signal: string) {
   logger().info({ signal }, 'render worker stopping: finishing active renders')
   // why: close() lets running renders finish and returns their jobs cleanly,
   // so a deploy never leaves half-done work to the stalled-job checker.
-  await Promise.all([worker.close(), bulkWorker.close()])
+  await Promise.all([worker.close(), bulkWorker.close(), healthChecks.stop()])
   await closeBulkQueue()
   await closeQueues()
+  await closePool()
   await closeBackends()
+  await closeHealth()
   await closeDb()
   process.exit(0)
 }

@@ -189,7 +189,7 @@ export function RenderCard({
           </Banner>
         )}
         <InlineStack gap="200">
-          {(r.status === 'queued' || r.status === 'retrying') && <ActionButton fetcher={fetcher} renderId={r.id} intent="cancel" label={t('render.cancel')} />}
+          {active && <ActionButton fetcher={fetcher} renderId={r.id} intent="cancel" label={t('render.cancel')} />}
           {r.status === 'succeeded' && (r.reviewState === 'pending' || r.reviewState === 'rejected') && (
             <ActionButton fetcher={fetcher} renderId={r.id} intent="approve" label={t('render.approve')} primary />
           )}

@@ -57,10 +57,25 @@ export async function enqueueRender(renderId: string, priority: keyof typeof pri
   await scheduleRender(renderId, priority)
 }
 
-/** Drops a waiting render (canceled) from the scheduler and the queue; an active one is left to its worker. */
+/**
+ * Drops a canceled render: from the scheduler and the queue while it waits;
+ * while it runs, every worker hears it (cancelChannel) and the one running it
+ * aborts, which reaches the backend (ComfyUI and SD WebUI interrupt, WeShop
+ * stops polling). The render's row is already 'canceled', so nothing the
+ * aborted attempt returns is kept or charged.
+ */
 export async function removeRenderJob(renderId: string): Promise<void> {
   const { cancelScheduled } = await schedulerModule()
   await cancelScheduled(renderId)
+  renderQueue()
+  await Promise.resolve(queueConnection?.publish(cancelChannel(), renderId)).catch((err: unknown) =>
+    logger().warn({ err, renderId }, 'could not announce a cancel; a running render finishes and is discarded'),
+  )
+}
+
+/** Redis pub/sub channel that carries the ids of canceled renders to every worker process. */
+export function cancelChannel(): string {
+  return `${env().QUEUE_PREFIX}:render-cancel`
 }
 
 export async function closeQueues(): Promise<void> {

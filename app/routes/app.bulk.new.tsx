@@ -22,7 +22,7 @@ import { errorResponse } from '#app/lib/http.server.ts'
 import { useI18n } from '#app/lib/i18n.ts'
 import { defaultOperation, MAX_FIRST_IMAGES, MAX_SELECTED_PRODUCTS, type StartBulkRunInput } from '#app/modules/bulk/schema.ts'
 import { startBulkRun } from '#app/modules/bulk/service.server.ts'
-import { personasAvailable } from '#app/modules/backends/registry.server.ts'
+import { studioPersonaAvailability } from '#app/modules/backends/pool.server.ts'
 import { markets, personas, scenes } from '#app/modules/looks/index.ts'
 import { operations } from '#app/modules/looks/schema.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
@@ -38,10 +38,11 @@ export async function loader({ request }: LoaderFunctionArgs) {
     .map((s) => s.trim())
     .filter(Boolean)
     .slice(0, MAX_SELECTED_PRODUCTS)
-  const [collections, page] = await Promise.all([
+  const [collections, page, personaChoices] = await Promise.all([
     platform.listCollections(),
     // why a list only off Shopify: a folder catalog is small; in the admin the resource picker chooses.
     embedded ? Promise.resolve(null) : platform.listProducts({ first: 100 }, null),
+    studioPersonaAvailability(tenant.id),
   ])
   return {
     embedded,
@@ -49,7 +50,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
     products: page?.products.map((p) => ({ id: p.id, title: p.title })) ?? [],
     prefill,
     maxInFlight: env().BULK_MAX_IN_FLIGHT,
-    personasAvailable: personasAvailable(),
+    personasAvailable: personaChoices.any,
+    personaAvailability: personaChoices.personas,
     operations: [...operations],
     looks: {
       markets: markets.map((m) => ({
@@ -302,6 +304,7 @@ export default function NewBulkRun() {
                     sceneId={sceneId}
                     personaId={personaId}
                     personasAvailable={data.personasAvailable}
+                    personaAvailability={data.personaAvailability}
                     onMarket={(id) => {
                       setMarketId(id)
                       const m = data.looks.markets.find((x) => x.id === id)

@@ -12,7 +12,6 @@ import polarisZh from '@shopify/polaris/locales/zh-CN.json'
 import polarisStyles from '@shopify/polaris/build/esm/styles.css?url'
 import { env } from '#app/lib/env.server.ts'
 import { detectLocale, I18nProvider, isLocale, translator } from '#app/lib/i18n.ts'
-import { personasAvailable } from '#app/modules/backends/registry.server.ts'
 import { requireShop } from '#app/modules/tenants/session.server.ts'
 import { ErrorBoundary as RouteError } from '#app/components/RouteError.tsx'
 
@@ -25,7 +24,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const headers = new Headers()
   if (isLocale(lang)) headers.append('set-cookie', `atelier_lang=${encodeURIComponent(lang)}; Path=/; SameSite=Lax; Max-Age=31536000`)
   return data(
-    { locale, shop: tenant.displayName, mode: env().APP_MODE, apiKey: env().SHOPIFY_API_KEY, personasAvailable: personasAvailable() },
+    { locale, shop: tenant.displayName, mode: env().APP_MODE, apiKey: env().SHOPIFY_API_KEY },
     { headers },
   )
 }

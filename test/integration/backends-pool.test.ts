@@ -1,4 +1,5 @@
 import http from 'node:http'
+import { slotsOf } from '#app/modules/backends/slots.ts'
 import type { AddressInfo } from 'node:net'
 import { randomUUID } from 'node:crypto'
 import { eq, sql } from 'drizzle-orm'
@@ -109,8 +110,9 @@ describe('the backend pool', () => {
     // The adapter stays reachable for what only its type answers, but out of logs and JSON.
     expect(backend.adapter.capabilities().operations).toEqual(['scene_swap', 'model_swap'])
     expect(Object.keys(backend)).not.toContain('adapter')
+    // why the scheduler's default: the CPU studio runs in every worker, so its slots are the workers' (WORKER_CONCURRENCY × 16).
     const cpu = (await backendsFor(shopA.id)).find((b) => b.id === 'cpu-studio')!
-    expect(cpu).toMatchObject({ configId: null, tenantId: null, slots: 1, costPerSecond: 0 })
+    expect(cpu).toMatchObject({ configId: null, tenantId: null, slots: slotsOf(cpu.adapter.capabilities()), costPerSecond: 0 })
     await expect(
       backend.render({ operation: 'model_swap' } as never, { onProgress: () => {}, signal: new AbortController().signal }),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT' })

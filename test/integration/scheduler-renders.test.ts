@@ -239,4 +239,38 @@ describe('cancel', () => {
     expect(cpu.starts.map((s) => s.renderId)).toEqual([first.id, second.id])
     expect((await readRender(third.id)).status).toBe('canceled')
   })
+
+  it('reaches a running render on its backend (over Redis, whichever process runs it); nothing is kept or charged', async () => {
+    const aborted: string[] = []
+    const inner = createZeroLatencyBackend({ id: 'cancel-gpu', claimsProtected: true })
+    const capabilities = { ...inner.capabilities(), type: 'comfyui' as const, slots: 1 }
+    const gpu: Backend = {
+      ...inner,
+      capabilities: () => capabilities,
+      render: (request, controls) =>
+        new Promise((_resolve, reject) => {
+          // A GPU render that only ends when it is interrupted, as ComfyUI's /interrupt ends one.
+          controls.signal.addEventListener('abort', () => {
+            aborted.push(request.renderId)
+            reject(new AppError('RENDER_CANCELED', 'interrupted on the server'))
+          })
+        }),
+    }
+    registerBackend(gpu)
+    const tenant = await createLocalTenant()
+    const render = await insertRender(tenant, { backend: gpu.id })
+    await waitForRenderStatus(render.id, ['running'])
+    const canceled = await cancelRender(tenant.id, render.id)
+    expect(canceled.status).toBe('canceled')
+    await waitFor('the backend to be interrupted', () => aborted.includes(render.id))
+    await sleep(300)
+    const row = await readRender(render.id)
+    expect(row.status).toBe('canceled')
+    expect(row.resultKey).toBeNull()
+    expect(await db().select().from(usageLedger).where(eq(usageLedger.renderId, render.id))).toEqual([])
+    // The slot is free again and the circuit saw no fault: the next render on it runs.
+    const next = await insertRender(tenant, { backend: gpu.id })
+    await waitForRenderStatus(next.id, ['running'])
+    await cancelRender(tenant.id, next.id)
+  })
 })

@@ -5,7 +5,8 @@ import type { BackendConfig } from '#db/schema.ts'
 import { lookAvailability, type ConfigurableType } from './capabilities.ts'
 import { createComfyuiBackend } from './comfyui/adapter.server.ts'
 import { enabledBackendConfigs, specOf, type BackendCredentials, type BackendSpec } from './configs.server.ts'
-import { availableBackends } from './registry.server.ts'
+import { availableBackends, pickFrom } from './registry.server.ts'
+import { slotsOf } from './slots.ts'
 import type { Backend, BackendCapabilities, RenderControls, RenderRequest, RenderResult } from './types.ts'
 
 // The backends a shop renders on: the deployment's (COMFYUI_URLS and the
@@ -237,7 +238,8 @@ function fromEnvironment(): PooledBackend[] {
         configId: null,
         tenantId: null,
         name: inner.id,
-        slots: (inner.capabilities() as { slots?: number }).slots ?? 1,
+        // why the scheduler's default: the CPU studio runs in every worker process, so its slots are the workers'.
+        slots: slotsOf(inner.capabilities()),
         costPerSecond: 0,
         // why: the registry owns these and closes them (closeBackends).
         closeInner: false,
@@ -268,9 +270,19 @@ export async function backendsFor(tenantId: string | null): Promise<PooledBacken
 
 /** Every configured backend of every shop and the deployment (health checks). */
 export async function allBackends(): Promise<PooledBackend[]> {
+  return [...(await configuredBackends()), ...environmentBackends()]
+}
+
+/** Every enabled backend_configs row's backend (the deployment's and every shop's). */
+export async function configuredBackends(): Promise<PooledBackend[]> {
   const rows = await enabledBackendConfigs('all')
   sweep(rows, () => true)
-  return [...(await built(rows)), ...fromEnvironment()]
+  return built(rows)
+}
+
+/** The environment's backends (COMFYUI_URLS, SDWEBUI_URLS, WESHOP_API_KEY, the CPU studio), read now. */
+export function environmentBackends(): PooledBackend[] {
+  return fromEnvironment()
 }
 
 /** Closes every backend the pool built (shutdown; tests). */
@@ -295,4 +307,24 @@ export async function studioPersonaAvailability(
   for (const [id, a] of Object.entries(personas))
     out[id] = { available: a.available, reasonKey: a.available ? null : a.reasonKey }
   return { any: Object.values(out).some((a) => a.available), personas: out }
+}
+
+/**
+ * The backend a render was dispatched to, by id: a pool row's (`cfg-…`) or one
+ * of the environment's. Unknown (a row removed since) is retryable: the
+ * scheduler moves the render to another backend of its type.
+ */
+export async function pooledBackendById(id: string): Promise<PooledBackend> {
+  const found = (await allBackends()).find((b) => b.id === id)
+  if (!found) throw new AppError('BACKEND_UNAVAILABLE', `Backend "${id}" is not connected`, { retryable: true })
+  return found
+}
+
+/**
+ * The backend a new render of this shop is made for: its own servers first,
+ * then the deployment's, the CPU studio last. The scheduler may run it on any
+ * backend of the same type the shop can use (failover, model affinity).
+ */
+export async function pickBackendFor(tenantId: string, operation: Operation, needsPersona: boolean): Promise<PooledBackend> {
+  return pickFrom(await backendsFor(tenantId), operation, needsPersona)
 }

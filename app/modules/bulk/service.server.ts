@@ -5,7 +5,7 @@ import { db, type Db } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { AppError, isAppError, notFound } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
-import { pickBackend } from '#app/modules/backends/registry.server.ts'
+import { pickBackendFor } from '#app/modules/backends/pool.server.ts'
 import { assertCanRender, currentPlan } from '#app/modules/billing/service.server.ts'
 import { resolveLook } from '#app/modules/looks/index.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
@@ -140,7 +140,7 @@ export async function startBulkRun(tenant: Tenant, raw: StartBulkRunInput): Prom
   const { selection, looks, images } = normalise(parsed)
   for (const look of looks) {
     resolveLook({ personaId: look.personaId, marketId: look.marketId, sceneId: look.sceneId })
-    pickBackend(look.operation as Operation, look.personaId !== null)
+    await pickBackendFor(tenant.id, look.operation as Operation, look.personaId !== null)
   }
   if (selection.kind === 'collection' && tenant.platform !== 'shopify') {
     throw new AppError('INVALID_INPUT', 'This catalog has no collections: choose all products, a search or products')

@@ -21,14 +21,20 @@ export interface PostprocessInput {
   source: SourceImage
   result: RenderResult
   operation: Operation
-  /** The source side of the fidelity check from an earlier attempt with the same mask, placement and frame. */
-  reference?: FidelityReference
+  /** The source side of the fidelity check from an earlier attempt (used when its mask, placement and frame are this one's). */
+  reference?: PreparedReference
+}
+
+/** A prepared source side and what it was prepared for. */
+export interface PreparedReference {
+  key: string
+  value: FidelityReference
 }
 
 export interface PostprocessOutput {
   result: RenderResult
   fidelity: FidelityReport
-  reference: FidelityReference
+  reference: PreparedReference
 }
 
 export async function decodeRgb(image: Buffer): Promise<RawImage> {
@@ -36,25 +42,34 @@ export async function decodeRgb(image: Buffer): Promise<RawImage> {
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 }
 }
 
-function sameReference(ref: FidelityReference | undefined, result: RenderResult): ref is FidelityReference {
-  return ref !== undefined && ref.frame.width === result.width && ref.frame.height === result.height
+function referenceKey(result: RenderResult): string {
+  const m = result.sourceMask
+  // why a sample of the mask: backends return the same mask object content for the same source; a changed one differs in size or pixels.
+  let sample = 0
+  for (let i = 0; i < m.data.length; i += 997) sample = (sample * 31 + m.data[i]) >>> 0
+  return JSON.stringify([result.width, result.height, result.placement, m.width, m.height, sample])
 }
 
 export async function postprocessRemote(input: PostprocessInput): Promise<PostprocessOutput> {
   const { source, result, operation } = input
   const decoding = result.pixels ? Promise.resolve(result.pixels) : decodeRgb(result.image)
   decoding.catch(() => undefined)
-  const reference = sameReference(input.reference, result)
-    ? input.reference
-    : await prepareFidelity({
-        source,
-        sourceMask: result.sourceMask,
-        placement: result.placement,
-        frame: { width: result.width, height: result.height },
-      })
+  const key = referenceKey(result)
+  const reference: PreparedReference =
+    input.reference?.key === key
+      ? input.reference
+      : {
+          key,
+          value: await prepareFidelity({
+            source,
+            sourceMask: result.sourceMask,
+            placement: result.placement,
+            frame: { width: result.width, height: result.height },
+          }),
+        }
   const pixels = await decoding
   if (result.protected) {
-    return { result: { ...result, pixels }, fidelity: await compareFidelity(reference, pixels), reference }
+    return { result: { ...result, pixels }, fidelity: await compareFidelity(reference.value, pixels), reference }
   }
   const out = protectProduct({
     source,
@@ -65,14 +80,14 @@ export async function postprocessRemote(input: PostprocessInput): Promise<Postpr
     resultMask: result.resultMask,
   })
   if (out.method === 'none') {
-    return { result: { ...result, pixels }, fidelity: await compareFidelity(reference, pixels), reference }
+    return { result: { ...result, pixels }, fidelity: await compareFidelity(reference.value, pixels), reference }
   }
   // why together: the encode runs in libvips while the comparison runs here.
   const [image, fidelity] = await Promise.all([
     sharp(out.pixels.data, { raw: { width: out.pixels.width, height: out.pixels.height, channels: 3 } })
       .jpeg(FINAL_JPEG)
       .toBuffer(),
-    compareFidelity(reference, out.pixels),
+    compareFidelity(reference.value, out.pixels),
   ])
   return {
     result: { ...result, image, contentType: 'image/jpeg', pixels: out.pixels, protected: true },

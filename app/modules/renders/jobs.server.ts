@@ -2,18 +2,16 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq'
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import { db } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
-import { isAppError } from '#app/lib/errors.ts'
+import { AppError, isAppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
-import { RENDER_QUEUE, renderJobSchema, type RenderJob } from '#app/lib/queues.server.ts'
+import { RENDER_QUEUE, cancelChannel, renderJobSchema, type RenderJob } from '#app/lib/queues.server.ts'
 import { redisConnection } from '#app/lib/redis.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
-import { availableBackends, backendById } from '#app/modules/backends/registry.server.ts'
-import type { RawImage, RenderResult, SourceImage } from '#app/modules/backends/types.ts'
-import { FINAL_JPEG } from '#app/modules/backends/cpu-studio.server.ts'
-import { protectProduct } from '#app/modules/imaging/protect.server.ts'
-import sharp from 'sharp'
+import { pooledBackendById } from '#app/modules/backends/pool.server.ts'
+import { availableBackends } from '#app/modules/backends/registry.server.ts'
+import type { SourceImage } from '#app/modules/backends/types.ts'
+import { postprocessRemote, type PreparedReference } from '#app/modules/imaging/postprocess.server.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
-import { measureFidelity } from '#app/modules/imaging/fidelity.server.ts'
 import { explainFidelity } from '#app/modules/imaging/fidelity-reasons.ts'
 import { getMarket, getPersona, getScene } from '#app/modules/looks/index.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
@@ -54,37 +52,6 @@ async function chargeIfBilled(tenantId: string, log: ReturnType<typeof logger>):
   } catch (e) {
     log.warn({ code: isAppError(e) ? e.code : undefined, reason: (e as Error).message }, 'charging the render failed; will retry')
   }
-}
-
-const SAME_GEOMETRY: Operation[] = ['scene_swap', 'product_scene']
-
-/** Puts the merchant's product back into a remote backend's result (see imaging/protect.server.ts). */
-async function protect(result: RenderResult, source: SourceImage, operation: Operation): Promise<RenderResult> {
-  const pixels: RawImage =
-    result.pixels ??
-    (await sharp(result.image)
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true })
-      .then(({ data, info }) => ({
-        data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-        width: info.width,
-        height: info.height,
-        channels: 3 as const,
-      })))
-  const out = protectProduct({
-    source,
-    sourceMask: result.sourceMask,
-    result: pixels,
-    placement: result.placement,
-    geometry: SAME_GEOMETRY.includes(operation) ? 'unchanged' : 'changed',
-    resultMask: result.resultMask,
-  })
-  if (out.method === 'none') return { ...result, pixels }
-  const image = await sharp(out.pixels.data, { raw: { width: out.pixels.width, height: out.pixels.height, channels: 3 } })
-    .jpeg(FINAL_JPEG)
-    .toBuffer()
-  return { ...result, image, contentType: 'image/jpeg', pixels: out.pixels, protected: true }
 }
 
 /** A new, deterministic seed for the gate's i-th retry (so a redelivered job retries the same seeds). */
@@ -166,7 +133,7 @@ export async function processRender(
 
   const onProgress = progressWriter(render.id, opts.job)
   try {
-    const backend = backendById(render.backend)
+    const backend = await pooledBackendById(render.backend)
     const persona = render.personaId ? getPersona(render.personaId) : null
     const [market, scene] = [getMarket(render.marketId), getScene(render.sceneId)]
     const source = await loadSource(render)
@@ -174,6 +141,8 @@ export async function processRender(
     // The stored mask keeps all three layers for GPU backends (mask.server.ts).
     const mask = render.maskKey ? await keepLayerPng(await imageStore().get(render.maskKey)) : undefined
     const signal = AbortSignal.any([opts.signal ?? new AbortController().signal, AbortSignal.timeout(env().RENDER_TIMEOUT_MS)])
+    // The source side of the fidelity check, kept across the gate's attempts when they share mask and placement.
+    let reference: PreparedReference | undefined
     const renderWith = async (seed: number, progress: (p: number, m: string) => Promise<void>) => {
       const result = await backend.render(
         {
@@ -193,14 +162,9 @@ export async function processRender(
       // and measures while its JPEG encodes; a remote backend's result is
       // protected and measured here, against our own copy of the source.
       if (result.fidelity) return { result, fidelity: result.fidelity, seed }
-      const protectedResult = result.protected ? result : await protect(result, source, render.operation as Operation)
-      const fidelity = await measureFidelity({
-        source,
-        sourceMask: protectedResult.sourceMask,
-        result: protectedResult.pixels ?? protectedResult.image,
-        placement: protectedResult.placement,
-      })
-      return { result: protectedResult, fidelity, seed }
+      const done = await postprocessRemote({ source, result, operation: render.operation as Operation, reference })
+      reference = done.reference
+      return { result: done.result, fidelity: done.fidelity, seed }
     }
     // The QA gate: below the threshold, render again with a new seed (at most
     // GATE_RETRIES times); the best attempt is kept and, if it still fails,
@@ -298,6 +262,8 @@ async function failureOutcome(renderId: string, e: unknown): Promise<RenderOutco
   // why: processRender turns every non-retryable failure into an UnrecoverableError.
   if (e instanceof UnrecoverableError) return { kind: 'failed', backendFault: false, attempt: 0 }
   const [row] = await db().select({ status: renders.status, attempts: renders.attempts }).from(renders).where(eq(renders.id, renderId))
+  // why: an attempt aborted because the merchant canceled says nothing about the backend.
+  if (row?.status === 'canceled') return { kind: 'noop', backendFault: false, attempt: row.attempts }
   return { kind: row?.status === 'retrying' ? 'retry' : 'failed', backendFault: true, attempt: row?.attempts ?? 1 }
 }
 
@@ -312,12 +278,23 @@ function defaultConcurrency(): number {
     .map((b) => b.capabilities())
     .filter((c) => c.type !== 'cpu-studio')
     .reduce((sum, c) => sum + slotsOf(c), 0)
-  return env().WORKER_CONCURRENCY + remote
+  // why the headroom: shops connect their own servers in Settings while the worker runs.
+  return env().WORKER_CONCURRENCY + remote + SHOP_BACKEND_HEADROOM
 }
+
+/** Worker slots kept for renders waiting on backends that shops connect at run time (they cost almost nothing while they wait). */
+const SHOP_BACKEND_HEADROOM = 16
 
 export function startRenderWorker(opts: RenderWorkerOptions = {}): Worker<RenderJob> {
   const e = env()
   const connection = redisConnection('worker')
+  // Renders running in this process, so a cancel from any process reaches the backend (queues.server.ts removeRenderJob).
+  const running = new Map<string, AbortController>()
+  const listener = redisConnection('worker')
+  void listener.subscribe(cancelChannel()).catch((err: unknown) => logger().warn({ err }, 'cancel channel unavailable'))
+  listener.on('message', (_channel: string, renderId: string) => {
+    running.get(renderId)?.abort(new AppError('RENDER_CANCELED', 'The merchant canceled the render.'))
+  })
   const worker = new Worker<RenderJob>(
     RENDER_QUEUE,
     async (job, _token, signal) => {
@@ -327,8 +304,10 @@ export function startRenderWorker(opts: RenderWorkerOptions = {}): Worker<Render
       const { renderId, backendId } = payload.data
       const startedAt = Date.now()
       let outcome: RenderOutcome = { kind: 'noop', backendFault: false, attempt: 0 }
+      const cancel = new AbortController()
+      running.set(renderId, cancel)
       try {
-        const done = await processRender(renderId, { job, signal, backendId })
+        const done = await processRender(renderId, { job, signal: signal ? AbortSignal.any([signal, cancel.signal]) : cancel.signal, backendId })
         // why: a render that was already finished (a redelivery) says nothing about the backend.
         const ranHere = done?.status === 'succeeded' && (done.finishedAt?.getTime() ?? 0) >= startedAt
         outcome = { kind: ranHere ? 'succeeded' : 'noop', backendFault: false, attempt: done?.attempts ?? 0 }
@@ -336,6 +315,7 @@ export function startRenderWorker(opts: RenderWorkerOptions = {}): Worker<Render
         outcome = await failureOutcome(renderId, err).catch(() => ({ kind: 'failed', backendFault: true, attempt: 0 }) as const)
         throw err
       } finally {
+        running.delete(renderId)
         // why only with a backend id: a job queued before the scheduler holds
         // no slot and keeps BullMQ's own retries.
         if (backendId) {
@@ -358,7 +338,10 @@ export function startRenderWorker(opts: RenderWorkerOptions = {}): Worker<Render
   worker.on('error', (err) => logger().error({ err }, 'render worker error'))
   worker.on('closing', () => void loop?.stop())
   // why: BullMQ does not close a connection it was handed.
-  worker.on('closed', () => void connection.quit().catch(() => connection.disconnect()))
+  worker.on('closed', () => {
+    void connection.quit().catch(() => connection.disconnect())
+    void listener.quit().catch(() => listener.disconnect())
+  })
   worker.on('failed', (job, err) => logger().warn({ jobId: job?.id, err: err.message }, 'render job failed'))
   return worker
 }

@@ -7,7 +7,7 @@ import { AppError, notFound } from '#app/lib/errors.ts'
 import { enqueueRender, priorities, removeRenderJob } from '#app/lib/queues.server.ts'
 import { capacityFor, queuePosition } from '#app/modules/scheduler/dispatcher.server.ts'
 import { imageStore, sha256 } from '#app/lib/storage.server.ts'
-import { pickBackend } from '#app/modules/backends/registry.server.ts'
+import { pickBackendFor } from '#app/modules/backends/pool.server.ts'
 import type { Backend } from '#app/modules/backends/types.ts'
 import { assertCanRender } from '#app/modules/billing/service.server.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
@@ -61,7 +61,7 @@ export async function createRenders(tenant: Tenant, raw: CreateRendersInput): Pr
   const input = createRendersInputSchema.parse(raw)
   const look = resolveLook(input.look)
   const operation = input.operation ?? defaultOperation(input.look.personaId)
-  const backend = pickBackend(operation, look.persona !== null)
+  const backend = await pickBackendFor(tenant.id, operation, look.persona !== null)
 
   const seedCount = input.seeds?.length ?? input.variants
   // why first: no plan or a reached cap is refused before any work at all.
@@ -227,9 +227,9 @@ export async function cancelRender(tenantId: string, renderId: string): Promise<
   const [row] = await db()
     .update(renders)
     .set({ status: 'canceled', finishedAt: new Date(), updatedAt: new Date(), progressMessage: null })
-    .where(and(eq(renders.id, renderId), eq(renders.tenantId, tenantId), inArray(renders.status, ['queued', 'retrying'])))
+    .where(and(eq(renders.id, renderId), eq(renders.tenantId, tenantId), inArray(renders.status, ['queued', 'retrying', 'running'])))
     .returning()
-  if (!row) throw new AppError('INVALID_TRANSITION', 'Only renders that have not started can be canceled')
+  if (!row) throw new AppError('INVALID_TRANSITION', 'Only renders that are waiting or running can be canceled')
   // why: a waiting render leaves the scheduler now, not when its turn comes.
   await removeRenderJob(row.id)
   return row

@@ -11,7 +11,8 @@ import { env } from '#app/lib/env.server.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { priorities, RENDER_QUEUE, renderJobSchema, renderQueue } from '#app/lib/queues.server.ts'
 import { redisConnection } from '#app/lib/redis.server.ts'
-import { availableBackends } from '#app/modules/backends/registry.server.ts'
+import { configuredBackends, environmentBackends } from '#app/modules/backends/pool.server.ts'
+import { slotsOf } from '#app/modules/backends/slots.ts'
 import type { Backend, BackendCapabilities } from '#app/modules/backends/types.ts'
 import { renders, type Render } from '#db/schema.ts'
 import {
@@ -30,7 +31,10 @@ import { createSchedulerStore, type BackendState, type CircuitConfig, type Poppe
 export type Priority = keyof typeof priorities
 
 /** What the dispatcher needs of a backend: what it can do, how many at once, what it has loaded. */
-export type DispatchBackend = Pick<Backend, 'id' | 'capabilities'> & Partial<Pick<Backend, 'loadedModel' | 'health'>>
+export type DispatchBackend = Pick<Backend, 'id' | 'capabilities'> & Partial<Pick<Backend, 'loadedModel' | 'health'>> & {
+  /** The shop that connected it (pool backends); absent or null = the deployment's. */
+  tenantId?: string | null
+}
 
 export interface HandOff {
   renderId: string
@@ -98,10 +102,7 @@ export interface Dispatcher {
 }
 
 /** Slots a backend offers: its own figure, else one per GPU server, and "as many as the workers run" in-process. */
-export function slotsOf(c: BackendCapabilities): number {
-  if (c.slots !== undefined) return Math.max(1, Math.floor(c.slots))
-  return c.type === 'cpu-studio' ? env().WORKER_CONCURRENCY * 16 : 1
-}
+export { slotsOf }
 
 /** Whether loading a different model costs anything on this backend type. */
 function switchesModels(c: BackendCapabilities): boolean {
@@ -127,12 +128,36 @@ export function backendView(b: DispatchBackend, state?: BackendState, models?: R
   }
 }
 
+/** The backends_configs rows' backends (the deployment's and every shop's), as last read; see refreshDispatchBackends. */
+let configured: DispatchBackend[] = []
+let refreshed = 0
+let refreshing: Promise<void> | undefined
+/** How stale the list of configured rows may be: a backend a shop adds in Settings is used within this. */
+const REFRESH_MS = 2_000
+
 /**
- * The backends dispatch chooses from. why one function: a per-tenant pool
- * will replace the deployment-wide list here.
+ * The backends dispatch chooses from: the pool's (app/modules/backends/pool.server.ts)
+ * configured rows as last read, and the environment's, read now. why a
+ * snapshot of the rows: queue positions and ETAs ask synchronously, many
+ * times a page.
  */
 export function backendsForDispatch(): DispatchBackend[] {
-  return availableBackends()
+  return [...configured, ...environmentBackends()]
+}
+
+export async function refreshDispatchBackends(force = false): Promise<DispatchBackend[]> {
+  if (force || Date.now() - refreshed >= REFRESH_MS) {
+    refreshing ??= configuredBackends()
+      .then((list) => {
+        configured = list
+        refreshed = Date.now()
+      })
+      .finally(() => {
+        refreshing = undefined
+      })
+    await refreshing
+  }
+  return backendsForDispatch()
 }
 
 /**
@@ -141,14 +166,18 @@ export function backendsForDispatch(): DispatchBackend[] {
  * an in-process backend is not: the render stays on the one it names.
  */
 export function needsOf(
-  render: Pick<Render, 'operation' | 'personaId' | 'backend' | 'outputWidth' | 'outputHeight'>,
+  render: Pick<Render, 'tenantId' | 'operation' | 'personaId' | 'backend' | 'outputWidth' | 'outputHeight'>,
   backends: readonly DispatchBackend[],
 ): Needs {
   const base = { operation: render.operation, persona: render.personaId !== null, edge: Math.max(render.outputWidth, render.outputHeight) }
   const named = backends.find((b) => b.id === render.backend)
   const type = named?.capabilities().type
   if (!type || type === 'cpu-studio') return { ...base, only: [render.backend] }
-  return { ...base, type }
+  // why: a shop's own servers (Settings → GPU backends) render that shop's work only.
+  const foreign = backends.some((b) => b.tenantId && b.tenantId !== render.tenantId && b.capabilities().type === type)
+  if (!foreign) return { ...base, type }
+  const visible = backends.filter((b) => (!b.tenantId || b.tenantId === render.tenantId) && b.capabilities().type === type)
+  return { ...base, type, only: visible.map((b) => b.id) }
 }
 
 export function classOf(priority: string): WorkClass {
@@ -381,7 +410,7 @@ export async function scheduler(): Promise<Dispatcher> {
   if (!shared) {
     // why a producer connection: a web request must fail fast when Redis is down.
     const redis = redisConnection('producer')
-    const dispatcher = createDispatcher({ redis, prefix: env().QUEUE_PREFIX, backends: backendsForDispatch, config: sharedConfig })
+    const dispatcher = createDispatcher({ redis, prefix: env().QUEUE_PREFIX, backends: () => refreshDispatchBackends(), config: sharedConfig })
     shared = { dispatcher, redis, ready: untilReady(redis) }
   }
   const current = shared
@@ -446,6 +475,7 @@ export async function scheduleRender(renderId: string, priority: Priority = 'int
   const [render] = await db().select(schedulingColumns).from(renders).where(eq(renders.id, renderId))
   if (!render || (render.status !== 'queued' && render.status !== 'retrying')) return
   const d = await scheduler()
+  await refreshDispatchBackends()
   await d.submit(itemFor(render, priority))
   await d.dispatch()
 }
@@ -497,7 +527,7 @@ export async function queuePosition(renderId: string): Promise<number | null> {
 }
 
 /** Slots that can work on this render at once (for ETAs); in-process backends count as the worker concurrency. */
-export function capacityFor(render: Pick<Render, 'operation' | 'personaId' | 'backend' | 'outputWidth' | 'outputHeight'>): number {
+export function capacityFor(render: Pick<Render, 'tenantId' | 'operation' | 'personaId' | 'backend' | 'outputWidth' | 'outputHeight'>): number {
   const list = backendsForDispatch()
   const needs = needsOf(render, list)
   const slots = list
