@@ -2,7 +2,7 @@ import sharp from 'sharp'
 import { AppError } from '#app/lib/errors.ts'
 import type { RawImage, SourceImage } from '#app/modules/backends/types.ts'
 import { SRGB_TO_LINEAR, deltaE2000, srgbToLab } from './colour.ts'
-import { clearBits, featherInwardBits, grownTo, openThenCloseBits, removeSmallRegionsBits, type Bits } from './morphology.ts'
+import { clearBits, featherInwardBits, grownTo, openThenCloseBits, removeSmallRegionsBits, unpack, type Bits } from './morphology.ts'
 
 export interface Box {
   left: number
@@ -496,66 +496,60 @@ function peelCastShadow(image: RawImage, backdrop: Backdrop, product: Bits): num
   const { width, height, data } = image
   const { words, stride } = product
   const n = width * height
-  const isProduct = (i: number): boolean => {
-    const y = (i / width) | 0
-    const x = i - y * width
-    return ((words[y * stride + (x >> 5)] >>> (x & 31)) & 1) === 1
-  }
-  // Lightness of each pixel, worked out when first needed; NaN = not yet.
+  const inside = unpack(product)
+  // Lightness of a pixel, worked out when first needed (NaN = not yet); and whether it is shadow-like.
   const lightness = new Float32Array(n).fill(Number.NaN)
-  const shadowLike = new Uint8Array(n) // 0 unknown, 1 shadow-like, 2 not
+  const shadowLike = new Uint8Array(n)
   const lab = new Float64Array(3)
   const L = (i: number): number => {
-    if (Number.isNaN(lightness[i])) {
+    let v = lightness[i]
+    if (v !== v) {
       srgbToLab(data[3 * i], data[3 * i + 1], data[3 * i + 2], lab, 0)
-      lightness[i] = lab[0]
-      const darker = backdrop.L - lab[0]
+      v = lightness[i] = lab[0]
+      const darker = backdrop.L - v
       const chroma = Math.hypot(lab[1] - backdrop.a, lab[2] - backdrop.b)
-      shadowLike[i] = darker >= -1 && darker <= SHADOW_MAX_DARKENING && chroma <= SHADOW_CHROMA ? 1 : 2
+      shadowLike[i] = darker >= -1 && darker <= SHADOW_MAX_DARKENING && chroma <= SHADOW_CHROMA ? 1 : 0
     }
-    return lightness[i]
+    return v
   }
   const queue = new Int32Array(n)
-  const seen = new Uint8Array(n)
   const flat = new Uint8Array(n)
-  let head = 0
   let tail = 0
+  /** Grows into product pixel j from pixel `from` if j is the next step of a shadow. */
   const offer = (j: number, from: number): void => {
-    if (seen[j] || !isProduct(j)) return
-    const lj = L(j)
-    const step = L(from) - lj
+    if (inside[j] !== 1) return
+    const step = L(from) - L(j)
     if (shadowLike[j] !== 1 || step > SHADOW_STEP_L || step < -SHADOW_RISE_L) return
     const run = step < SHADOW_FLAT_STEP ? flat[from] + 1 : 0
     if (run > SHADOW_FLAT_RUN) return
     flat[j] = run
-    seen[j] = 1
+    inside[j] = 2 // peeled
     queue[tail++] = j
   }
   // Seeds: product pixels next to the backdrop, grown from that backdrop pixel.
   for (let y = 0; y < height; y++) {
+    const row = y * width
     for (let x = 0; x < width; x++) {
-      const i = y * width + x
-      if (isProduct(i)) continue
-      if (x > 0) offer(i - 1, i)
-      if (x < width - 1) offer(i + 1, i)
-      if (y > 0) offer(i - width, i)
-      if (y < height - 1) offer(i + width, i)
+      const i = row + x
+      if (inside[i] !== 1) continue
+      if (x > 0 && inside[i - 1] === 0) offer(i, i - 1)
+      else if (x < width - 1 && inside[i + 1] === 0) offer(i, i + 1)
+      else if (y > 0 && inside[i - width] === 0) offer(i, i - width)
+      else if (y < height - 1 && inside[i + width] === 0) offer(i, i + width)
     }
   }
-  while (head < tail) {
-    const i = queue[head++]
-    const y = (i / width) | 0
-    const x = i - y * width
+  for (let head = 0; head < tail; head++) {
+    const i = queue[head]
+    const x = i % width
     if (x > 0) offer(i - 1, i)
     if (x < width - 1) offer(i + 1, i)
-    if (y > 0) offer(i - width, i)
-    if (y < height - 1) offer(i + width, i)
+    if (i >= width) offer(i - width, i)
+    if (i + width < n) offer(i + width, i)
   }
   for (let k = 0; k < tail; k++) {
     const i = queue[k]
-    const y = (i / width) | 0
-    const x = i - y * width
-    clearBits(words, y * stride, x, x + 1)
+    const x = i % width
+    clearBits(words, ((i - x) / width) * stride, x, x + 1)
   }
   return tail
 }
