@@ -95,13 +95,49 @@ function compositeBack(input: ProtectInput): ProtectOutput {
     fxColour[i] = sx - Math.floor(sx)
   }
   const maskX = taps(cols, mw, (i) => (sxOf(i) + 0.5) * mx - 0.5)
+  // Per mask row, its first and last non-zero column (first > last: an empty row).
+  // why: a row of the frame only needs the columns whose mask taps can be non-zero.
+  const mh = sourceMask.height
+  const firstOn = new Int32Array(mh).fill(mw)
+  const lastOn = new Int32Array(mh).fill(-1)
+  for (let r = 0; r < mh; r++) {
+    const row = r * mw
+    let c = 0
+    while (c < mw && md[row + c] === 0) c++
+    if (c === mw) continue
+    firstOn[r] = c
+    let e = mw - 1
+    while (md[row + e] === 0) e--
+    lastOn[r] = e
+  }
+  /** First column i whose right tap reaches mask column c (maskX.b is non-decreasing). */
+  const fromColumn = (c: number): number => {
+    let lo = 0
+    let hi = cols
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (maskX.b[mid] < c) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+  /** One past the last column i whose left tap is at or before mask column c. */
+  const toColumn = (c: number): number => {
+    let lo = 0
+    let hi = cols
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (maskX.a[mid] <= c) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
   let changed = 0
   for (let y = y0; y < y1; y++) {
     const sy = crop.top + (y + 0.5 - placement.y) / scale - 0.5
     if (sy < -0.5 || sy > src.height - 0.5) continue
     // Mask row taps.
     const mv = (sy + 0.5) * my - 0.5
-    const mh = sourceMask.height
     const my0 = Math.max(0, Math.min(mh - 1, Math.floor(mv)))
     const my1 = Math.min(mh - 1, my0 + 1)
     const mfy = Math.max(0, Math.min(1, mv - my0))
@@ -114,7 +150,11 @@ function compositeBack(input: ProtectInput): ProtectOutput {
     const row0 = ay * sw
     const row1 = by * sw
     const outRow = y * result.width
-    for (let i = 0; i < cols; i++) {
+    const onFrom = Math.min(firstOn[my0], firstOn[my1])
+    const onTo = Math.max(lastOn[my0], lastOn[my1])
+    if (onFrom > onTo) continue
+    const iEnd = toColumn(onTo)
+    for (let i = fromColumn(onFrom); i < iEnd; i++) {
       if (inside[i] === 0) continue
       const mxa = maskX.a[i]
       const mxb = maskX.b[i]
