@@ -63,6 +63,8 @@ export function LookForm({ productIds, onDone }) {
               {['1', '2', '3', '4'].map((v) => <s-option value={v}>{v}</s-option>)}
             </s-select>
             <s-text tone="subdued">{i18n.translate('products', { count: productIds.length })}</s-text>
+            {/* why: several looks, every image, an estimate first, pause and a report: that is a bulk run in the app. */}
+            <s-link href={`app:/app/bulk/new?ids=${encodeURIComponent(productIds.join(','))}`}>{i18n.translate('bulkRun')}</s-link>
           </>
         )}
       </s-stack>
