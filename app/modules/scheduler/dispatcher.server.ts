@@ -34,6 +34,8 @@ export type Priority = keyof typeof priorities
 export type DispatchBackend = Pick<Backend, 'id' | 'capabilities'> & Partial<Pick<Backend, 'loadedModel' | 'health'>> & {
   /** The shop that connected it (pool backends); absent or null = the deployment's. */
   tenantId?: string | null
+  /** What a second of its time costs (pool backends). */
+  costPerSecond?: number
 }
 
 export interface HandOff {
@@ -116,6 +118,7 @@ export function backendView(b: DispatchBackend, state?: BackendState, models?: R
   const reported = b.loadedModel?.()
   return {
     id: b.id,
+    costPerSecond: b.costPerSecond,
     type: c.type,
     operations: c.operations,
     personas: c.personas,

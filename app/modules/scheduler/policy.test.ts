@@ -190,6 +190,14 @@ describe('model affinity', () => {
     expect(decide(backends, view([group('bulk', 't', 'm1', 1), group('bulk', 't', 'm2', 100)]))).toMatchObject({ model: 'm1' })
   })
 
+  it('gives work that two idle servers could take to the cheaper one', () => {
+    const work = view([group('interactive', 'shop-a', 'm1', 1)])
+    const dear = gpu('dear', 'm1', { costPerSecond: 0.004 })
+    const cheap = gpu('cheap', 'm1', { costPerSecond: 0.001 })
+    expect(nextAssignment([dear, cheap], work, 0, CONFIG)?.backend).toBe('cheap')
+    expect(nextAssignment([cheap, dear], work, 0, CONFIG)?.backend).toBe('cheap')
+  })
+
   it('ignores models on backends with nothing to load (the CPU studio)', () => {
     const cpu = { ...gpu('cpu-studio'), type: 'cpu-studio' as const, switchesModels: false, slots: 32 }
     const work = view([group('bulk', 't', 'm1', 1, { needs: { ...NEEDS, only: ['cpu-studio'] } }), group('interactive', 't', 'm2', 1, { needs: { ...NEEDS, only: ['cpu-studio'] } })])

@@ -30,6 +30,8 @@ export interface Needs {
 
 export interface BackendView {
   id: string
+  /** What a second of its time costs (Settings → GPU backends); among free backends the cheaper is served first. */
+  costPerSecond?: number
   type: BackendType
   operations: readonly string[]
   personas: boolean
@@ -164,7 +166,8 @@ export function nextAssignment(
 ): Assignment | undefined {
   const cfg = { ...defaultPolicy, ...config }
   const loadCost = cfg.switchMs / cfg.renderMs
-  const free = backends.filter((b) => freeSlots(b) > 0)
+  // why by cost: when several servers could take the work, the cheaper one's time is spent first (stable: equal costs keep their order).
+  const free = backends.filter((b) => freeSlots(b) > 0).sort((a, b) => (a.costPerSecond ?? 0) - (b.costPerSecond ?? 0))
   if (free.length === 0) return undefined
   const groups = work.groups.filter((g) => g.count > 0)
   if (groups.length === 0) return undefined
