@@ -253,3 +253,25 @@ describe('detailScore (version 2)', () => {
     expect(detailScore(perfect, 0.8)).toBeLessThan(60)
   })
 })
+
+describe('faithful renders on textured scenes (catalog photos, brick loft)', () => {
+  // why these two: the tote's dark rim runs along the bricks' courses (the scene estimate behind the
+  // rim is a mortar/brick average), and the tee's catalog drop shadow once became a light rim.
+  it.each([
+    ['leather-tote-bag', 'front.png'],
+    ['classic-graphic-tee', 'front.jpg'],
+  ])('does not flag %s composited into the loft', async (folder, file) => {
+    const { readFile } = await import('node:fs/promises')
+    const { scenes } = await import('#app/modules/looks/scenes.ts')
+    const { markets } = await import('#app/modules/looks/markets.ts')
+    const photo = await normaliseImage(await readFile(`catalog/${folder}/${file}`))
+    const loft = scenes.find((s) => s.id === 'loft')!
+    const out = await createCpuStudioBackend().render(
+      { renderId: 'r', operation: 'product_scene', source: photo, persona: null, market: markets[0], scene: loft, seed: 1, output: { width: 1536, height: 2048 } },
+      { onProgress: () => undefined, signal: new AbortController().signal },
+    )
+    expect(out.fidelity!.score).toBeGreaterThanOrEqual(90)
+    expect(out.fidelity!.edgeScore).toBeGreaterThan(VISIBLE.edgeScore)
+  })
+})
+

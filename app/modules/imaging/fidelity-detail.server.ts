@@ -1284,6 +1284,51 @@ function sceneNoise(
   return n < 4 ? 0 : Math.sqrt(sum / n)
 }
 
+/** Gains larger than this are checked against the scene's own colours (looksLikeScene). */
+const GAIN_CHECK = 0.15
+/** Scene pixels a gain is checked against: every LIKE_STEP px within ±LIKE_REACH (about a brick course of a wall). */
+const LIKE_REACH = 12
+const LIKE_STEP = 2
+
+/**
+ * Whether pixel i is explained better by one of the scene pixels round it
+ * (LIKE_REACH) as they are than by the product over the estimated scene at
+ * the coverage read (`a`). why the mix and not the product colour: a strap's
+ * new edge pixels are part product, part scene.
+ */
+function looksLikeScene(
+  rgb: Uint8Array,
+  i: number,
+  product: Float32Array,
+  scene: Float32Array,
+  a: number,
+  signed: Float32Array,
+  width: number,
+  height: number,
+): boolean {
+  const r = rgb[3 * i]
+  const g = rgb[3 * i + 1]
+  const b = rgb[3 * i + 2]
+  const mr = scene[3 * i] + a * (product[3 * i] - scene[3 * i])
+  const mg = scene[3 * i + 1] + a * (product[3 * i + 1] - scene[3 * i + 1])
+  const mb = scene[3 * i + 2] + a * (product[3 * i + 2] - scene[3 * i + 2])
+  const toProduct = (r - mr) ** 2 + (g - mg) ** 2 + (b - mb) ** 2
+  const x0 = i % width
+  const y0 = (i - x0) / width
+  for (let dy = -LIKE_REACH; dy <= LIKE_REACH; dy += LIKE_STEP) {
+    const y = y0 + dy
+    if (y < 0 || y >= height) continue
+    for (let dx = -LIKE_REACH; dx <= LIKE_REACH; dx += LIKE_STEP) {
+      const x = x0 + dx
+      if (x < 0 || x >= width) continue
+      const j = y * width + x
+      if (!(signed[j] < -(BAND + 1))) continue
+      if ((r - rgb[3 * j]) ** 2 + (g - rgb[3 * j + 1]) ** 2 + (b - rgb[3 * j + 2]) ** 2 < toProduct) return true
+    }
+  }
+  return false
+}
+
 /**
  * The product coverage of the edge band read from the result's colours
  * against the same read from the source's: per cell, over the whole outline,
@@ -1313,7 +1358,10 @@ function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Float32Arra
     const c = cells.colOf[x] + cells.rowOf[(i - x) / width]
     const b = before < 0 ? 0 : before > 1 ? 1 : before
     // why clamp the result side to −0.5…1.5: one saturated pixel must not outweigh a whole strap.
-    const a = after < -0.5 ? -0.5 : after > 1.5 ? 1.5 : after
+    let a = after < -0.5 ? -0.5 : after > 1.5 ? 1.5 : after
+    // A gain must look like the product: a pixel nearer a colour of the scene round it than to the
+    // product is scene the estimate got wrong (a mortar line along a bag's rim), not a wider strap.
+    if (a - b > GAIN_CHECK && looksLikeScene(aligned, i, product, scene, a, signed, width, height)) a = b
     gained[c] += a - b
     held[c] += b
     readable[c]++
