@@ -109,6 +109,7 @@ describe('SD WebUI client', () => {
     expect(at(500, api('OutOfMemoryError', '', 'CUDA out of memory. Tried to allocate 2.00 GiB')).retryable).toBe(true)
     expect(at(500, api('RuntimeError', '', 'CUDA error: an illegal memory access was encountered')).retryable).toBe(true)
     expect(at(401, api('HTTPException', 'Not authenticated'))).toMatchObject({
+      code: 'BACKEND_AUTH_FAILED',
       retryable: false,
       message: expect.stringContaining('refused our credentials'),
     })

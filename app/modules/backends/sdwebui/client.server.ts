@@ -139,8 +139,8 @@ export function sdwebuiError(baseUrl: string, path: string, status: number, body
   }
   if (status === 401 || status === 403) {
     return new AppError(
-      'BACKEND_FAILED',
-      `${where} refused our credentials (HTTP ${status}); check the user:password in SDWEBUI_URLS.`,
+      'BACKEND_AUTH_FAILED',
+      `${where} refused our credentials (HTTP ${status}); check the user:password in SDWEBUI_URLS or in Settings → GPU backends.`,
       {
         retryable: false,
         details: { backend: baseUrl, path, status },

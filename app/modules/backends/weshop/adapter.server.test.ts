@@ -348,7 +348,7 @@ describe('WeShop backend', () => {
     const error = await backend.render(request(source), controls().controls).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(AppError)
     expect(error).toMatchObject({
-      code: 'BACKEND_FAILED',
+      code: 'BACKEND_AUTH_FAILED',
       retryable: false,
       details: { reason: 'api_key_rejected', status: 401 },
     })

@@ -200,7 +200,7 @@ export function createWeshopClient(options: WeshopClientOptions): WeshopClient {
   async function apiKey(): Promise<string> {
     const key = (typeof apiKeySource === 'function' ? await apiKeySource() : apiKeySource)?.trim()
     if (!key) {
-      throw new AppError('BACKEND_FAILED', 'No WeShop API key is set. Add it in Settings → WeShop.', {
+      throw new AppError('BACKEND_AUTH_FAILED', 'No WeShop API key is set. Add it in Settings → GPU backends.', {
         retryable: false,
         details: { backend: 'weshop', reason: 'api_key_missing' },
       })
@@ -209,7 +209,7 @@ export function createWeshopClient(options: WeshopClientOptions): WeshopClient {
     if (!VISIBLE_ASCII.test(key)) {
       throw new AppError(
         'BACKEND_FAILED',
-        'The WeShop API key has characters an API key cannot have. Paste it again in Settings → WeShop.',
+        'The WeShop API key has characters an API key cannot have. Paste it again in Settings → GPU backends.',
         {
           retryable: false,
           details: { backend: 'weshop', reason: 'api_key_malformed' },
@@ -231,8 +231,8 @@ export function createWeshopClient(options: WeshopClientOptions): WeshopClient {
 
   function keyRejected(status: number, path: string, code?: string): AppError {
     return new AppError(
-      'BACKEND_FAILED',
-      `WeShop rejected the API key (HTTP ${status}). Check the key in Settings → WeShop; renders stay paused until it works.`,
+      'BACKEND_AUTH_FAILED',
+      `WeShop rejected the API key (HTTP ${status}). Check the key in Settings → GPU backends; renders on it fail until it is fixed.`,
       { retryable: false, details: { backend: 'weshop', reason: 'api_key_rejected', status, path, ...(code ? { code } : {}) } },
     )
   }
