@@ -7,7 +7,8 @@ import { logger } from '#app/lib/logger.server.ts'
 import { findProductMask } from '#app/modules/imaging/mask.server.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
 import { FINAL_JPEG } from '../cpu-studio.server.ts'
-import type { Backend, BackendCapabilities, Placement, RawImage, RenderControls, RenderRequest, RenderResult } from '../types.ts'
+import { fitFrame, framedMask, framedPhoto, rawInput, resizedRaw, workFrame, type FramePlan as FitPlan } from '../frame.server.ts'
+import type { Backend, BackendCapabilities, RawImage, RenderControls, RenderRequest, RenderResult } from '../types.ts'
 import { outputImageSchema } from './api.ts'
 import {
   abortedError,
@@ -59,102 +60,18 @@ export function comfyuiBackendId(url: string): string {
     .replace(/-+$/, '')
 }
 
-export interface FramePlan {
-  /** Where the whole source lies on the output frame. */
-  placement: Placement
-  /** Its size there, px (rounded). */
-  width: number
-  height: number
+export interface FramePlan extends FitPlan {
   /** The frame the model works in: the output frame scaled to `workEdge`, sides multiples of 8. */
   work: { width: number; height: number }
 }
 
-/**
- * The source scaled to fit the output frame and centred (scene_swap keeps
- * the photo's own framing; a different aspect ratio leaves bands that are
- * painted), and the work frame. The fitting axis is exact; the other is
- * rounded to whole pixels, like the CPU studio's placement.
- */
+/** The source scaled to fit the output frame and centred (frame.server.ts), and the work frame. */
 export function planFrame(
   source: { width: number; height: number },
   output: { width: number; height: number },
   workEdge: number,
 ): FramePlan {
-  const byHeight = output.height / source.height <= output.width / source.width
-  let width: number
-  let height: number
-  let scale: number
-  if (byHeight) {
-    scale = output.height / source.height
-    height = output.height
-    width = Math.min(output.width, Math.max(1, Math.round(source.width * scale)))
-  } else {
-    scale = output.width / source.width
-    width = output.width
-    height = Math.min(output.height, Math.max(1, Math.round(source.height * scale)))
-  }
-  const shrink = Math.min(1, workEdge / Math.max(output.width, output.height))
-  const to8 = (v: number) => Math.max(8, Math.round(v / 8) * 8)
-  return {
-    placement: {
-      crop: { left: 0, top: 0, width: source.width, height: source.height },
-      scale,
-      x: Math.round((output.width - width) / 2),
-      y: Math.round((output.height - height) / 2),
-    },
-    width,
-    height,
-    work: { width: to8(output.width * shrink), height: to8(output.height * shrink) },
-  }
-}
-
-function raw(image: RawImage) {
-  return { raw: { width: image.width, height: image.height, channels: image.channels } } as const
-}
-
-/** The photo laid out on the output frame (RGB): scaled into place, the bands around it copied from its edges. */
-async function outputCanvas(request: RenderRequest, plan: FramePlan): Promise<RawImage> {
-  const { source, output } = request
-  let image = sharp(source.pixels.data, raw(source.pixels))
-  // why the scene's colour under transparency: the sampler starts from it where denoise < 1.
-  const [r, g, b] = request.scene.preview.from
-  if (source.hasAlpha) image = image.flatten({ background: { r, g, b } })
-  if (plan.width !== source.width || plan.height !== source.height) {
-    image = image.resize(plan.width, plan.height, { fit: 'fill', kernel: 'lanczos3' })
-  }
-  const { x, y } = plan.placement
-  const bands = { left: x, top: y, right: output.width - x - plan.width, bottom: output.height - y - plan.height }
-  if (bands.left || bands.top || bands.right || bands.bottom) image = image.extend({ ...bands, extendWith: 'copy' })
-  const { data, info } = await image.removeAlpha().raw().toBuffer({ resolveWithObject: true })
-  return { data, width: info.width, height: info.height, channels: 3 }
-}
-
-/** The keep mask on the output frame (single channel, white = product). */
-async function outputMask(sourceMask: RawImage, plan: FramePlan, output: { width: number; height: number }): Promise<RawImage> {
-  let image = sharp(sourceMask.data, raw(sourceMask))
-  if (sourceMask.width !== plan.width || sourceMask.height !== plan.height) {
-    image = image.resize(plan.width, plan.height, { fit: 'fill', kernel: 'linear' })
-  }
-  const { x, y } = plan.placement
-  const bands = { left: x, top: y, right: output.width - x - plan.width, bottom: output.height - y - plan.height }
-  if (bands.left || bands.top || bands.right || bands.bottom)
-    image = image.extend({ ...bands, background: { r: 0, g: 0, b: 0, alpha: 1 } })
-  const { data, info } = await image.extractChannel(0).raw().toBuffer({ resolveWithObject: true })
-  return { data, width: info.width, height: info.height, channels: 1 }
-}
-
-async function toWork(
-  image: RawImage,
-  work: { width: number; height: number },
-  kernel: 'lanczos3' | 'linear',
-): Promise<RawImage> {
-  if (image.width === work.width && image.height === work.height) return image
-  let resized = sharp(image.data, raw(image)).resize(work.width, work.height, { fit: 'fill', kernel })
-  // why: libvips hands a one-band raw input back as sRGB (3 bands) unless told otherwise.
-  if (image.channels === 1) resized = resized.extractChannel(0)
-  const { data, info } = await resized.raw().toBuffer({ resolveWithObject: true })
-  if (info.channels !== image.channels) throw new Error(`resize returned ${info.channels} channels, expected ${image.channels}`)
-  return { data, width: info.width, height: info.height, channels: image.channels }
+  return { ...fitFrame(source, output), work: workFrame(output, workEdge) }
 }
 
 /** The mask as LoadImage wants it: RGBA whose alpha is the keep mask (its MASK output is 1 − alpha = repaint). */
@@ -270,10 +187,18 @@ export function createComfyuiBackend(opts: ComfyuiBackendOptions): ComfyuiBacken
     const found = await findProductMask(request.source, request.mask)
     checkAborted(signal)
     const plan = planFrame(request.source, output, template.workEdge)
-    const [canvas, keep] = await Promise.all([outputCanvas(request, plan), outputMask(found.mask, plan, output)])
-    const [workCanvas, workMask] = await Promise.all([toWork(canvas, plan.work, 'lanczos3'), toWork(keep, plan.work, 'linear')])
+    // why the scene's colour under transparency: the sampler starts from it where denoise < 1.
+    const [r, g, b] = request.scene.preview.from
+    const [canvas, keep] = await Promise.all([
+      framedPhoto(request.source.pixels, plan, output, { r, g, b })
+        .raw()
+        .toBuffer({ resolveWithObject: true })
+        .then(({ data, info }): RawImage => ({ data, width: info.width, height: info.height, channels: 3 })),
+      framedMask(found.mask, plan, output),
+    ])
+    const [workCanvas, workMask] = await Promise.all([resizedRaw(canvas, plan.work, 'lanczos3'), resizedRaw(keep, plan.work, 'linear')])
     const [canvasPng, keepPng] = await Promise.all([
-      sharp(workCanvas.data, raw(workCanvas)).png({ compressionLevel: 6 }).toBuffer(),
+      sharp(workCanvas.data, rawInput(workCanvas)).png({ compressionLevel: 6 }).toBuffer(),
       maskPng(workMask),
     ])
     checkAborted(signal)

@@ -28,7 +28,8 @@ import {
   type SdwebuiClient,
   type SdwebuiClientOptions,
 } from './client.server.ts'
-import { layOut, repaintMaskPng, resized, rgbPng } from './frame.server.ts'
+import { resizedRaw } from '../frame.server.ts'
+import { layOut, repaintMaskPng, rgbPng } from './frame.server.ts'
 import { serverLock } from './lock.ts'
 import {
   INPAINTING_FILL,
@@ -608,8 +609,8 @@ export function createSdwebuiBackend(opts: SdwebuiBackendOptions): SdwebuiBacken
     report(5, 'laying out the frame')
     const layout = await layOut(request, found, scene.workEdge)
     const [workCanvas, workKeep] = await Promise.all([
-      resized(layout.canvas, layout.work, 'lanczos3'),
-      resized(layout.keep, layout.work, 'linear'),
+      resizedRaw(layout.canvas, layout.work, 'lanczos3'),
+      resizedRaw(layout.keep, layout.work, 'linear'),
     ])
     // why not for model swaps: the worker puts the product's own pixels back only where the geometry is
     // the photo's (scene swap, product in scene); a model swap keeps SD WebUI's garment edge as it is.
@@ -698,7 +699,7 @@ export function createSdwebuiBackend(opts: SdwebuiBackendOptions): SdwebuiBacken
       )
     }
     const result: RawImage = { data: decoded.data, width: decoded.info.width, height: decoded.info.height, channels: 3 }
-    const pixels = await resized(result, output, 'lanczos3')
+    const pixels = await resizedRaw(result, output, 'lanczos3')
     checkAborted(signal)
     const image = await sharp(pixels.data, { raw: { width: output.width, height: output.height, channels: 3 } })
       .jpeg(FINAL_JPEG)

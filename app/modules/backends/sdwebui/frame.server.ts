@@ -4,6 +4,7 @@ import { placeProduct } from '#app/modules/imaging/compose.ts'
 import { dilate } from '#app/modules/imaging/morphology.ts'
 import { DEFAULT_STUDIO } from '../cpu-studio.server.ts'
 import { planFrame } from '../comfyui/adapter.server.ts'
+import { framedMask, framedPhoto, rawInput, workFrame } from '../frame.server.ts'
 import type { Placement, RawImage, RenderRequest } from '../types.ts'
 
 // Where everything sits on the output frame before SD WebUI sees it, and the
@@ -29,32 +30,6 @@ export interface Layout {
   work: { width: number; height: number }
 }
 
-function raw(image: RawImage) {
-  return { raw: { width: image.width, height: image.height, channels: image.channels } } as const
-}
-
-/** The output frame shrunk so its longest side is at most `workEdge`, both sides multiples of 8 (the VAE's block). */
-export function workFrame(output: { width: number; height: number }, workEdge: number): { width: number; height: number } {
-  const shrink = Math.min(1, workEdge / Math.max(output.width, output.height))
-  const to8 = (v: number) => Math.max(8, Math.round(v / 8) * 8)
-  return { width: to8(output.width * shrink), height: to8(output.height * shrink) }
-}
-
-/** Resizes to the work frame (or back); one channel stays one channel. */
-export async function resized(
-  image: RawImage,
-  size: { width: number; height: number },
-  kernel: 'lanczos3' | 'linear',
-): Promise<RawImage> {
-  if (image.width === size.width && image.height === size.height) return image
-  let pipeline = sharp(image.data, raw(image)).resize(size.width, size.height, { fit: 'fill', kernel })
-  // why: libvips hands a one-band raw input back as sRGB (3 bands) unless told otherwise.
-  if (image.channels === 1) pipeline = pipeline.extractChannel(0)
-  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true })
-  if (info.channels !== image.channels) throw new Error(`resize returned ${info.channels} channels, expected ${image.channels}`)
-  return { data, width: info.width, height: info.height, channels: image.channels }
-}
-
 /** The source's product mask cropped to `crop` (source px) and scaled to width × height. */
 async function maskRegion(
   mask: RawImage,
@@ -73,7 +48,7 @@ async function maskRegion(
     width: Math.max(1, Math.min(mask.width - left, Math.ceil((crop.left + crop.width) * mx) - left)),
     height: Math.max(1, Math.min(mask.height - top, Math.ceil((crop.top + crop.height) * my) - top)),
   }
-  const { data, info } = await sharp(mask.data, raw(mask))
+  const { data, info } = await sharp(mask.data, rawInput(mask))
     .extract(region)
     .resize(width, height, { fit: 'fill', kernel: 'linear' })
     .extractChannel(0)
@@ -86,31 +61,17 @@ async function maskRegion(
 async function photoLayout(request: RenderRequest, found: ProductMask, workEdge: number): Promise<Layout> {
   const { source, output } = request
   const plan = planFrame(source, output, workEdge)
-  const { x, y } = plan.placement
-  const bands = { left: x, top: y, right: output.width - x - plan.width, bottom: output.height - y - plan.height }
-  const banded = bands.left || bands.top || bands.right || bands.bottom
-
-  let photo = sharp(source.pixels.data, raw(source.pixels))
   // why the scene's colour under transparency: the sampler starts from it where denoise < 1.
   const [r, g, b] = request.scene.preview.from
-  if (source.hasAlpha) photo = photo.flatten({ background: { r, g, b } })
-  if (plan.width !== source.width || plan.height !== source.height) {
-    photo = photo.resize(plan.width, plan.height, { fit: 'fill', kernel: 'lanczos3' })
-  }
-  if (banded) photo = photo.extend({ ...bands, extendWith: 'copy' })
-  const canvas = await photo.removeAlpha().raw().toBuffer({ resolveWithObject: true })
-
-  let mask = sharp(found.mask.data, raw(found.mask))
-  if (found.mask.width !== plan.width || found.mask.height !== plan.height) {
-    mask = mask.resize(plan.width, plan.height, { fit: 'fill', kernel: 'linear' })
-  }
-  if (banded) mask = mask.extend({ ...bands, background: { r: 0, g: 0, b: 0, alpha: 1 } })
-  const keep = await mask.extractChannel(0).raw().toBuffer({ resolveWithObject: true })
+  const [canvas, keep] = await Promise.all([
+    framedPhoto(source.pixels, plan, output, { r, g, b }).raw().toBuffer({ resolveWithObject: true }),
+    framedMask(found.mask, plan, output),
+  ])
 
   return {
     placement: plan.placement,
     canvas: { data: canvas.data, width: canvas.info.width, height: canvas.info.height, channels: 3 },
-    keep: { data: keep.data, width: keep.info.width, height: keep.info.height, channels: 1 },
+    keep,
     work: plan.work,
   }
 }
@@ -125,7 +86,7 @@ async function productLayout(request: RenderRequest, found: ProductMask, workEdg
   const x0 = Math.max(0, Math.min(output.width - width, placed.placement.x))
   const y0 = Math.max(0, Math.min(output.height - height, placed.placement.y))
 
-  let product = sharp(source.pixels.data, raw(source.pixels)).extract(crop)
+  let product = sharp(source.pixels.data, rawInput(source.pixels)).extract(crop)
   if (source.hasAlpha) product = product.flatten({ background: { r: 255, g: 255, b: 255 } })
   const [pixels, alpha] = await Promise.all([
     product.resize(width, height, { fit: 'fill', kernel: 'lanczos3' }).removeAlpha().raw().toBuffer({ resolveWithObject: true }),
@@ -188,5 +149,5 @@ export async function repaintMaskPng(keep: RawImage, growPx: number): Promise<Bu
 }
 
 export async function rgbPng(image: RawImage): Promise<Buffer> {
-  return sharp(image.data, raw(image)).png({ compressionLevel: 6 }).toBuffer()
+  return sharp(image.data, rawInput(image)).png({ compressionLevel: 6 }).toBuffer()
 }

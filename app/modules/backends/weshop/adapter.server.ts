@@ -6,7 +6,8 @@ import { logger } from '#app/lib/logger.server.ts'
 import { findProductMask } from '#app/modules/imaging/mask.server.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
 import { FINAL_JPEG } from '../cpu-studio.server.ts'
-import type { Backend, BackendCapabilities, Placement, RawImage, RenderControls, RenderRequest, RenderResult } from '../types.ts'
+import { fitFrame, framedMask, framedPhoto, rawInput, type FramePlan } from '../frame.server.ts'
+import type { Backend, BackendCapabilities, RawImage, RenderControls, RenderRequest, RenderResult } from '../types.ts'
 import { AGENT_VERSION, agentNames, type AgentName, type RunRequest } from './api.ts'
 import {
   abortedError,
@@ -97,74 +98,25 @@ export function agentFor(operation: Operation): AgentName {
 /** Operations that show the photo's own subject: a persona has nothing to change there. */
 const KEEPS_SUBJECT: readonly Operation[] = ['scene_swap', 'product_scene']
 
-export interface FramePlan {
-  placement: Placement
-  /** The source's size on the output frame, px. */
-  width: number
-  height: number
-}
-
-/** The source scaled to fit the output frame, centred; the fitting axis exact, the other rounded. */
-export function planFrame(source: { width: number; height: number }, output: { width: number; height: number }): FramePlan {
-  const byHeight = output.height / source.height <= output.width / source.width
-  const scale = byHeight ? output.height / source.height : output.width / source.width
-  const width = byHeight ? Math.min(output.width, Math.max(1, Math.round(source.width * scale))) : output.width
-  const height = byHeight ? output.height : Math.min(output.height, Math.max(1, Math.round(source.height * scale)))
-  return {
-    placement: {
-      crop: { left: 0, top: 0, width: source.width, height: source.height },
-      scale,
-      x: Math.round((output.width - width) / 2),
-      y: Math.round((output.height - height) / 2),
-    },
-    width,
-    height,
-  }
-}
-
-function raw(image: RawImage) {
-  return { raw: { width: image.width, height: image.height, channels: image.channels } } as const
-}
+/** The source scaled to fit the output frame and centred (frame.server.ts). */
+export const planFrame = fitFrame
 
 const WHITE = { r: 255, g: 255, b: 255 }
 
 /** The photo laid out on the output frame (JPEG): the bands around it copied from its edges. */
-async function canvasJpeg(request: RenderRequest, plan: FramePlan): Promise<Buffer> {
-  const { source, output } = request
-  let image = sharp(source.pixels.data, raw(source.pixels))
+function canvasJpeg(request: RenderRequest, plan: FramePlan): Promise<Buffer> {
   // why white under transparency: WeShop's segmenters expect a product shot's backdrop.
-  if (source.hasAlpha) image = image.flatten({ background: WHITE })
-  if (plan.width !== source.width || plan.height !== source.height) {
-    image = image.resize(plan.width, plan.height, { fit: 'fill', kernel: 'lanczos3' })
-  }
-  const { x, y } = plan.placement
-  const bands = { left: x, top: y, right: output.width - x - plan.width, bottom: output.height - y - plan.height }
-  if (bands.left || bands.top || bands.right || bands.bottom) image = image.extend({ ...bands, extendWith: 'copy' })
-  return image.removeAlpha().jpeg({ quality: 95, chromaSubsampling: '4:4:4' }).toBuffer()
+  return framedPhoto(request.source.pixels, plan, request.output, WHITE).jpeg({ quality: 95, chromaSubsampling: '4:4:4' }).toBuffer()
 }
 
 /** The garment photo as it is (try-on redraws everything around it), at most `maxEdge` on its long side. */
 async function garmentJpeg(request: RenderRequest, maxEdge: number): Promise<Buffer> {
   const { source } = request
-  let image = sharp(source.pixels.data, raw(source.pixels))
+  let image = sharp(source.pixels.data, rawInput(source.pixels))
   if (source.hasAlpha) image = image.flatten({ background: WHITE })
   if (Math.max(source.width, source.height) > maxEdge)
     image = image.resize(maxEdge, maxEdge, { fit: 'inside', kernel: 'lanczos3' })
   return image.removeAlpha().jpeg({ quality: 95, chromaSubsampling: '4:4:4' }).toBuffer()
-}
-
-/** The keep mask on the output frame (single channel, white = product, black bands). */
-async function frameMask(sourceMask: RawImage, plan: FramePlan, output: { width: number; height: number }): Promise<RawImage> {
-  let image = sharp(sourceMask.data, raw(sourceMask))
-  if (sourceMask.width !== plan.width || sourceMask.height !== plan.height) {
-    image = image.resize(plan.width, plan.height, { fit: 'fill', kernel: 'linear' })
-  }
-  const { x, y } = plan.placement
-  const bands = { left: x, top: y, right: output.width - x - plan.width, bottom: output.height - y - plan.height }
-  if (bands.left || bands.top || bands.right || bands.bottom)
-    image = image.extend({ ...bands, background: { r: 0, g: 0, b: 0, alpha: 1 } })
-  const { data, info } = await image.extractChannel(0).raw().toBuffer({ resolveWithObject: true })
-  return { data, width: info.width, height: info.height, channels: 1 }
 }
 
 /** WeShop's custom mask: a PNG the size of the original, opaque where kept, transparent where repainted. */
@@ -361,7 +313,7 @@ export function createWeshopBackend(opts: WeshopBackendOptions): WeshopBackend {
     // why the merchant's mask only: WeShop's own segmenters know garments
     // better than our backdrop cut-out; a mask the merchant drew is the truth.
     const sendMask = found.origin === 'merchant' && agent !== 'virtualtryon'
-    const keep = await frameMask(found.mask, plan, output)
+    const keep = await framedMask(found.mask, plan, output)
     const [image, maskPng] = await Promise.all([
       agent === 'virtualtryon' ? garmentJpeg(request, capabilities.maxEdge) : canvasJpeg(request, plan),
       sendMask ? customMaskPng(keep) : Promise.resolve(undefined),

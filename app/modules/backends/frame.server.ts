@@ -1,0 +1,100 @@
+import sharp, { type Sharp } from 'sharp'
+import type { Placement, RawImage } from './types.ts'
+
+// The output frame a remote (GPU or hosted) backend starts from, shared by the
+// ComfyUI, SD WebUI and WeShop adapters: the photo scaled to fit and centred,
+// the bands round it copied from its edges (and repainted by the model), the
+// keep mask laid out the same way, and the frame shrunk to a model's working
+// size. The product's place (`placement`) is therefore known exactly, and the
+// worker puts the merchant's own pixels back.
+
+type Size = { width: number; height: number }
+
+/** sharp's input options for raw pixels. */
+export function rawInput(image: RawImage) {
+  return { raw: { width: image.width, height: image.height, channels: image.channels } } as const
+}
+
+export interface FramePlan {
+  /** Where the whole source lies on the output frame. */
+  placement: Placement
+  /** Its size there, px (rounded). */
+  width: number
+  height: number
+}
+
+/**
+ * The source scaled to fit the output frame and centred (the photo's own
+ * framing; a different aspect ratio leaves bands that are painted). The
+ * fitting axis is exact; the other is rounded to whole pixels, like the CPU
+ * studio's placement.
+ */
+export function fitFrame(source: Size, output: Size): FramePlan {
+  const byHeight = output.height / source.height <= output.width / source.width
+  const scale = byHeight ? output.height / source.height : output.width / source.width
+  const width = byHeight ? Math.min(output.width, Math.max(1, Math.round(source.width * scale))) : output.width
+  const height = byHeight ? output.height : Math.min(output.height, Math.max(1, Math.round(source.height * scale)))
+  return {
+    placement: {
+      crop: { left: 0, top: 0, width: source.width, height: source.height },
+      scale,
+      x: Math.round((output.width - width) / 2),
+      y: Math.round((output.height - height) / 2),
+    },
+    width,
+    height,
+  }
+}
+
+/** The output frame shrunk so its longest side is at most `workEdge`, both sides multiples of 8 (the VAE's block). */
+export function workFrame(output: Size, workEdge: number): Size {
+  const shrink = Math.min(1, workEdge / Math.max(output.width, output.height))
+  const to8 = (v: number) => Math.max(8, Math.round(v / 8) * 8)
+  return { width: to8(output.width * shrink), height: to8(output.height * shrink) }
+}
+
+function bandsOf(plan: FramePlan, output: Size) {
+  const { x, y } = plan.placement
+  const bands = { left: x, top: y, right: output.width - x - plan.width, bottom: output.height - y - plan.height }
+  return bands.left || bands.top || bands.right || bands.bottom ? bands : undefined
+}
+
+/**
+ * The photo on the output frame as a pipeline (the caller encodes it): a
+ * transparent source flattened on `background`, scaled into place, the bands
+ * copied from its edges, no alpha.
+ */
+export function framedPhoto(source: RawImage, plan: FramePlan, output: Size, background: { r: number; g: number; b: number }): Sharp {
+  let image = sharp(source.data, rawInput(source))
+  // why by channels: a SourceImage's pixels have 4 exactly when the original had alpha.
+  if (source.channels === 4 || source.channels === 2) image = image.flatten({ background })
+  if (plan.width !== source.width || plan.height !== source.height) {
+    image = image.resize(plan.width, plan.height, { fit: 'fill', kernel: 'lanczos3' })
+  }
+  const bands = bandsOf(plan, output)
+  if (bands) image = image.extend({ ...bands, extendWith: 'copy' })
+  return image.removeAlpha()
+}
+
+/** The keep mask on the output frame (single channel, white = product, black bands). */
+export async function framedMask(sourceMask: RawImage, plan: FramePlan, output: Size): Promise<RawImage> {
+  let image = sharp(sourceMask.data, rawInput(sourceMask))
+  if (sourceMask.width !== plan.width || sourceMask.height !== plan.height) {
+    image = image.resize(plan.width, plan.height, { fit: 'fill', kernel: 'linear' })
+  }
+  const bands = bandsOf(plan, output)
+  if (bands) image = image.extend({ ...bands, background: { r: 0, g: 0, b: 0, alpha: 1 } })
+  const { data, info } = await image.extractChannel(0).raw().toBuffer({ resolveWithObject: true })
+  return { data, width: info.width, height: info.height, channels: 1 }
+}
+
+/** Raw pixels resized to `size` (the work frame, or back); one channel stays one channel. */
+export async function resizedRaw(image: RawImage, size: Size, kernel: 'lanczos3' | 'linear'): Promise<RawImage> {
+  if (image.width === size.width && image.height === size.height) return image
+  let pipeline = sharp(image.data, rawInput(image)).resize(size.width, size.height, { fit: 'fill', kernel })
+  // why: libvips hands a one-band raw input back as sRGB (3 bands) unless told otherwise.
+  if (image.channels === 1) pipeline = pipeline.extractChannel(0)
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true })
+  if (info.channels !== image.channels) throw new Error(`resize returned ${info.channels} channels, expected ${image.channels}`)
+  return { data, width: info.width, height: info.height, channels: image.channels }
+}
