@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
+import { abortedError as sharedAbortedError } from '../abort.ts'
 import { z } from 'zod'
-import { AppError, isAppError } from '#app/lib/errors.ts'
+import { AppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import {
   historyResponseSchema,
@@ -166,16 +167,9 @@ export function executionFailedError(baseUrl: string, e: ExecutionError): AppErr
   })
 }
 
-/** What an aborted signal means: a timeout (retryable) or a cancellation. */
+/** What an aborted signal means: a timeout (retryable) or a cancellation (../abort.ts). */
 export function abortedError(reason: unknown): AppError {
-  if (isAppError(reason)) return reason
-  if (reason instanceof Error && reason.name === 'TimeoutError') {
-    return new AppError('BACKEND_TIMEOUT', 'The render took longer than allowed and was stopped on ComfyUI.', {
-      retryable: true,
-      cause: reason,
-    })
-  }
-  return new AppError('RENDER_CANCELED', 'The render was canceled.', { retryable: false, cause: reason })
+  return sharedAbortedError(reason, 'it was stopped on ComfyUI')
 }
 
 interface Waiter {

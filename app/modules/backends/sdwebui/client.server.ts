@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { AppError, isAppError } from '#app/lib/errors.ts'
+import { abortedError as sharedAbortedError } from '../abort.ts'
+import { AppError } from '#app/lib/errors.ts'
 import {
   apiErrorSchema,
   controlnetModelListSchema,
@@ -65,16 +66,9 @@ export interface SdwebuiClient {
   ping(signal?: AbortSignal): Promise<void>
 }
 
-/** What an aborted signal means: a timeout (retryable) or a cancellation. */
+/** What an aborted signal means: a timeout (retryable) or a cancellation (../abort.ts). */
 export function abortedError(reason: unknown): AppError {
-  if (isAppError(reason)) return reason
-  if (reason instanceof Error && reason.name === 'TimeoutError') {
-    return new AppError('BACKEND_TIMEOUT', 'The render took longer than allowed and was stopped on SD WebUI.', {
-      retryable: true,
-      cause: reason,
-    })
-  }
-  return new AppError('RENDER_CANCELED', 'The render was canceled.', { retryable: false, cause: reason })
+  return sharedAbortedError(reason, 'it was stopped on SD WebUI')
 }
 
 /**

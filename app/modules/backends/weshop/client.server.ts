@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks'
+import { abortedError as sharedAbortedError } from '../abort.ts'
 import type { Logger } from 'pino'
 import { z } from 'zod'
 import { AppError, isAppError } from '#app/lib/errors.ts'
@@ -139,16 +140,9 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | u
   return Number.isNaN(at) ? undefined : Math.max(0, at - now)
 }
 
-/** What an aborted signal means: a timeout (retryable) or a cancellation. */
+/** What an aborted signal means: a timeout (retryable) or a cancellation (../abort.ts). */
 export function abortedError(reason: unknown): AppError {
-  if (isAppError(reason)) return reason
-  if (reason instanceof Error && reason.name === 'TimeoutError') {
-    return new AppError('BACKEND_TIMEOUT', 'The render took longer than allowed; we stopped waiting for WeShop.', {
-      retryable: true,
-      cause: reason,
-    })
-  }
-  return new AppError('RENDER_CANCELED', 'The render was canceled.', { retryable: false, cause: reason })
+  return sharedAbortedError(reason, 'we stopped waiting for WeShop')
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
