@@ -18,7 +18,7 @@ if (!dev && !existsSync('build/server/index.js')) {
 const server = await startWebServer({ dev })
 const worker = args.has('--with-worker') ? startRenderWorker() : undefined
 const bulkWorker = args.has('--with-worker') ? startBulkWorker() : undefined
-const healthChecks = args.has('--with-worker') ? startHealthChecks(60_000) : undefined
+const healthChecks = args.has('--with-worker') ? startHealthChecks(15_000) : undefined
 console.log(`Atelier (${env().APP_MODE} mode) is serving at ${server.url}/app`)
 
 async function stop() {

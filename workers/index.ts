@@ -20,13 +20,13 @@ const worker = startRenderWorker({
   stalledIntervalMs: lockDurationMs,
   // why the reconciler here and not in the web process: it repairs what
   // crashed workers and Redis restarts leave, and needs no request to run.
-  dispatchLoop: { tickMs: 2_000, healthEveryMs: 15_000, reconcileEveryMs: 60_000 },
+  dispatchLoop: { tickMs: 2_000, reconcileEveryMs: 60_000 },
 })
 // Bulk runs: reads catalogs, feeds each run within its in-flight bound, reconciles items.
 const bulkWorker = startBulkWorker()
-// The status Settings → GPU backends shows (last check, models found); the
-// scheduler's circuit breaker runs its own, faster checks in the dispatch loop.
-const healthChecks = startHealthChecks(60_000)
+// One health check of every backend: the status Settings → GPU backends shows
+// (last check, models found) and the input of the scheduler's circuit breaker.
+const healthChecks = startHealthChecks(15_000)
 logger().info({ concurrency: worker.opts.concurrency, inProcess: env().WORKER_CONCURRENCY, pid: process.pid }, 'render worker started')
 worker.on('ready', () => process.send?.({ type: 'ready' }))
 

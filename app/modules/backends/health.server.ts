@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks'
+import { reportHealth } from '#app/modules/scheduler/dispatcher.server.ts'
 import type { Redis } from 'ioredis'
 import { z } from 'zod'
 import { env } from '#app/lib/env.server.ts'
@@ -126,9 +127,11 @@ export async function checkBackend(backend: Backend, timeoutMs = DEFAULT_CHECK_T
   }
 }
 
-async function publish(backendId: string, check: BackendCheck): Promise<void> {
+async function publish(backendId: string, type: string, check: BackendCheck): Promise<void> {
   try {
     await recordHealth(backendId, check.ok, check.detail)
+    // why only remote backends: the in-process CPU studio has no server to be down.
+    if (type !== 'cpu-studio') await reportHealth(backendId, check.ok)
   } catch (e) {
     logger().warn({ backend: backendId, reason: (e as Error).message }, 'could not publish a backend health check')
   }
@@ -152,7 +155,7 @@ export async function checkBackends(opts: { timeoutMs?: number } = {}): Promise<
           logger().warn({ backend: backend.id, reason: (e as Error).message }, 'could not save a backend check'),
         )
       }
-      await publish(backend.id, check)
+      await publish(backend.id, backend.capabilities().type, check)
       return { backendId: backend.id, configId: backend.configId, check }
     }),
   )
@@ -186,7 +189,7 @@ export async function testConnection(
   }
   if (existing && sameServer(existing, input)) {
     await saveBackendCheck(existing.id, check)
-    await publish(configBackendId(existing.id), check)
+    await publish(configBackendId(existing.id), existing.type, check)
   }
   return check
 }

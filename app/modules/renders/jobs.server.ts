@@ -334,7 +334,7 @@ export function startRenderWorker(opts: RenderWorkerOptions = {}): Worker<Render
       maxStalledCount: 2,
     },
   )
-  const loop = opts.dispatchLoop === false ? undefined : startDispatchLoop({ healthEveryMs: 15_000, ...opts.dispatchLoop })
+  const loop = opts.dispatchLoop === false ? undefined : startDispatchLoop({ ...opts.dispatchLoop })
   worker.on('error', (err) => logger().error({ err }, 'render worker error'))
   worker.on('closing', () => void loop?.stop())
   // why: BullMQ does not close a connection it was handed.

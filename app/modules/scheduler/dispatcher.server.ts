@@ -524,6 +524,15 @@ export async function renderFinished(renderId: string, backendId: string, outcom
   inBackground(d.dispatch())
 }
 
+/**
+ * A health check's result for a backend's circuit breaker (backends/health.server.ts
+ * runs the checks): a failure counts as a fault, a pass half-opens an open circuit.
+ */
+export async function reportHealth(backendId: string, ok: boolean): Promise<void> {
+  const d = await scheduler()
+  await d.store.recordHealth(backendId, ok, Date.now(), d.config.circuit)
+}
+
 /** Queue position for the UI (1 = next), null when the scheduler does not know the render. */
 export async function queuePosition(renderId: string): Promise<number | null> {
   return (await scheduler()).positionOf(renderId)
