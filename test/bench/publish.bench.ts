@@ -39,7 +39,6 @@ async function main(): Promise<void> {
 
   const sharp = (await import('sharp')).default
   const { eq } = await import('drizzle-orm')
-  const { encryptSecret } = await import('#app/lib/crypto.server.ts')
   const { closeDb, db } = await import('#app/lib/db.server.ts')
   const { env, resetEnvCache } = await import('#app/lib/env.server.ts')
   const { isAppError } = await import('#app/lib/errors.ts')
@@ -49,10 +48,9 @@ async function main(): Promise<void> {
   const { publishRender } = await import('#app/modules/renders/service.server.ts')
   const { closeAdminClients } = await import('#app/modules/shopify/admin-client.server.ts')
   const { SHOPIFY_API_VERSION } = await import('#app/modules/shopify/api-version.ts')
-  const { offlineSessionId } = await import('#app/modules/shopify/tokens.server.ts')
-  const { upsertTenant } = await import('#app/modules/tenants/service.server.ts')
   const { renders, sessionTable, tenants } = await import('#db/schema.ts')
   const { startShopifyAdminFake } = await import('#test/fakes/shopify-admin/index.ts')
+  const { installFakeShop } = await import('#test/support/shopify.ts')
   const { productSceneLook, sampleProductPng } = await import('#test/support/fixtures.ts')
   const { deleteQueueKeys } = await import('#test/support/queue.ts')
 
@@ -90,21 +88,11 @@ async function main(): Promise<void> {
   cleanup.add(() => closeAdminClients())
   cleanup.add(() => deleteQueueKeys(e.QUEUE_PREFIX).then(() => undefined))
 
-  const tenant = await upsertTenant('shopify', domain, 'Bench shop')
+  const tenant = await installFakeShop(fake, domain, { name: 'Bench shop', scope: 'write_products' })
   cleanup.add(async () => {
     await db().delete(tenants).where(eq(tenants.id, tenant.id))
     await db().delete(sessionTable).where(eq(sessionTable.shop, domain))
   })
-  await db()
-    .insert(sessionTable)
-    .values({
-      id: offlineSessionId(domain),
-      shop: domain,
-      state: 'offline',
-      isOnline: false,
-      scope: 'write_products',
-      accessToken: encryptSecret(fake.accessToken(domain)),
-    })
   const platform = platformFor(tenant)
 
   const products: { id: string; title: string; imageId: string }[] = []

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { encryptSecret } from '#app/lib/crypto.server.ts'
 import { db } from '#app/lib/db.server.ts'
 import { resetEnvCache } from '#app/lib/env.server.ts'
 import { chargeRender, startPlan, syncPlan, usageThisPeriod } from '#app/modules/billing/service.server.ts'
@@ -12,12 +11,11 @@ import { createRenders } from '#app/modules/renders/service.server.ts'
 import { closeAdminClients } from '#app/modules/shopify/admin-client.server.ts'
 import { adminGraphql } from '#app/modules/shopify/admin.server.ts'
 import { SHOPIFY_API_VERSION } from '#app/modules/shopify/api-version.ts'
-import { offlineSessionId } from '#app/modules/shopify/tokens.server.ts'
-import { upsertTenant } from '#app/modules/tenants/service.server.ts'
 import { renders, sessionTable, tenants, usageLedger, type Tenant } from '#db/schema.ts'
 import { startShopifyAdminFake, type ShopifyAdminFake } from '#test/fakes/shopify-admin/index.ts'
 import { productSceneLook, sampleProductPng } from '#test/support/fixtures.ts'
 import { isolateQueue } from '#test/support/isolation.ts'
+import { installFakeShop } from '#test/support/shopify.ts'
 import { releaseAll } from '#test/support/queue.ts'
 
 // Billing on Shopify's usage plan, against the Admin API fake: no plan or a
@@ -43,15 +41,7 @@ beforeAll(async () => {
   })
   process.env.SHOPIFY_ADMIN_ORIGIN = `${fake.origin}/{shop}`
   resetEnvCache()
-  tenant = await upsertTenant('shopify', domain, 'Billing shop')
-  await db().insert(sessionTable).values({
-    id: offlineSessionId(domain),
-    shop: domain,
-    state: 'offline',
-    isOnline: false,
-    scope: 'read_products,write_products,write_files',
-    accessToken: encryptSecret(fake.accessToken(domain)),
-  })
+  tenant = await installFakeShop(fake, domain, { name: 'Billing shop' })
 }, 60_000)
 
 afterAll(async () => {

@@ -5,7 +5,6 @@ import type { Worker } from 'bullmq'
 import { eq, inArray } from 'drizzle-orm'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { encryptSecret } from '#app/lib/crypto.server.ts'
 import { db } from '#app/lib/db.server.ts'
 import { resetEnvCache } from '#app/lib/env.server.ts'
 import { registerBackend } from '#app/modules/backends/registry.server.ts'
@@ -23,14 +22,13 @@ import {
 import { startRenderWorker } from '#app/modules/renders/jobs.server.ts'
 import { closeAdminClients } from '#app/modules/shopify/admin-client.server.ts'
 import { SHOPIFY_API_VERSION } from '#app/modules/shopify/api-version.ts'
-import { offlineSessionId } from '#app/modules/shopify/tokens.server.ts'
-import { upsertTenant } from '#app/modules/tenants/service.server.ts'
 import { action as webhookAction } from '#app/routes/webhooks.tsx'
 import { bulkRunItems, bulkRuns, renders, sessionTable, subscriptions, tenants, type BulkRun, type Tenant } from '#db/schema.ts'
 import { startShopifyAdminFake, type FakeProductSeed, type ShopifyAdminFake } from '#test/fakes/shopify-admin/index.ts'
 import { createZeroLatencyBackend } from '#test/fakes/zero-latency-backend.ts'
 import { productSceneLook, sampleProductPng } from '#test/support/fixtures.ts'
 import { isolateQueue } from '#test/support/isolation.ts'
+import { installFakeShop } from '#test/support/shopify.ts'
 import { releaseAll, waitFor } from '#test/support/queue.ts'
 
 // Bulk runs on Shopify, against the Admin API fake: the catalog is read with
@@ -79,17 +77,7 @@ async function catalog(): Promise<FakeProductSeed[]> {
 async function addShop(webhooks: boolean): Promise<{ domain: string; tenant: Tenant }> {
   const domain = `bulk-${randomUUID().slice(0, 8)}.myshopify.com`
   await fake.addShop({ domain, products: await catalog(), webhookTopics: webhooks ? undefined : ['products/update'] })
-  const tenant = await upsertTenant('shopify', domain, domain)
-  await db()
-    .insert(sessionTable)
-    .values({
-      id: offlineSessionId(domain),
-      shop: domain,
-      state: 'offline',
-      isOnline: false,
-      scope: 'read_products,write_products,write_files',
-      accessToken: encryptSecret(fake.accessToken(domain)),
-    })
+  const tenant = await installFakeShop(fake, domain)
   const shop = { domain, tenant }
   shops.push(shop)
   return shop

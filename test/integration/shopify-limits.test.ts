@@ -3,7 +3,6 @@ import { eq } from 'drizzle-orm'
 import { Redis } from 'ioredis'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { encryptSecret } from '#app/lib/crypto.server.ts'
 import { db } from '#app/lib/db.server.ts'
 import { env, resetEnvCache } from '#app/lib/env.server.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
@@ -12,12 +11,12 @@ import type { PublishCheckpoint, StorePlatform } from '#app/modules/platforms/ty
 import { closeAdminClients, createAdminClient, type AdminResponseEvent } from '#app/modules/shopify/admin-client.server.ts'
 import { SHOPIFY_API_VERSION } from '#app/modules/shopify/api-version.ts'
 import { LIST_PRODUCTS } from '#app/modules/shopify/documents.ts'
-import { offlineSessionId } from '#app/modules/shopify/tokens.server.ts'
 import { upsertTenant } from '#app/modules/tenants/service.server.ts'
 import { sessionTable, tenants, type Tenant } from '#db/schema.ts'
 import { startShopifyAdminFake, type ShopifyAdminFake } from '#test/fakes/shopify-admin/index.ts'
 import { sampleProductPng } from '#test/support/fixtures.ts'
 import { isolateQueue } from '#test/support/isolation.ts'
+import { installFakeShop } from '#test/support/shopify.ts'
 import { releaseAll } from '#test/support/queue.ts'
 
 // Rate limits, retries and refusals of the Admin client against the fake:
@@ -65,17 +64,7 @@ beforeAll(async () => {
   })
   process.env.SHOPIFY_ADMIN_ORIGIN = `${fake.origin}/{shop}`
   resetEnvCache()
-  tenant = await upsertTenant('shopify', domain, 'Fake shop')
-  await db()
-    .insert(sessionTable)
-    .values({
-      id: offlineSessionId(domain),
-      shop: domain,
-      state: 'offline',
-      isOnline: false,
-      scope: 'write_products',
-      accessToken: encryptSecret(fake.accessToken(domain)),
-    })
+  tenant = await installFakeShop(fake, domain, { name: 'Fake shop', scope: 'write_products' })
   platform = platformFor(tenant)
 }, 60_000)
 

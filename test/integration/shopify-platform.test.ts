@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto'
 import { eq, inArray } from 'drizzle-orm'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { encryptSecret } from '#app/lib/crypto.server.ts'
 import { db } from '#app/lib/db.server.ts'
 import { env, resetEnvCache } from '#app/lib/env.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
@@ -13,12 +12,11 @@ import { processRender } from '#app/modules/renders/jobs.server.ts'
 import { approveRender, createRenders, publicationsOf, publishRender, undoPublish } from '#app/modules/renders/service.server.ts'
 import { closeAdminClients } from '#app/modules/shopify/admin-client.server.ts'
 import { SHOPIFY_API_VERSION } from '#app/modules/shopify/api-version.ts'
-import { offlineSessionId } from '#app/modules/shopify/tokens.server.ts'
-import { upsertTenant } from '#app/modules/tenants/service.server.ts'
 import { renders, sessionTable, subscriptions, tenants, type Tenant } from '#db/schema.ts'
 import { startShopifyAdminFake, type FakeProductSeed, type ShopifyAdminFake } from '#test/fakes/shopify-admin/index.ts'
 import { insertRender, productSceneLook, sampleProductPng } from '#test/support/fixtures.ts'
 import { isolateQueue } from '#test/support/isolation.ts'
+import { installFakeShop } from '#test/support/shopify.ts'
 import { readRender, releaseAll, waitFor } from '#test/support/queue.ts'
 
 // The Shopify platform end to end against the Admin API fake (real schema,
@@ -110,17 +108,7 @@ beforeAll(async () => {
   })
   process.env.SHOPIFY_ADMIN_ORIGIN = `${fake.origin}/{shop}`
   resetEnvCache()
-  tenant = await upsertTenant('shopify', domain, 'Fake shop')
-  await db()
-    .insert(sessionTable)
-    .values({
-      id: offlineSessionId(domain),
-      shop: domain,
-      state: 'offline',
-      isOnline: false,
-      scope: 'read_products,write_products,write_files',
-      accessToken: encryptSecret(fake.accessToken(domain)),
-    })
+  tenant = await installFakeShop(fake, domain, { name: 'Fake shop' })
   platform = platformFor(tenant)
 }, 60_000)
 
