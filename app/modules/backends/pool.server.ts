@@ -315,7 +315,8 @@ export async function studioPersonaAvailability(
  * scheduler moves the render to another backend of its type.
  */
 export async function pooledBackendById(id: string): Promise<PooledBackend> {
-  const found = (await allBackends()).find((b) => b.id === id)
+  // why the environment's first: most renders run there (the CPU studio), and it needs no query.
+  const found = environmentBackends().find((b) => b.id === id) ?? (await configuredBackends()).find((b) => b.id === id)
   if (!found) throw new AppError('BACKEND_UNAVAILABLE', `Backend "${id}" is not connected`, { retryable: true })
   return found
 }
