@@ -33,12 +33,6 @@ export function availableBackends(): Backend[] {
   return backends
 }
 
-export function backendById(id: string): Backend {
-  const found = availableBackends().find((b) => b.id === id)
-  if (!found) throw new AppError('BACKEND_UNAVAILABLE', `Backend "${id}" is not connected`, { retryable: true })
-  return found
-}
-
 /** The first connected backend that can do the operation (and the persona, if one is asked for). */
 export function pickBackend(operation: Operation, needsPersona: boolean): Backend {
   return pickFrom(availableBackends(), operation, needsPersona)
