@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
-import { useFetcher, useLoaderData, useRevalidator } from '@remix-run/react'
+import { useFetcher, useLoaderData } from '@remix-run/react'
 import {
   Badge,
   Banner,
@@ -15,7 +15,7 @@ import {
   Spinner,
   Text,
 } from '@shopify/polaris'
-import { useEffect, useState, type ReactNode } from 'react'
+import { useState, type ReactNode } from 'react'
 import { z } from 'zod'
 import { errorCodes } from '#app/lib/errors.ts'
 import { errorResponse, throwAsResponse } from '#app/lib/http.server.ts'
@@ -38,6 +38,7 @@ import { getMarket, getPersona, getScene } from '#app/modules/looks/index.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
 import type { BulkLook } from '#db/schema.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
+import { useLiveRevalidation } from '#app/lib/live.ts'
 
 /** What the page needs to name a look in the merchant's language (ids stand in for look data that changed since). */
 function lookNames(look: BulkLook) {
@@ -136,17 +137,6 @@ export async function action({ request, params }: ActionFunctionArgs) {
   }
 }
 
-function useLiveRun(active: boolean) {
-  const revalidator = useRevalidator()
-  useEffect(() => {
-    if (!active) return
-    const timer = setInterval(() => {
-      if (revalidator.state === 'idle' && document.visibilityState === 'visible') revalidator.revalidate()
-    }, 2000)
-    return () => clearInterval(timer)
-  }, [active, revalidator])
-}
-
 /**
  * The report download. why not a link: Polaris routes links through Remix
  * (client-side navigation, no file); and inside the admin's iframe a plain
@@ -189,7 +179,7 @@ export default function BulkRunPage() {
   const busy = fetcher.state !== 'idle'
   const act = (intent: string) => fetcher.submit({ intent }, { method: 'post' })
   const active = run.status === 'estimating' || run.status === 'running' || progress.queued > 0
-  useLiveRun(active || busy)
+  useLiveRevalidation(active || busy, 2000)
 
   const finished = progress.succeeded + progress.failed + progress.canceled
   const remaining = progress.pending + progress.queued

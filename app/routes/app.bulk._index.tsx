@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { useLoaderData, useRevalidator } from '@remix-run/react'
+import { useLoaderData } from '@remix-run/react'
 import {
   Badge,
   BlockStack,
@@ -12,11 +12,11 @@ import {
   ResourceList,
   Text,
 } from '@shopify/polaris'
-import { useEffect } from 'react'
 import { useI18n } from '#app/lib/i18n.ts'
 import { describeImages, describeSelection, formatDuration, statusTone } from '#app/modules/bulk/format.ts'
 import { listBulkRuns } from '#app/modules/bulk/service.server.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
+import { useLiveRevalidation } from '#app/lib/live.ts'
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const tenant = await requireTenant(request)
@@ -39,22 +39,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
   }
 }
 
-/** Re-reads the page every 2 s while a run moves, like the studio does for renders. */
-function useLiveRuns(active: boolean) {
-  const revalidator = useRevalidator()
-  useEffect(() => {
-    if (!active) return
-    const timer = setInterval(() => {
-      if (revalidator.state === 'idle' && document.visibilityState === 'visible') revalidator.revalidate()
-    }, 2000)
-    return () => clearInterval(timer)
-  }, [active, revalidator])
-}
-
 export default function BulkRuns() {
   const { runs } = useLoaderData<typeof loader>()
   const { t, locale } = useI18n()
-  useLiveRuns(runs.some((r) => r.status === 'estimating' || r.status === 'running' || r.queued > 0))
+  useLiveRevalidation(runs.some((r) => r.status === 'estimating' || r.status === 'running' || r.queued > 0), 2000)
   return (
     <Page title={t('bulk.title')} subtitle={t('bulk.subtitle')} primaryAction={{ content: t('bulk.new'), url: '/app/bulk/new' }}>
       <Card padding="0">

@@ -5,7 +5,7 @@ import {
   type ActionFunctionArgs,
   type LoaderFunctionArgs,
 } from '@remix-run/node'
-import { useFetcher, useLoaderData, useRevalidator } from '@remix-run/react'
+import { useFetcher, useLoaderData } from '@remix-run/react'
 import { Badge, Banner, BlockStack, Button, Card, InlineGrid, InlineStack, Layout, Page, Select, Text } from '@shopify/polaris'
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import { z } from 'zod'
@@ -34,6 +34,7 @@ import {
   undoPublish,
 } from '#app/modules/renders/service.server.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
+import { useLiveRevalidation } from '#app/lib/live.ts'
 
 type StudioRender = RenderView & { maskUrl: string | null; sourceImageId: string }
 
@@ -189,17 +190,6 @@ export async function action({ request, params }: ActionFunctionArgs) {
 
 type LoaderData = ReturnType<typeof useLoaderData<typeof loader>>
 
-function useLivePolling(active: boolean) {
-  const revalidator = useRevalidator()
-  useEffect(() => {
-    if (!active) return
-    const timer = setInterval(() => {
-      if (revalidator.state === 'idle' && document.visibilityState === 'visible') revalidator.revalidate()
-    }, 1000)
-    return () => clearInterval(timer)
-  }, [active, revalidator])
-}
-
 /** Refusals of the CPU studio that a merchant's mask fixes: it could not find the product on its own. */
 const FIXED_BY_A_MASK = ['BACKEND_BUSY_BACKGROUND', 'BACKEND_NEEDS_MASK']
 
@@ -228,7 +218,7 @@ export default function Studio() {
   const [personaId, setPersonaId] = useState('')
   const [variants, setVariants] = useState('2')
   const active = data.renders.some((r) => r.status === 'queued' || r.status === 'running' || r.status === 'retrying')
-  useLivePolling(active || fetcher.state !== 'idle')
+  useLiveRevalidation(active || fetcher.state !== 'idle', 1000)
 
   const error = fetcher.data && !fetcher.data.ok ? fetcher.data.error : null
   const generating = fetcher.state !== 'idle' && fetcher.formData?.get('intent') === 'generate'
