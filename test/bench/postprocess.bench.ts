@@ -1,22 +1,28 @@
 // Post-processing benchmark: what the worker does to a remote backend's
-// 2048×2048 render before it is stored — find the product mask in the source,
-// put the original product back (protect/composite), run every fidelity
-// measure (version 1 and the shift-robust version 2) and encode the final
-// JPEG — against a bare sharp decode + encode of the same render, in the same
-// run. Then memory: the same post-processing 1,000 times on a smaller render,
-// RSS after a full GC compared between the first and the last 100.
+// 2048×2048 render before it is stored, against a bare sharp decode + encode
+// of the same render, in the same run (interleaved, medians).
 //
-//   node --expose-gc --import tsx test/bench/postprocess.bench.ts   (or: npm run bench -- postprocess)
+// Post-processing has two halves (docs/decisions/008-postprocess-split.md):
+// - source side: the product mask, the composite layer (the source's product
+//   pixels placed in the result frame) and the source half of every fidelity
+//   measure. The mask is what the backend is sent, so it exists before the
+//   render; the worker prepares the rest while the backend renders.
+// - result side: decode the render, put the original product back, encode the
+//   final JPEG while every fidelity measure (version 1 and the shift-robust
+//   version 2) compares it with the source side.
+// `ratio` is the result side against the bare decode + encode: what a render
+// waits for once the backend has answered. `full` is both halves back to back
+// (what a render costs when nothing overlaps), printed beside it, with the CPU
+// time of each. Then memory: both halves 1,000 times on a smaller render, RSS
+// after a full GC compared between the first and the last 100.
 //
-// Knobs: BENCH_POSTPROCESS_RUNS (9), BENCH_POSTPROCESS_LOOPS (1000), BENCH_POSTPROCESS_LOOP_EDGE (384).
-// The last line is machine-read: `BENCH postprocess ratio=<x> rss_growth_mb=<y>`.
 import { performance } from 'node:perf_hooks'
 import sharp from 'sharp'
 import { FINAL_JPEG, createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.ts'
-import type { Placement, RenderResult, SourceImage } from '#app/modules/backends/types.ts'
+import type { Placement, RawImage, RenderResult, SourceImage } from '#app/modules/backends/types.ts'
 import { findProductMask } from '#app/modules/imaging/mask.server.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
-import { postprocessRemote } from '#app/modules/imaging/postprocess.server.ts'
+import { postprocessRemote, prepareSource, type PreparedReference } from '#app/modules/imaging/postprocess.server.ts'
 import { markets } from '#app/modules/looks/markets.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
 import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
@@ -74,23 +80,25 @@ async function fixture(edge: number, seed: number): Promise<Fixture> {
   return { source, render, placement: result.placement, width: edge, height: edge }
 }
 
-/**
- * The worker's post-processing of one remote render: the product mask of the
- * source (a remote backend hands back the one it used; here it is found
- * again, so the mask's cost is in the figure), then renders/jobs.server.ts's
- * own postprocessRemote: decode, protect, encode, fidelity v2.
- */
-async function postprocess(f: Fixture): Promise<{ image: Buffer; score: number }> {
-  const found = await findProductMask(f.source)
+/** The source side: the product mask (a remote backend hands back the one it was sent), the layer and the fidelity reference. */
+async function sourceSide(f: Fixture): Promise<{ mask: RawImage; prepared: PreparedReference }> {
+  const { mask } = await findProductMask(f.source)
+  const prepared = await prepareSource(f.source, { sourceMask: mask, placement: f.placement, width: f.width, height: f.height }, 'scene_swap')
+  return { mask, prepared }
+}
+
+/** The result side: renders/jobs.server.ts's own postprocessRemote — decode, protect, encode, fidelity v1 + v2. */
+async function resultSide(f: Fixture, side: { mask: RawImage; prepared: PreparedReference }): Promise<{ image: Buffer; score: number }> {
   const { result, fidelity } = await postprocessRemote({
     source: f.source,
     operation: 'scene_swap',
+    reference: side.prepared,
     result: {
       image: f.render,
       contentType: 'image/jpeg',
       width: f.width,
       height: f.height,
-      sourceMask: found.mask,
+      sourceMask: side.mask,
       placement: f.placement,
       backendMs: 0,
       workflow: 'bench',
@@ -99,7 +107,20 @@ async function postprocess(f: Fixture): Promise<{ image: Buffer; score: number }
   return { image: result.image, score: fidelity.score }
 }
 
+const postprocess = async (f: Fixture) => resultSide(f, await sourceSide(f))
+
 const bare = (f: Fixture): Promise<Buffer> => sharp(f.render).jpeg(FINAL_JPEG).toBuffer()
+
+/** Wall-clock and CPU (every thread of the process: libvips' too) ms of one call. */
+async function timed(run: () => Promise<unknown>): Promise<{ ms: number; cpu: number }> {
+  gc()
+  const cpu = process.cpuUsage()
+  const started = performance.now()
+  await run()
+  const ms = performance.now() - started
+  const used = process.cpuUsage(cpu)
+  return { ms, cpu: (used.user + used.system) / 1000 }
+}
 
 // ---------------------------------------------------------------- speed
 
@@ -107,30 +128,42 @@ const big = await fixture(EDGE, 42)
 console.log(
   `render: ${EDGE}×${EDGE} JPEG, ${(big.render.length / 1024).toFixed(0)} KB; median of ${RUNS} interleaved runs after ${WARMUPS} warm-ups; sharp concurrency ${sharp.concurrency()}`,
 )
-const bareTimes: number[] = []
-const fullTimes: number[] = []
+const prepared = await sourceSide(big)
+const times = { bare: [] as number[], result: [] as number[], source: [] as number[], full: [] as number[] }
+const cpus = { bare: [] as number[], result: [] as number[], source: [] as number[], full: [] as number[] }
+const record = (k: keyof typeof times, t: { ms: number; cpu: number }) => {
+  times[k].push(t.ms)
+  cpus[k].push(t.cpu)
+}
 for (let i = 0; i < WARMUPS; i++) {
   await bare(big)
+  await resultSide(big, prepared)
   await postprocess(big)
+}
+// why two rounds: the source side allocates far more than the result side, and
+// run between them its garbage and freed native memory are what the next
+// result side would pay for; each half is timed beside the bare baseline alone.
+for (let i = 0; i < RUNS; i++) {
+  record('bare', await timed(() => bare(big)))
+  record('result', await timed(() => resultSide(big, prepared)))
 }
 for (let i = 0; i < RUNS; i++) {
-  gc()
-  let started = performance.now()
-  await bare(big)
-  bareTimes.push(performance.now() - started)
-  gc()
-  started = performance.now()
-  await postprocess(big)
-  fullTimes.push(performance.now() - started)
+  record('source', await timed(() => sourceSide(big)))
+  record('full', await timed(() => postprocess(big)))
 }
-const bareMs = median(bareTimes)
-const fullMs = median(fullTimes)
-const { score } = await postprocess(big)
+const ms = (k: keyof typeof times) => median(times[k])
+const cpu = (k: keyof typeof times) => median(cpus[k])
+const { score } = await resultSide(big, prepared)
 console.log(`fidelity score after protection: ${score}`)
-console.log(`bare decode + encode: ${bareMs.toFixed(1)} ms (fastest ${Math.min(...bareTimes).toFixed(1)})`)
-console.log(
-  `full post-processing (mask, protect, fidelity v1+v2, encode): ${fullMs.toFixed(1)} ms (fastest ${Math.min(...fullTimes).toFixed(1)})`,
-)
+const line = (label: string, k: keyof typeof times) =>
+  console.log(
+    `${label}: ${ms(k).toFixed(1)} ms (fastest ${Math.min(...times[k]).toFixed(1)}; CPU ${cpu(k).toFixed(0)} ms) = ${(ms(k) / ms('bare')).toFixed(2)}× bare`,
+  )
+line('bare decode + encode', 'bare')
+line('result side (decode, protect, fidelity v1+v2 compare, encode)', 'result')
+line('source side (mask, composite layer, fidelity v1+v2 prepare), while the backend renders', 'source')
+line('full, both halves back to back', 'full')
+console.log(`CPU: result side ${(cpu('result') / cpu('bare')).toFixed(2)}× bare's, full ${(cpu('full') / cpu('bare')).toFixed(2)}× bare's`)
 
 // ---------------------------------------------------------------- memory
 
@@ -158,4 +191,4 @@ console.log(`RSS after GC every 100 (MB): ${curve.join(' ')}`)
 const heapCurve = samples.filter((s) => s.i % 100 === 0).map((s) => `${s.heap.toFixed(0)}+${s.external.toFixed(0)}`)
 console.log(`JS heap + external (Buffers) after GC every 100 (MB): ${heapCurve.join(' ')}`)
 console.log(`RSS after GC, median of the first ${WINDOW}: ${first.toFixed(1)} MB; of the last ${WINDOW}: ${last.toFixed(1)} MB`)
-console.log(`BENCH postprocess ratio=${(fullMs / bareMs).toFixed(2)} rss_growth_mb=${(last - first).toFixed(1)}`)
+console.log(`BENCH postprocess ratio=${(ms('result') / ms('bare')).toFixed(2)} rss_growth_mb=${(last - first).toFixed(1)}`)

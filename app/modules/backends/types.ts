@@ -121,6 +121,13 @@ export interface RenderResult {
 export interface RenderControls {
   onProgress: (percent: number, message: string) => void | Promise<void>
   signal: AbortSignal
+  /**
+   * Called once, before the backend is asked to render, with what the result
+   * will be framed by: the product mask sent, the placement and the output
+   * size. why: the worker prepares the source side of post-processing
+   * (imaging/postprocess.server.ts) while the backend renders.
+   */
+  onFramed?: (framing: { sourceMask: RawImage; placement: Placement; width: number; height: number }) => void
 }
 
 export interface Backend {

@@ -1,18 +1,23 @@
 import sharp from 'sharp'
 import { FINAL_JPEG } from '#app/modules/backends/cpu-studio.server.ts'
-import type { FidelityReport, RawImage, RenderResult, SourceImage } from '#app/modules/backends/types.ts'
+import type { FidelityReport, Placement, RawImage, RenderResult, SourceImage } from '#app/modules/backends/types.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
 import { compareFidelity, prepareFidelity, type FidelityReference } from './fidelity.server.ts'
-import { protectProduct } from './protect.server.ts'
+import { applyComposite, prepareComposite, protectProduct, type CompositeLayer } from './protect.server.ts'
 
 // What the worker does to a remote backend's result before it is stored:
 // decode it, put the merchant's product back (protect.server.ts), encode the
 // final JPEG and measure fidelity on exactly the pixels that were encoded.
 //
-// why this order: the source side of the fidelity check (prepareFidelity)
-// needs no result pixels, so it runs while libvips decodes the result on its
-// own thread; the comparison runs while the final JPEG encodes. A QA-gate
-// retry of the same render reuses the prepared source side (`reference`).
+// It is done in two halves (docs/decisions/008-postprocess-split.md):
+// - the source side (prepareSource): the composite layer of the source's
+//   product pixels in the result frame, and the source half of the fidelity
+//   check. It needs only the source, the mask the backend was sent and the
+//   placement, so the worker builds it while the backend renders (the
+//   adapter announces its framing through RenderControls.onFramed), and a
+//   QA-gate retry reuses it;
+// - the result side (postprocessRemote): decode, copy the layer in, then the
+//   final encode in libvips while the comparison runs here.
 
 /** Operations whose result keeps the photo's geometry, so the original pixels can go back in place. */
 export const SAME_GEOMETRY: readonly Operation[] = ['scene_swap', 'product_scene']
@@ -21,14 +26,20 @@ export interface PostprocessInput {
   source: SourceImage
   result: RenderResult
   operation: Operation
-  /** The source side of the fidelity check from an earlier attempt (used when its mask, placement and frame are this one's). */
-  reference?: PreparedReference
+  /**
+   * The source side, prepared earlier (while the backend rendered, or by an
+   * earlier attempt); used when it was prepared for this result's mask,
+   * placement and frame, else prepared here.
+   */
+  reference?: PreparedReference | Promise<PreparedReference | undefined>
 }
 
 /** A prepared source side and what it was prepared for. */
 export interface PreparedReference {
   key: string
   value: FidelityReference
+  /** Same-geometry operations: the source's product pixels, placed in the result frame. */
+  composite?: CompositeLayer
 }
 
 export interface PostprocessOutput {
@@ -37,48 +48,62 @@ export interface PostprocessOutput {
   reference: PreparedReference
 }
 
+/** What a backend decided before rendering: the mask it was sent, where the product goes, the frame. */
+export interface Framing {
+  sourceMask: RawImage
+  placement: Placement
+  width: number
+  height: number
+}
+
 export async function decodeRgb(image: Buffer): Promise<RawImage> {
   const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true })
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 }
 }
 
-function referenceKey(result: RenderResult): string {
-  const m = result.sourceMask
+export function referenceKey(framing: Framing, operation: Operation): string {
+  const m = framing.sourceMask
   // why a sample of the mask: backends return the same mask object content for the same source; a changed one differs in size or pixels.
   let sample = 0
   for (let i = 0; i < m.data.length; i += 997) sample = (sample * 31 + m.data[i]) >>> 0
-  return JSON.stringify([result.width, result.height, result.placement, m.width, m.height, sample])
+  return JSON.stringify([operation, framing.width, framing.height, framing.placement, m.width, m.height, sample])
+}
+
+/** The source side of post-processing for a result framed as `framing` (see the top of this file). */
+export async function prepareSource(source: SourceImage, framing: Framing, operation: Operation): Promise<PreparedReference> {
+  const frame = { width: framing.width, height: framing.height }
+  // why started first: the fidelity side's resamples run in libvips while the layer is built here.
+  const preparing = prepareFidelity({ source, sourceMask: framing.sourceMask, placement: framing.placement, frame })
+  preparing.catch(() => undefined)
+  const composite = SAME_GEOMETRY.includes(operation)
+    ? prepareComposite({ source, sourceMask: framing.sourceMask, placement: framing.placement, frame })
+    : undefined
+  return { key: referenceKey(framing, operation), value: await preparing, composite }
 }
 
 export async function postprocessRemote(input: PostprocessInput): Promise<PostprocessOutput> {
   const { source, result, operation } = input
+  // why the decode first: libvips decodes on its own thread while the source side is awaited or prepared here.
   const decoding = result.pixels ? Promise.resolve(result.pixels) : decodeRgb(result.image)
   decoding.catch(() => undefined)
-  const key = referenceKey(result)
-  const reference: PreparedReference =
-    input.reference?.key === key
-      ? input.reference
-      : {
-          key,
-          value: await prepareFidelity({
-            source,
-            sourceMask: result.sourceMask,
-            placement: result.placement,
-            frame: { width: result.width, height: result.height },
-          }),
-        }
+  const key = referenceKey(result, operation)
+  const earlier = await Promise.resolve(input.reference).catch(() => undefined)
+  const reference = earlier?.key === key ? earlier : await prepareSource(source, result, operation)
   const pixels = await decoding
   if (result.protected) {
     return { result: { ...result, pixels }, fidelity: await compareFidelity(reference.value, pixels), reference }
   }
-  const out = protectProduct({
-    source,
-    sourceMask: result.sourceMask,
-    result: pixels,
-    placement: result.placement,
-    geometry: SAME_GEOMETRY.includes(operation) ? 'unchanged' : 'changed',
-    resultMask: result.resultMask,
-  })
+  const out = reference.composite
+    ? // why in place only on our own decode: pixels a backend handed over may be referenced elsewhere.
+      applyComposite(reference.composite, pixels, !result.pixels)
+    : protectProduct({
+        source,
+        sourceMask: result.sourceMask,
+        result: pixels,
+        placement: result.placement,
+        geometry: SAME_GEOMETRY.includes(operation) ? 'unchanged' : 'changed',
+        resultMask: result.resultMask,
+      })
   if (out.method === 'none') {
     return { result: { ...result, pixels }, fidelity: await compareFidelity(reference.value, pixels), reference }
   }

@@ -5,7 +5,7 @@ import { marketSchema, sceneSchema } from '#app/modules/looks/schema.ts'
 import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
 import { measureFidelity } from './fidelity.server.ts'
 import { normaliseImage } from './normalise.server.ts'
-import { protectProduct } from './protect.server.ts'
+import { applyComposite, prepareComposite, protectProduct } from './protect.server.ts'
 
 // Protection is tested the way a GPU result arrives: a real composite (the CPU
 // studio's) that a "backend" then damaged inside the product — recoloured,
@@ -105,4 +105,74 @@ describe('protectProduct', () => {
     expect(out.method).toBe('none')
     expect(out.pixels).toBe(result)
   })
+
+  it('builds the composite before the result exists: one layer protects every result framed the same way, pixel for pixel as the plain formula', () => {
+    // A fractional placement (scaled, off the pixel grid), so every tap is interpolated.
+    const placement = { ...render.placement, scale: render.placement.scale * 0.93, x: render.placement.x + 7.3, y: render.placement.y - 3.6 }
+    const layer = prepareComposite({ source, sourceMask: render.sourceMask, placement, frame: { width: W, height: H } })
+    expect(layer.seamAt.length).toBeGreaterThan(500)
+    for (const edit of [(d: Uint8Array, o: number) => void (d[o] = 255 - d[o]), (d: Uint8Array, o: number) => void (d[o + 1] = 0)]) {
+      const result = damaged(edit)
+      const expected = plainComposite(result, placement)
+      const copied = applyComposite(layer, result)
+      expect(Buffer.from(copied.pixels.data).equals(Buffer.from(expected))).toBe(true)
+      expect(copied.pixels.data).not.toBe(result.data)
+      const same = protectProduct({ source, sourceMask: render.sourceMask, result, placement, geometry: 'unchanged' })
+      expect(same.changed).toBe(copied.changed)
+      // In place: the result's own buffer holds the composite.
+      const inPlace = applyComposite(layer, result, true)
+      expect(inPlace.pixels.data).toBe(result.data)
+      expect(Buffer.from(result.data).equals(Buffer.from(expected))).toBe(true)
+    }
+    expect(() => applyComposite(layer, { data: new Uint8Array(W * H * 3), width: W, height: H - 1, channels: 3 })).toThrow(/600×800 RGB result/)
+  })
 })
+
+/**
+ * The composite written plainly, pixel by pixel, as protect.server.ts
+ * describes it: bilinear source colour and mask through the placement; the
+ * mask's feather made firmer (×2) where source and result agree (RGB distance
+ * under 24); solid where the mask is.
+ */
+function plainComposite(result: RawImage, placement: typeof render.placement): Uint8Array {
+  const out = new Uint8Array(result.data)
+  const src = source.pixels
+  const m = render.sourceMask
+  const at = (data: Uint8Array, w: number, h: number, ch: number, c: number, x: number, y: number): number => {
+    const x0 = Math.max(0, Math.min(w - 1, Math.floor(x)))
+    const y0 = Math.max(0, Math.min(h - 1, Math.floor(y)))
+    const x1 = Math.min(w - 1, x0 + 1)
+    const y1 = Math.min(h - 1, y0 + 1)
+    const fx = Math.max(0, Math.min(1, x - x0))
+    const fy = Math.max(0, Math.min(1, y - y0))
+    const v = (xx: number, yy: number) => data[(yy * w + xx) * ch + c]
+    return (v(x0, y0) * (1 - fx) + v(x1, y0) * fx) * (1 - fy) + (v(x0, y1) * (1 - fx) + v(x1, y1) * fx) * fy
+  }
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const sx = placement.crop.left + (x + 0.5 - placement.x) / placement.scale - 0.5
+      const sy = placement.crop.top + (y + 0.5 - placement.y) / placement.scale - 0.5
+      if (sx < -0.5 || sx > src.width - 0.5 || sy < -0.5 || sy > src.height - 0.5) continue
+      if (x < Math.floor(placement.x) || x >= Math.ceil(placement.x + placement.crop.width * placement.scale)) continue
+      if (y < Math.floor(placement.y) || y >= Math.ceil(placement.y + placement.crop.height * placement.scale)) continue
+      const mask = at(m.data, m.width, m.height, 1, 0, (sx + 0.5) * (m.width / src.width) - 0.5, (sy + 0.5) * (m.height / src.height) - 0.5)
+      if (mask <= 0) continue
+      // why the source's own fraction: at the border the colour taps clamp but keep sx − ⌊sx⌋ as weight.
+      const colour = [0, 1, 2].map((c) => {
+        const fx = sx - Math.floor(sx)
+        const fy = sy - Math.floor(sy)
+        const x0 = Math.max(0, Math.min(src.width - 1, Math.floor(sx)))
+        const y0 = Math.max(0, Math.min(src.height - 1, Math.floor(sy)))
+        const x1 = Math.min(src.width - 1, x0 + 1)
+        const y1 = Math.min(src.height - 1, y0 + 1)
+        const v = (xx: number, yy: number) => src.data[(yy * src.width + xx) * src.channels + c]
+        return (v(x0, y0) * (1 - fx) + v(x1, y0) * fx) * (1 - fy) + (v(x0, y1) * (1 - fx) + v(x1, y1) * fx) * fy
+      })
+      const o = (y * W + x) * 3
+      let w = mask / 255
+      if (mask < 255 && Math.hypot(colour[0] - out[o], colour[1] - out[o + 1], colour[2] - out[o + 2]) < 24) w = Math.min(1, w * 2)
+      for (let c = 0; c < 3; c++) out[o + c] = Math.round(w === 1 ? colour[c] : colour[c] * w + out[o + c] * (1 - w))
+    }
+  }
+  return out
+}

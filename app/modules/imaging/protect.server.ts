@@ -63,9 +63,37 @@ function taps(count: number, size: number, at: (i: number) => number) {
   return { a, b, f }
 }
 
-function compositeBack(input: ProtectInput): ProtectOutput {
-  const { source, sourceMask, result, placement } = input
-  const out = new Uint8Array(result.data)
+/**
+ * The source side of a composite: everything compositeBack needs that does not
+ * depend on the result, in the result frame. why apart: it needs only the
+ * source, its mask and the placement, so the worker builds it while the
+ * backend renders, and a QA-gate retry reuses it; what is left once the
+ * result arrives (applyComposite) is a copy of the solid rows and a blend of
+ * the seam.
+ */
+export interface CompositeLayer {
+  frame: { width: number; height: number }
+  /** Solid runs as triples: first frame pixel, length in pixels, offset into `solid` (bytes). */
+  runs: Int32Array
+  /** The source's product pixels of every solid run, rounded RGB, back to back. */
+  solid: Uint8Array
+  /** Seam pixels (feathered mask or partly transparent source): frame pixel index … */
+  seamAt: Int32Array
+  /** … the resampled source colour there (unrounded RGB), … */
+  seamRgb: Float64Array
+  /** … the mask value (0–255, interpolated) and the source's own alpha (0–1). */
+  seamMask: Float64Array
+  seamAlpha: Float64Array
+}
+
+/** The composite's source side for a result of `frame` size (see CompositeLayer). */
+export function prepareComposite(input: {
+  source: SourceImage
+  sourceMask: RawImage
+  placement: Placement
+  frame: { width: number; height: number }
+}): CompositeLayer {
+  const { source, sourceMask, placement, frame } = input
   const src = source.pixels
   const sd = src.data
   const sc = src.channels
@@ -77,8 +105,8 @@ function compositeBack(input: ProtectInput): ProtectOutput {
   const { crop, scale } = placement
   const x0 = Math.max(0, Math.floor(placement.x))
   const y0 = Math.max(0, Math.floor(placement.y))
-  const x1 = Math.min(result.width, Math.ceil(placement.x + crop.width * scale))
-  const y1 = Math.min(result.height, Math.ceil(placement.y + crop.height * scale))
+  const x1 = Math.min(frame.width, Math.ceil(placement.x + crop.width * scale))
+  const y1 = Math.min(frame.height, Math.ceil(placement.y + crop.height * scale))
   const cols = Math.max(0, x1 - x0)
   // Per column: the source x, whether it lies on the source, its colour taps and its mask taps.
   const sxOf = (i: number) => crop.left + (x0 + i + 0.5 - placement.x) / scale - 0.5
@@ -132,7 +160,23 @@ function compositeBack(input: ProtectInput): ProtectOutput {
     }
     return lo
   }
-  let changed = 0
+  const runs = new Growing(Int32Array)
+  const seamAt = new Growing(Int32Array)
+  const seamRgb = new Growing(Float64Array)
+  const seamMask = new Growing(Float64Array)
+  const seamAlpha = new Growing(Float64Array)
+  // why sized to the placed rectangle: every solid pixel lies in it, and the pushes stay plain stores.
+  const solid = new Uint8Array(3 * cols * Math.max(0, y1 - y0))
+  let solidLength = 0
+  let runStart = -1
+  let runFrom = 0
+  const closeRun = (end: number) => {
+    if (runStart < 0) return
+    runs.push(runStart)
+    runs.push(end - runStart)
+    runs.push(runFrom)
+    runStart = -1
+  }
   for (let y = y0; y < y1; y++) {
     const sy = crop.top + (y + 0.5 - placement.y) / scale - 0.5
     if (sy < -0.5 || sy > src.height - 0.5) continue
@@ -149,13 +193,17 @@ function compositeBack(input: ProtectInput): ProtectOutput {
     const by = Math.min(src.height - 1, ay + 1)
     const row0 = ay * sw
     const row1 = by * sw
-    const outRow = y * result.width
+    const outRow = y * frame.width
     const onFrom = Math.min(firstOn[my0], firstOn[my1])
     const onTo = Math.max(lastOn[my0], lastOn[my1])
     if (onFrom > onTo) continue
     const iEnd = toColumn(onTo)
     for (let i = fromColumn(onFrom); i < iEnd; i++) {
-      if (inside[i] === 0) continue
+      const at = outRow + x0 + i
+      if (inside[i] === 0) {
+        closeRun(at)
+        continue
+      }
       const mxa = maskX.a[i]
       const mxb = maskX.b[i]
       const mfx = maskX.f[i]
@@ -164,10 +212,15 @@ function compositeBack(input: ProtectInput): ProtectOutput {
       const m01 = md[mRow1 + mxa]
       const m11 = md[mRow1 + mxb]
       // why: most of the frame is plainly outside or inside the product.
-      if ((m00 | m10 | m01 | m11) === 0) continue
+      if ((m00 | m10 | m01 | m11) === 0) {
+        closeRun(at)
+        continue
+      }
       const m = (m00 & m10 & m01 & m11) === 255 ? 255 : (m00 * (1 - mfx) + m10 * mfx) * (1 - mfy) + (m01 * (1 - mfx) + m11 * mfx) * mfy
-      if (m <= 0) continue
-      const o = (outRow + x0 + i) * 3
+      if (m <= 0) {
+        closeRun(at)
+        continue
+      }
       const fx = fxColour[i]
       const p00 = (row0 + colour.a[i]) * sc
       const p10 = (row0 + colour.b[i]) * sc
@@ -181,33 +234,113 @@ function compositeBack(input: ProtectInput): ProtectOutput {
         const a = (sd[p00 + 3] * (1 - fx) + sd[p10 + 3] * fx) * (1 - fy) + (sd[p01 + 3] * (1 - fx) + sd[p11 + 3] * fx) * fy
         alpha = a / 255
       }
-      // Seam weight: the mask's feathered edge, made solid where source and
-      // result agree (nothing to blend, so no visible seam) and left soft
-      // where they differ (the result has something else over the edge).
-      const soft = m / 255
-      let w = soft
-      if (m < 255) {
-        const dr = r - out[o]
-        const dg = g - out[o + 1]
-        const db = b - out[o + 2]
-        if (Math.sqrt(dr * dr + dg * dg + db * db) < AGREE_RGB) w = Math.min(1, soft * SEAM_PX)
-      }
-      w *= alpha
-      if (w <= 0) continue
-      if (w === 1) {
-        out[o] = Math.round(r)
-        out[o + 1] = Math.round(g)
-        out[o + 2] = Math.round(b)
-        changed++
+      if (m === 255 && alpha === 1) {
+        // Solid: the source pixel replaces the result's whatever the result holds.
+        if (runStart < 0) {
+          runStart = at
+          runFrom = solidLength
+        }
+        solid[solidLength] = Math.round(r)
+        solid[solidLength + 1] = Math.round(g)
+        solid[solidLength + 2] = Math.round(b)
+        solidLength += 3
         continue
       }
-      out[o] = Math.round(r * w + out[o] * (1 - w))
-      out[o + 1] = Math.round(g * w + out[o + 1] * (1 - w))
-      out[o + 2] = Math.round(b * w + out[o + 2] * (1 - w))
-      changed++
+      closeRun(at)
+      if (alpha <= 0) continue
+      seamAt.push(at)
+      seamRgb.push(r)
+      seamRgb.push(g)
+      seamRgb.push(b)
+      seamMask.push(m)
+      seamAlpha.push(alpha)
     }
+    closeRun(outRow + x0 + iEnd)
+  }
+  return {
+    frame: { width: frame.width, height: frame.height },
+    runs: runs.done(),
+    solid: solid.subarray(0, solidLength),
+    seamAt: seamAt.done(),
+    seamRgb: seamRgb.done(),
+    seamMask: seamMask.done(),
+    seamAlpha: seamAlpha.done(),
+  }
+}
+
+/**
+ * The composite's result side: the solid runs copied in, the seam blended.
+ * Seam weight: the mask's feathered edge, made solid where source and result
+ * agree (nothing to blend, so no visible seam) and left soft where they
+ * differ (the result has something else over the edge). `inPlace` writes
+ * into the result's own pixels (the caller owns them).
+ */
+export function applyComposite(layer: CompositeLayer, result: RawImage, inPlace = false): ProtectOutput {
+  if (result.width !== layer.frame.width || result.height !== layer.frame.height || result.channels !== 3) {
+    throw new Error(`applyComposite: a ${layer.frame.width}×${layer.frame.height} RGB result expected`)
+  }
+  const out = inPlace ? result.data : new Uint8Array(result.data)
+  const { runs, solid, seamAt, seamRgb, seamMask, seamAlpha } = layer
+  let changed = 0
+  for (let k = 0; k < runs.length; k += 3) {
+    const length = runs[k + 1]
+    out.set(solid.subarray(runs[k + 2], runs[k + 2] + 3 * length), 3 * runs[k])
+    changed += length
+  }
+  for (let k = 0; k < seamAt.length; k++) {
+    const o = 3 * seamAt[k]
+    const r = seamRgb[3 * k]
+    const g = seamRgb[3 * k + 1]
+    const b = seamRgb[3 * k + 2]
+    const m = seamMask[k]
+    const soft = m / 255
+    let w = soft
+    if (m < 255) {
+      const dr = r - out[o]
+      const dg = g - out[o + 1]
+      const db = b - out[o + 2]
+      if (Math.sqrt(dr * dr + dg * dg + db * db) < AGREE_RGB) w = Math.min(1, soft * SEAM_PX)
+    }
+    w *= seamAlpha[k]
+    if (w <= 0) continue
+    if (w === 1) {
+      out[o] = Math.round(r)
+      out[o + 1] = Math.round(g)
+      out[o + 2] = Math.round(b)
+      changed++
+      continue
+    }
+    out[o] = Math.round(r * w + out[o] * (1 - w))
+    out[o + 1] = Math.round(g * w + out[o + 1] * (1 - w))
+    out[o + 2] = Math.round(b * w + out[o + 2] * (1 - w))
+    changed++
   }
   return { pixels: { ...result, data: out }, method: 'composite', changed }
+}
+
+function compositeBack(input: ProtectInput): ProtectOutput {
+  const layer = prepareComposite({ ...input, frame: input.result })
+  return applyComposite(layer, input.result)
+}
+
+/** A typed array that grows by doubling (the layer's sizes are known only at the end). */
+class Growing<T extends Int32Array | Float64Array> {
+  private data: T
+  length = 0
+  constructor(private readonly make: new (n: number) => T) {
+    this.data = new make(1024)
+  }
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new this.make(this.data.length * 2)
+      next.set(this.data)
+      this.data = next
+    }
+    this.data[this.length++] = v
+  }
+  done(): T {
+    return this.data.slice(0, this.length) as T
+  }
 }
 
 interface LabStats {

@@ -10,7 +10,7 @@ import { imageStore } from '#app/lib/storage.server.ts'
 import { pooledBackendById } from '#app/modules/backends/pool.server.ts'
 import { availableBackends } from '#app/modules/backends/registry.server.ts'
 import type { SourceImage } from '#app/modules/backends/types.ts'
-import { postprocessRemote, type PreparedReference } from '#app/modules/imaging/postprocess.server.ts'
+import { postprocessRemote, prepareSource, referenceKey, type Framing, type PreparedReference } from '#app/modules/imaging/postprocess.server.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
 import { explainFidelity } from '#app/modules/imaging/fidelity-reasons.ts'
 import { getMarket, getPersona, getScene } from '#app/modules/looks/index.ts'
@@ -142,8 +142,19 @@ export async function processRender(
     const mask = render.maskKey ? await keepLayerPng(await imageStore().get(render.maskKey)) : undefined
     const signal = AbortSignal.any([opts.signal ?? new AbortController().signal, AbortSignal.timeout(env().RENDER_TIMEOUT_MS)])
     // The source side of the fidelity check, kept across the gate's attempts when they share mask and placement.
-    let reference: PreparedReference | undefined
+    let reference: Promise<PreparedReference | undefined> | undefined
     const renderWith = async (seed: number, progress: (p: number, m: string) => Promise<void>) => {
+      // why: the source side of post-processing is prepared while the backend
+      // renders (it announces its framing first); a later attempt framed the same way reuses it.
+      const onFramed = (framing: Framing) => {
+        const operation = render.operation as Operation
+        reference = Promise.resolve(reference)
+          .then((earlier) => (earlier?.key === referenceKey(framing, operation) ? earlier : prepareSource(source, framing, operation)))
+          .catch((e: unknown) => {
+            log.warn({ err: e }, 'preparing the source side failed; post-processing prepares it again')
+            return undefined
+          })
+      }
       const result = await backend.render(
         {
           renderId: render.id,
@@ -156,14 +167,14 @@ export async function processRender(
           seed,
           output: { width: render.outputWidth, height: render.outputHeight },
         },
-        { onProgress: progress, signal },
+        { onProgress: progress, signal, onFramed },
       )
       // why: an in-process backend (CPU studio) composites the original pixels
       // and measures while its JPEG encodes; a remote backend's result is
       // protected and measured here, against our own copy of the source.
       if (result.fidelity) return { result, fidelity: result.fidelity, seed }
       const done = await postprocessRemote({ source, result, operation: render.operation as Operation, reference })
-      reference = done.reference
+      reference = Promise.resolve(done.reference)
       return { result: done.result, fidelity: done.fidelity, seed }
     }
     // The QA gate: below the threshold, render again with a new seed (at most

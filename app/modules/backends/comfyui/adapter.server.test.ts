@@ -8,7 +8,7 @@ import { scenes } from '#app/modules/looks/scenes.ts'
 import type { Scene } from '#app/modules/looks/schema.ts'
 import { productShot } from '#test/fixtures/product-images.ts'
 import { startComfyFake, type ComfyFake } from '#test/fakes/comfyui/index.ts'
-import type { RenderRequest, SourceImage } from '../types.ts'
+import type { RenderControls, RenderRequest, SourceImage } from '../types.ts'
 import { comfyuiBackendId, createComfyuiBackend, planFrame, type ComfyuiBackend } from './adapter.server.ts'
 import { comfyuiSceneSettingsSchema, comfyuiPersonaSettingsSchema } from './settings.ts'
 
@@ -62,7 +62,17 @@ function request(source: SourceImage, overrides: Partial<RenderRequest> = {}): R
 
 function controls(signal: AbortSignal = new AbortController().signal) {
   const progress: Array<[number, string]> = []
-  return { progress, controls: { signal, onProgress: (p: number, m: string) => void progress.push([p, m]) } }
+  /** Each onFramed call, with how many requests the server had seen by then. */
+  const framed: Array<{ framing: Parameters<NonNullable<RenderControls['onFramed']>>[0]; requestsBefore: number }> = []
+  return {
+    progress,
+    framed,
+    controls: {
+      signal,
+      onProgress: (p: number, m: string) => void progress.push([p, m]),
+      onFramed: (framing: (typeof framed)[number]['framing']) => void framed.push({ framing, requestsBefore: fake.requests.length }),
+    },
+  }
 }
 
 /** POST /prompt bodies as the fake received them. */
@@ -79,9 +89,14 @@ describe('ComfyUI backend', () => {
   it('renders a scene swap end to end: unique uploads, our prompt id, progress, the product untouched', async () => {
     await start({ previews: true })
     const { source, mask } = await shot(512, 512)
-    const { progress, controls: c } = controls()
+    const { progress, framed, controls: c } = controls()
     const req = request(source, { mask })
     const result = await backend.render(req, c)
+
+    // The framing was announced once, before anything reached the server, and is the result's (the worker prepares post-processing from it meanwhile).
+    expect(framed).toHaveLength(1)
+    expect(framed[0].requestsBefore).toBe(0)
+    expect(framed[0].framing).toEqual({ sourceMask: result.sourceMask, placement: result.placement, width: result.width, height: result.height })
 
     // Uploads: two files under unique names (render id + prompt id), never overwriting.
     const sent = uploads()

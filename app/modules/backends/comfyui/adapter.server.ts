@@ -187,6 +187,7 @@ export function createComfyuiBackend(opts: ComfyuiBackendOptions): ComfyuiBacken
     const found = await findProductMask(request.source, request.mask)
     checkAborted(signal)
     const plan = planFrame(request.source, output, template.workEdge)
+    controls.onFramed?.({ sourceMask: found.mask, placement: plan.placement, width: output.width, height: output.height })
     // why the scene's colour under transparency: the sampler starts from it where denoise < 1.
     const [r, g, b] = request.scene.preview.from
     const [canvas, keep] = await Promise.all([

@@ -10,7 +10,7 @@ import { scenes } from '#app/modules/looks/scenes.ts'
 import type { Scene } from '#app/modules/looks/schema.ts'
 import { productShot } from '#test/fixtures/product-images.ts'
 import { startSdwebuiFake, type SdwebuiFake, type SdwebuiFakeOptions } from '#test/fakes/sdwebui/index.ts'
-import type { RenderRequest, RenderResult, SourceImage } from '../types.ts'
+import type { RenderControls, RenderRequest, RenderResult, SourceImage } from '../types.ts'
 import { createSdwebuiBackend, sdwebuiBackendId, type SdwebuiBackend, type SdwebuiBackendOptions } from './adapter.server.ts'
 import { img2imgRequestSchema, type Img2imgRequest } from './api.ts'
 import { personaSettings, sceneSettings, sdwebuiSceneSectionSchema } from './settings.ts'
@@ -64,7 +64,17 @@ function request(source: SourceImage, overrides: Partial<RenderRequest> = {}): R
 
 function controls(signal: AbortSignal = new AbortController().signal) {
   const progress: Array<[number, string]> = []
-  return { progress, controls: { signal, onProgress: (p: number, m: string) => void progress.push([p, m]) } }
+  /** Each onFramed call, with how many requests the server had seen by then. */
+  const framed: Array<{ framing: Parameters<NonNullable<RenderControls['onFramed']>>[0]; requestsBefore: number }> = []
+  return {
+    progress,
+    framed,
+    controls: {
+      signal,
+      onProgress: (p: number, m: string) => void progress.push([p, m]),
+      onFramed: (framing: (typeof framed)[number]['framing']) => void framed.push({ framing, requestsBefore: fake.requests.length }),
+    },
+  }
 }
 
 const img2imgBodies = () =>
@@ -91,9 +101,14 @@ describe('SD WebUI backend', () => {
   it('renders a scene swap end to end: the product kept in place, the rest repainted, progress with steps and eta', async () => {
     await start({ stepMs: 8 })
     const { source, mask } = await shot(512, 512)
-    const { progress, controls: c } = controls()
+    const { progress, framed, controls: c } = controls()
     const req = request(source, { mask })
     const result = await backend.render(req, c)
+
+    // The framing was announced once, before anything reached the server, and is the result's (the worker prepares post-processing from it meanwhile).
+    expect(framed).toHaveLength(1)
+    expect(framed[0].requestsBefore).toBe(0)
+    expect(framed[0].framing).toEqual({ sourceMask: result.sourceMask, placement: result.placement, width: result.width, height: result.height })
 
     expect(result).toMatchObject({
       width: 512,

@@ -608,6 +608,7 @@ export function createSdwebuiBackend(opts: SdwebuiBackendOptions): SdwebuiBacken
     checkAborted(signal)
     report(5, 'laying out the frame')
     const layout = await layOut(request, found, scene.workEdge)
+    controls.onFramed?.({ sourceMask: found.mask, placement: layout.placement, width: request.output.width, height: request.output.height })
     const [workCanvas, workKeep] = await Promise.all([
       resizedRaw(layout.canvas, layout.work, 'lanczos3'),
       resizedRaw(layout.keep, layout.work, 'linear'),

@@ -14,7 +14,7 @@ import {
   type WeshopFake,
   type WeshopFakeOptions,
 } from '#test/fakes/weshop/index.ts'
-import type { RenderRequest, SourceImage } from '../types.ts'
+import type { RenderControls, RenderRequest, SourceImage } from '../types.ts'
 import { createWeshopBackend, planFrame, type WeshopBackend, type WeshopBackendOptions } from './adapter.server.ts'
 import { WESHOP_NEGATIVE } from './settings.ts'
 
@@ -67,7 +67,17 @@ function request(source: SourceImage, overrides: Partial<RenderRequest> = {}): R
 
 function controls(signal: AbortSignal = new AbortController().signal) {
   const progress: Array<[number, string]> = []
-  return { progress, controls: { signal, onProgress: (p: number, m: string) => void progress.push([p, m]) } }
+  /** Each onFramed call, with how many requests the server had seen by then. */
+  const framed: Array<{ framing: Parameters<NonNullable<RenderControls['onFramed']>>[0]; requestsBefore: number }> = []
+  return {
+    progress,
+    framed,
+    controls: {
+      signal,
+      onProgress: (p: number, m: string) => void progress.push([p, m]),
+      onFramed: (framing: (typeof framed)[number]['framing']) => void framed.push({ framing, requestsBefore: fake.requests.length }),
+    },
+  }
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- why: the run bodies are asserted field by field.
@@ -96,9 +106,13 @@ describe('WeShop backend', () => {
   it('swaps the model with aimodel end to end: upload, run, poll, download, output size', async () => {
     await start()
     const { source } = shot(320, 400)
-    const { progress, controls: c } = controls()
+    const { progress, framed, controls: c } = controls()
     const req = request(source, { output: { width: 256, height: 320 } })
     const result = await backend.render(req, c)
+    // The framing was announced once, before anything reached the server, and is the result's (the worker prepares post-processing from it meanwhile).
+    expect(framed).toHaveLength(1)
+    expect(framed[0].requestsBefore).toBe(0)
+    expect(framed[0].framing).toEqual({ sourceMask: result.sourceMask, placement: result.placement, width: result.width, height: result.height })
 
     expect(uploads()).toHaveLength(1)
     expect(uploads()[0].form!.files[0]).toMatchObject({

@@ -310,6 +310,7 @@ export function createWeshopBackend(opts: WeshopBackendOptions): WeshopBackend {
     const found = await findProductMask(request.source, request.mask)
     checkAborted(signal)
     const plan = planFrame(request.source, output)
+    controls.onFramed?.({ sourceMask: found.mask, placement: plan.placement, width: output.width, height: output.height })
     // why the merchant's mask only: WeShop's own segmenters know garments
     // better than our backdrop cut-out; a mask the merchant drew is the truth.
     const sendMask = found.origin === 'merchant' && agent !== 'virtualtryon'
