@@ -850,7 +850,7 @@ async function renderProduct(product: GoldenProduct, dir: string): Promise<Rende
     { onProgress: () => undefined, signal: new AbortController().signal },
   )
   // The protected output as a backend would deliver it: decoded from its own final JPEG.
-  const cleanFile = await encodeJpeg(await decodeRgb(result.image))
+  const cleanFile = await encodeJpeg(await decodeRgb(result.image!))
   return {
     source,
     sourceFile,

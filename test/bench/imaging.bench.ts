@@ -62,7 +62,7 @@ async function fullPath(sceneId: string, output: { width: number; height: number
     (await measureFidelity({
       source,
       sourceMask: result.sourceMask,
-      result: result.pixels ?? result.image,
+      result: result.pixels ?? result.image!,
       placement: result.placement,
     }))
   return fidelity.score

@@ -87,8 +87,14 @@ export interface FidelityReport {
 }
 
 export interface RenderResult {
-  /** The final image, encoded (see contentType), output.width × output.height, sRGB, no alpha, no metadata. */
-  image: Buffer
+  /**
+   * The final image, encoded (see contentType), output.width × output.height,
+   * sRGB, no alpha, no metadata. Absent when the backend hands over `pixels`
+   * only: a remote result is post-processed by the worker
+   * (imaging/postprocess.server.ts), which encodes the image it stores, so an
+   * adapter's own encode would be thrown away.
+   */
+  image?: Buffer
   contentType: 'image/jpeg' | 'image/png'
   /**
    * The pixels `image` was encoded from, when the backend has them, so the

@@ -78,7 +78,7 @@ describe('measureFidelity', () => {
     expect(onPixels.deltaEMean).toBeLessThan(2)
     expect(onPixels.maskCoverage).toBeGreaterThan(0.99)
     expect(onPixels.version).toBe(FIDELITY_VERSION)
-    expect((await measure(render.image)).score).toBeGreaterThanOrEqual(90)
+    expect((await measure(render.image!)).score).toBeGreaterThanOrEqual(90)
     expect(render.fidelity).toEqual(onPixels)
   })
 

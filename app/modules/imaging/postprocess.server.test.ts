@@ -56,7 +56,7 @@ describe('postprocessRemote', () => {
   })
 
   it('leaves pixels a backend handed over untouched, and measures exactly what it encoded', async () => {
-    const pixels = await decodeRgb(remote.image)
+    const pixels = await decodeRgb(remote.image!)
     const copy = Uint8Array.from(pixels.data)
     const done = await postprocessRemote({ source, result: { ...remote, pixels }, operation: 'scene_swap' })
     expect(Buffer.from(pixels.data).equals(Buffer.from(copy))).toBe(true)

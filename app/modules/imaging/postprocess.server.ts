@@ -43,7 +43,8 @@ export interface PreparedReference {
 }
 
 export interface PostprocessOutput {
-  result: RenderResult
+  /** The result as stored: always encoded. */
+  result: RenderResult & { image: Buffer }
   fidelity: FidelityReport
   reference: PreparedReference
 }
@@ -84,15 +85,21 @@ export async function prepareSource(source: SourceImage, framing: Framing, opera
 export async function postprocessRemote(input: PostprocessInput): Promise<PostprocessOutput> {
   const { source, result, operation } = input
   // why the decode first: libvips decodes on its own thread while the source side is awaited or prepared here.
-  const decoding = result.pixels ? Promise.resolve(result.pixels) : decodeRgb(result.image)
+  if (!result.pixels && !result.image) throw new Error('postprocessRemote: a result with neither pixels nor an image')
+  const decoding = result.pixels ? Promise.resolve(result.pixels) : decodeRgb(result.image!)
   decoding.catch(() => undefined)
   const key = referenceKey(result, operation)
   const earlier = await Promise.resolve(input.reference).catch(() => undefined)
   const reference = earlier?.key === key ? earlier : await prepareSource(source, result, operation)
   const pixels = await decoding
-  if (result.protected) {
-    return { result: { ...result, pixels }, fidelity: await compareFidelity(reference.value, pixels), reference }
+  const encode = (px: RawImage): Promise<Buffer> => sharp(px.data, { raw: { width: px.width, height: px.height, channels: 3 } }).jpeg(FINAL_JPEG).toBuffer()
+  /** Kept as it came: the backend's own file when it sent one, else its pixels encoded beside the comparison. */
+  const asItCame = async (): Promise<PostprocessOutput> => {
+    const [image, fidelity] = await Promise.all([result.image ?? encode(pixels), compareFidelity(reference.value, pixels)])
+    const contentType = result.image ? result.contentType : 'image/jpeg'
+    return { result: { ...result, image, contentType, pixels }, fidelity, reference }
   }
+  if (result.protected) return asItCame()
   const out = reference.composite
     ? // why in place only on our own decode: pixels a backend handed over may be referenced elsewhere.
       applyComposite(reference.composite, pixels, !result.pixels)
@@ -104,16 +111,9 @@ export async function postprocessRemote(input: PostprocessInput): Promise<Postpr
         geometry: SAME_GEOMETRY.includes(operation) ? 'unchanged' : 'changed',
         resultMask: result.resultMask,
       })
-  if (out.method === 'none') {
-    return { result: { ...result, pixels }, fidelity: await compareFidelity(reference.value, pixels), reference }
-  }
+  if (out.method === 'none') return asItCame()
   // why together: the encode runs in libvips while the comparison runs here.
-  const [image, fidelity] = await Promise.all([
-    sharp(out.pixels.data, { raw: { width: out.pixels.width, height: out.pixels.height, channels: 3 } })
-      .jpeg(FINAL_JPEG)
-      .toBuffer(),
-    compareFidelity(reference.value, out.pixels),
-  ])
+  const [image, fidelity] = await Promise.all([encode(out.pixels), compareFidelity(reference.value, out.pixels)])
   return {
     result: { ...result, image, contentType: 'image/jpeg', pixels: out.pixels, protected: true },
     fidelity,

@@ -172,7 +172,7 @@ export async function processRender(
       // why: an in-process backend (CPU studio) composites the original pixels
       // and measures while its JPEG encodes; a remote backend's result is
       // protected and measured here, against our own copy of the source.
-      if (result.fidelity) return { result, fidelity: result.fidelity, seed }
+      if (result.fidelity && result.image) return { result: { ...result, image: result.image }, fidelity: result.fidelity, seed }
       const done = await postprocessRemote({ source, result, operation: render.operation as Operation, reference })
       reference = Promise.resolve(done.reference)
       return { result: done.result, fidelity: done.fidelity, seed }

@@ -6,7 +6,6 @@ import { AppError, isAppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { findProductMask } from '#app/modules/imaging/mask.server.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
-import { FINAL_JPEG } from '../cpu-studio.server.ts'
 import { fitFrame, framedMask, framedPhoto, rawInput, resizedRaw, workFrame, type FramePlan as FitPlan } from '../frame.server.ts'
 import type { Backend, BackendCapabilities, RawImage, RenderControls, RenderRequest, RenderResult } from '../types.ts'
 import { outputImageSchema } from './api.ts'
@@ -270,12 +269,9 @@ export function createComfyuiBackend(opts: ComfyuiBackendOptions): ComfyuiBacken
     const { data } = await result.raw().toBuffer({ resolveWithObject: true })
     checkAborted(signal)
     const pixels: RawImage = { data, width: output.width, height: output.height, channels: 3 }
-    const image = await sharp(data, { raw: { width: output.width, height: output.height, channels: 3 } })
-      .jpeg(FINAL_JPEG)
-      .toBuffer()
     progress.report(100, 'done')
+    // why no JPEG here: the worker's post-processing encodes the image it stores, from these pixels once protected.
     return {
-      image,
       contentType: 'image/jpeg',
       pixels,
       width: output.width,

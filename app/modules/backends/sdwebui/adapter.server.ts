@@ -9,7 +9,6 @@ import { findProductMask } from '#app/modules/imaging/mask.server.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
 import { modelKey } from '#app/modules/scheduler/policy.ts'
-import { FINAL_JPEG } from '../cpu-studio.server.ts'
 import type { Backend, BackendCapabilities, RawImage, RenderControls, RenderRequest, RenderResult } from '../types.ts'
 import {
   inpaintingFills,
@@ -702,12 +701,9 @@ export function createSdwebuiBackend(opts: SdwebuiBackendOptions): SdwebuiBacken
     const result: RawImage = { data: decoded.data, width: decoded.info.width, height: decoded.info.height, channels: 3 }
     const pixels = await resizedRaw(result, output, 'lanczos3')
     checkAborted(signal)
-    const image = await sharp(pixels.data, { raw: { width: output.width, height: output.height, channels: 3 } })
-      .jpeg(FINAL_JPEG)
-      .toBuffer()
     report(100, 'done')
+    // why no JPEG here: the worker's post-processing encodes the image it stores, from these pixels once protected.
     return {
-      image,
       contentType: 'image/jpeg',
       pixels,
       width: output.width,

@@ -5,7 +5,6 @@ import { AppError, isAppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { findProductMask } from '#app/modules/imaging/mask.server.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
-import { FINAL_JPEG } from '../cpu-studio.server.ts'
 import { fitFrame, framedMask, framedPhoto, rawInput, type FramePlan } from '../frame.server.ts'
 import type { Backend, BackendCapabilities, RawImage, RenderControls, RenderRequest, RenderResult } from '../types.ts'
 import { AGENT_VERSION, agentNames, type AgentName, type RunRequest } from './api.ts'
@@ -369,16 +368,13 @@ export function createWeshopBackend(opts: WeshopBackendOptions): WeshopBackend {
     const { data } = await resized.raw().toBuffer({ resolveWithObject: true })
     checkAborted(signal)
     const pixels: RawImage = { data, width: output.width, height: output.height, channels: 3 }
-    const jpeg = await sharp(data, { raw: { width: output.width, height: output.height, channels: 3 } })
-      .jpeg(FINAL_JPEG)
-      .toBuffer()
     progress.report(100, 'done')
     // Where the product is in the result: where we sent it, when WeShop kept
     // exactly that region (the merchant's mask) or kept the subject in place
     // (scene swaps). For its own garment segmentation or a try-on we don't know.
     const kept = sendMask || KEEPS_SUBJECT.includes(operation)
+    // why no JPEG here: the worker's post-processing encodes the image it stores, from these pixels once protected.
     return {
-      image: jpeg,
       contentType: 'image/jpeg',
       pixels,
       width: output.width,
