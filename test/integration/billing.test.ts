@@ -100,5 +100,14 @@ describe('billing', () => {
     const before = await rendersOf()
     await expect(createRenders(tenant, await toteRequest(2))).rejects.toMatchObject({ code: 'BILLING_CAP_REACHED' })
     expect(await rendersOf()).toBe(before)
+
+    // Room for one more render, asked for by four requests at once (a double submit, parallel feeders):
+    // all pass the early check together, and exactly one gets through the binding one.
+    const request = await toteRequest(1)
+    const outcomes = await Promise.allSettled([11, 12, 13, 14].map((seed) => createRenders(tenant, { ...request, seeds: [seed] })))
+    const through = outcomes.filter((o) => o.status === 'fulfilled')
+    expect(through).toHaveLength(1)
+    for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: 'BILLING_CAP_REACHED' })
+    expect(await rendersOf()).toBe(before + 1)
   })
 })

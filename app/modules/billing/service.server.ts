@@ -189,23 +189,51 @@ export async function usageThisPeriod(tenantId: string, plan?: Subscription): Pr
 /**
  * Refuses renders before any GPU time is spent when the shop has no active
  * plan or the renders would pass the cap. Local tenants are not billed.
+ * This is the early, advisory check; reserveRenders is the binding one.
  */
 export async function assertCanRender(tenant: Tenant, count: number): Promise<void> {
+  await checkCap(db(), tenant, count)
+}
+
+/** A transaction of db() (what reserveRenders runs in). */
+export type Tx = Parameters<Parameters<ReturnType<typeof db>['transaction']>[0]>[0]
+
+/**
+ * The binding cap check, in the transaction that inserts the renders, for
+ * `count()` new renders. A per-shop transaction lock comes first, so two
+ * requests of one shop (a double submit, a bulk run's parallel feeders)
+ * can't both pass the cap on the same reading. The lock is released when
+ * the inserting transaction commits, and the next request then counts the
+ * renders it added.
+ */
+export async function reserveRenders(tx: Tx, tenant: Tenant, count: () => Promise<number>): Promise<void> {
+  if (tenant.platform !== 'shopify') return
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`atelier:render-cap:${tenant.id}`}, 0))`)
+  // why counted under the lock: what is new depends on what the request before this one inserted.
+  const n = await count()
+  if (n > 0) await checkCap(tx, tenant, n)
+}
+
+async function checkCap(executor: ReturnType<typeof db> | Tx, tenant: Tenant, count: number): Promise<void> {
   if (tenant.platform !== 'shopify') return
   const plan = await currentPlan(tenant.id)
   if (!plan || plan.status !== 'ACTIVE' || !plan.usageLineItemId) {
     throw new AppError('BILLING_REQUIRED', 'Choose a plan to start rendering: open the Plan page.', { details: { planUrl: '/app/plan' } })
   }
-  const usage = await usageThisPeriod(tenant.id, plan)
-  // why in-flight too: renders already queued will be charged when they finish.
-  const [{ open }] = await db()
-    .select({ open: sql<number>`count(*)::int` })
-    .from(renders)
-    .where(and(eq(renders.tenantId, tenant.id), inArray(renders.status, ['queued', 'running', 'retrying'])))
-  if (usage.amount + (open + count) * plan.pricePerRender > plan.cappedAmount + 1e-9) {
+  // why one statement: a render finishing in between moves from open to used in one transaction;
+  // two readings could see it in neither and let one render past the cap.
+  const [{ used, open }] = await executor
+    .select({
+      used: sql<number>`(select count(*)::int from ${usageLedger} where ${and(eq(usageLedger.tenantId, tenant.id), eq(usageLedger.kind, 'render'), gte(usageLedger.createdAt, periodStart()))})`,
+      // why in-flight too: renders already queued will be charged when they finish.
+      open: sql<number>`(select count(*)::int from ${renders} where ${and(eq(renders.tenantId, tenant.id), inArray(renders.status, ['queued', 'running', 'retrying']))})`,
+    })
+    .from(sql`(select 1) as one`)
+  const usedAmount = Math.round(used * plan.pricePerRender * 100) / 100
+  if (usedAmount + (open + count) * plan.pricePerRender > plan.cappedAmount + 1e-9) {
     throw new AppError(
       'BILLING_CAP_REACHED',
-      `These ${count} renders would pass this month's cap of ${plan.cappedAmount} ${plan.currency} (used ${usage.amount.toFixed(2)}). Raise the cap on the Plan page.`,
+      `These ${count} renders would pass this month's cap of ${plan.cappedAmount} ${plan.currency} (used ${usedAmount.toFixed(2)}). Raise the cap on the Plan page.`,
       { details: { planUrl: '/app/plan' } },
     )
   }

@@ -535,8 +535,9 @@ async function feed(tx: Tx, run: BulkRun, tenant: Tenant, opts: AdvanceOptions):
   type Started = { item: BulkRunItem } & ({ renderId: string } | { error: unknown })
   const started: Started[] = []
   let billing: AppError | undefined
-  // why one at a time near the plan's cap: each createRenders checks the cap
-  // against the renders already open, which parallel calls cannot see.
+  // why one at a time near the plan's cap: parallel creates are each checked
+  // under the shop's cap lock, so some are refused at random and the first
+  // refusal pauses the run; one at a time, every render that fits is made.
   const nearCap = await assertCanRender(tenant, picked.length).then(
     () => false,
     (e: unknown) => {

@@ -9,7 +9,7 @@ import { capacityFor, queuePosition } from '#app/modules/scheduler/dispatcher.se
 import { imageStore, sha256 } from '#app/lib/storage.server.ts'
 import { pickBackendFor } from '#app/modules/backends/pool.server.ts'
 import type { Backend } from '#app/modules/backends/types.ts'
-import { assertCanRender } from '#app/modules/billing/service.server.ts'
+import { assertCanRender, reserveRenders } from '#app/modules/billing/service.server.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
 import { altText, lookVersions, outputSize, resolveLook } from '#app/modules/looks/index.ts'
 import { lookChoiceSchema, operationSchema, type Operation } from '#app/modules/looks/schema.ts'
@@ -106,7 +106,17 @@ export async function createRenders(tenant: Tenant, raw: CreateRendersInput): Pr
     batchId: input.batchId ?? null,
   }))
 
-  await db().insert(renders).values(rows).onConflictDoNothing()
+  await db().transaction(async (tx) => {
+    // why only the new rows count: a re-run of existing renders adds nothing to the bill.
+    await reserveRenders(tx, tenant, async () => {
+      const existing = await tx
+        .select({ key: renders.idempotencyKey })
+        .from(renders)
+        .where(and(eq(renders.tenantId, tenant.id), inArray(renders.idempotencyKey, rows.map((r) => r.idempotencyKey))))
+      return rows.length - existing.length
+    })
+    await tx.insert(renders).values(rows).onConflictDoNothing()
+  })
   // why: rows that already existed (a double click, a re-run) come back as
   // they are.
   const recorded = await db()
