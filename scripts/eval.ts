@@ -54,7 +54,7 @@ function printCases(s: EvalSummary): void {
     if (r.readings) {
       const e = r.readings.edge
       const d = r.readings.detail
-      line += `  [edge stretch ${e.stretch} overall ${e.overall} thin ${e.thin} fringe ${e.fringe} part ${e.part} | print overall ${d.overall} worst ${d.worst} deficit ${d.deficit}]`
+      line += `  [edge stretch ${e.stretch} overall ${e.overall} thin ${e.thin} fringe ${e.fringe} part ${e.part} toBackdrop ${e.toBackdrop} halo ${e.haloShare} | print overall ${d.overall} worst ${d.worst} deficit ${d.deficit}]`
     }
     console.log(line)
   }

@@ -1235,6 +1235,21 @@ interface EdgeCells {
   thin: number
   /** Mean overshoot on the scene side: colour pushed beyond the scene, away from the product (a fringe). */
   fringe: number
+  /**
+   * Mean share of the source's backdrop colour the band moved toward, off the
+   * line between product and scene, over the band pixels where the backdrop
+   * lies off that line (NaN when none do).
+   */
+  toBackdrop: number
+  /**
+   * How much of a coverage loss may be a halo, 0..1: band pixels where the
+   * backdrop lies on the scene's side of the product–scene line (a halo reads
+   * as a loss there and can't be told apart) count 1; where it lies off the
+   * line, as much as the band moved toward it (toBackdrop / HALO_FULL);
+   * where it lies on the product's side (cream on white), 0 (a halo would read
+   * as a gain).
+   */
+  haloShare: number
 }
 
 /** Coverage read off a textured scene (brick, foliage) is this noisy at most before a band pixel is left unread. */
@@ -1348,6 +1363,12 @@ function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Float32Arra
   const partThick = new Float64Array(m)
   let overshoot = 0
   let outside = 0
+  // Where a halo (the source's backdrop colour round the product) would read as lost coverage (see `haloShare`).
+  let towardBackdrop = 0
+  let separable = 0
+  let ambiguous = 0
+  let counted = 0
+  const { backdrop } = ref
   for (let i = 0; i < width * height; i++) {
     const before = srcCoverage[i]
     if (Number.isNaN(before)) continue
@@ -1365,6 +1386,24 @@ function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Float32Arra
     gained[c] += a - b
     held[c] += b
     readable[c]++
+    {
+      counted++
+      const ur = product[3 * i] - scene[3 * i]
+      const ug = product[3 * i + 1] - scene[3 * i + 1]
+      const ub = product[3 * i + 2] - scene[3 * i + 2]
+      const vr = backdrop[3 * i] - scene[3 * i]
+      const vg = backdrop[3 * i + 1] - scene[3 * i + 1]
+      const vb = backdrop[3 * i + 2] - scene[3 * i + 2]
+      const k = (vr * ur + vg * ug + vb * ub) / (ur * ur + ug * ug + ub * ub)
+      const wr = vr - k * ur
+      const wg = vg - k * ug
+      const wb = vb - k * ub
+      const ww = wr * wr + wg * wg + wb * wb
+      if (ww >= OFF_LINE * OFF_LINE) {
+        separable++
+        towardBackdrop += ((aligned[3 * i] - scene[3 * i]) * wr + (aligned[3 * i + 1] - scene[3 * i + 1]) * wg + (aligned[3 * i + 2] - scene[3 * i + 2]) * wb) / ww
+      } else if (!(k > 0.5)) ambiguous++
+    }
     if (thin[i]) {
       thinGained += a - b
       thinHeld += b
@@ -1411,8 +1450,18 @@ function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Float32Arra
     // why the 40 px floor: a few px of thin part can't be weighed.
     thin: thinHeld < 40 ? 0 : thinGained / thinHeld,
     fringe: outside === 0 ? 0 : overshoot / outside,
+    toBackdrop: separable === 0 ? Number.NaN : towardBackdrop / separable,
+    haloShare:
+      counted === 0
+        ? 1
+        : (ambiguous + (separable === 0 ? 0 : separable * Math.min(1, Math.max(0, towardBackdrop / separable / HALO_FULL)))) / counted,
   }
 }
+
+/** RGB distance of the source's backdrop from the product–scene line from which a move toward it can be told apart. */
+const OFF_LINE = 30
+/** Mean move toward the backdrop (share of its colour, off the line) of a plain halo: the golden set's measure 0.19–0.22. */
+const HALO_FULL = 0.1
 
 /** The PART_CELLS-th largest relative growth (or shrinking) of the parts over the cells. */
 const PART_CELLS = 3
@@ -1465,15 +1514,20 @@ function worstStretch(edge: EdgeCells): number {
  *   part     the 3rd-worst cell's growth of the parts PART_MIN…PART_MAX
  *            px thick (ties, handles, wide straps) relative to their own
  *            thickness: 0.15 is a part 15 % wider;                  ÷ 0.075
- *   fringe   coverage lost plus the scene pushed away from the product's
- *            colour: a light (or dark) halo round the product.      ÷ 0.10
+ *   fringe   the scene pushed away from the product's colour, plus the
+ *            coverage lost as far as a halo can explain it (haloShare):
+ *            a light (or dark) halo round the product.              ÷ 0.10
+ *            why the share: a halo is the source's backdrop colour round
+ *            the product; an edge that only got a touch tighter moves
+ *            toward the new scene instead, and where the backdrop lies off
+ *            the product–scene line the two are told apart.
  */
 export function edgeBadness(edge: EdgeReadings): number {
   return Math.max(
     edge.stretch / EDGE_STRETCH,
     Math.abs(edge.overall) / EDGE_OVERALL,
     Math.abs(edge.thin) / EDGE_THIN,
-    (edge.fringe + Math.max(0, -edge.overall)) / EDGE_FRINGE,
+    (edge.fringe + Math.max(0, -edge.overall) * edge.haloShare) / EDGE_FRINGE,
     edge.part / EDGE_PART,
   )
 }
@@ -1484,6 +1538,8 @@ export interface EdgeReadings {
   thin: number
   fringe: number
   part: number
+  toBackdrop: number
+  haloShare: number
 }
 
 const EDGE_STRETCH = 0.55
@@ -1500,6 +1556,8 @@ function edgeReadings(edge: EdgeCells): EdgeReadings {
     thin: r(edge.thin),
     fringe: r(edge.fringe),
     part: r(worstPart(edge)),
+    toBackdrop: Number.isNaN(edge.toBackdrop) ? Number.NaN : r(edge.toBackdrop),
+    haloShare: r(edge.haloShare),
   }
 }
 

@@ -5,7 +5,7 @@ import { compareDetail, detailScore, prepareDetail, type DetailMeasures, type De
 import { erode } from './morphology.ts'
 
 /** Bump when the measurement or the score formula changes: scores of different versions don't compare. */
-export const FIDELITY_VERSION = 2
+export const FIDELITY_VERSION = 3
 /** Long edge of the grid both images are compared on. why 512: 8×8 SSIM windows still see print and seams, at a fraction of a render's cost. */
 export const FIDELITY_EDGE = 512
 /** Working px the product mask is eroded by, so resampled edges and the feather don't count as changes. */
@@ -33,6 +33,8 @@ export type Fidelity = FidelityReport
  * Version 2 (the shift-robust measures of fidelity-detail.server.ts ran, as
  * they do for every render): the score is detailScore() there — structure,
  * colour, edge and print detail, each judged after aligning the result.
+ * Version 3 is version 2 with the edge's coverage loss counted as a halo only
+ * as far as the band moved toward the source's backdrop (haloShare there).
  * Called without them, the version-1 formula below.
  *
  * Score formula (version 1), each part 0..1, multiplied, × 100:
