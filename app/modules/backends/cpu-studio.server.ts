@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks'
 import sharp from 'sharp'
 import { AppError } from '#app/lib/errors.ts'
 import { paintBackground } from '#app/modules/imaging/backgrounds.ts'
-import { compositeProduct, edgeMatte, placeProduct, type PlacedProduct, type Sampled } from '#app/modules/imaging/compose.ts'
+import { compositeProduct, edgeMatte, localReach, placeProduct, type PlacedProduct, type Sampled } from '#app/modules/imaging/compose.ts'
 import { compareFidelity, prepareFidelity } from '#app/modules/imaging/fidelity.server.ts'
 import { lightMatch, productMeanColour } from '#app/modules/imaging/light.ts'
 import { findProductMask, type Box } from '#app/modules/imaging/mask.server.ts'
@@ -128,7 +128,7 @@ async function renderScene(request: RenderRequest, controls: RenderControls, max
   await stage(controls, 65, 'matching the light')
   const productMean = productMeanColour(source.pixels, found.mask, crop)
   const light = lightMatch(scene.lightColor, scene.lightMatch, productMean)
-  const matte = found.backdrop ? edgeMatte(found.backdrop, productMean) : undefined
+  const matte = found.backdrop ? edgeMatte(found.backdrop, productMean, localReach(source.pixels, found.mask, found.backdrop)) : undefined
 
   await stage(controls, 75, 'compositing')
   const mx = found.mask.width / source.width

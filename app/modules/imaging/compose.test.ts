@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { RawImage } from '#app/modules/backends/types.ts'
-import { deltaE2000Rgb } from './colour.ts'
-import { MAX_UPSCALE, compositeProduct, edgeMatte, placeProduct } from './compose.ts'
+import { deltaE2000Rgb, type Rgb } from './colour.ts'
+import { MAX_UPSCALE, compositeProduct, edgeMatte, localReach, placeProduct } from './compose.ts'
 import { MAX_LIGHT_DELTA_E, lightMatch } from './light.ts'
 
 const canvas = { width: 1000, height: 1000 }
@@ -98,6 +98,42 @@ describe('compositeProduct', () => {
     // On a black scene the edge pixel is half the product colour: no white left in it.
     const edge = [...out.subarray(3, 6)]
     edge.forEach((v, i) => expect(Math.abs(v - navy[i] / 2)).toBeLessThanOrEqual(3))
+  })
+
+  it('keeps the edge of a light part opaque on a product that is mostly dark (local reach)', () => {
+    // A navy-striped top's cream cuff: a row of navy, then cream up to the edge. The edge pixels are
+    // cream through and through, but the product's overall colour is navy, far from the white backdrop.
+    const navy: Rgb = [30, 50, 110]
+    const cream: Rgb = [236, 230, 214]
+    const white: Rgb = [250, 250, 250]
+    const width = 12
+    const row = [...Array(6).fill(navy), ...Array(6).fill(cream)].flat()
+    const product: RawImage = { data: Uint8Array.from([...row, ...row, ...row]), width, height: 3, channels: 3 }
+    // Solid everywhere but the last two columns, the mask's feathered edge.
+    const maskRow = [...Array(10).fill(255), 160, 90]
+    const mask: RawImage = { data: Uint8Array.from([...maskRow, ...maskRow, ...maskRow]), width, height: 3, channels: 1 }
+    const box = { left: 0, top: 0, width, height: 3 }
+    const brown = [90, 60, 40]
+    const draw = (local?: Float32Array) => {
+      const out = new Uint8Array(width * 3 * 3)
+      for (let i = 0; i < out.length; i += 3) out.set(brown, i)
+      const matte = edgeMatte(white, navy, local)
+      compositeProduct(out, width, 3, box, { image: product, region: box }, { image: mask, region: box }, identity, matte)
+      return out
+    }
+    const local = localReach(product, mask, white)
+    expect(local[width + 10]).toBeCloseTo(Math.hypot(...cream.map((v, i) => v - white[i])), 3)
+    // The navy side's reach is navy's, so nothing changes there.
+    expect(local[width + 1]).toBe(-1)
+    const before = draw()
+    const after = draw(local)
+    const at = (out: Uint8Array, x: number) => [...out.subarray((width + x) * 3, (width + x) * 3 + 3)]
+    // With one reach for the whole product the cream edge is drawn mostly see-through (the brown shows);
+    // with its own reach it is cream.
+    expect(at(before, 10)[0]).toBeLessThan(200)
+    at(after, 10).forEach((v, i) => expect(Math.abs(v - cream[i])).toBeLessThanOrEqual(4))
+    // Never less product than before, anywhere.
+    for (let x = 0; x < width; x++) expect(Math.abs(at(after, x)[0] - brown[0])).toBeGreaterThanOrEqual(Math.abs(at(before, x)[0] - brown[0]) - 1)
   })
 
   // The straightforward definition the run-based composite must match: every

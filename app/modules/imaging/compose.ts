@@ -66,12 +66,64 @@ export interface EdgeMatte {
   backdrop: Rgb
   /** RGB distance of the product's typical colour from the backdrop: a share of 1. */
   reach: number
+  /**
+   * Per pixel of the mask compositeProduct samples: the same distance for the
+   * product's own colours near it (localReach), < 0 where none are near.
+   */
+  local?: Float32Array
 }
 
-export function edgeMatte(backdrop: Rgb, productMean: Rgb): EdgeMatte {
+export function edgeMatte(backdrop: Rgb, productMean: Rgb, local?: Float32Array): EdgeMatte {
   const reach = Math.hypot(productMean[0] - backdrop[0], productMean[1] - backdrop[1], productMean[2] - backdrop[2])
   // why the floor: a product close to its backdrop's colour would otherwise turn noise into product.
-  return { backdrop, reach: Math.max(MATTE_NOISE + 24, reach) }
+  return { backdrop, reach: Math.max(MATTE_NOISE + 24, reach), local }
+}
+
+/** Mask px round an edge pixel whose solid product pixels set its local reach. */
+export const LOCAL_RADIUS = 3
+
+/**
+ * For every mask pixel within LOCAL_RADIUS of the solid outline: the mean RGB
+ * distance from the backdrop of the solid outline pixels that near (−1
+ * elsewhere). compositeProduct un-mixes an edge pixel against the smaller of
+ * this and the product's overall reach.
+ * why local: with one reach for the whole product, the edge of a light part
+ * (the cream stripes and cuffs of a navy-striped top) looked "mostly
+ * backdrop" and was drawn half transparent, a rim of the scene showing
+ * through it. why a mean: it varies smoothly along the outline, so the matte
+ * does too. why never above the overall reach: a thin part with darker
+ * borders (a cream strap outlined in shadow) would otherwise fade.
+ */
+export function localReach(pixels: RawImage, mask: RawImage, backdrop: Rgb, radius = LOCAL_RADIUS): Float32Array {
+  const { width: mw, height: mh, data: md } = mask
+  const sum = new Float32Array(mw * mh)
+  const count = new Uint16Array(mw * mh)
+  const sx = pixels.width / mw
+  const sy = pixels.height / mh
+  const ch = pixels.channels
+  const [br, bg, bb] = backdrop
+  for (let y = 0; y < mh; y++) {
+    const py = Math.min(pixels.height - 1, Math.floor((y + 0.5) * sy))
+    for (let x = 0; x < mw; x++) {
+      const i = y * mw + x
+      if (md[i] !== 255) continue
+      // why only the outline's solid pixels: deeper ones are farther than the radius from any edge pixel.
+      const outline =
+        (x > 0 && md[i - 1] !== 255) || (x < mw - 1 && md[i + 1] !== 255) || (y > 0 && md[i - mw] !== 255) || (y < mh - 1 && md[i + mw] !== 255)
+      if (!outline) continue
+      const o = (py * pixels.width + Math.min(pixels.width - 1, Math.floor((x + 0.5) * sx))) * ch
+      const d = Math.hypot(pixels.data[o] - br, pixels.data[o + 1] - bg, pixels.data[o + 2] - bb)
+      for (let yy = Math.max(0, y - radius); yy <= Math.min(mh - 1, y + radius); yy++) {
+        for (let xx = Math.max(0, x - radius); xx <= Math.min(mw - 1, x + radius); xx++) {
+          sum[yy * mw + xx] += d
+          count[yy * mw + xx]++
+        }
+      }
+    }
+  }
+  const out = new Float32Array(mw * mh)
+  for (let i = 0; i < out.length; i++) out[i] = count[i] === 0 ? -1 : sum[i] / count[i]
+  return out
 }
 
 /** A fractional rectangle of an image to be stretched over the product's place on the canvas. */
@@ -151,6 +203,7 @@ export function compositeProduct(
     bg: matte ? matte.backdrop[1] : 0,
     bb: matte ? matte.backdrop[2] : 0,
     span: matte ? matte.reach - MATTE_NOISE : 0,
+    local: matte?.local,
     m0: 0,
     m1: 0,
     fy: 0,
@@ -332,6 +385,8 @@ interface EdgeContext {
   bb: number
   /** matte.reach − MATTE_NOISE. */
   span: number
+  /** matte.local: the reach near each mask pixel. */
+  local: Float32Array | undefined
   /** Offsets of the two mask rows and the lower one's weight, 0..256. */
   m0: number
   m1: number
@@ -359,7 +414,7 @@ function copyThrough(e: EdgeContext, from: number, to: number): void {
  */
 function blendEdge(e: EdgeContext, from: number, to: number): void {
   if (from >= to) return
-  const { canvas, mData, x0, fx, product, pStep, tr, tg, tb, unmixing, br, bg, bb, span, m0, m1 } = e
+  const { canvas, mData, x0, fx, product, pStep, tr, tg, tb, unmixing, br, bg, bb, span, local, m0, m1 } = e
   const fy = e.fy
   const gy = 256 - fy
   for (let i = from; i < to; i++) {
@@ -384,7 +439,9 @@ function blendEdge(e: EdgeContext, from: number, to: number): void {
       continue
     }
     const d = Math.sqrt((r - br) * (r - br) + (g - bg) * (g - bg) + (bl - bb) * (bl - bb))
-    const share = Math.min(1, (d - MATTE_NOISE) / span)
+    const near = local ? local[m0 + mx] : -1
+    // why the smaller of the two: a light part's own reach keeps its edge opaque; never less product than one reach gave.
+    const share = Math.min(1, (d - MATTE_NOISE) / (near < 0 ? span : Math.min(span, Math.max(24, near - MATTE_NOISE))))
     if (share <= 0.02) continue
     blendPixel(canvas, o, tr[unmix(r, br, share)], tg[unmix(g, bg, share)], tb[unmix(bl, bb, share)], Math.round(share * 255))
   }
