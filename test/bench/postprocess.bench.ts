@@ -29,7 +29,7 @@ import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
 import { positiveInt } from './support.ts'
 
 const EDGE = 2048
-const RUNS = positiveInt('BENCH_POSTPROCESS_RUNS', 9)
+const RUNS = positiveInt('BENCH_POSTPROCESS_RUNS', 15)
 const WARMUPS = 2
 const LOOPS = positiveInt('BENCH_POSTPROCESS_LOOPS', 1000)
 const LOOP_EDGE = positiveInt('BENCH_POSTPROCESS_LOOP_EDGE', 384)
