@@ -14,8 +14,15 @@
 // waits for once the backend has answered. `full` is both halves back to back
 // (what a render costs when nothing overlaps), printed beside it, with the CPU
 // time of each. Then memory: both halves 1,000 times on a smaller render, RSS
-// after a full GC compared between the first and the last 100.
+// after a full GC compared between the first and the last 100, after a
+// warm-up (glibc's and libvips' pools grow over the first few hundred renders
+// and then hold; the warm-up's own growth is printed too).
 //
+//   node --expose-gc --import tsx test/bench/postprocess.bench.ts   (or: npm run bench -- postprocess)
+//
+// Knobs: BENCH_POSTPROCESS_RUNS (15), BENCH_POSTPROCESS_WARM_LOOPS (300),
+// BENCH_POSTPROCESS_LOOPS (1000), BENCH_POSTPROCESS_LOOP_EDGE (384).
+// The last line is machine-read: `BENCH postprocess ratio=<x> rss_growth_mb=<y>`.
 import { performance } from 'node:perf_hooks'
 import sharp from 'sharp'
 import { FINAL_JPEG, createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.ts'
@@ -31,6 +38,7 @@ import { positiveInt } from './support.ts'
 const EDGE = 2048
 const RUNS = positiveInt('BENCH_POSTPROCESS_RUNS', 15)
 const WARMUPS = 2
+const WARM_LOOPS = positiveInt('BENCH_POSTPROCESS_WARM_LOOPS', 300)
 const LOOPS = positiveInt('BENCH_POSTPROCESS_LOOPS', 1000)
 const LOOP_EDGE = positiveInt('BENCH_POSTPROCESS_LOOP_EDGE', 384)
 /** RSS is sampled (after a full GC) every this many iterations; the first and last 100 are compared. */
@@ -170,6 +178,13 @@ console.log(`CPU: result side ${(cpu('result') / cpu('bare')).toFixed(2)}× bare
 // why a smaller render: 1,000 full-size runs would take ten minutes; the
 // buffers a leak would keep are per render, so a leak shows at any size.
 const small = await Promise.all([fixture(LOOP_EDGE, 7), fixture(LOOP_EDGE, 8)])
+const rssNow = (): number => {
+  gc()
+  return process.memoryUsage().rss / 1024 / 1024
+}
+const beforeWarm = rssNow()
+for (let i = 1; i <= WARM_LOOPS; i++) await postprocess(small[i % 2])
+console.log(`warm-up: ${WARM_LOOPS} post-processings, RSS after GC ${beforeWarm.toFixed(0)} → ${rssNow().toFixed(0)} MB`)
 const samples: Array<{ i: number; rss: number; heap: number; external: number }> = []
 const loopStarted = performance.now()
 for (let i = 1; i <= LOOPS; i++) {
