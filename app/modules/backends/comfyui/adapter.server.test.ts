@@ -8,7 +8,8 @@ import { scenes } from '#app/modules/looks/scenes.ts'
 import type { Scene } from '#app/modules/looks/schema.ts'
 import { productShot } from '#test/fixtures/product-images.ts'
 import { startComfyFake, type ComfyFake } from '#test/fakes/comfyui/index.ts'
-import type { RenderControls, RenderRequest, SourceImage } from '../types.ts'
+import type { RenderRequest, SourceImage } from '../types.ts'
+import { recordingControls } from '#test/support/render-controls.ts'
 import { comfyuiBackendId, createComfyuiBackend, planFrame, type ComfyuiBackend } from './adapter.server.ts'
 import { comfyuiSceneSettingsSchema, comfyuiPersonaSettingsSchema } from './settings.ts'
 
@@ -60,20 +61,7 @@ function request(source: SourceImage, overrides: Partial<RenderRequest> = {}): R
   }
 }
 
-function controls(signal: AbortSignal = new AbortController().signal) {
-  const progress: Array<[number, string]> = []
-  /** Each onFramed call, with how many requests the server had seen by then. */
-  const framed: Array<{ framing: Parameters<NonNullable<RenderControls['onFramed']>>[0]; requestsBefore: number }> = []
-  return {
-    progress,
-    framed,
-    controls: {
-      signal,
-      onProgress: (p: number, m: string) => void progress.push([p, m]),
-      onFramed: (framing: (typeof framed)[number]['framing']) => void framed.push({ framing, requestsBefore: fake.requests.length }),
-    },
-  }
-}
+const controls = (signal?: AbortSignal) => recordingControls(() => fake.requests.length, signal)
 
 /** POST /prompt bodies as the fake received them. */
 interface PostedPrompt {

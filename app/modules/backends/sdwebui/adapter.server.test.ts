@@ -10,7 +10,8 @@ import { scenes } from '#app/modules/looks/scenes.ts'
 import type { Scene } from '#app/modules/looks/schema.ts'
 import { productShot } from '#test/fixtures/product-images.ts'
 import { startSdwebuiFake, type SdwebuiFake, type SdwebuiFakeOptions } from '#test/fakes/sdwebui/index.ts'
-import type { RenderControls, RenderRequest, RenderResult, SourceImage } from '../types.ts'
+import type { RenderRequest, RenderResult, SourceImage } from '../types.ts'
+import { recordingControls } from '#test/support/render-controls.ts'
 import { createSdwebuiBackend, sdwebuiBackendId, type SdwebuiBackend, type SdwebuiBackendOptions } from './adapter.server.ts'
 import { img2imgRequestSchema, type Img2imgRequest } from './api.ts'
 import { personaSettings, sceneSettings, sdwebuiSceneSectionSchema } from './settings.ts'
@@ -62,20 +63,7 @@ function request(source: SourceImage, overrides: Partial<RenderRequest> = {}): R
   }
 }
 
-function controls(signal: AbortSignal = new AbortController().signal) {
-  const progress: Array<[number, string]> = []
-  /** Each onFramed call, with how many requests the server had seen by then. */
-  const framed: Array<{ framing: Parameters<NonNullable<RenderControls['onFramed']>>[0]; requestsBefore: number }> = []
-  return {
-    progress,
-    framed,
-    controls: {
-      signal,
-      onProgress: (p: number, m: string) => void progress.push([p, m]),
-      onFramed: (framing: (typeof framed)[number]['framing']) => void framed.push({ framing, requestsBefore: fake.requests.length }),
-    },
-  }
-}
+const controls = (signal?: AbortSignal) => recordingControls(() => fake.requests.length, signal)
 
 const img2imgBodies = () =>
   fake.requests.filter((r) => r.method === 'POST' && r.path === '/sdapi/v1/img2img').map((r) => r.json as Img2imgRequest)

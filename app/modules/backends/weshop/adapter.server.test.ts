@@ -14,7 +14,8 @@ import {
   type WeshopFake,
   type WeshopFakeOptions,
 } from '#test/fakes/weshop/index.ts'
-import type { RenderControls, RenderRequest, SourceImage } from '../types.ts'
+import type { RenderRequest, SourceImage } from '../types.ts'
+import { recordingControls } from '#test/support/render-controls.ts'
 import { createWeshopBackend, planFrame, type WeshopBackend, type WeshopBackendOptions } from './adapter.server.ts'
 import { WESHOP_NEGATIVE } from './settings.ts'
 
@@ -65,20 +66,7 @@ function request(source: SourceImage, overrides: Partial<RenderRequest> = {}): R
   }
 }
 
-function controls(signal: AbortSignal = new AbortController().signal) {
-  const progress: Array<[number, string]> = []
-  /** Each onFramed call, with how many requests the server had seen by then. */
-  const framed: Array<{ framing: Parameters<NonNullable<RenderControls['onFramed']>>[0]; requestsBefore: number }> = []
-  return {
-    progress,
-    framed,
-    controls: {
-      signal,
-      onProgress: (p: number, m: string) => void progress.push([p, m]),
-      onFramed: (framing: (typeof framed)[number]['framing']) => void framed.push({ framing, requestsBefore: fake.requests.length }),
-    },
-  }
-}
+const controls = (signal?: AbortSignal) => recordingControls(() => fake.requests.length, signal)
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- why: the run bodies are asserted field by field.
 type Loose = any
