@@ -1,5 +1,5 @@
 import { Banner, BlockStack, InlineStack, Text } from '@shopify/polaris'
-import type { CSSProperties, ReactNode } from 'react'
+import { useState, type CSSProperties, type ReactNode } from 'react'
 import { useI18n } from '#app/lib/i18n.ts'
 
 type Rgb = [number, number, number]
@@ -41,17 +41,48 @@ function Choice(props: {
   )
 }
 
-export function LookPicker(props: LookOption & {
-  marketId: string
-  sceneId: string
-  personaId: string
+interface PersonaAvailability {
   personasAvailable: boolean
   /** Per persona: can the connected backends realise it, and if not why (an i18n key). */
   personaAvailability?: Record<string, { available: boolean; reasonKey: string | null }>
-  onMarket: (id: string) => void
-  onScene: (id: string) => void
-  onPersona: (id: string) => void
-}) {
+}
+
+type LookPickerProps = LookOption &
+  PersonaAvailability & {
+    marketId: string
+    sceneId: string
+    personaId: string
+    onMarket: (id: string) => void
+    onScene: (id: string) => void
+    onPersona: (id: string) => void
+  }
+
+/**
+ * The look being chosen, and the picker's props for it. Picking a market
+ * moves the scene to that market's first default; no persona to start with.
+ */
+export function useLookChoice(looks: LookOption, availability: PersonaAvailability) {
+  const [marketId, setMarketId] = useState(looks.markets[0]?.id ?? '')
+  const [sceneId, setSceneId] = useState(looks.markets[0]?.defaultScenes[0] ?? looks.scenes[0]?.id ?? '')
+  const [personaId, setPersonaId] = useState('')
+  const picker: LookPickerProps = {
+    ...looks,
+    ...availability,
+    marketId,
+    sceneId,
+    personaId,
+    onMarket: (id) => {
+      setMarketId(id)
+      const market = looks.markets.find((m) => m.id === id)
+      if (market) setSceneId(market.defaultScenes[0])
+    },
+    onScene: setSceneId,
+    onPersona: setPersonaId,
+  }
+  return { marketId, sceneId, personaId, picker }
+}
+
+export function LookPicker(props: LookPickerProps) {
   const { t } = useI18n()
   return (
     <BlockStack gap="400">

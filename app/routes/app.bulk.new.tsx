@@ -16,7 +16,7 @@ import {
 } from '@shopify/polaris'
 import { useState } from 'react'
 import { z } from 'zod'
-import { LookPicker, type LookOption } from '#app/components/LookPicker.tsx'
+import { LookPicker, useLookChoice, type LookOption } from '#app/components/LookPicker.tsx'
 import { env } from '#app/lib/env.server.ts'
 import { errorResponse } from '#app/lib/http.server.ts'
 import { useI18n } from '#app/lib/i18n.ts'
@@ -147,9 +147,10 @@ export default function NewBulkRun() {
   const [images, setImages] = useState('featured')
   const [firstCount, setFirstCount] = useState('2')
   const [maxInFlight, setMaxInFlight] = useState(String(data.maxInFlight))
-  const [marketId, setMarketId] = useState(data.looks.markets[0]?.id ?? '')
-  const [sceneId, setSceneId] = useState(data.looks.markets[0]?.defaultScenes[0] ?? data.looks.scenes[0]?.id ?? '')
-  const [personaId, setPersonaId] = useState('')
+  const { marketId, sceneId, personaId, picker } = useLookChoice(
+    { markets: data.looks.markets as LookOption['markets'], personas: data.looks.personas as LookOption['personas'], scenes: data.looks.scenes as LookOption['scenes'] },
+    { personasAvailable: data.personasAvailable, personaAvailability: data.personaAvailability },
+  )
   const [operation, setOperation] = useState('auto')
   const [looks, setLooks] = useState<LookChoice[]>([])
 
@@ -296,23 +297,7 @@ export default function NewBulkRun() {
                       {t('bulk.form.looksHelp')}
                     </Text>
                   </BlockStack>
-                  <LookPicker
-                    markets={data.looks.markets as LookOption['markets']}
-                    personas={data.looks.personas as LookOption['personas']}
-                    scenes={data.looks.scenes as LookOption['scenes']}
-                    marketId={marketId}
-                    sceneId={sceneId}
-                    personaId={personaId}
-                    personasAvailable={data.personasAvailable}
-                    personaAvailability={data.personaAvailability}
-                    onMarket={(id) => {
-                      setMarketId(id)
-                      const m = data.looks.markets.find((x) => x.id === id)
-                      if (m) setSceneId(m.defaultScenes[0])
-                    }}
-                    onScene={setSceneId}
-                    onPersona={setPersonaId}
-                  />
+                  <LookPicker {...picker} />
                   <InlineStack gap="300" blockAlign="end">
                     <div style={{ width: 240 }}>
                       <Select

@@ -9,7 +9,7 @@ import { useFetcher, useLoaderData } from '@remix-run/react'
 import { Badge, Banner, BlockStack, Button, Card, InlineGrid, InlineStack, Layout, Page, Select, Text } from '@shopify/polaris'
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import { z } from 'zod'
-import { LookPicker, type LookOption } from '#app/components/LookPicker.tsx'
+import { LookPicker, useLookChoice, type LookOption } from '#app/components/LookPicker.tsx'
 import { MaskEditor, visibleStrokes, type MaskAction, type MaskEditorHandle } from '#app/components/MaskEditor.tsx'
 import { RenderCard, type FidelityHeat, type RenderView } from '#app/components/RenderCard.tsx'
 import { SourcePicker } from '#app/components/SourcePicker.tsx'
@@ -212,10 +212,10 @@ export default function Studio() {
   const { t } = useI18n()
   const fetcher = useFetcher<typeof action>()
   const [imageId, setImageId] = useState(data.sources[0]?.id ?? '')
-  const [marketId, setMarketId] = useState(data.looks.markets[0]?.id ?? '')
-  const market = data.looks.markets.find((m) => m.id === marketId)
-  const [sceneId, setSceneId] = useState(market?.defaultScenes[0] ?? data.looks.scenes[0]?.id ?? '')
-  const [personaId, setPersonaId] = useState('')
+  const { marketId, sceneId, personaId, picker } = useLookChoice(
+    { markets: data.looks.markets as LookOption['markets'], personas: data.looks.personas as LookOption['personas'], scenes: data.looks.scenes as LookOption['scenes'] },
+    { personasAvailable: data.personasAvailable, personaAvailability: data.personaAvailability },
+  )
   const [variants, setVariants] = useState('2')
   const active = data.renders.some((r) => r.status === 'queued' || r.status === 'running' || r.status === 'retrying')
   useLiveRevalidation(active || fetcher.state !== 'idle', 1000)
@@ -296,23 +296,7 @@ export default function Studio() {
               </BlockStack>
             </Card>
             <Card>
-              <LookPicker
-                markets={data.looks.markets as LookOption['markets']}
-                personas={data.looks.personas as LookOption['personas']}
-                scenes={data.looks.scenes as LookOption['scenes']}
-                marketId={marketId}
-                sceneId={sceneId}
-                personaId={personaId}
-                personasAvailable={data.personasAvailable}
-                personaAvailability={data.personaAvailability}
-                onMarket={(id) => {
-                  setMarketId(id)
-                  const m = data.looks.markets.find((x) => x.id === id)
-                  if (m) setSceneId(m.defaultScenes[0])
-                }}
-                onScene={setSceneId}
-                onPersona={setPersonaId}
-              />
+              <LookPicker {...picker} />
             </Card>
             <Card>
               <fetcher.Form method="post" onSubmit={submitWithMask}>
