@@ -1,4 +1,5 @@
 import sharp, { type Sharp } from 'sharp'
+import { AppError } from '#app/lib/errors.ts'
 import type { Placement, RawImage } from './types.ts'
 
 // The output frame a remote (GPU or hosted) backend starts from, shared by the
@@ -97,4 +98,28 @@ export async function resizedRaw(image: RawImage, size: Size, kernel: 'lanczos3'
   const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true })
   if (info.channels !== image.channels) throw new Error(`resize returned ${info.channels} channels, expected ${image.channels}`)
   return { data, width: info.width, height: info.height, channels: image.channels }
+}
+
+/**
+ * A backend's result file as 3-channel sRGB pixels (transparency flattened
+ * on `background` when given). A file that won't decode is a retryable
+ * BACKEND_FAILED that names the backend: a corrupt download is worth another
+ * try.
+ */
+export async function decodeResult(
+  bytes: Buffer,
+  opts: { backend: string; details: Record<string, unknown>; background?: { r: number; g: number; b: number } },
+): Promise<RawImage> {
+  try {
+    let pipeline = sharp(bytes)
+    if (opts.background) pipeline = pipeline.flatten({ background: opts.background })
+    const { data, info } = await pipeline.toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true })
+    return { data, width: info.width, height: info.height, channels: 3 }
+  } catch (e) {
+    throw new AppError('BACKEND_FAILED', `${opts.backend} returned an image that could not be decoded.`, {
+      retryable: true,
+      cause: e,
+      details: opts.details,
+    })
+  }
 }

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
-import sharp, { type OutputInfo, type Sharp } from 'sharp'
+import sharp from 'sharp'
 import { z } from 'zod'
 import { AppError, isAppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { findProductMask } from '#app/modules/imaging/mask.server.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
-import { fitFrame, framedMask, framedPhoto, rawInput, resizedRaw, workFrame, type FramePlan as FitPlan } from '../frame.server.ts'
+import { decodeResult, fitFrame, framedMask, framedPhoto, rawInput, resizedRaw, workFrame, type FramePlan as FitPlan } from '../frame.server.ts'
 import type { Backend, BackendCapabilities, RawImage, RenderControls, RenderRequest, RenderResult } from '../types.ts'
 import { outputImageSchema } from './api.ts'
 import {
@@ -240,35 +240,16 @@ export function createComfyuiBackend(opts: ComfyuiBackendOptions): ComfyuiBacken
     }
     progress.report(92, 'fetching the result')
     const bytes = await client.view(images.data[0], signal)
-    let result: Sharp
-    let info: OutputInfo
-    try {
-      const decoded = await sharp(bytes).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true })
-      info = decoded.info
-      if (info.width !== plan.work.width || info.height !== plan.work.height) {
-        throw new AppError(
-          'BACKEND_FAILED',
-          `ComfyUI returned ${info.width} × ${info.height}, the ${label} workflow was sent ${plan.work.width} × ${plan.work.height}.`,
-          {
-            details: { workflow: label, promptId },
-          },
-        )
-      }
-      result = sharp(decoded.data, { raw: { width: info.width, height: info.height, channels: 3 } })
-    } catch (e) {
-      if (isAppError(e)) throw e
-      throw new AppError('BACKEND_FAILED', 'ComfyUI returned an image that could not be decoded.', {
-        retryable: true,
-        cause: e,
-        details: { promptId },
-      })
+    const decoded = await decodeResult(bytes, { backend: 'ComfyUI', details: { promptId } })
+    if (decoded.width !== plan.work.width || decoded.height !== plan.work.height) {
+      throw new AppError(
+        'BACKEND_FAILED',
+        `ComfyUI returned ${decoded.width} × ${decoded.height}, the ${label} workflow was sent ${plan.work.width} × ${plan.work.height}.`,
+        { details: { workflow: label, promptId } },
+      )
     }
-    if (info.width !== output.width || info.height !== output.height) {
-      result = result.resize(output.width, output.height, { fit: 'fill', kernel: 'lanczos3' })
-    }
-    const { data } = await result.raw().toBuffer({ resolveWithObject: true })
+    const pixels = await resizedRaw(decoded, output, 'lanczos3')
     checkAborted(signal)
-    const pixels: RawImage = { data, width: output.width, height: output.height, channels: 3 }
     progress.report(100, 'done')
     // why no JPEG here: the worker's post-processing encodes the image it stores, from these pixels once protected.
     return {

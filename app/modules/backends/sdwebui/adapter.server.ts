@@ -2,14 +2,13 @@ import { randomUUID } from 'node:crypto'
 import { posix } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import sharp, { type OutputInfo } from 'sharp'
 import { AppError, isAppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { findProductMask } from '#app/modules/imaging/mask.server.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
 import { modelKey } from '#app/modules/scheduler/policy.ts'
-import type { Backend, BackendCapabilities, RawImage, RenderControls, RenderRequest, RenderResult } from '../types.ts'
+import type { Backend, BackendCapabilities, RenderControls, RenderRequest, RenderResult } from '../types.ts'
 import {
   inpaintingFills,
   type ControlnetUnit,
@@ -27,7 +26,7 @@ import {
   type SdwebuiClient,
   type SdwebuiClientOptions,
 } from './client.server.ts'
-import { resizedRaw } from '../frame.server.ts'
+import { decodeResult, resizedRaw } from '../frame.server.ts'
 import { layOut, repaintMaskPng, rgbPng } from './frame.server.ts'
 import { serverLock } from './lock.ts'
 import {
@@ -677,28 +676,14 @@ export function createSdwebuiBackend(opts: SdwebuiBackendOptions): SdwebuiBacken
     }
 
     report(92, 'decoding the result')
-    let decoded: { data: Buffer; info: OutputInfo }
-    try {
-      decoded = await sharp(decodeBase64Image(b64))
-        .toColourspace('srgb')
-        .removeAlpha()
-        .raw()
-        .toBuffer({ resolveWithObject: true })
-    } catch (e) {
-      throw new AppError('BACKEND_FAILED', 'SD WebUI returned an image that could not be decoded.', {
-        retryable: true,
-        cause: e,
-        details: { backend: baseUrl, taskId },
-      })
-    }
-    if (decoded.info.width !== layout.work.width || decoded.info.height !== layout.work.height) {
+    const result = await decodeResult(decodeBase64Image(b64), { backend: 'SD WebUI', details: { backend: baseUrl, taskId } })
+    if (result.width !== layout.work.width || result.height !== layout.work.height) {
       throw new AppError(
         'BACKEND_FAILED',
-        `SD WebUI returned ${decoded.info.width} × ${decoded.info.height}; it was sent ${layout.work.width} × ${layout.work.height}.`,
+        `SD WebUI returned ${result.width} × ${result.height}; it was sent ${layout.work.width} × ${layout.work.height}.`,
         { details: { backend: baseUrl, taskId } },
       )
     }
-    const result: RawImage = { data: decoded.data, width: decoded.info.width, height: decoded.info.height, channels: 3 }
     const pixels = await resizedRaw(result, output, 'lanczos3')
     checkAborted(signal)
     report(100, 'done')

@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
-import sharp, { type OutputInfo } from 'sharp'
+import sharp from 'sharp'
 import { AppError, isAppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { findProductMask } from '#app/modules/imaging/mask.server.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
-import { fitFrame, framedMask, framedPhoto, rawInput, type FramePlan } from '../frame.server.ts'
+import { decodeResult, fitFrame, framedMask, framedPhoto, rawInput, type FramePlan } from '../frame.server.ts'
 import type { Backend, BackendCapabilities, RawImage, RenderControls, RenderRequest, RenderResult } from '../types.ts'
 import { AGENT_VERSION, agentNames, type AgentName, type RunRequest } from './api.ts'
 import {
@@ -338,36 +338,23 @@ export function createWeshopBackend(opts: WeshopBackendOptions): WeshopBackend {
 
     progress.report(90, 'downloading the result')
     const bytes = await client.download(finished.images[0], signal)
-    let decoded: { data: Buffer; info: OutputInfo }
-    try {
-      decoded = await sharp(bytes)
-        .flatten({ background: WHITE })
-        .toColourspace('srgb')
-        .removeAlpha()
-        .raw()
-        .toBuffer({ resolveWithObject: true })
-    } catch (e) {
-      throw new AppError('BACKEND_FAILED', 'WeShop returned an image that could not be decoded.', {
-        retryable: true,
-        cause: e,
-        details: { backend: 'weshop', executionId: accepted.executionId },
-      })
-    }
-    const { info } = decoded
+    const decoded = await decodeResult(bytes, {
+      backend: 'WeShop',
+      details: { backend: 'weshop', executionId: accepted.executionId },
+      background: WHITE,
+    })
     // why cover when the ratio differs: virtualtryon has no 4:5; cutting the
     // edges keeps the model's proportions, stretching would not.
-    const sameRatio = Math.abs(Math.log(info.width / info.height / (output.width / output.height))) < 0.015
-    let resized = sharp(decoded.data, { raw: { width: info.width, height: info.height, channels: 3 } })
-    if (info.width !== output.width || info.height !== output.height) {
-      resized = resized.resize(output.width, output.height, {
-        fit: sameRatio ? 'fill' : 'cover',
-        position: 'centre',
-        kernel: 'lanczos3',
-      })
+    const sameRatio = Math.abs(Math.log(decoded.width / decoded.height / (output.width / output.height))) < 0.015
+    let pixels = decoded
+    if (decoded.width !== output.width || decoded.height !== output.height) {
+      const { data } = await sharp(decoded.data, rawInput(decoded))
+        .resize(output.width, output.height, { fit: sameRatio ? 'fill' : 'cover', position: 'centre', kernel: 'lanczos3' })
+        .raw()
+        .toBuffer({ resolveWithObject: true })
+      pixels = { data, width: output.width, height: output.height, channels: 3 }
     }
-    const { data } = await resized.raw().toBuffer({ resolveWithObject: true })
     checkAborted(signal)
-    const pixels: RawImage = { data, width: output.width, height: output.height, channels: 3 }
     progress.report(100, 'done')
     // Where the product is in the result: where we sent it, when WeShop kept
     // exactly that region (the merchant's mask) or kept the subject in place
@@ -394,7 +381,7 @@ export function createWeshopBackend(opts: WeshopBackendOptions): WeshopBackend {
         maskOrigin: found.origin,
         polls: finished.polls,
         results: finished.images.length,
-        received: { width: info.width, height: info.height },
+        received: { width: decoded.width, height: decoded.height },
         ...(sameRatio ? {} : { croppedToRatio: true }),
       },
     }
