@@ -1,36 +1,19 @@
-import { mkdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
-import { launchBrowser } from './browser.ts'
+import type { Page } from 'playwright-core'
+import { describe, expect, inject, it } from 'vitest'
+import { setUpPage, shots } from './browser.ts'
 
 // "Regenerate all listings" in local mode: a bulk run over three catalog
 // products, from the form to the estimate, the live progress and the report.
 
 const baseUrl = inject('baseUrl')
-const shots = path.resolve('test-results')
 const picked = ['Sunday Supply Graphic Tee', 'Atelier Embroidered Baseball Cap', 'Champagne Silk Slip Dress']
 
-let browser: Browser
 let page: Page
 const pageErrors: string[] = []
 
-beforeAll(async () => {
-  mkdirSync(shots, { recursive: true })
-  browser = await launchBrowser()
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true })
-  page.on('pageerror', (e) => pageErrors.push(e.message))
-})
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') {
-    await page?.screenshot({ path: path.join(shots, `failed-${ctx.task.name.replace(/\W+/g, '-')}.png`), fullPage: true })
-  }
-})
-
-afterAll(async () => {
-  await browser?.close()
-})
+setUpPage((p) => (page = p), pageErrors, { acceptDownloads: true })
 
 describe('bulk runs, end to end in Chromium', () => {
   it('creates a run over a few products, confirms the estimate, watches it complete and downloads the report', async () => {

@@ -1,38 +1,21 @@
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
-import { launchBrowser } from './browser.ts'
+import type { Page } from 'playwright-core'
+import { describe, expect, inject, it } from 'vitest'
+import { setUpPage, shots } from './browser.ts'
 
 const baseUrl = inject('baseUrl')
 const catalogDir = inject('catalogDir')
 const product = 'classic-graphic-tee'
-const shots = path.resolve('test-results')
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex')
 const ours = () => readdirSync(path.join(catalogDir, product)).filter((f) => f.startsWith('atelier-'))
 
-let browser: Browser
 let page: Page
 const pageErrors: string[] = []
 
-beforeAll(async () => {
-  mkdirSync(shots, { recursive: true })
-  browser = await launchBrowser()
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
-  page.on('pageerror', (e) => pageErrors.push(e.message))
-})
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') {
-    await page?.screenshot({ path: path.join(shots, `failed-${ctx.task.name.replace(/\W+/g, '-')}.png`), fullPage: true })
-  }
-})
-
-afterAll(async () => {
-  await browser?.close()
-})
+setUpPage((p) => (page = p), pageErrors)
 
 describe('merchant studio, end to end in Chromium', () => {
   it('lists products with thumbnails and finds one by search', async () => {
