@@ -65,6 +65,7 @@ export interface Placement {
 
 /** What the fidelity check measured; the score formula is in imaging/fidelity.server.ts. */
 export interface FidelityReport {
+  /** Since version 4 the aligned measures below (interiorSsim, matchedDeltaE*); before, a pixel-wise pass of their own. */
   ssim: number
   deltaEMean: number
   deltaEP95: number

@@ -53,9 +53,9 @@ interface Rect {
  * between), and nothing that outlives a call — the reference, the measures —
  * is made of them.
  */
-const pool = new Map<string, Float32Array | Uint8Array | Int32Array>()
+const pool = new Map<string, Float32Array | Float64Array | Uint8Array | Int32Array>()
 
-function scratch<T extends Float32Array | Uint8Array | Int32Array>(
+function scratch<T extends Float32Array | Float64Array | Uint8Array | Int32Array>(
   key: string,
   length: number,
   make: (n: number) => T,
@@ -72,6 +72,7 @@ function scratch<T extends Float32Array | Uint8Array | Int32Array>(
 const f32 = (key: string, length: number, zero = true): Float32Array => scratch(key, length, (n) => new Float32Array(n), zero)
 const u8 = (key: string, length: number, zero = true): Uint8Array => scratch(key, length, (n) => new Uint8Array(n), zero)
 const i32 = (key: string, length: number, zero = true): Int32Array => scratch(key, length, (n) => new Int32Array(n), zero)
+const f64 = (key: string, length: number, zero = true): Float64Array => scratch(key, length, (n) => new Float64Array(n), zero)
 
 /** What needs only the source and the placement, ready to compare with any result of `frame` size. */
 export interface DetailReference {
@@ -529,28 +530,27 @@ function fillFrom(
   readAt: Int32Array,
   key?: string,
 ): Float32Array {
-  const cw = Math.ceil(width / FILL_CELL)
-  const ch = Math.ceil(height / FILL_CELL)
+  const taps = fillTaps(width, height, scenePixels, readAt)
+  const { cw, ch, sceneCell, readCell, readTx, readTy, right, down } = taps
   const m = cw * ch
-  const w = new Float32Array(m)
-  const r = new Float32Array(m)
-  const g = new Float32Array(m)
-  const b = new Float32Array(m)
+  const w = f32('fill.w', m)
+  const r = f32('fill.r', m)
+  const g = f32('fill.g', m)
+  const b = f32('fill.b', m)
   for (let k = 0; k < scenePixels.length; k++) {
     const i = scenePixels[k]
     if (signed[i] > limit) continue
-    const x = i % width
-    const c = (((i - x) / width / FILL_CELL) | 0) * cw + ((x / FILL_CELL) | 0)
+    const c = sceneCell[k]
     w[c]++
     r[c] += rgb[3 * i]
     g[c] += rgb[3 * i + 1]
     b[c] += rgb[3 * i + 2]
   }
-  const coarse = new Float32Array(3 * m).fill(Number.NaN)
+  const coarse = f32('fill.coarse', 3 * m, false).fill(Number.NaN)
   // Summed-area tables of the four planes, built once; each radius reads box sums off them.
   const stride = cw + 1
-  const tables = [w, r, g, b].map(() => new Float64Array(stride * (ch + 1)))
   const planes = [w, r, g, b]
+  const tables = planes.map((_, p) => f64(`fill.table${p}`, stride * (ch + 1)))
   for (let p = 0; p < 4; p++) {
     const plane = planes[p]
     const sat = tables[p]
@@ -588,28 +588,74 @@ function fillFrom(
   // why no NaN fill: only `readAt` pixels are ever read (and all of them are written).
   const out = key ? f32(key, 3 * width * height, false) : new Float32Array(3 * width * height)
   for (let q = 0; q < readAt.length; q++) {
+    const o = 3 * readAt[q]
+    const a = readCell[q]
+    const bq = a + right
+    const c = a + down
+    const d = c + right
+    const tx = readTx[q]
+    const ty = readTy[q]
+    for (let k = 0; k < 3; k++) {
+      const top = coarse[a + k] + tx * (coarse[bq + k] - coarse[a + k])
+      const bottom = coarse[c + k] + tx * (coarse[d + k] - coarse[c + k])
+      out[o + k] = top + ty * (bottom - top)
+    }
+  }
+  return out
+}
+
+/** Where fillFrom gathers each scene pixel into, and reads each `readAt` pixel back from, on its coarse grid. */
+interface FillTaps {
+  width: number
+  scene: Int32Array
+  cw: number
+  ch: number
+  /** The coarse cell of each scene pixel. */
+  sceneCell: Int32Array
+  /** Per `readAt` pixel: its top-left tap (× 3, RGB) and bilinear weights; the other taps are `right` and `down` on. */
+  readCell: Int32Array
+  readTx: Float64Array
+  readTy: Float64Array
+  right: number
+  down: number
+}
+
+/**
+ * why kept per `readAt` list: a reference's pixel lists are fixed, and fillFrom
+ * runs on them once on the source side and twice per comparison; the divisions
+ * and clamps are then paid once, while the backend renders.
+ */
+const fillTapsCache = new WeakMap<Int32Array, FillTaps>()
+
+function fillTaps(width: number, height: number, scene: Int32Array, readAt: Int32Array): FillTaps {
+  const cached = fillTapsCache.get(readAt)
+  if (cached && cached.scene === scene && cached.width === width) return cached
+  const cw = Math.ceil(width / FILL_CELL)
+  const ch = Math.ceil(height / FILL_CELL)
+  const sceneCell = new Int32Array(scene.length)
+  for (let k = 0; k < scene.length; k++) {
+    const i = scene[k]
+    const x = i % width
+    sceneCell[k] = (((i - x) / width / FILL_CELL) | 0) * cw + ((x / FILL_CELL) | 0)
+  }
+  const readCell = new Int32Array(readAt.length)
+  const readTx = new Float64Array(readAt.length)
+  const readTy = new Float64Array(readAt.length)
+  for (let q = 0; q < readAt.length; q++) {
     const i = readAt[q]
     const x = i % width
     const y = (i - x) / width
     const fy = Math.min(ch - 1, Math.max(0, (y + 0.5) / FILL_CELL - 0.5))
     const y0 = Math.min(ch - 2, Math.floor(fy))
-    const ty = ch < 2 ? 0 : fy - y0
-    {
-      const fx = Math.min(cw - 1, Math.max(0, (x + 0.5) / FILL_CELL - 0.5))
-      const x0 = Math.min(cw - 2, Math.floor(fx))
-      const tx = cw < 2 ? 0 : fx - x0
-      const a = 3 * (Math.max(0, y0) * cw + Math.max(0, x0))
-      const bq = a + (cw < 2 ? 0 : 3)
-      const c = a + (ch < 2 ? 0 : 3 * cw)
-      const d = c + (cw < 2 ? 0 : 3)
-      for (let k = 0; k < 3; k++) {
-        const top = coarse[a + k] + tx * (coarse[bq + k] - coarse[a + k])
-        const bottom = coarse[c + k] + tx * (coarse[d + k] - coarse[c + k])
-        out[3 * i + k] = top + ty * (bottom - top)
-      }
-    }
+    const fx = Math.min(cw - 1, Math.max(0, (x + 0.5) / FILL_CELL - 0.5))
+    const x0 = Math.min(cw - 2, Math.floor(fx))
+    readTy[q] = ch < 2 ? 0 : fy - y0
+    readTx[q] = cw < 2 ? 0 : fx - x0
+    readCell[q] = 3 * (Math.max(0, y0) * cw + Math.max(0, x0))
   }
-  return out
+  const taps = { width, scene, cw, ch, sceneCell, readCell, readTx, readTy, right: cw < 2 ? 0 : 3, down: ch < 2 ? 0 : 3 * cw }
+  fillTapsCache.set(readAt, taps)
+  return taps
 }
 
 /**
@@ -689,8 +735,7 @@ const MIN_CONTRAST = 40
 
 /**
  * One [1 2 1]/4 blur (σ ≈ 0.7 px) of a plane into `out`, edges clamped.
- * why only this kernel: binomial kernels compose, so [1 2 1] four times is
- * the 9-tap σ ≈ 1.4 blur, at a third of the cost of the wide kernel.
+ * Binomial kernels compose: this one, then blur7, is the 9-tap σ ≈ 1.4 blur.
  */
 function blur121(plane: Float32Array, width: number, height: number, tmp: Float32Array, out: Float32Array): void {
   for (let y = 0; y < height; y++) {
@@ -712,21 +757,62 @@ function blur121(plane: Float32Array, width: number, height: number, tmp: Float3
 }
 
 /**
+ * [1 6 15 20 15 6 1]/64 (σ ≈ 1.2 px: three [1 2 1] blurs in one) of a plane
+ * into `out`, edges clamped. why one 7-tap pass per axis: two passes over
+ * memory instead of six, at the same taps in the product's interior.
+ */
+function blur7(plane: Float32Array, width: number, height: number, tmp: Float32Array, out: Float32Array): void {
+  const last = width - 1
+  for (let y = 0; y < height; y++) {
+    const row = y * width
+    const end = row + last - 3
+    for (let x = 0; x < Math.min(3, width); x++) tmp[row + x] = tap7(plane, row, x, 1, last)
+    for (let p = row + 3; p <= end; p++) {
+      tmp[p] = B7_0 * plane[p] + B7_1 * (plane[p - 1] + plane[p + 1]) + B7_2 * (plane[p - 2] + plane[p + 2]) + B7_3 * (plane[p - 3] + plane[p + 3])
+    }
+    for (let x = Math.max(3, last - 2); x < width; x++) tmp[row + x] = tap7(plane, row, x, 1, last)
+  }
+  const bottom = height - 1
+  for (let y = 0; y < height; y++) {
+    const c = y * width
+    const m3 = Math.max(0, y - 3) * width
+    const m2 = Math.max(0, y - 2) * width
+    const m1 = Math.max(0, y - 1) * width
+    const p1 = Math.min(bottom, y + 1) * width
+    const p2 = Math.min(bottom, y + 2) * width
+    const p3 = Math.min(bottom, y + 3) * width
+    for (let x = 0; x < width; x++) {
+      out[c + x] =
+        B7_0 * tmp[c + x] + B7_1 * (tmp[m1 + x] + tmp[p1 + x]) + B7_2 * (tmp[m2 + x] + tmp[p2 + x]) + B7_3 * (tmp[m3 + x] + tmp[p3 + x])
+    }
+  }
+}
+
+const B7_0 = 20 / 64
+const B7_1 = 15 / 64
+const B7_2 = 6 / 64
+const B7_3 = 1 / 64
+
+/** blur7's taps at position x of a row starting at `row` (step 1) or a column (step = width), clamped to 0..last. */
+function tap7(plane: Float32Array, row: number, x: number, step: number, last: number): number {
+  const at = (d: number): number => plane[row + step * Math.min(last, Math.max(0, x + d))]
+  return B7_0 * at(0) + B7_1 * (at(-1) + at(1)) + B7_2 * (at(-2) + at(2)) + B7_3 * (at(-3) + at(3))
+}
+
+/**
  * The print's detail: luminance band-passed between σ 0.7 and 1.4 px (a
- * difference of Gaussians). why not the finest pixels: below that lie the
- * resampler's and the JPEG's own differences, which a faithful result has too.
+ * difference of Gaussians: one [1 2 1] blur less four). why not the finest
+ * pixels: below that lie the resampler's and the JPEG's own differences,
+ * which a faithful result has too.
  */
 function highPass(plane: Float32Array, width: number, height: number, key?: string): Float32Array {
   const n = plane.length
   const tmp = f32('highPass.tmp', n, false)
   const fine = key ? f32(key, n, false) : new Float32Array(n)
-  const a = f32('highPass.a', n, false)
-  const b = f32('highPass.b', n, false)
+  const coarse = f32('highPass.coarse', n, false)
   blur121(plane, width, height, tmp, fine)
-  blur121(fine, width, height, tmp, a)
-  blur121(a, width, height, tmp, b)
-  blur121(b, width, height, tmp, a)
-  for (let i = 0; i < fine.length; i++) fine[i] -= a[i]
+  blur7(fine, width, height, tmp, coarse)
+  for (let i = 0; i < fine.length; i++) fine[i] -= coarse[i]
   return fine
 }
 
@@ -772,8 +858,11 @@ export async function compareDetail(
   const predicted = predictLuma(ref, farScene)
   const rawLuma = luma(raw, n, 'rawLuma')
   const motion = align(predicted, rawLuma, signed, width, height)
-  const aligned = warpRgb(raw, width, height, motion)
-  const alignedLuma = luma(aligned, n, 'alignedLuma')
+  // why: a result that is where the source says (a same-geometry composite) needs no warp, and
+  // the print's second reading on the warped result would read the same pixels again.
+  const still = isStill(motion, width, height)
+  const aligned = still ? raw : warpRgb(raw, width, height, motion)
+  const alignedLuma = still ? rawLuma : luma(aligned, n, 'alignedLuma')
   const scene = fillFrom(aligned, signed, width, height, -(BAND + 2), ref.sceneNear, ref.near, 'scene')
 
   const interiorSsim = ssimInterior(ref.srcLuma, alignedLuma, signed, width, height)
@@ -781,7 +870,7 @@ export async function compareDetail(
   const edge = edgeCells(ref, aligned, scene)
   // why the unwarped result first: a second resampling would soften the print it is judged on.
   const detail = detailCells(ref, highPass(rawLuma, width, height, 'rawDetail'), motion)
-  recheckAligned(ref, detail, () => highPass(alignedLuma, width, height, 'alignedDetail'))
+  if (!still) recheckAligned(ref, detail, () => highPass(alignedLuma, width, height, 'alignedDetail'))
   const readings = { edge: edgeReadings(edge), detail: printReadings(detail) }
   // why these scales: each reading is 1 at its visible threshold, which lands on the reason cut-offs
   // of fidelity-reasons.ts (edge changed below 0.8, print lost detail below 0.75).
@@ -871,9 +960,14 @@ function align(template: Float32Array, image: Float32Array, signed: Float32Array
   // Pixels that say where the product is: it, its outline and a little scene.
   const weightFull = f32('align.weight', width * height, false)
   for (let i = 0; i < weightFull.length; i++) weightFull[i] = signed[i] >= -6 ? 1 : 0
-  const levels: Array<{ t: Float32Array; im: Float32Array; w: Float32Array; width: number; height: number }> = [
-    { t: template, im: image, w: weightFull, width, height },
-  ]
+  const finest: Level = { t: template, im: image, w: weightFull, width, height }
+  // why a first step at full resolution: most results are where the source says (every
+  // same-geometry composite is); a step that finds nothing worth a warp (isStill) means
+  // the coarser levels would only confirm it. Anything more is searched for coarse to fine.
+  const first = gaussNewtonStep(finest, 1, 0, 0, 2)
+  const found = first && { s: 1 + first[0], tx: first[1], ty: first[2] }
+  if (found && isStill(found, width, height)) return found
+  const levels: Level[] = [finest]
   for (let l = 1; l < PYRAMID_LEVELS; l++) {
     const prev = levels[l - 1]
     if (prev.width < 48 || prev.height < 48) break
@@ -889,13 +983,9 @@ function align(template: Float32Array, image: Float32Array, signed: Float32Array
   let s = 1
   let tx = 0
   let ty = 0
-  const A = new Float64Array(16)
-  const bvec = new Float64Array(4)
   for (let l = levels.length - 1; l >= 0; l--) {
-    const { t, im, w, width: lw, height: lh } = levels[l]
+    const level = levels[l]
     const f = 2 ** l
-    const cx = (lw - 1) / 2
-    const cy = (lh - 1) / 2
     // why every other pixel at the finest level: the coarser levels have done the searching;
     // this one only refines a fraction of a pixel, and a quarter of the pixels pin that down.
     const stride = l === 0 && levels.length > 1 ? 2 : 1
@@ -903,55 +993,7 @@ function align(template: Float32Array, image: Float32Array, signed: Float32Array
     let lty = ty / f
     const iterations = l === 0 ? 4 : 10
     for (let iter = 0; iter < iterations; iter++) {
-      A.fill(0)
-      bvec.fill(0)
-      let count = 0
-      for (let y = 2; y < lh - 2; y += stride) {
-        const Y = cy + s * (y - cy) + lty
-        if (Y < 0 || Y >= lh - 1) continue
-        const y0 = Y | 0
-        const fy = Y - y0
-        const dyc = y - cy
-        for (let x = 2; x < lw - 2; x += stride) {
-          const i = y * lw + x
-          if (w[i] < 0.5) continue
-          const X = cx + s * (x - cx) + ltx
-          if (X < 0 || X >= lw - 1) continue
-          const x0 = X | 0
-          const fx = X - x0
-          const k = y0 * lw + x0
-          const top = im[k] + fx * (im[k + 1] - im[k])
-          const bottom = im[k + lw] + fx * (im[k + lw + 1] - im[k + lw])
-          const r = top + fy * (bottom - top) - t[i]
-          count++
-          // why Huber at 12 levels: JPEG and resampling stay under it; a wiped logo doesn't.
-          const a = r < 0 ? -r : r
-          const rw = a <= 12 ? 1 : 12 / a
-          const gx = 0.5 * (t[i + 1] - t[i - 1])
-          const gy = 0.5 * (t[i + lw] - t[i - lw])
-          const j0 = gx * (x - cx) + gy * dyc
-          const w0 = rw * j0
-          const w1 = rw * gx
-          const w2 = rw * gy
-          bvec[0] -= w0 * r
-          bvec[1] -= w1 * r
-          bvec[2] -= w2 * r
-          bvec[3] -= rw * r
-          A[0] += w0 * j0
-          A[1] += w0 * gx
-          A[2] += w0 * gy
-          A[3] += w0
-          A[5] += w1 * gx
-          A[6] += w1 * gy
-          A[7] += w1
-          A[10] += w2 * gy
-          A[11] += w2
-          A[15] += rw
-        }
-      }
-      if (count < 64) break
-      for (let p = 0; p < 4; p++) for (let q = 0; q < p; q++) A[p * 4 + q] = A[q * 4 + p]
-      const delta = solve4(A, bvec)
+      const delta = gaussNewtonStep(level, s, ltx, lty, stride)
       if (!delta) break
       s += delta[0]
       ltx += delta[1]
@@ -960,12 +1002,99 @@ function align(template: Float32Array, image: Float32Array, signed: Float32Array
       s = Math.min(1.05, Math.max(0.95, s))
       ltx = Math.min(8 / f + 2, Math.max(-8 / f - 2, ltx))
       lty = Math.min(8 / f + 2, Math.max(-8 / f - 2, lty))
-      if (Math.abs(delta[0]) * lw < 0.02 && Math.abs(delta[1]) < 0.02 && Math.abs(delta[2]) < 0.02) break
+      if (Math.abs(delta[0]) * level.width < 0.02 && Math.abs(delta[1]) < 0.02 && Math.abs(delta[2]) < 0.02) break
     }
     tx = ltx * f
     ty = lty * f
   }
   return { s, tx, ty }
+}
+
+interface Level {
+  t: Float32Array
+  im: Float32Array
+  w: Float32Array
+  width: number
+  height: number
+}
+
+const stepA = new Float64Array(16)
+const stepB = new Float64Array(4)
+
+/**
+ * One Gauss–Newton step of align at one pyramid level from (s, tx, ty), on
+ * every `stride`-th pixel: the change of scale, shift and brightness offset;
+ * undefined when too few pixels could be compared or the system is singular.
+ */
+function gaussNewtonStep(level: Level, s: number, ltx: number, lty: number, stride: number): Float64Array | undefined {
+  const { t, im, w, width: lw, height: lh } = level
+  const cx = (lw - 1) / 2
+  const cy = (lh - 1) / 2
+  const A = stepA
+  const bvec = stepB
+  A.fill(0)
+  bvec.fill(0)
+  let count = 0
+  for (let y = 2; y < lh - 2; y += stride) {
+    const Y = cy + s * (y - cy) + lty
+    if (Y < 0 || Y >= lh - 1) continue
+    const y0 = Y | 0
+    const fy = Y - y0
+    const dyc = y - cy
+    for (let x = 2; x < lw - 2; x += stride) {
+      const i = y * lw + x
+      if (w[i] < 0.5) continue
+      const X = cx + s * (x - cx) + ltx
+      if (X < 0 || X >= lw - 1) continue
+      const x0 = X | 0
+      const fx = X - x0
+      const k = y0 * lw + x0
+      const top = im[k] + fx * (im[k + 1] - im[k])
+      const bottom = im[k + lw] + fx * (im[k + lw + 1] - im[k + lw])
+      const r = top + fy * (bottom - top) - t[i]
+      count++
+      // why Huber at 12 levels: JPEG and resampling stay under it; a wiped logo doesn't.
+      const a = r < 0 ? -r : r
+      const rw = a <= 12 ? 1 : 12 / a
+      const gx = 0.5 * (t[i + 1] - t[i - 1])
+      const gy = 0.5 * (t[i + lw] - t[i - lw])
+      const j0 = gx * (x - cx) + gy * dyc
+      const w0 = rw * j0
+      const w1 = rw * gx
+      const w2 = rw * gy
+      bvec[0] -= w0 * r
+      bvec[1] -= w1 * r
+      bvec[2] -= w2 * r
+      bvec[3] -= rw * r
+      A[0] += w0 * j0
+      A[1] += w0 * gx
+      A[2] += w0 * gy
+      A[3] += w0
+      A[5] += w1 * gx
+      A[6] += w1 * gy
+      A[7] += w1
+      A[10] += w2 * gy
+      A[11] += w2
+      A[15] += rw
+    }
+  }
+  if (count < 64) return undefined
+  for (let p = 0; p < 4; p++) for (let q = 0; q < p; q++) A[p * 4 + q] = A[q * 4 + p]
+  return solve4(A, bvec)
+}
+
+/** Grid px: a motion moving no pixel of the grid further than this is no motion. */
+const STILL = 0.05
+
+/**
+ * Whether the motion moves every grid pixel by less than STILL. why that
+ * little: a bilinear warp by 1/20 px changes a pixel by 1/20 of its
+ * neighbour's difference, below the JPEG's own noise; the warp and a second
+ * print reading would cost a fifth of the comparison for that.
+ */
+function isStill(m: Motion, width: number, height: number): boolean {
+  const reach = Math.abs(m.s - 1) * Math.max(width, height) / 2
+  return reach + Math.abs(m.tx) < STILL && reach + Math.abs(m.ty) < STILL
 }
 
 /** Solves a 4×4 system (Gaussian elimination with partial pivoting); undefined when singular. */
@@ -1126,11 +1255,29 @@ function labF(t: number): number {
   return t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 / 116) * t + 16 / 116
 }
 
+/**
+ * srgbToLinear at every 1/BLOCK² of a code value, which is every value a
+ * block mean can take, made once. why: three powers a block were a tenth
+ * of the colour comparison.
+ */
+const blockLinear = ((): Float64Array => {
+  const steps = BLOCK * BLOCK
+  const table = new Float64Array(255 * steps + 1)
+  for (let i = 0; i < table.length; i++) table[i] = srgbToLinear(i / steps)
+  return table
+})()
+
+function linearOf(v: number): number {
+  // why exact: v is a sum of BLOCK² code values divided by BLOCK², a power of two.
+  const i = v * BLOCK * BLOCK
+  return Number.isInteger(i) && i >= 0 && i < blockLinear.length ? blockLinear[i] : srgbToLinear(v)
+}
+
 /** srgbToLab (colour.ts) for non-integer code values (block means). */
 function floatSrgbToLab(r: number, g: number, b: number, out: Float64Array): void {
-  const rl = srgbToLinear(r)
-  const gl = srgbToLinear(g)
-  const bl = srgbToLinear(b)
+  const rl = linearOf(r)
+  const gl = linearOf(g)
+  const bl = linearOf(b)
   const fx = labF((0.4124564 * rl + 0.3575761 * gl + 0.1804375 * bl) / 0.95047)
   const fy = labF(0.2126729 * rl + 0.7151522 * gl + 0.072175 * bl)
   const fz = labF((0.0193339 * rl + 0.119192 * gl + 0.9503041 * bl) / 1.08883)

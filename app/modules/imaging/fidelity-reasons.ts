@@ -29,7 +29,8 @@ const DETAIL_LOST = 0.75
 /** Says in words (reason codes) why a render's product may look different from the original. */
 export function explainFidelity(f: FidelityParts): FidelityReason[] {
   const reasons: FidelityReason[] = []
-  // why the robust ones first: a product the generator moved by 2 px has pixel-wise SSIM and ΔE of a changed one.
+  // why the robust ones first: reports before version 4 carry pixel-wise SSIM and ΔE in ssim and deltaE*,
+  // and a product the generator moved by 2 px has the pixel-wise SSIM and ΔE of a changed one.
   const ssim = f.interiorSsim ?? f.ssim
   const dE = Math.max(f.matchedDeltaEMean ?? f.deltaEMean, (f.matchedDeltaEP95 ?? f.deltaEP95) / 2)
   if (dE > DELTA_E_VISIBLE) reasons.push({ code: 'colour_shifted', severity: Math.min(1, (dE - DELTA_E_VISIBLE) / 4) })
