@@ -22,6 +22,7 @@ export const CASE_KINDS = [
   'background_crop',
   'geometry_shift',
   'geometry_scale',
+  'scene_textured',
   'colour_de1',
   'colour_de3',
   'colour_de6',
