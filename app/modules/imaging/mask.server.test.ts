@@ -111,6 +111,25 @@ describe('findProductMask on a uniform backdrop', () => {
     }
   })
 
+  it('peels the deep contact shadow under a cap, and keeps a grey garment that dark', async () => {
+    // why the catalog cap: under its crown the contact shadow is 12–14 L* below the white and flat for
+    // a dozen px, past where the gradual peel stops; it used to be cut out with the cap and drawn into
+    // every scene as a grey smear.
+    const { readFile } = await import('node:fs/promises')
+    const cap = await normaliseImage(await readFile('catalog/embroidered-cap/front.jpg'))
+    const found = await findProductMask(cap)
+    for (const [x, y] of [
+      [360, 640],
+      [360, 655],
+      [290, 640],
+    ])
+      expect(maskAt(found.mask, cap.width, cap.height, x, y), `shadow under the crown at ${x},${y}`).toBe(0)
+    expect(maskAt(found.mask, cap.width, cap.height, 360, 590), 'the crown').toBe(255)
+    // A grey garment as dark as that shadow is one large region, never a core: it stays whole.
+    const shot = productShot({ width: 900, height: 900, garment: [200, 200, 200], seed: 4 })
+    expect(iou(await findProductMask(await withDropShadow(shot, 45)), shot.truth, 900, 900)).toBeGreaterThan(0.97)
+  })
+
   it('works below the photo size on large photos and stays accurate', async () => {
     const { shot, source } = await sourceOf({ width: 1800, height: 1500, fill: 0.8 })
     const found = await findProductMask(source)

@@ -546,10 +546,97 @@ function peelCastShadow(image: RawImage, backdrop: Backdrop, product: Bits): num
     if (i >= width) offer(i - width, i)
     if (i + width < n) offer(i + width, i)
   }
+  tail = peelShadowCores(image, backdrop, inside, L, queue, tail)
   for (let k = 0; k < tail; k++) {
     const i = queue[k]
     const x = i % width
     clearBits(words, ((i - x) / width) * stride, x, x + 1)
+  }
+  return tail
+}
+
+/** A shadow's core may be this much darker than the backdrop (CIE L*) once the peel has led up to it. */
+const CORE_MAX_DARKENING = 24
+/** The largest core, as a share of the product's pixels: a contact shadow's, not a grey part's. */
+const CORE_MAX_SHARE = 0.03
+
+/**
+ * The cores the peel stopped short of: where a shadow is deepest (under a
+ * cap's brim, a bag's base) it gets darker than SHADOW_MAX_DARKENING and
+ * stays flat, and that patch of grey was carried into the scene as a smear
+ * the fidelity check can't see (the mask said product). A core is peeled
+ * when all of it is the backdrop's hue and at most CORE_MAX_DARKENING
+ * darker, it is small (CORE_MAX_SHARE of the product), and the peel reaches
+ * it gradually along most of their border. why those three: a grey part of
+ * the product (a sole, a trim) is as grey, but it meets the backdrop at a
+ * step, and a grey garment is one large region. Returns the new queue length
+ * (peeled pixels appended).
+ */
+function peelShadowCores(
+  image: RawImage,
+  backdrop: Backdrop,
+  inside: Uint8Array,
+  L: (i: number) => number,
+  queue: Int32Array,
+  tail: number,
+): number {
+  const { width, height, data } = image
+  const n = width * height
+  let productCount = 0
+  for (let i = 0; i < n; i++) if (inside[i] !== 0) productCount++
+  const maxCore = Math.floor(productCount * CORE_MAX_SHARE)
+  if (maxCore < 4) return tail
+  const lab = new Float64Array(3)
+  const coreLike = (i: number): boolean => {
+    const darker = backdrop.L - L(i)
+    if (darker < -1 || darker > CORE_MAX_DARKENING) return false
+    srgbToLab(data[3 * i], data[3 * i + 1], data[3 * i + 2], lab, 0)
+    return Math.hypot(lab[1] - backdrop.a, lab[2] - backdrop.b) <= SHADOW_CHROMA
+  }
+  // 3: looked at and left as product (in a core too large or not reached gradually).
+  const peeledBefore = tail
+  const region = new Int32Array(maxCore + 1)
+  const neighbours = (i: number, visit: (j: number) => void): void => {
+    const x = i % width
+    if (x > 0) visit(i - 1)
+    if (x < width - 1) visit(i + 1)
+    if (i >= width) visit(i - width)
+    if (i + width < n) visit(i + width)
+  }
+  for (let k = 0; k < peeledBefore; k++) {
+    neighbours(queue[k], (seed) => {
+      if (inside[seed] !== 1 || !coreLike(seed)) return
+      // Grow the core from the seed; give up once it is larger than a core can be.
+      let size = 0
+      let open = 0
+      let gradual = 0
+      let touching = 0
+      let tooLarge = false
+      region[size++] = seed
+      inside[seed] = 4
+      while (open < size) {
+        const i = region[open++]
+        neighbours(i, (j) => {
+          if (inside[j] === 2) {
+            touching++
+            if (Math.abs(L(j) - L(i)) <= SHADOW_STEP_L) gradual++
+            return
+          }
+          if (inside[j] !== 1 || tooLarge) return
+          if (!coreLike(j)) return
+          if (size > maxCore) {
+            tooLarge = true
+            return
+          }
+          inside[j] = 4
+          region[size++] = j
+        })
+        if (tooLarge) break
+      }
+      const peel = !tooLarge && touching >= 3 && gradual * 2 >= touching
+      for (let r = 0; r < size; r++) inside[region[r]] = peel ? 2 : 3
+      if (peel) for (let r = 0; r < size; r++) queue[tail++] = region[r]
+    })
   }
   return tail
 }
