@@ -31,6 +31,7 @@ import {
   type GoldenCase,
   type GoldenManifest,
 } from '#test/golden/golden-set.ts'
+import { quietControls } from '#test/support/render-controls.ts'
 
 /** Stored results: JPEG at this quality, no chroma subsampling (the backends' own final format is q92 4:4:4). */
 const RESULT_JPEG = { quality: 90, chromaSubsampling: '4:4:4' } as const
@@ -847,7 +848,7 @@ async function renderProduct(product: GoldenProduct, dir: string): Promise<Rende
       seed: 7,
       output: product.output,
     },
-    { onProgress: () => undefined, signal: new AbortController().signal },
+    quietControls(),
   )
   // The protected output as a backend would deliver it: decoded from its own final JPEG.
   const cleanFile = await encodeJpeg(await decodeRgb(result.image!))

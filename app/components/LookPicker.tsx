@@ -2,7 +2,8 @@ import { Banner, BlockStack, InlineStack, Text } from '@shopify/polaris'
 import { useState, type CSSProperties, type ReactNode } from 'react'
 import { useI18n } from '#app/lib/i18n.ts'
 
-type Rgb = [number, number, number]
+// why not a tuple: the loader's JSON hands colours over as number arrays.
+type Rgb = readonly number[]
 
 export interface LookOption {
   markets: { id: string; nameKey: string; flag: string; aspectRatio: string; defaultScenes: string[] }[]
@@ -57,17 +58,21 @@ type LookPickerProps = LookOption &
     onPersona: (id: string) => void
   }
 
+/** What a page's loader hands the picker (looks/index.ts, lookOptions, and the personas' availability). */
+export type LookPickerData = PersonaAvailability & { looks: LookOption }
+
 /**
  * The look being chosen, and the picker's props for it. Picking a market
  * moves the scene to that market's first default; no persona to start with.
  */
-export function useLookChoice(looks: LookOption, availability: PersonaAvailability) {
+export function useLookChoice({ looks, personasAvailable, personaAvailability }: LookPickerData) {
   const [marketId, setMarketId] = useState(looks.markets[0]?.id ?? '')
   const [sceneId, setSceneId] = useState(looks.markets[0]?.defaultScenes[0] ?? looks.scenes[0]?.id ?? '')
   const [personaId, setPersonaId] = useState('')
   const picker: LookPickerProps = {
     ...looks,
-    ...availability,
+    personasAvailable,
+    personaAvailability,
     marketId,
     sceneId,
     personaId,

@@ -16,14 +16,14 @@ import {
 } from '@shopify/polaris'
 import { useState } from 'react'
 import { z } from 'zod'
-import { LookPicker, useLookChoice, type LookOption } from '#app/components/LookPicker.tsx'
+import { LookPicker, useLookChoice } from '#app/components/LookPicker.tsx'
 import { env } from '#app/lib/env.server.ts'
 import { errorResponse } from '#app/lib/http.server.ts'
 import { useI18n } from '#app/lib/i18n.ts'
 import { defaultOperation, MAX_FIRST_IMAGES, MAX_SELECTED_PRODUCTS, type StartBulkRunInput } from '#app/modules/bulk/schema.ts'
 import { startBulkRun } from '#app/modules/bulk/service.server.ts'
 import { studioPersonaAvailability } from '#app/modules/backends/pool.server.ts'
-import { markets, personas, scenes } from '#app/modules/looks/index.ts'
+import { lookOptions } from '#app/modules/looks/index.ts'
 import { operations } from '#app/modules/looks/schema.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
@@ -53,23 +53,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     personasAvailable: personaChoices.any,
     personaAvailability: personaChoices.personas,
     operations: [...operations],
-    looks: {
-      markets: markets.map((m) => ({
-        id: m.id,
-        nameKey: m.nameKey,
-        flag: m.flag,
-        defaultScenes: m.defaultScenes,
-        aspectRatio: m.aspectRatio,
-      })),
-      personas: personas.map((p) => ({
-        id: p.id,
-        nameKey: p.nameKey,
-        swatch: p.swatch,
-        bodySize: p.bodySize,
-        ageBand: p.ageBand,
-      })),
-      scenes: scenes.map((s) => ({ id: s.id, nameKey: s.nameKey, preview: s.preview, category: s.category })),
-    },
+    looks: lookOptions(),
   }
 }
 
@@ -147,10 +131,7 @@ export default function NewBulkRun() {
   const [images, setImages] = useState('featured')
   const [firstCount, setFirstCount] = useState('2')
   const [maxInFlight, setMaxInFlight] = useState(String(data.maxInFlight))
-  const { marketId, sceneId, personaId, picker } = useLookChoice(
-    { markets: data.looks.markets as LookOption['markets'], personas: data.looks.personas as LookOption['personas'], scenes: data.looks.scenes as LookOption['scenes'] },
-    { personasAvailable: data.personasAvailable, personaAvailability: data.personaAvailability },
-  )
+  const { marketId, sceneId, personaId, picker } = useLookChoice(data)
   const [operation, setOperation] = useState('auto')
   const [looks, setLooks] = useState<LookChoice[]>([])
 

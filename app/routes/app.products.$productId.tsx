@@ -9,7 +9,7 @@ import { useFetcher, useLoaderData } from '@remix-run/react'
 import { Badge, Banner, BlockStack, Button, Card, InlineGrid, InlineStack, Layout, Page, Select, Text } from '@shopify/polaris'
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import { z } from 'zod'
-import { LookPicker, useLookChoice, type LookOption } from '#app/components/LookPicker.tsx'
+import { LookPicker, useLookChoice } from '#app/components/LookPicker.tsx'
 import { MaskEditor, visibleStrokes, type MaskAction, type MaskEditorHandle } from '#app/components/MaskEditor.tsx'
 import { RenderCard, type FidelityHeat, type RenderView } from '#app/components/RenderCard.tsx'
 import { SourcePicker } from '#app/components/SourcePicker.tsx'
@@ -19,7 +19,7 @@ import { useI18n } from '#app/lib/i18n.ts'
 import { productImageUrl } from '#app/lib/media.server.ts'
 import { signedImageUrl } from '#app/lib/storage.server.ts'
 import { studioPersonaAvailability } from '#app/modules/backends/pool.server.ts'
-import { markets, personas, scenes } from '#app/modules/looks/index.ts'
+import { lookOptions } from '#app/modules/looks/index.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
 import { MAX_MASK_BYTES, maskTooLarge } from '#app/modules/renders/mask.server.ts'
 import {
@@ -105,11 +105,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     canFeature: tenant.platform === 'shopify',
     personasAvailable: personaChoices.any,
     personaAvailability: personaChoices.personas,
-    looks: {
-      markets: markets.map((m) => ({ id: m.id, nameKey: m.nameKey, flag: m.flag, defaultScenes: m.defaultScenes, aspectRatio: m.aspectRatio })),
-      personas: personas.map((p) => ({ id: p.id, nameKey: p.nameKey, swatch: p.swatch, bodySize: p.bodySize, ageBand: p.ageBand })),
-      scenes: scenes.map((s) => ({ id: s.id, nameKey: s.nameKey, preview: s.preview, category: s.category })),
-    },
+    looks: lookOptions(),
   }
 }
 
@@ -212,10 +208,7 @@ export default function Studio() {
   const { t } = useI18n()
   const fetcher = useFetcher<typeof action>()
   const [imageId, setImageId] = useState(data.sources[0]?.id ?? '')
-  const { marketId, sceneId, personaId, picker } = useLookChoice(
-    { markets: data.looks.markets as LookOption['markets'], personas: data.looks.personas as LookOption['personas'], scenes: data.looks.scenes as LookOption['scenes'] },
-    { personasAvailable: data.personasAvailable, personaAvailability: data.personaAvailability },
-  )
+  const { marketId, sceneId, personaId, picker } = useLookChoice(data)
   const [variants, setVariants] = useState('2')
   const active = data.renders.some((r) => r.status === 'queued' || r.status === 'running' || r.status === 'retrying')
   useLiveRevalidation(active || fetcher.state !== 'idle', 1000)

@@ -11,6 +11,7 @@ import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
 import { markets } from '#app/modules/looks/markets.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
 import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
+import { quietControls } from '#test/support/render-controls.ts'
 
 const EDGE = 2048
 const RUNS = 9
@@ -39,7 +40,7 @@ async function timeIt(fn: () => Promise<unknown>): Promise<number> {
 // why fill 0.85: marketplace guidelines ask for a product filling ~85 % of a white-background photo.
 const photo = await encodeShot(productShot({ width: EDGE, height: EDGE, seed: 42, fill: 0.85 }), 'jpeg', 90)
 const backend = createCpuStudioBackend()
-const controls = { onProgress: () => undefined, signal: new AbortController().signal }
+const controls = quietControls()
 
 async function fullPath(sceneId: string, output: { width: number; height: number }): Promise<number> {
   const scene = scenes.find((s) => s.id === sceneId)

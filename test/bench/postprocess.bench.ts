@@ -34,6 +34,7 @@ import { markets } from '#app/modules/looks/markets.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
 import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
 import { positiveInt } from './support.ts'
+import { quietControls } from '#test/support/render-controls.ts'
 
 const EDGE = 2048
 const RUNS = positiveInt('BENCH_POSTPROCESS_RUNS', 31)
@@ -82,7 +83,7 @@ async function fixture(edge: number, seed: number): Promise<Fixture> {
       seed: 3,
       output: { width: edge, height: edge },
     },
-    { onProgress: () => undefined, signal: new AbortController().signal },
+    quietControls(),
   )
   const render = await sharp(result.image).modulate({ hue: 6, saturation: 1.05 }).blur(0.8).jpeg(FINAL_JPEG).toBuffer()
   return { source, render, placement: result.placement, width: edge, height: edge }

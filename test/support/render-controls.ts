@@ -1,6 +1,7 @@
-import type { RenderControls } from '#app/modules/backends/types.ts'
+import type { Framing, RenderControls } from '#app/modules/backends/types.ts'
 
-type Framing = Parameters<NonNullable<RenderControls['onFramed']>>[0]
+/** RenderControls that report nowhere and are never aborted (a render run directly, outside the worker). */
+export const quietControls = (): RenderControls => ({ onProgress: () => undefined, signal: new AbortController().signal })
 
 /**
  * RenderControls for an adapter test that record the progress reported and

@@ -54,6 +54,16 @@ export function workFrame(output: Size, workEdge: number): Size {
   return { width: to8(output.width * shrink), height: to8(output.height * shrink) }
 }
 
+export interface WorkFramePlan extends FramePlan {
+  /** The frame the model works in: the output frame scaled to `workEdge`, sides multiples of 8. */
+  work: Size
+}
+
+/** fitFrame, and the work frame of a model that renders at most `workEdge` px (ComfyUI, SD WebUI). */
+export function planFrame(source: Size, output: Size, workEdge: number): WorkFramePlan {
+  return { ...fitFrame(source, output), work: workFrame(output, workEdge) }
+}
+
 function bandsOf(plan: FramePlan, output: Size) {
   const { x, y } = plan.placement
   const bands = { left: x, top: y, right: output.width - x - plan.width, bottom: output.height - y - plan.height }
@@ -75,6 +85,17 @@ export function framedPhoto(source: RawImage, plan: FramePlan, output: Size, bac
   const bands = bandsOf(plan, output)
   if (bands) image = image.extend({ ...bands, extendWith: 'copy' })
   return image.removeAlpha()
+}
+
+/** framedPhoto's pixels (RGB). */
+export async function framedPixels(
+  source: RawImage,
+  plan: FramePlan,
+  output: Size,
+  background: { r: number; g: number; b: number },
+): Promise<RawImage> {
+  const { data, info } = await framedPhoto(source, plan, output, background).raw().toBuffer({ resolveWithObject: true })
+  return { data, width: info.width, height: info.height, channels: 3 }
 }
 
 /** The keep mask on the output frame (single channel, white = product, black bands). */

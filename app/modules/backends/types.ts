@@ -125,6 +125,14 @@ export interface RenderResult {
   meta?: Record<string, unknown>
 }
 
+/** What a backend decided before rendering: the product mask it sends, where the product goes, the output frame. */
+export interface Framing {
+  sourceMask: RawImage
+  placement: Placement
+  width: number
+  height: number
+}
+
 export interface RenderControls {
   onProgress: (percent: number, message: string) => void | Promise<void>
   signal: AbortSignal
@@ -134,7 +142,7 @@ export interface RenderControls {
    * size. why: the worker prepares the source side of post-processing
    * (imaging/postprocess.server.ts) while the backend renders.
    */
-  onFramed?: (framing: { sourceMask: RawImage; placement: Placement; width: number; height: number }) => void
+  onFramed?: (framing: Framing) => void
 }
 
 export interface Backend {

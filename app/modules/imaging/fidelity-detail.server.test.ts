@@ -8,6 +8,7 @@ import { VISIBLE, compareDetail, detailScore, prepareDetail } from './fidelity-d
 import { explainFidelity } from './fidelity-reasons.ts'
 import { measureFidelity } from './fidelity.server.ts'
 import { normaliseImage } from './normalise.server.ts'
+import { quietControls } from '#test/support/render-controls.ts'
 
 const market = marketSchema.parse({
   id: 'de',
@@ -51,7 +52,7 @@ beforeAll(async () => {
   source = await normaliseImage(await encodeShot(productShot({ width: 800, height: 800, seed: 21, fill: 0.8 }), 'jpeg'))
   render = await createCpuStudioBackend().render(
     { renderId: 'r', operation: 'product_scene', source, persona: null, market, scene, seed: 5, output: { width: W, height: H } },
-    { onProgress: () => undefined, signal: new AbortController().signal },
+    quietControls(),
   )
   clean = render.pixels!
 })
@@ -278,7 +279,7 @@ describe('faithful renders on textured scenes (catalog photos)', () => {
     const scene = scenes.find((s) => s.id === sceneId)!
     const out = await createCpuStudioBackend().render(
       { renderId: 'r', operation: 'product_scene', source: photo, persona: null, market: markets[0], scene, seed: 1, output: { width: 1536, height: 2048 } },
-      { onProgress: () => undefined, signal: new AbortController().signal },
+      quietControls(),
     )
     expect(out.fidelity!.score).toBeGreaterThanOrEqual(90)
     expect(out.fidelity!.edgeScore).toBeGreaterThan(VISIBLE.edgeScore)

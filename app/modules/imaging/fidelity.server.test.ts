@@ -6,6 +6,7 @@ import { marketSchema, sceneSchema, type CpuStudioScene } from '#app/modules/loo
 import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
 import { FIDELITY_VERSION, fidelityScore, measureFidelity } from './fidelity.server.ts'
 import { normaliseImage } from './normalise.server.ts'
+import { quietControls } from '#test/support/render-controls.ts'
 
 const WARM_SCENE: CpuStudioScene = {
   background: { kind: 'linear', from: [250, 236, 220], to: [224, 194, 166], angle: 160 },
@@ -47,7 +48,7 @@ beforeAll(async () => {
   })
   render = await createCpuStudioBackend().render(
     { renderId: 'r', operation: 'product_scene', source, persona: null, market, scene, seed: 3, output: { width: W, height: H } },
-    { onProgress: () => undefined, signal: new AbortController().signal },
+    quietControls(),
   )
 })
 

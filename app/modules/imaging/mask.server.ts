@@ -500,6 +500,8 @@ function peelCastShadow(image: RawImage, backdrop: Backdrop, product: Bits): num
   // Lightness of a pixel, worked out when first needed (NaN = not yet); and whether it is shadow-like.
   const lightness = new Float32Array(n).fill(Number.NaN)
   const shadowLike = new Uint8Array(n)
+  /** 1 where the pixel has the backdrop's hue (chroma within SHADOW_CHROMA of it); set with its lightness. */
+  const backdropHue = new Uint8Array(n)
   const lab = new Float64Array(3)
   const L = (i: number): number => {
     let v = lightness[i]
@@ -507,8 +509,8 @@ function peelCastShadow(image: RawImage, backdrop: Backdrop, product: Bits): num
       srgbToLab(data[3 * i], data[3 * i + 1], data[3 * i + 2], lab, 0)
       v = lightness[i] = lab[0]
       const darker = backdrop.L - v
-      const chroma = Math.hypot(lab[1] - backdrop.a, lab[2] - backdrop.b)
-      shadowLike[i] = darker >= -1 && darker <= SHADOW_MAX_DARKENING && chroma <= SHADOW_CHROMA ? 1 : 0
+      backdropHue[i] = Math.hypot(lab[1] - backdrop.a, lab[2] - backdrop.b) <= SHADOW_CHROMA ? 1 : 0
+      shadowLike[i] = darker >= -1 && darker <= SHADOW_MAX_DARKENING && backdropHue[i] ? 1 : 0
     }
     return v
   }
@@ -546,7 +548,7 @@ function peelCastShadow(image: RawImage, backdrop: Backdrop, product: Bits): num
     if (i >= width) offer(i - width, i)
     if (i + width < n) offer(i + width, i)
   }
-  tail = peelShadowCores(image, backdrop, inside, L, queue, tail)
+  tail = peelShadowCores(image, backdrop, inside, L, backdropHue, queue, tail)
   for (let k = 0; k < tail; k++) {
     const i = queue[k]
     const x = i % width
@@ -577,21 +579,19 @@ function peelShadowCores(
   backdrop: Backdrop,
   inside: Uint8Array,
   L: (i: number) => number,
+  backdropHue: Uint8Array,
   queue: Int32Array,
   tail: number,
 ): number {
-  const { width, height, data } = image
+  const { width, height } = image
   const n = width * height
   let productCount = 0
   for (let i = 0; i < n; i++) if (inside[i] !== 0) productCount++
   const maxCore = Math.floor(productCount * CORE_MAX_SHARE)
   if (maxCore < 4) return tail
-  const lab = new Float64Array(3)
   const coreLike = (i: number): boolean => {
     const darker = backdrop.L - L(i)
-    if (darker < -1 || darker > CORE_MAX_DARKENING) return false
-    srgbToLab(data[3 * i], data[3 * i + 1], data[3 * i + 2], lab, 0)
-    return Math.hypot(lab[1] - backdrop.a, lab[2] - backdrop.b) <= SHADOW_CHROMA
+    return darker >= -1 && darker <= CORE_MAX_DARKENING && backdropHue[i] === 1
   }
   // 3: looked at and left as product (in a core too large or not reached gradually).
   const peeledBefore = tail

@@ -7,6 +7,7 @@ import { scenes } from '#app/modules/looks/scenes.ts'
 import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
 import { normaliseImage } from './normalise.server.ts'
 import { decodeRgb, postprocessRemote, prepareSource, referenceKey, type PreparedReference } from './postprocess.server.ts'
+import { quietControls } from '#test/support/render-controls.ts'
 
 // The worker's post-processing of a remote result, in its two halves: the
 // source side prepared while the backend renders, the result side once it
@@ -25,7 +26,7 @@ beforeAll(async () => {
   const scene = scenes.find((s) => s.id === 'grey-seamless')!
   const studio = await createCpuStudioBackend().render(
     { renderId: 'pp', operation: 'scene_swap', source, persona: null, market: markets[0], scene, seed: 2, output: { width: W, height: H } },
-    { onProgress: () => undefined, signal: new AbortController().signal },
+    quietControls(),
   )
   const image = await sharp(studio.image).modulate({ hue: 25, saturation: 1.3 }).jpeg(FINAL_JPEG).toBuffer()
   remote = { ...studio, image, pixels: undefined, fidelity: undefined, protected: false, resultMask: undefined }

@@ -1,6 +1,7 @@
 import sharp from 'sharp'
 import { FINAL_JPEG } from '#app/modules/backends/cpu-studio.server.ts'
-import type { FidelityReport, Placement, RawImage, RenderResult, SourceImage } from '#app/modules/backends/types.ts'
+import { rawInput } from '#app/modules/backends/frame.server.ts'
+import type { FidelityReport, Framing, RawImage, RenderResult, SourceImage } from '#app/modules/backends/types.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
 import { compareFidelity, prepareFidelity, type FidelityReference } from './fidelity.server.ts'
 import { applyComposite, prepareComposite, protectProduct, type CompositeLayer } from './protect.server.ts'
@@ -49,14 +50,6 @@ export interface PostprocessOutput {
   reference: PreparedReference
 }
 
-/** What a backend decided before rendering: the mask it was sent, where the product goes, the frame. */
-export interface Framing {
-  sourceMask: RawImage
-  placement: Placement
-  width: number
-  height: number
-}
-
 export async function decodeRgb(image: Buffer): Promise<RawImage> {
   const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true })
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 }
@@ -92,7 +85,7 @@ export async function postprocessRemote(input: PostprocessInput): Promise<Postpr
   const earlier = await Promise.resolve(input.reference).catch(() => undefined)
   const reference = earlier?.key === key ? earlier : await prepareSource(source, result, operation)
   const pixels = await decoding
-  const encode = (px: RawImage): Promise<Buffer> => sharp(px.data, { raw: { width: px.width, height: px.height, channels: 3 } }).jpeg(FINAL_JPEG).toBuffer()
+  const encode = (px: RawImage): Promise<Buffer> => sharp(px.data, rawInput(px)).jpeg(FINAL_JPEG).toBuffer()
   /** Kept as it came: the backend's own file when it sent one, else its pixels encoded beside the comparison. */
   const asItCame = async (): Promise<PostprocessOutput> => {
     const [image, fidelity] = await Promise.all([result.image ?? encode(pixels), compareFidelity(reference.value, pixels)])

@@ -6,6 +6,7 @@ import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
 import { measureFidelity } from './fidelity.server.ts'
 import { normaliseImage } from './normalise.server.ts'
 import { applyComposite, prepareComposite, protectProduct } from './protect.server.ts'
+import { quietControls } from '#test/support/render-controls.ts'
 
 // Protection is tested the way a GPU result arrives: a real composite (the CPU
 // studio's) that a "backend" then damaged inside the product — recoloured,
@@ -30,7 +31,7 @@ beforeAll(async () => {
   source = await normaliseImage(await encodeShot(productShot({ width: 900, height: 900, seed: 5 }), 'jpeg'))
   render = await createCpuStudioBackend().render(
     { renderId: 'p', operation: 'product_scene', source, persona: null, market, scene, seed: 1, output: { width: W, height: H } },
-    { onProgress: () => undefined, signal: new AbortController().signal },
+    quietControls(),
   )
 })
 

@@ -16,6 +16,15 @@ import {
 export { altText, resolveAltTextLanguage } from './alt-text.ts'
 export { markets, personas, scenes }
 
+/** What the look picker shows of every market, persona and scene (a page's loader sends it). */
+export function lookOptions() {
+  return {
+    markets: markets.map((m) => ({ id: m.id, nameKey: m.nameKey, flag: m.flag, defaultScenes: m.defaultScenes, aspectRatio: m.aspectRatio })),
+    personas: personas.map((p) => ({ id: p.id, nameKey: p.nameKey, swatch: p.swatch, bodySize: p.bodySize, ageBand: p.ageBand })),
+    scenes: scenes.map((s) => ({ id: s.id, nameKey: s.nameKey, preview: s.preview, category: s.category })),
+  }
+}
+
 const personaById = new Map(personas.map((p) => [p.id, p]))
 const marketById = new Map(markets.map((m) => [m.id, m]))
 const sceneById = new Map(scenes.map((s) => [s.id, s]))

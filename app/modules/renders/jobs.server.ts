@@ -9,8 +9,8 @@ import { redisConnection } from '#app/lib/redis.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
 import { pooledBackendById } from '#app/modules/backends/pool.server.ts'
 import { availableBackends } from '#app/modules/backends/registry.server.ts'
-import type { SourceImage } from '#app/modules/backends/types.ts'
-import { postprocessRemote, prepareSource, referenceKey, type Framing, type PreparedReference } from '#app/modules/imaging/postprocess.server.ts'
+import type { Framing, SourceImage } from '#app/modules/backends/types.ts'
+import { postprocessRemote, prepareSource, referenceKey, type PreparedReference } from '#app/modules/imaging/postprocess.server.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
 import { explainFidelity } from '#app/modules/imaging/fidelity-reasons.ts'
 import { getMarket, getPersona, getScene } from '#app/modules/looks/index.ts'
@@ -345,7 +345,7 @@ export function startRenderWorker(opts: RenderWorkerOptions = {}): Worker<Render
       maxStalledCount: 2,
     },
   )
-  const loop = opts.dispatchLoop === false ? undefined : startDispatchLoop({ ...opts.dispatchLoop })
+  const loop = opts.dispatchLoop === false ? undefined : startDispatchLoop(opts.dispatchLoop)
   worker.on('error', (err) => logger().error({ err }, 'render worker error'))
   worker.on('closing', () => void loop?.stop())
   // why: BullMQ does not close a connection it was handed.

@@ -10,7 +10,8 @@ import { productShot } from '#test/fixtures/product-images.ts'
 import { startComfyFake, type ComfyFake } from '#test/fakes/comfyui/index.ts'
 import type { RenderRequest, SourceImage } from '../types.ts'
 import { recordingControls } from '#test/support/render-controls.ts'
-import { comfyuiBackendId, createComfyuiBackend, planFrame, type ComfyuiBackend } from './adapter.server.ts'
+import { planFrame } from '../frame.server.ts'
+import { comfyuiBackendId, createComfyuiBackend, type ComfyuiBackend } from './adapter.server.ts'
 import { comfyuiSceneSettingsSchema, comfyuiPersonaSettingsSchema } from './settings.ts'
 
 /** The model files Atelier's looks name, installed on the fake GPU server. */

@@ -6,7 +6,7 @@ import { AppError, isAppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { findProductMask } from '#app/modules/imaging/mask.server.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
-import { decodeResult, fitFrame, framedMask, framedPhoto, rawInput, resizedRaw, workFrame, type FramePlan as FitPlan } from '../frame.server.ts'
+import { decodeResult, framedMask, framedPixels, planFrame, rawInput, resizedRaw } from '../frame.server.ts'
 import type { Backend, BackendCapabilities, RawImage, RenderControls, RenderRequest, RenderResult } from '../types.ts'
 import { outputImageSchema } from './api.ts'
 import {
@@ -57,20 +57,6 @@ export function comfyuiBackendId(url: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/-+$/, '')
-}
-
-export interface FramePlan extends FitPlan {
-  /** The frame the model works in: the output frame scaled to `workEdge`, sides multiples of 8. */
-  work: { width: number; height: number }
-}
-
-/** The source scaled to fit the output frame and centred (frame.server.ts), and the work frame. */
-export function planFrame(
-  source: { width: number; height: number },
-  output: { width: number; height: number },
-  workEdge: number,
-): FramePlan {
-  return { ...fitFrame(source, output), work: workFrame(output, workEdge) }
 }
 
 /** The mask as LoadImage wants it: RGBA whose alpha is the keep mask (its MASK output is 1 − alpha = repaint). */
@@ -189,13 +175,7 @@ export function createComfyuiBackend(opts: ComfyuiBackendOptions): ComfyuiBacken
     controls.onFramed?.({ sourceMask: found.mask, placement: plan.placement, width: output.width, height: output.height })
     // why the scene's colour under transparency: the sampler starts from it where denoise < 1.
     const [r, g, b] = request.scene.preview.from
-    const [canvas, keep] = await Promise.all([
-      framedPhoto(request.source.pixels, plan, output, { r, g, b })
-        .raw()
-        .toBuffer({ resolveWithObject: true })
-        .then(({ data, info }): RawImage => ({ data, width: info.width, height: info.height, channels: 3 })),
-      framedMask(found.mask, plan, output),
-    ])
+    const [canvas, keep] = await Promise.all([framedPixels(request.source.pixels, plan, output, { r, g, b }), framedMask(found.mask, plan, output)])
     const [workCanvas, workMask] = await Promise.all([resizedRaw(canvas, plan.work, 'lanczos3'), resizedRaw(keep, plan.work, 'linear')])
     const [canvasPng, keepPng] = await Promise.all([
       sharp(workCanvas.data, rawInput(workCanvas)).png({ compressionLevel: 6 }).toBuffer(),

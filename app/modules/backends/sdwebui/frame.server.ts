@@ -3,15 +3,14 @@ import type { ProductMask } from '#app/modules/imaging/mask.server.ts'
 import { placeProduct } from '#app/modules/imaging/compose.ts'
 import { dilate } from '#app/modules/imaging/morphology.ts'
 import { DEFAULT_STUDIO } from '../cpu-studio.server.ts'
-import { planFrame } from '../comfyui/adapter.server.ts'
-import { framedMask, framedPhoto, rawInput, workFrame } from '../frame.server.ts'
+import { framedMask, framedPixels, planFrame, rawInput, workFrame } from '../frame.server.ts'
 import type { Placement, RawImage, RenderRequest } from '../types.ts'
 
 // Where everything sits on the output frame before SD WebUI sees it, and the
 // same frame shrunk to the size the checkpoint works at. Two layouts:
 //
 // - the photo's own framing (scene_swap, model_swap): the source scaled to
-//   fit and centred, as the ComfyUI backend does (planFrame), bands around it
+//   fit and centred (../frame.server.ts, planFrame), bands around it
 //   copied from its edges and then repainted;
 // - the product alone on the scene (product_scene): the cut-out placed like
 //   the CPU studio places it (the scene's productScale and floorY), on the
@@ -63,14 +62,11 @@ async function photoLayout(request: RenderRequest, found: ProductMask, workEdge:
   const plan = planFrame(source, output, workEdge)
   // why the scene's colour under transparency: the sampler starts from it where denoise < 1.
   const [r, g, b] = request.scene.preview.from
-  const [canvas, keep] = await Promise.all([
-    framedPhoto(source.pixels, plan, output, { r, g, b }).raw().toBuffer({ resolveWithObject: true }),
-    framedMask(found.mask, plan, output),
-  ])
+  const [canvas, keep] = await Promise.all([framedPixels(source.pixels, plan, output, { r, g, b }), framedMask(found.mask, plan, output)])
 
   return {
     placement: plan.placement,
-    canvas: { data: canvas.data, width: canvas.info.width, height: canvas.info.height, channels: 3 },
+    canvas,
     keep,
     work: plan.work,
   }

@@ -16,7 +16,8 @@ import {
 } from '#test/fakes/weshop/index.ts'
 import type { RenderRequest, SourceImage } from '../types.ts'
 import { recordingControls } from '#test/support/render-controls.ts'
-import { createWeshopBackend, planFrame, type WeshopBackend, type WeshopBackendOptions } from './adapter.server.ts'
+import { fitFrame as planFrame } from '../frame.server.ts'
+import { createWeshopBackend, type WeshopBackend, type WeshopBackendOptions } from './adapter.server.ts'
 import { WESHOP_NEGATIVE } from './settings.ts'
 
 const beach = scenes.find((s) => s.id === 'beach')!

@@ -97,9 +97,6 @@ export function agentFor(operation: Operation): AgentName {
 /** Operations that show the photo's own subject: a persona has nothing to change there. */
 const KEEPS_SUBJECT: readonly Operation[] = ['scene_swap', 'product_scene']
 
-/** The source scaled to fit the output frame and centred (frame.server.ts). */
-export const planFrame = fitFrame
-
 const WHITE = { r: 255, g: 255, b: 255 }
 
 /** The photo laid out on the output frame (JPEG): the bands around it copied from its edges. */
@@ -308,7 +305,7 @@ export function createWeshopBackend(opts: WeshopBackendOptions): WeshopBackend {
     progress.report(2, 'finding the product')
     const found = await findProductMask(request.source, request.mask)
     checkAborted(signal)
-    const plan = planFrame(request.source, output)
+    const plan = fitFrame(request.source, output)
     controls.onFramed?.({ sourceMask: found.mask, placement: plan.placement, width: output.width, height: output.height })
     // why the merchant's mask only: WeShop's own segmenters know garments
     // better than our backdrop cut-out; a mask the merchant drew is the truth.
