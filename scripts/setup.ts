@@ -1,9 +1,11 @@
 // `npm run setup`: creates the database if missing, applies migrations, checks
-// Redis, and says exactly what to do when a service is unreachable.
+// Redis, builds the native JPEG encoder, and says exactly what to do when a
+// service is unreachable or the build can't run.
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { env, EnvError } from '#app/lib/env.server.ts'
 import { applyMigrations, checkRedis, ensureDatabase, SetupError } from '#app/lib/setup.server.ts'
+import { buildNative, NativeBuildError } from './build-native.ts'
 
 export async function setup(log: (line: string) => void = console.log): Promise<void> {
   const e = env()
@@ -15,6 +17,13 @@ export async function setup(log: (line: string) => void = console.log): Promise<
   log('redis: reachable')
   await mkdir(path.resolve(e.STORAGE_DIR), { recursive: true })
   log(`storage: ${path.resolve(e.STORAGE_DIR)}`)
+  try {
+    log(`native JPEG encoder: ${buildNative()}`)
+  } catch (err) {
+    // why not fatal: without it final JPEGs are encoded by sharp, slower but the same files.
+    if (!(err instanceof NativeBuildError)) throw err
+    log(`native JPEG encoder: not built, final JPEGs will be encoded by sharp. ${err.message}`)
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

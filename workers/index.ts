@@ -10,9 +10,13 @@ import { closePool } from '#app/modules/backends/pool.server.ts'
 import { closeBackends } from '#app/modules/backends/registry.server.ts'
 import { startBulkWorker } from '#app/modules/bulk/jobs.server.ts'
 import { closeBulkQueue } from '#app/modules/bulk/queue.server.ts'
+import { jpegEncoder } from '#app/modules/imaging/jpeg.server.ts'
 import { startRenderWorker } from '#app/modules/renders/jobs.server.ts'
 
 process.env.ATELIER_SERVICE ??= 'worker'
+
+// why before any render: JPEG_ENCODER=native stops a worker without the addon here, not in its first render.
+const encoder = jpegEncoder()
 
 const lockDurationMs = process.env.WORKER_LOCK_MS ? Number(process.env.WORKER_LOCK_MS) : undefined
 const worker = startRenderWorker({
@@ -27,7 +31,10 @@ const bulkWorker = startBulkWorker()
 // One health check of every backend: the status Settings → GPU backends shows
 // (last check, models found) and the input of the scheduler's circuit breaker.
 const healthChecks = startHealthChecks(15_000)
-logger().info({ concurrency: worker.opts.concurrency, inProcess: env().WORKER_CONCURRENCY, pid: process.pid }, 'render worker started')
+logger().info(
+  { concurrency: worker.opts.concurrency, inProcess: env().WORKER_CONCURRENCY, pid: process.pid, jpegEncoder: encoder.library },
+  'render worker started',
+)
 worker.on('ready', () => process.send?.({ type: 'ready' }))
 
 let closing = false

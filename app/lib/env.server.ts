@@ -53,6 +53,8 @@ export const envSchema = z
     BILLING_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default('USD'),
     /** Billing test charges (no real money); on by default outside production. */
     BILLING_TEST: boolish.optional(),
+    /** Final JPEG encoder: the native libjpeg-turbo addon when built (auto), always it (native), or sharp. */
+    JPEG_ENCODER: z.enum(['auto', 'native', 'sharp']).default('auto'),
     /** 32+ byte key (hex or base64) encrypting secrets at rest (backend API keys). */
     ENCRYPTION_KEY: z.string().optional(),
   })

@@ -4,7 +4,8 @@
 // Target: ratio ≤ 1.5. The last line is machine-read: `BENCH imaging ratio=<x>`.
 import { performance } from 'node:perf_hooks'
 import sharp from 'sharp'
-import { FINAL_JPEG, createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.ts'
+import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.ts'
+import { FINAL_JPEG, jpegEncoder } from '#app/modules/imaging/jpeg.server.ts'
 import type { RenderRequest } from '#app/modules/backends/types.ts'
 import { measureFidelity } from '#app/modules/imaging/fidelity.server.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
@@ -74,6 +75,7 @@ const bare = (): Promise<Buffer> => sharp(photo).jpeg(FINAL_JPEG).toBuffer()
 console.log(
   `input: ${EDGE}×${EDGE} JPEG, ${(photo.length / 1024).toFixed(0)} KB; median of ${RUNS} runs after ${WARMUPS} warm-ups; sharp concurrency ${sharp.concurrency()}`,
 )
+console.log(`the render's final JPEG encoder: ${jpegEncoder().library}; the bare run encodes with sharp`)
 const square = { width: EDGE, height: EDGE }
 const portrait = { width: Math.round((EDGE * 3) / 4), height: EDGE }
 for (const sceneId of OTHER_SCENES) {

@@ -25,11 +25,12 @@
 // The last line is machine-read: `BENCH postprocess ratio=<x> rss_growth_mb=<y>`.
 import { performance } from 'node:perf_hooks'
 import sharp from 'sharp'
-import { FINAL_JPEG, createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.ts'
+import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.ts'
+import { FINAL_JPEG, encodeFinalJpeg, jpegEncoder } from '#app/modules/imaging/jpeg.server.ts'
 import type { Placement, RawImage, RenderResult, SourceImage } from '#app/modules/backends/types.ts'
 import { findProductMask } from '#app/modules/imaging/mask.server.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
-import { postprocessRemote, prepareSource, type PreparedReference } from '#app/modules/imaging/postprocess.server.ts'
+import { decodeRgb, postprocessRemote, prepareSource, type PreparedReference } from '#app/modules/imaging/postprocess.server.ts'
 import { markets } from '#app/modules/looks/markets.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
 import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
@@ -119,6 +120,8 @@ async function resultSide(f: Fixture, side: { mask: RawImage; prepared: Prepared
 const postprocess = async (f: Fixture) => resultSide(f, await sourceSide(f))
 
 const bare = (f: Fixture): Promise<Buffer> => sharp(f.render).jpeg(FINAL_JPEG).toBuffer()
+/** The same with the final encoder post-processing uses (decode to pixels, then encode): printed, so the ratio's encoder gain shows. */
+const bareFinal = async (f: Fixture): Promise<Buffer> => encodeFinalJpeg(await decodeRgb(f.render))
 
 /**
  * Wall-clock and CPU (every thread of the process: libvips' too) ms of one call.
@@ -142,9 +145,11 @@ const big = await fixture(EDGE, 42)
 console.log(
   `render: ${EDGE}×${EDGE} JPEG, ${(big.render.length / 1024).toFixed(0)} KB; median of ${RUNS} interleaved pairs after ${WARMUPS} warm-ups; sharp concurrency ${sharp.concurrency()}`,
 )
+const encoder = jpegEncoder()
+console.log(`final JPEG encoder: ${encoder.library}${encoder.reason ? ` (${encoder.reason})` : ''}; the bare run encodes with sharp`)
 const prepared = await sourceSide(big)
-const times = { bare: [] as number[], result: [] as number[], source: [] as number[], full: [] as number[] }
-const cpus = { bare: [] as number[], result: [] as number[], source: [] as number[], full: [] as number[] }
+const times = { bare: [] as number[], result: [] as number[], source: [] as number[], full: [] as number[], bareFinal: [] as number[] }
+const cpus = { bare: [] as number[], result: [] as number[], source: [] as number[], full: [] as number[], bareFinal: [] as number[] }
 const record = (k: keyof typeof times, t: { ms: number; cpu: number }) => {
   times[k].push(t.ms)
   cpus[k].push(t.cpu)
@@ -173,6 +178,7 @@ const ratio = median(times.result.map((ms, i) => ms / times.bare[i]))
 for (let i = 0; i < RUNS; i++) {
   record('source', await timed(() => sourceSide(big)))
   record('full', await timed(() => postprocess(big)))
+  record('bareFinal', await timed(() => bareFinal(big)))
 }
 const ms = (k: keyof typeof times) => median(times[k])
 const cpu = (k: keyof typeof times) => median(cpus[k])
@@ -185,6 +191,8 @@ const line = (label: string, k: keyof typeof times) =>
 line('bare decode + encode', 'bare')
 line('result side (decode, protect, fidelity compare, encode)', 'result')
 console.log(`result side against the bare run beside it, median of ${RUNS} pairs: ${ratio.toFixed(2)}×`)
+line(`decode, then encode with ${encoder.name === 'native' ? 'the native encoder' : 'sharp'} (nothing else)`, 'bareFinal')
+console.log(`result side against that: ${(ms('result') / ms('bareFinal')).toFixed(2)}× (what protection and the check add to the same encoder)`)
 line('source side (mask, composite layer, fidelity prepare), while the backend renders', 'source')
 line('full, both halves back to back', 'full')
 console.log(`CPU: result side ${(cpu('result') / cpu('bare')).toFixed(2)}× bare's, full ${(cpu('full') / cpu('bare')).toFixed(2)}× bare's`)

@@ -5,6 +5,7 @@ import { paintBackground } from '#app/modules/imaging/backgrounds.ts'
 import { compositeProduct, edgeMatte, localReach, placeProduct, type PlacedProduct, type Sampled } from '#app/modules/imaging/compose.ts'
 import { compareFidelity, prepareFidelity } from '#app/modules/imaging/fidelity.server.ts'
 import { lightMatch, productMeanColour } from '#app/modules/imaging/light.ts'
+import { encodeFinalJpeg } from '#app/modules/imaging/jpeg.server.ts'
 import { findProductMask, type Box } from '#app/modules/imaging/mask.server.ts'
 import { paintShadow } from '#app/modules/imaging/shadow.ts'
 import type { CpuStudioScene, Operation } from '#app/modules/looks/schema.ts'
@@ -13,8 +14,6 @@ import type { Backend, BackendCapabilities, RawImage, RenderControls, RenderRequ
 export const CPU_STUDIO_ID = 'cpu-studio'
 /** Bump when a change alters the pixels this backend produces. */
 export const CPU_STUDIO_WORKFLOW = 'cpu-studio@1'
-/** The final file every backend's result should match: sRGB JPEG, no chroma subsampling (prints and thin stripes stay crisp). */
-export const FINAL_JPEG = { quality: 92, chromaSubsampling: '4:4:4' } as const
 
 const OPERATIONS: Operation[] = ['product_scene', 'scene_swap']
 const NEEDS_GPU_MESSAGE =
@@ -152,9 +151,7 @@ async function renderScene(request: RenderRequest, controls: RenderControls, max
   // is the longest stage and nothing follows it, so it starts the moment the
   // pixels are final; the check (both resamples and the comparison) fits in
   // its shadow on the other core instead of competing with the composite.
-  const encoding = sharp(canvas, { raw: { width: output.width, height: output.height, channels: 3 } })
-    .jpeg(FINAL_JPEG)
-    .toBuffer()
+  const encoding = encodeFinalJpeg(pixels)
   const measuring = prepareFidelity({ source, sourceMask: found.mask, placement: placed.placement, frame: output }).then(
     (prepared) => compareFidelity(prepared, pixels),
   )

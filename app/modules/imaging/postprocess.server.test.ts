@@ -1,6 +1,7 @@
 import sharp from 'sharp'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { FINAL_JPEG, createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.ts'
+import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.ts'
+import { FINAL_JPEG } from '#app/modules/imaging/jpeg.server.ts'
 import type { RenderResult, SourceImage } from '#app/modules/backends/types.ts'
 import { markets } from '#app/modules/looks/markets.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'

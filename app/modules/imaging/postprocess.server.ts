@@ -1,9 +1,8 @@
 import sharp from 'sharp'
-import { FINAL_JPEG } from '#app/modules/backends/cpu-studio.server.ts'
-import { rawInput } from '#app/modules/backends/frame.server.ts'
 import type { FidelityReport, Framing, RawImage, RenderResult, SourceImage } from '#app/modules/backends/types.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
 import { compareFidelity, prepareFidelity, type FidelityReference } from './fidelity.server.ts'
+import { encodeFinalJpeg } from './jpeg.server.ts'
 import { applyComposite, prepareComposite, protectProduct, type CompositeLayer } from './protect.server.ts'
 
 // What the worker does to a remote backend's result before it is stored:
@@ -18,7 +17,8 @@ import { applyComposite, prepareComposite, protectProduct, type CompositeLayer }
 //   adapter announces its framing through RenderControls.onFramed), and a
 //   QA-gate retry reuses it;
 // - the result side (postprocessRemote): decode, copy the layer in, then the
-//   final encode in libvips while the comparison runs here.
+//   final encode (jpeg.server.ts, off the main thread) while the comparison
+//   runs here.
 
 /** Operations whose result keeps the photo's geometry, so the original pixels can go back in place. */
 export const SAME_GEOMETRY: readonly Operation[] = ['scene_swap', 'product_scene']
@@ -85,10 +85,9 @@ export async function postprocessRemote(input: PostprocessInput): Promise<Postpr
   const earlier = await Promise.resolve(input.reference).catch(() => undefined)
   const reference = earlier?.key === key ? earlier : await prepareSource(source, result, operation)
   const pixels = await decoding
-  const encode = (px: RawImage): Promise<Buffer> => sharp(px.data, rawInput(px)).jpeg(FINAL_JPEG).toBuffer()
   /** Kept as it came: the backend's own file when it sent one, else its pixels encoded beside the comparison. */
   const asItCame = async (): Promise<PostprocessOutput> => {
-    const [image, fidelity] = await Promise.all([result.image ?? encode(pixels), compareFidelity(reference.value, pixels)])
+    const [image, fidelity] = await Promise.all([result.image ?? encodeFinalJpeg(pixels), compareFidelity(reference.value, pixels)])
     const contentType = result.image ? result.contentType : 'image/jpeg'
     return { result: { ...result, image, contentType, pixels }, fidelity, reference }
   }
@@ -105,8 +104,8 @@ export async function postprocessRemote(input: PostprocessInput): Promise<Postpr
         resultMask: result.resultMask,
       })
   if (out.method === 'none') return asItCame()
-  // why together: the encode runs in libvips while the comparison runs here.
-  const [image, fidelity] = await Promise.all([encode(out.pixels), compareFidelity(reference.value, out.pixels)])
+  // why together: the encode runs on libuv's thread pool (jpeg.server.ts) while the comparison runs here.
+  const [image, fidelity] = await Promise.all([encodeFinalJpeg(out.pixels), compareFidelity(reference.value, out.pixels)])
   return {
     result: { ...result, image, contentType: 'image/jpeg', pixels: out.pixels, protected: true },
     fidelity,
