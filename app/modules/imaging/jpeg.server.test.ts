@@ -46,6 +46,18 @@ describe('the final JPEG encoder', () => {
     expect(FINAL_JPEG.quality).toBe(92)
   })
 
+  it('encodes noise that compresses badly (the output outgrows its first buffer)', async () => {
+    const px = photo(512, 512, 6)
+    let state = 12345
+    for (let i = 0; i < px.data.length; i++) {
+      state = (state * 1103515245 + 12345) >>> 0
+      px.data[i] = state >>> 24
+    }
+    const [native, viaSharp] = await Promise.all([encodeFinalJpeg(px, 'native'), encodeFinalJpeg(px, 'sharp')])
+    expect(native.length).toBeGreaterThan((512 * 512 * 3) / 8 + 65536)
+    expect((await decoded(native)).data.equals((await decoded(viaSharp)).data)).toBe(true)
+  })
+
   it('encodes one channel as a greyscale JPEG', async () => {
     const rgb = photo(120, 90, 5)
     const grey = new Uint8Array(120 * 90)

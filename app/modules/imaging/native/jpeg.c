@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jerror.h>
 #include <jpeglib.h>
 
 typedef struct {
@@ -52,29 +53,63 @@ typedef struct {
   int quality;
   int chroma444;
   int optimize;
-  unsigned char *initial;
+  /* The JPEG as it is written: `capacity` bytes allocated, `size` used once done. */
   unsigned char *out;
-  unsigned long out_size;
+  size_t capacity;
+  size_t size;
   int failed;
   char message[JMSG_LENGTH_MAX];
 } EncodeJob;
+
+/* A destination writing into job->out, growing it by doubling. why not jpeg_mem_dest:
+ * its buffer is handed back only when the encode ends, so an error midway would
+ * leave it to nobody. */
+typedef struct {
+  struct jpeg_destination_mgr pub;
+  EncodeJob *job;
+} Destination;
+
+static void dest_init(j_compress_ptr cinfo) {
+  Destination *dest = (Destination *) cinfo->dest;
+  dest->pub.next_output_byte = dest->job->out;
+  dest->pub.free_in_buffer = dest->job->capacity;
+}
+
+static boolean dest_grow(j_compress_ptr cinfo) {
+  Destination *dest = (Destination *) cinfo->dest;
+  EncodeJob *job = dest->job;
+  size_t used = job->capacity;
+  unsigned char *bigger = (unsigned char *) realloc(job->out, used * 2);
+  if (!bigger) ERREXIT1(cinfo, JERR_OUT_OF_MEMORY, 10);
+  job->out = bigger;
+  job->capacity = used * 2;
+  dest->pub.next_output_byte = bigger + used;
+  dest->pub.free_in_buffer = job->capacity - used;
+  return TRUE;
+}
+
+static void dest_term(j_compress_ptr cinfo) {
+  Destination *dest = (Destination *) cinfo->dest;
+  dest->job->size = dest->job->capacity - dest->pub.free_in_buffer;
+}
 
 static void encode_execute(napi_env env, void *data) {
   (void) env;
   EncodeJob *job = (EncodeJob *) data;
   struct jpeg_compress_struct cinfo;
   ErrorManager err;
+  Destination dest;
   memset(&cinfo, 0, sizeof cinfo);
   cinfo.err = jpeg_std_error(&err.pub);
   err.pub.error_exit = on_error;
   err.pub.emit_message = on_message;
-  /* why a generous first buffer: libjpeg's memory destination grows by copying; an
-   * untouched malloc of this size costs no memory until written. */
-  job->out_size = (unsigned long) job->width * job->height * job->channels / 2 + 65536;
-  job->initial = job->out = (unsigned char *) malloc(job->out_size);
+  /* why this first size: a quality-92 photo takes well under a byte a pixel, and
+   * malloc'd pages cost no memory until written. */
+  job->capacity = (size_t) job->width * job->height * job->channels / 8 + 65536;
+  job->out = (unsigned char *) malloc(job->capacity);
   if (!job->out) {
     job->failed = 1;
-    snprintf(job->message, sizeof job->message, "out of memory for a %lu-byte JPEG buffer", job->out_size);
+    snprintf(job->message, sizeof job->message, "out of memory for a %zu-byte JPEG buffer", job->capacity);
     return;
   }
   if (setjmp(err.jump)) {
@@ -84,7 +119,11 @@ static void encode_execute(napi_env env, void *data) {
     return;
   }
   jpeg_create_compress(&cinfo);
-  jpeg_mem_dest(&cinfo, &job->out, &job->out_size);
+  dest.pub.init_destination = dest_init;
+  dest.pub.empty_output_buffer = dest_grow;
+  dest.pub.term_destination = dest_term;
+  dest.job = job;
+  cinfo.dest = &dest.pub;
   cinfo.image_width = (JDIMENSION) job->width;
   cinfo.image_height = (JDIMENSION) job->height;
   cinfo.input_components = job->channels;
@@ -126,14 +165,12 @@ static void encode_complete(napi_env env, napi_status status, void *data) {
     char text[JMSG_LENGTH_MAX + 32];
     snprintf(text, sizeof text, "JPEG encode failed: %s", job->failed ? job->message : "cancelled");
     reject(env, job->deferred, text);
-  } else if (napi_create_buffer_copy(env, job->out_size, job->out, NULL, &value) == napi_ok) {
+  } else if (napi_create_buffer_copy(env, job->size, job->out, NULL, &value) == napi_ok) {
     napi_resolve_deferred(env, job->deferred, value);
   } else {
     reject(env, job->deferred, "JPEG encode: no memory for the result");
   }
-  /* why both: libjpeg allocates a new buffer when the first one is too small and leaves the first to us. */
-  if (job->out != job->initial) free(job->out);
-  free(job->initial);
+  free(job->out);
   napi_delete_reference(env, job->pixels_ref);
   napi_delete_async_work(env, job->work);
   free(job);
