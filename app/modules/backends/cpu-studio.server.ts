@@ -118,7 +118,13 @@ async function renderScene(request: RenderRequest, controls: RenderControls, max
   const placed = placeProduct(found.bbox, output, scene)
   const crop = placed.placement.crop
   const productPixels = shrinkProduct(source.pixels, crop, placed)
-  // why: if a later stage throws first, this abandoned promise must not surface as an unhandled rejection.
+  // why the fidelity check's source side now: it needs only the mask and the
+  // placement, and since the final encode went native (ADR 009) the check,
+  // not the encode, is the render's last stage; its resample runs in libvips
+  // while the shadow and the composite are drawn here.
+  const preparing = prepareFidelity({ source, sourceMask: found.mask, placement: placed.placement, frame: output })
+  // why: if a later stage throws first, these abandoned promises must not surface as unhandled rejections.
+  preparing.catch(() => undefined)
   productPixels.catch(() => undefined)
 
   await stage(controls, 55, 'adding the shadow')
@@ -147,14 +153,9 @@ async function renderScene(request: RenderRequest, controls: RenderControls, max
 
   await stage(controls, 85, 'encoding and checking fidelity')
   const pixels: RawImage = { data: canvas, width: output.width, height: output.height, channels: 3 }
-  // why the encode first and the whole fidelity check beside it: the encode
-  // is the longest stage and nothing follows it, so it starts the moment the
-  // pixels are final; the check (both resamples and the comparison) fits in
-  // its shadow on the other core instead of competing with the composite.
+  // why together: the encode runs on libuv's thread pool while the comparison runs here.
   const encoding = encodeFinalJpeg(pixels)
-  const measuring = prepareFidelity({ source, sourceMask: found.mask, placement: placed.placement, frame: output }).then(
-    (prepared) => compareFidelity(prepared, pixels),
-  )
+  const measuring = preparing.then((prepared) => compareFidelity(prepared, pixels))
   const [image, fidelity] = await Promise.all([encoding, measuring])
 
   controls.signal.throwIfAborted()
