@@ -40,6 +40,7 @@ function nodeHeaders(): string {
   return found
 }
 
+/** Builds the addon unless it is newer than its source (or `force`); throws NativeBuildError with what to install. */
 export function buildNative(opts: { force?: boolean; log?: (line: string) => void } = {}): 'built' | 'up to date' {
   const log = opts.log ?? (() => undefined)
   if (!opts.force && existsSync(NATIVE_ADDON) && statSync(NATIVE_ADDON).mtimeMs >= statSync(NATIVE_SOURCE).mtimeMs)
@@ -52,7 +53,7 @@ export function buildNative(opts: { force?: boolean; log?: (line: string) => voi
   log(`${cc} ${args.join(' ')}`)
   const r = spawnSync(cc, args, { encoding: 'utf8' })
   if (r.error || r.status !== 0) {
-    const why = r.error ? r.error.message : r.stderr.trim().split('\n').slice(-6).join('\n')
+    const why = r.error ? r.error.message : r.stderr.trim().split('\n').slice(-6).join('\n') || `${cc} exited with status ${r.status}`
     const hint = /jpeglib\.h/.test(why)
       ? ' (libjpeg-turbo headers missing: apt-get install libjpeg62-turbo-dev)'
       : r.error
