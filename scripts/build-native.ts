@@ -53,7 +53,9 @@ export function buildNative(opts: { force?: boolean; log?: (line: string) => voi
   log(`${cc} ${args.join(' ')}`)
   const r = spawnSync(cc, args, { encoding: 'utf8' })
   if (r.error || r.status !== 0) {
-    const why = r.error ? r.error.message : r.stderr.trim().split('\n').slice(-6).join('\n') || `${cc} exited with status ${r.status}`
+    const why = r.error
+      ? r.error.message
+      : r.stderr.trim().split('\n').slice(-6).join('\n') || `${cc} exited with status ${r.status}`
     const hint = /jpeglib\.h/.test(why)
       ? ' (libjpeg-turbo headers missing: apt-get install libjpeg62-turbo-dev)'
       : r.error
