@@ -289,41 +289,79 @@ function maskOnGrid(
   return out
 }
 
-/** Chamfer (3-4) distance from each pixel with `inside` set to the nearest pixel without, in px. */
+/**
+ * Chamfer (3-4) distance from each pixel with `inside` set to the nearest pixel without, in px.
+ * why integers and the borders apart: the two sweeps are most of the reference's
+ * cost, and the inner loop then has no bounds tests (same distances either way).
+ */
 function chamfer(inside: Uint8Array, width: number, height: number): Float32Array {
-  const BIG = 1e7
-  const d = f32('chamfer', width * height, false)
-  for (let i = 0; i < d.length; i++) d[i] = inside[i] ? BIG : 0
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = y * width + x
-      if (d[i] === 0) continue
-      let v = d[i]
-      if (x > 0) v = Math.min(v, d[i - 1] + 3)
-      if (y > 0) {
-        v = Math.min(v, d[i - width] + 3)
-        if (x > 0) v = Math.min(v, d[i - width - 1] + 4)
-        if (x < width - 1) v = Math.min(v, d[i - width + 1] + 4)
-      }
+  const BIG = 10_000_000
+  const n = width * height
+  const d = i32('chamfer.steps', n, false)
+  for (let i = 0; i < n; i++) d[i] = inside[i] ? BIG : 0
+  const w = width
+  // Forward: left, up-left, up, up-right.
+  for (let x = 1; x < w; x++) if (d[x] !== 0 && d[x - 1] + 3 < d[x]) d[x] = d[x - 1] + 3
+  for (let y = 1; y < height; y++) {
+    const row = y * w
+    let v = d[row]
+    if (v !== 0) {
+      v = Math.min(v, d[row - w] + 3)
+      if (w > 1) v = Math.min(v, d[row - w + 1] + 4)
+      d[row] = v
+    }
+    for (let i = row + 1, end = row + w - 1; i < end; i++) {
+      v = d[i]
+      if (v === 0) continue
+      let t = d[i - 1] + 3
+      if (t < v) v = t
+      t = d[i - w] + 3
+      if (t < v) v = t
+      t = d[i - w - 1] + 4
+      if (t < v) v = t
+      t = d[i - w + 1] + 4
+      if (t < v) v = t
       d[i] = v
     }
-  }
-  for (let y = height - 1; y >= 0; y--) {
-    for (let x = width - 1; x >= 0; x--) {
-      const i = y * width + x
-      if (d[i] === 0) continue
-      let v = d[i]
-      if (x < width - 1) v = Math.min(v, d[i + 1] + 3)
-      if (y < height - 1) {
-        v = Math.min(v, d[i + width] + 3)
-        if (x < width - 1) v = Math.min(v, d[i + width + 1] + 4)
-        if (x > 0) v = Math.min(v, d[i + width - 1] + 4)
-      }
-      d[i] = v
+    if (w > 1) {
+      const i = row + w - 1
+      v = d[i]
+      if (v !== 0) d[i] = Math.min(v, d[i - 1] + 3, d[i - w] + 3, d[i - w - 1] + 4)
     }
   }
-  for (let i = 0; i < d.length; i++) d[i] /= 3
-  return d
+  // Backward: right, down-right, down, down-left.
+  const last = (height - 1) * w
+  for (let i = last + w - 2; i >= last; i--) if (d[i] !== 0 && d[i + 1] + 3 < d[i]) d[i] = d[i + 1] + 3
+  for (let y = height - 2; y >= 0; y--) {
+    const row = y * w
+    let v: number
+    if (w > 1) {
+      const i = row + w - 1
+      v = d[i]
+      if (v !== 0) d[i] = Math.min(v, d[i + w] + 3, d[i + w - 1] + 4)
+    }
+    for (let i = row + w - 2; i > row; i--) {
+      v = d[i]
+      if (v === 0) continue
+      let t = d[i + 1] + 3
+      if (t < v) v = t
+      t = d[i + w] + 3
+      if (t < v) v = t
+      t = d[i + w + 1] + 4
+      if (t < v) v = t
+      t = d[i + w - 1] + 4
+      if (t < v) v = t
+      d[i] = v
+    }
+    v = d[row]
+    if (v !== 0) {
+      if (w > 1) v = Math.min(v, d[row + 1] + 3, d[row + w + 1] + 4)
+      d[row] = Math.min(v, d[row + w] + 3)
+    }
+  }
+  const out = f32('chamfer', n, false)
+  for (let i = 0; i < n; i++) out[i] = d[i] / 3
+  return out
 }
 
 /**
@@ -409,30 +447,48 @@ function partThickness(signed: Float32Array, width: number, height: number): Flo
   return both
 }
 
-/** Maximum over a window of ±r along rows (or columns), in O(1) a pixel. */
+/**
+ * Maximum over a window of ±r along rows (or columns), in O(1) a pixel.
+ * why columns go row by row over whole planes: striding down a column touches
+ * a new cache line every pixel.
+ */
 function runningMax(plane: Float32Array, width: number, height: number, r: number, alongRows: boolean): Float32Array {
   const out = new Float32Array(plane.length)
-  const length = alongRows ? width : height
-  const lines = alongRows ? height : width
-  const step = alongRows ? 1 : width
   const span = 2 * r + 1
-  const g = new Float32Array(length)
-  const h = new Float32Array(length)
-  for (let line = 0; line < lines; line++) {
-    const base = alongRows ? line * width : line
-    for (let k = 0; k < length; k++) {
-      const v = plane[base + k * step]
-      g[k] = k % span === 0 ? v : Math.max(g[k - 1], v)
+  if (alongRows) {
+    const g = f32('runningMax.g', width, false)
+    const h = f32('runningMax.h', width, false)
+    for (let y = 0; y < height; y++) {
+      const base = y * width
+      for (let k = 0, at = 0; k < width; k++, at = at === span - 1 ? 0 : at + 1) {
+        const v = plane[base + k]
+        g[k] = at === 0 ? v : Math.max(g[k - 1], v)
+      }
+      for (let k = width - 1; k >= 0; k--) {
+        const v = plane[base + k]
+        h[k] = k === width - 1 || (k + 1) % span === 0 ? v : Math.max(h[k + 1], v)
+      }
+      for (let k = 0; k < width; k++) out[base + k] = Math.max(h[Math.max(0, k - r)], g[Math.min(width - 1, k + r)])
     }
-    for (let k = length - 1; k >= 0; k--) {
-      const v = plane[base + k * step]
-      h[k] = k === length - 1 || (k + 1) % span === 0 ? v : Math.max(h[k + 1], v)
-    }
-    for (let k = 0; k < length; k++) {
-      const lo = Math.max(0, k - r)
-      const hi = Math.min(length - 1, k + r)
-      out[base + k * step] = Math.max(h[lo], g[hi])
-    }
+    return out
+  }
+  const g = f32('runningMax.G', plane.length, false)
+  const h = f32('runningMax.H', plane.length, false)
+  for (let k = 0; k < height; k++) {
+    const b = k * width
+    if (k % span === 0) g.set(plane.subarray(b, b + width), b)
+    else for (let x = 0; x < width; x++) g[b + x] = Math.max(g[b - width + x], plane[b + x])
+  }
+  for (let k = height - 1; k >= 0; k--) {
+    const b = k * width
+    if (k === height - 1 || (k + 1) % span === 0) h.set(plane.subarray(b, b + width), b)
+    else for (let x = 0; x < width; x++) h[b + x] = Math.max(h[b + width + x], plane[b + x])
+  }
+  for (let k = 0; k < height; k++) {
+    const b = k * width
+    const lo = Math.max(0, k - r) * width
+    const hi = Math.min(height - 1, k + r) * width
+    for (let x = 0; x < width; x++) out[b + x] = Math.max(h[lo + x], g[hi + x])
   }
   return out
 }
