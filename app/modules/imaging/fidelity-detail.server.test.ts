@@ -269,16 +269,19 @@ describe('faithful renders on textured scenes (catalog photos)', () => {
     ['linen-button-shirt', 'back.jpg', 'street'],
     ['straight-leg-jeans', 'front.jpg', 'cafe-interior'],
     ['silk-slip-dress', 'front.jpg', 'magazine-cover'],
+    // why: the dress's left strap crosses a window's frame, darker than the scene estimate behind it,
+    // and read as a strap a third thinner (lossLooksLikeScene).
+    ['silk-slip-dress', 'front.jpg', 'street', 7],
     // why: the top's cream cuffs and hem were drawn see-through with the navy's reach (compose.ts, localReach).
     ['breton-striped-long-sleeve', 'front.jpg', 'cafe-interior'],
-  ])('does not flag %s (%s) composited into the %s', async (folder, file, sceneId) => {
+  ])('does not flag %s (%s) composited into the %s', async (folder, file, sceneId, seed = 1) => {
     const { readFile } = await import('node:fs/promises')
     const { scenes } = await import('#app/modules/looks/scenes.ts')
     const { markets } = await import('#app/modules/looks/markets.ts')
     const photo = await normaliseImage(await readFile(`catalog/${folder}/${file}`))
     const scene = scenes.find((s) => s.id === sceneId)!
     const out = await createCpuStudioBackend().render(
-      { renderId: 'r', operation: 'product_scene', source: photo, persona: null, market: markets[0], scene, seed: 1, output: { width: 1536, height: 2048 } },
+      { renderId: 'r', operation: 'product_scene', source: photo, persona: null, market: markets[0], scene, seed, output: { width: 1536, height: 2048 } },
       quietControls(),
     )
     expect(out.fidelity!.score).toBeGreaterThanOrEqual(90)

@@ -1548,6 +1548,52 @@ function looksLikeScene(
 }
 
 /**
+ * Whether pixel i, read as having lost coverage (`a` below the source's `b`),
+ * is explained at least as well by the product at the source's coverage over
+ * one of the scene pixels round it (LIKE_REACH) as by the read. why: the
+ * scene estimate behind an edge is a local average; where a thin strap
+ * crosses a window's frame the scene under it is darker than the estimate,
+ * and the strap's untouched edge pixels read as a strap a third thinner.
+ */
+function lossLooksLikeScene(
+  rgb: Uint8Array,
+  i: number,
+  product: Float32Array,
+  scene: Float32Array,
+  a: number,
+  b: number,
+  signed: Float32Array,
+  width: number,
+  height: number,
+): boolean {
+  const r = rgb[3 * i]
+  const g = rgb[3 * i + 1]
+  const bl = rgb[3 * i + 2]
+  const pr = product[3 * i]
+  const pg = product[3 * i + 1]
+  const pb = product[3 * i + 2]
+  const asRead = (r - (scene[3 * i] + a * (pr - scene[3 * i]))) ** 2 + (g - (scene[3 * i + 1] + a * (pg - scene[3 * i + 1]))) ** 2 + (bl - (scene[3 * i + 2] + a * (pb - scene[3 * i + 2]))) ** 2
+  const x0 = i % width
+  const y0 = (i - x0) / width
+  for (let dy = -LIKE_REACH; dy <= LIKE_REACH; dy += LIKE_STEP) {
+    const y = y0 + dy
+    if (y < 0 || y >= height) continue
+    for (let dx = -LIKE_REACH; dx <= LIKE_REACH; dx += LIKE_STEP) {
+      const x = x0 + dx
+      if (x < 0 || x >= width) continue
+      const j = y * width + x
+      if (!(signed[j] < -(BAND + 1))) continue
+      const sr = rgb[3 * j]
+      const sg = rgb[3 * j + 1]
+      const sb = rgb[3 * j + 2]
+      const kept = (r - (sr + b * (pr - sr))) ** 2 + (g - (sg + b * (pg - sg))) ** 2 + (bl - (sb + b * (pb - sb))) ** 2
+      if (kept <= asRead) return true
+    }
+  }
+  return false
+}
+
+/**
  * The product coverage of the edge band read from the result's colours
  * against the same read from the source's: per cell, over the whole outline,
  * over the thin parts alone, and the fringe (scene-side pixels further from
@@ -1608,7 +1654,11 @@ function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Float32Arra
       } else if (!(k > 0.5)) ambiguous++
     }
     if (thin[i]) {
-      thinGained += a - b
+      // A thin part's loss must look like one: a pixel the source's coverage over a scene colour round
+      // it explains as well is strap over a scene the estimate got wrong (a window's frame behind it).
+      // why only here: round the body a halo fills the scene round the outline, and would explain itself.
+      const kept = b - a > GAIN_CHECK && lossLooksLikeScene(aligned, i, product, scene, a, b, signed, width, height)
+      thinGained += kept ? 0 : a - b
       thinHeld += b
     }
     const t = ref.thickness[i]
