@@ -270,7 +270,7 @@ describe('faithful renders on textured scenes (catalog photos)', () => {
     ['straight-leg-jeans', 'front.jpg', 'cafe-interior'],
     ['silk-slip-dress', 'front.jpg', 'magazine-cover'],
     // why: the dress's left strap crosses a window's frame, darker than the scene estimate behind it,
-    // and read as a strap a third thinner (lossLooksLikeScene).
+    // and read as a strap a third thinner (sceneExplains).
     ['silk-slip-dress', 'front.jpg', 'street', 7],
     // why: the top's cream cuffs and hem were drawn see-through with the navy's reach (compose.ts, localReach).
     ['breton-striped-long-sleeve', 'front.jpg', 'cafe-interior'],

@@ -1502,60 +1502,27 @@ function sceneNoise(
   return n < 4 ? 0 : Math.sqrt(sum / n)
 }
 
-/** Gains larger than this are checked against the scene's own colours (looksLikeScene). */
+/** Gains larger than this are checked against the scene's own colours (sceneExplains), and so are thin parts' losses. */
 const GAIN_CHECK = 0.15
-/** Scene pixels a gain is checked against: every LIKE_STEP px within ±LIKE_REACH (about a brick course of a wall). */
+/** Scene pixels a gain or a thin loss is checked against: every LIKE_STEP px within ±LIKE_REACH (about a brick course of a wall). */
 const LIKE_REACH = 12
 const LIKE_STEP = 2
 
 /**
- * Whether pixel i is explained better by one of the scene pixels round it
- * (LIKE_REACH) as they are than by the product over the estimated scene at
- * the coverage read (`a`). why the mix and not the product colour: a strap's
- * new edge pixels are part product, part scene.
+ * Whether the scene round pixel i (LIKE_REACH) explains it at least as well
+ * as the coverage read there (`a`, over the estimated scene) does; the source
+ * read `b`.
+ * - A gain (a > b): one of the scene pixels as it is lies nearer. A pixel
+ *   nearer a colour of the scene round it than to the product is scene the
+ *   estimate got wrong (a mortar line along a bag's rim), not a wider strap.
+ *   why the mix and not the product colour: a strap's new edge pixels are
+ *   part product, part scene.
+ * - A loss (a < b): the product at the source's coverage over one of them
+ *   does as well. The estimate is a local average; where a thin strap crosses
+ *   a window's frame the scene under it is darker, and the strap's untouched
+ *   edge pixels read as a strap a third thinner.
  */
-function looksLikeScene(
-  rgb: Uint8Array,
-  i: number,
-  product: Float32Array,
-  scene: Float32Array,
-  a: number,
-  signed: Float32Array,
-  width: number,
-  height: number,
-): boolean {
-  const r = rgb[3 * i]
-  const g = rgb[3 * i + 1]
-  const b = rgb[3 * i + 2]
-  const mr = scene[3 * i] + a * (product[3 * i] - scene[3 * i])
-  const mg = scene[3 * i + 1] + a * (product[3 * i + 1] - scene[3 * i + 1])
-  const mb = scene[3 * i + 2] + a * (product[3 * i + 2] - scene[3 * i + 2])
-  const toProduct = (r - mr) ** 2 + (g - mg) ** 2 + (b - mb) ** 2
-  const x0 = i % width
-  const y0 = (i - x0) / width
-  for (let dy = -LIKE_REACH; dy <= LIKE_REACH; dy += LIKE_STEP) {
-    const y = y0 + dy
-    if (y < 0 || y >= height) continue
-    for (let dx = -LIKE_REACH; dx <= LIKE_REACH; dx += LIKE_STEP) {
-      const x = x0 + dx
-      if (x < 0 || x >= width) continue
-      const j = y * width + x
-      if (!(signed[j] < -(BAND + 1))) continue
-      if ((r - rgb[3 * j]) ** 2 + (g - rgb[3 * j + 1]) ** 2 + (b - rgb[3 * j + 2]) ** 2 < toProduct) return true
-    }
-  }
-  return false
-}
-
-/**
- * Whether pixel i, read as having lost coverage (`a` below the source's `b`),
- * is explained at least as well by the product at the source's coverage over
- * one of the scene pixels round it (LIKE_REACH) as by the read. why: the
- * scene estimate behind an edge is a local average; where a thin strap
- * crosses a window's frame the scene under it is darker than the estimate,
- * and the strap's untouched edge pixels read as a strap a third thinner.
- */
-function lossLooksLikeScene(
+function sceneExplains(
   rgb: Uint8Array,
   i: number,
   product: Float32Array,
@@ -1572,7 +1539,21 @@ function lossLooksLikeScene(
   const pr = product[3 * i]
   const pg = product[3 * i + 1]
   const pb = product[3 * i + 2]
-  const asRead = (r - (scene[3 * i] + a * (pr - scene[3 * i]))) ** 2 + (g - (scene[3 * i + 1] + a * (pg - scene[3 * i + 1]))) ** 2 + (bl - (scene[3 * i + 2] + a * (pb - scene[3 * i + 2]))) ** 2
+  const mr = scene[3 * i] + a * (pr - scene[3 * i])
+  const mg = scene[3 * i + 1] + a * (pg - scene[3 * i + 1])
+  const mb = scene[3 * i + 2] + a * (pb - scene[3 * i + 2])
+  const asRead = (r - mr) ** 2 + (g - mg) ** 2 + (bl - mb) ** 2
+  if (a > b) return someSceneAround(i, signed, width, height, (j) => (r - rgb[3 * j]) ** 2 + (g - rgb[3 * j + 1]) ** 2 + (bl - rgb[3 * j + 2]) ** 2 < asRead)
+  return someSceneAround(i, signed, width, height, (j) => {
+    const sr = rgb[3 * j]
+    const sg = rgb[3 * j + 1]
+    const sb = rgb[3 * j + 2]
+    return (r - (sr + b * (pr - sr))) ** 2 + (g - (sg + b * (pg - sg))) ** 2 + (bl - (sb + b * (pb - sb))) ** 2 <= asRead
+  })
+}
+
+/** Whether `test` holds for one of the pure-scene pixels round pixel i (every LIKE_STEP px within ±LIKE_REACH). */
+function someSceneAround(i: number, signed: Float32Array, width: number, height: number, test: (j: number) => boolean): boolean {
   const x0 = i % width
   const y0 = (i - x0) / width
   for (let dy = -LIKE_REACH; dy <= LIKE_REACH; dy += LIKE_STEP) {
@@ -1582,12 +1563,7 @@ function lossLooksLikeScene(
       const x = x0 + dx
       if (x < 0 || x >= width) continue
       const j = y * width + x
-      if (!(signed[j] < -(BAND + 1))) continue
-      const sr = rgb[3 * j]
-      const sg = rgb[3 * j + 1]
-      const sb = rgb[3 * j + 2]
-      const kept = (r - (sr + b * (pr - sr))) ** 2 + (g - (sg + b * (pg - sg))) ** 2 + (bl - (sb + b * (pb - sb))) ** 2
-      if (kept <= asRead) return true
+      if (signed[j] < -(BAND + 1) && test(j)) return true
     }
   }
   return false
@@ -1631,7 +1607,7 @@ function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Float32Arra
     let a = after < -0.5 ? -0.5 : after > 1.5 ? 1.5 : after
     // A gain must look like the product: a pixel nearer a colour of the scene round it than to the
     // product is scene the estimate got wrong (a mortar line along a bag's rim), not a wider strap.
-    if (a - b > GAIN_CHECK && looksLikeScene(aligned, i, product, scene, a, signed, width, height)) a = b
+    if (a - b > GAIN_CHECK && sceneExplains(aligned, i, product, scene, a, b, signed, width, height)) a = b
     gained[c] += a - b
     held[c] += b
     readable[c]++
@@ -1657,7 +1633,7 @@ function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Float32Arra
       // A thin part's loss must look like one: a pixel the source's coverage over a scene colour round
       // it explains as well is strap over a scene the estimate got wrong (a window's frame behind it).
       // why only here: round the body a halo fills the scene round the outline, and would explain itself.
-      const kept = b - a > GAIN_CHECK && lossLooksLikeScene(aligned, i, product, scene, a, b, signed, width, height)
+      const kept = b - a > GAIN_CHECK && sceneExplains(aligned, i, product, scene, a, b, signed, width, height)
       thinGained += kept ? 0 : a - b
       thinHeld += b
     }
