@@ -2,8 +2,8 @@
 // encoder (app/modules/imaging/native/jpeg.c → native/build/jpeg.node beside
 // it, docs/decisions/009), with the machine's C compiler against Node's own
 // Node-API headers and the system's libjpeg-turbo. It takes about a second and is skipped when the
-// addon is newer than its source; `npm run setup`, `npm test` and
-// `npm run bench` call it. Needs a C compiler and libjpeg-turbo's headers
+// addon is newer than its source; `npm run setup`, the test suites' global
+// setup and `npm run bench` call it. Needs a C compiler and libjpeg-turbo's headers
 // (Debian: gcc libjpeg62-turbo-dev; .ci/run installs them when missing).
 // Without the addon post-processing encodes with sharp instead (JPEG_ENCODER).
 import { spawnSync } from 'node:child_process'
@@ -66,6 +66,20 @@ export function buildNative(opts: { force?: boolean; log?: (line: string) => voi
   // why a rename: a process loading the addon never sees a half-written file.
   renameSync(partial, NATIVE_ADDON)
   return 'built'
+}
+
+/**
+ * buildNative for the callers that go on without the addon (setup, the test
+ * suites' global setup, the bench runner): one line saying what happened.
+ */
+export function ensureNative(): string {
+  try {
+    return `native JPEG encoder: ${buildNative()}`
+  } catch (err) {
+    // why not fatal: without it final JPEGs are encoded by sharp, slower but the same files.
+    if (!(err instanceof NativeBuildError)) throw err
+    return `native JPEG encoder: not built, final JPEGs will be encoded by sharp. ${err.message}`
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { env, EnvError } from '#app/lib/env.server.ts'
 import { applyMigrations, checkRedis, ensureDatabase, SetupError } from '#app/lib/setup.server.ts'
-import { buildNative, NativeBuildError } from './build-native.ts'
+import { ensureNative } from './build-native.ts'
 
 export async function setup(log: (line: string) => void = console.log): Promise<void> {
   const e = env()
@@ -17,13 +17,7 @@ export async function setup(log: (line: string) => void = console.log): Promise<
   log('redis: reachable')
   await mkdir(path.resolve(e.STORAGE_DIR), { recursive: true })
   log(`storage: ${path.resolve(e.STORAGE_DIR)}`)
-  try {
-    log(`native JPEG encoder: ${buildNative()}`)
-  } catch (err) {
-    // why not fatal: without it final JPEGs are encoded by sharp, slower but the same files.
-    if (!(err instanceof NativeBuildError)) throw err
-    log(`native JPEG encoder: not built, final JPEGs will be encoded by sharp. ${err.message}`)
-  }
+  log(ensureNative())
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -5,7 +5,6 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { buildNative, NativeBuildError } from './build-native.ts'
 
 interface VitestJson {
   numPassedTests: number
@@ -13,14 +12,6 @@ interface VitestJson {
   numPendingTests: number
   numTotalTests: number
   success: boolean
-}
-
-// why first: the suite checks the native JPEG encoder is the one in use; a failed build shows here and there.
-try {
-  console.log(`native JPEG encoder: ${buildNative()}`)
-} catch (err) {
-  if (!(err instanceof NativeBuildError)) throw err
-  console.error(err.message)
 }
 
 const out = mkdtempSync(path.join(os.tmpdir(), 'atelier-test-'))

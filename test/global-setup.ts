@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { applyMigrations, ensureDatabase } from '#app/lib/setup.server.ts'
+import { ensureNative } from '../scripts/build-native.ts'
 
 // why: tests run against real PostgreSQL and Redis, but never the developer's
 // own database, queue or image store.
@@ -15,4 +16,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.STORAGE_DIR ??= mkdtempSync(path.join(os.tmpdir(), 'atelier-test-storage-'))
   await ensureDatabase(process.env.DATABASE_URL)
   await applyMigrations(process.env.DATABASE_URL)
+  // why here: the suite checks the native JPEG encoder is the one in use (jpeg.server.test.ts says why when not).
+  console.log(ensureNative())
 }

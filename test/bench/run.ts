@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { buildNative } from '../../scripts/build-native.ts'
+import { ensureNative } from '../../scripts/build-native.ts'
 
 const dir = path.dirname(fileURLToPath(import.meta.url))
 const all = readdirSync(dir)
@@ -19,7 +19,7 @@ if (unknown.length > 0) {
 }
 const names = wanted.length > 0 ? wanted : all
 // why: post-processing and the CPU studio encode with the native JPEG encoder; a bench without it measures sharp's.
-console.log(`native JPEG encoder: ${buildNative()}`)
+console.log(ensureNative())
 let failed = 0
 for (const name of names) {
   console.log(`\n=== bench ${name} ===`)

@@ -7,6 +7,7 @@ import pg from 'pg'
 import type { TestProject } from 'vitest/node'
 import { applyMigrations, ensureDatabase } from '#app/lib/setup.server.ts'
 import { copyCatalog } from '#test/support/isolation.ts'
+import { ensureNative } from '../../scripts/build-native.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -52,6 +53,8 @@ export default async function setup(project: TestProject) {
     const build = spawnSync('remix', ['vite:build'], { stdio: 'inherit' })
     if (build.status !== 0) throw new Error('remix vite:build failed')
   }
+  // why before the server starts: its in-process worker encodes final JPEGs with the addon when it is built.
+  console.log(ensureNative())
   const port = await freePort()
   const catalogDir = copyCatalog()
   const env: NodeJS.ProcessEnv = {

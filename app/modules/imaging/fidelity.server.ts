@@ -91,8 +91,8 @@ export interface FidelityReference {
 /**
  * Everything that needs only the source and the placement. why separate: it
  * needs no result pixels, so a backend can run it whenever it has a core to
- * spare (the CPU studio runs it beside its final encode), and only the
- * comparison waits for final pixels.
+ * spare (the CPU studio starts it once the product is placed, a remote render
+ * while the backend works), and only the comparison waits for final pixels.
  */
 export async function prepareFidelity(input: {
   source: SourceImage

@@ -99,7 +99,7 @@ export async function encodeFinalJpeg(px: RawImage, encoder: Encoder = env().JPE
     throw new Error(`encodeFinalJpeg: ${px.data.length} bytes for a ${px.width}×${px.height}×${px.channels} image`)
   }
   const { addon } = load(encoder)
-  if (addon) return addon.encode(px.data, px.width, px.height, px.channels, FINAL_JPEG.quality, true, FINAL_JPEG.optimiseCoding)
+  if (addon) return addon.encode(px.data, px.width, px.height, px.channels, FINAL_JPEG.quality, FINAL_JPEG.chromaSubsampling === '4:4:4', FINAL_JPEG.optimiseCoding)
   return sharp(px.data, { raw: { width: px.width, height: px.height, channels: px.channels } })
     .jpeg(FINAL_JPEG)
     .toBuffer()
