@@ -69,7 +69,9 @@ export default async function setup(project: TestProject) {
     CATALOG_DIR: catalogDir,
     SIGNING_SECRET: 'e2e-signing-secret-0123456789abcdef',
     LOG_LEVEL: 'warn',
-    WORKER_CONCURRENCY: '2',
+    // why one slot: a studio test's four variants then queue behind each other however fast the CPU
+    // studio renders (with the native encoder all four could finish before the page showed progress).
+    WORKER_CONCURRENCY: '1',
   }
   server = spawn(process.execPath, ['--import', 'tsx', 'scripts/serve.ts', '--with-worker'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
   const baseUrl = await new Promise<string>((resolve, reject) => {

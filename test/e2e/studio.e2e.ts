@@ -62,7 +62,7 @@ describe('merchant studio, end to end in Chromium', () => {
           els.filter((e) => !known.includes(e.getAttribute('data-testid') ?? '') && e.getAttribute('data-status') === wanted).length,
         [earlier, status] as [string[], string],
       )
-    // Four variants on two worker slots: some wait in the queue, so progress shows.
+    // Four variants on the e2e server's one worker slot: three wait in the queue, so progress shows.
     await page.getByLabel('Variants').selectOption('4')
     await page.getByRole('button', { name: 'Generate' }).click()
 
