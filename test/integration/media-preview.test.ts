@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { productImageUrl } from '#app/lib/media.server.ts'
+import { platformFor } from '#app/modules/platforms/index.server.ts'
 import { loader } from '#app/routes/media.t.$tenantId.products.$productId.images.$imageId.tsx'
 import type { Tenant } from '#db/schema.ts'
 import { DISGUISED_SVG, HOSTILE_SVG, plainImage, pngBomb, pngWithGarbageIdat } from '#test/fixtures/bad-images.ts'
@@ -76,4 +77,10 @@ describe('the product image preview', () => {
     expect(res.ms).toBeLessThan(1500)
   })
 
+  it('lists the product without reading a header of what it will not decode', async () => {
+    const product = await platformFor(tenant).getProduct(PRODUCT)
+    const size = (id: string) => product.images.find((i) => i.id === id)
+    expect(size('front.jpg')).toMatchObject({ width: 640, height: 480 })
+    for (const id of ['logo.svg', 'disguised.png', 'scan.tif', 'anim.gif']) expect(size(id), id).toMatchObject({ width: null, height: null })
+  })
 })

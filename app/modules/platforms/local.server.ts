@@ -4,6 +4,7 @@ import path from 'node:path'
 import sharp from 'sharp'
 import { z } from 'zod'
 import { AppError } from '#app/lib/errors.ts'
+import { sniffImage } from '#app/modules/imaging/sniff.ts'
 import type { Product, ProductImage, ProductPage, ProductQuery, PublishOptions, StorePlatform } from './types.ts'
 
 // A folder catalog: `<catalogDir>/<handle>/product.json` plus its image files.
@@ -19,6 +20,8 @@ const PRODUCT_FILE = 'product.json'
 const MANIFEST_FILE = 'atelier.json'
 const DEFAULT_PAGE_SIZE = 24
 const MAX_PAGE_SIZE = 100
+/** Enough of a file to recognise its format (sniff.ts searches an SVG's first 4 KB). */
+const SNIFF_BYTES = 4096
 
 const fileName = z
   .string()
@@ -291,10 +294,21 @@ async function toProduct(dir: string, file: ProductFile, manifest: Manifest): Pr
 async function toImage(dir: string, image: { file: string; alt: string | null; ours: boolean }): Promise<ProductImage> {
   // why: header-only read; a missing or unreadable file still lists (size unknown)
   // so one bad file does not hide the product, and readImage reports it.
-  const meta = await sharp(path.join(dir, image.file))
-    .metadata()
-    .catch(() => null)
+  const meta = await headerOf(path.join(dir, image.file)).catch(() => null)
   return { id: image.file, alt: image.alt, width: meta?.width ?? null, height: meta?.height ?? null, ours: image.ours }
+}
+
+/** why sniff first: metadata() parses an SVG whole (librsvg) and reads TIFF directories; only formats we decode get a header read. */
+async function headerOf(file: string): Promise<{ width?: number; height?: number } | null> {
+  const handle = await open(file, 'r')
+  try {
+    const head = Buffer.alloc(SNIFF_BYTES)
+    const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0)
+    if (sniffImage(head.subarray(0, bytesRead)).kind !== 'accepted') return null
+  } finally {
+    await handle.close()
+  }
+  return sharp(file, { limitInputPixels: false }).metadata()
 }
 
 /** File extension from the image's magic bytes, never from what the caller claims. */
