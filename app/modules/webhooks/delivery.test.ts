@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { checkDelivery, isShopDomain, subscribedTopics, WEBHOOK_MAX_AGE_MS } from './delivery.ts'
 
@@ -27,7 +28,10 @@ const headers = (topic: string, over: Partial<Parameters<typeof checkDelivery>[0
 })
 
 describe('checkDelivery', () => {
-  it('knows a real payload for every subscribed topic', () => {
+  it('knows a real payload for every topic shopify.app.toml subscribes to', () => {
+    const toml = readFileSync('shopify.app.toml', 'utf8')
+    const declared = [...toml.matchAll(/topics = \[([^\]]*)\]/g)].flatMap((m) => [...m[1].matchAll(/"([^"]+)"/g)].map((t) => t[1]))
+    expect([...subscribedTopics].sort()).toEqual(declared.sort())
     expect(Object.keys(real).sort()).toEqual([...subscribedTopics].sort())
   })
 
