@@ -13,6 +13,7 @@ import { LookPicker, useLookChoice } from '#app/components/LookPicker.tsx'
 import { MaskEditor, visibleStrokes, type MaskAction, type MaskEditorHandle } from '#app/components/MaskEditor.tsx'
 import { RenderCard, type FidelityHeat, type RenderView } from '#app/components/RenderCard.tsx'
 import { SourcePicker } from '#app/components/SourcePicker.tsx'
+import { MASK_FORM_BYTES } from '#app/lib/body-limit.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { errorResponse, throwAsResponse } from '#app/lib/http.server.ts'
 import { useI18n } from '#app/lib/i18n.ts'
@@ -126,19 +127,15 @@ const actionSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('cancel'), renderId: z.string() }),
 ])
 
-/** Room for the form's other fields next to a mask of the largest size. */
-const FORM_OVERHEAD_BYTES = 64 * 1024
-
 /**
  * The posted form. A Generate with a mask arrives as multipart (the mask is
- * a PNG file); every other action as a plain form. why the memory handler's
- * part limit and the Content-Length check: request.formData() reads any size
- * into memory, and this is the one form that carries a file.
+ * a PNG file); every other action as a plain form. The web edge bounds every
+ * body; the checks here say that it is the mask that is too large.
  */
 async function readForm(request: Request): Promise<FormData> {
   if (!request.headers.get('content-type')?.startsWith('multipart/form-data')) return request.formData()
   const declared = Number(request.headers.get('content-length') ?? 0)
-  if (declared > MAX_MASK_BYTES + FORM_OVERHEAD_BYTES) throw maskTooLarge(declared)
+  if (declared > MASK_FORM_BYTES) throw maskTooLarge(declared)
   try {
     return await unstable_parseMultipartFormData(request, unstable_createMemoryUploadHandler({ maxPartSize: MAX_MASK_BYTES }))
   } catch (e) {
