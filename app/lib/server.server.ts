@@ -6,6 +6,7 @@ import path from 'node:path'
 import { refuseDeclaredOversize } from './body-limit.server.ts'
 import { env } from './env.server.ts'
 import { logger } from './logger.server.ts'
+import { loopbackHostOnly, sameOriginWritesOnly } from './origin-guard.server.ts'
 import { remixHandler } from './remix-handler.server.ts'
 
 const loopback = new Set(['127.0.0.1', 'localhost', '::1'])
@@ -17,7 +18,8 @@ export interface StartedServer {
 
 /**
  * The web process: Remix behind Express. In local mode there is no login, so
- * the server refuses to listen anywhere but loopback.
+ * the server listens only on loopback, answers only loopback Host names on its
+ * own port, and takes writes only from its own pages.
  */
 export async function startWebServer(
   opts: { dev?: boolean; port?: number; host?: string; /** Serve this build instead of build/server (tests). */ build?: ServerBuild } = {},
@@ -41,6 +43,12 @@ export async function startWebServer(
     })
     next()
   })
+  // why a getter: with port 0 the port is known only once the server listens.
+  let self = new URL(`http://127.0.0.1:${port}`)
+  if (e.APP_MODE === 'local') {
+    app.use(loopbackHostOnly(() => self))
+    app.use(sameOriginWritesOnly())
+  }
   app.use(refuseDeclaredOversize())
 
   let build: () => Promise<ServerBuild>
@@ -69,8 +77,9 @@ export async function startWebServer(
   })
   const address = server.address()
   const actualPort = typeof address === 'object' && address ? address.port : port
+  self = new URL(`http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`)
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`,
+    url: self.origin,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()))
       await closeVite()

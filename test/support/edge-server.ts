@@ -66,8 +66,9 @@ export interface RawReply {
 
 /**
  * Sends a body of `total` bytes in 64 KB chunks with Node's own http client
- * (chunked unless `declare` sets Content-Length), stopping as soon as the
- * server answers or closes. Resolves with what the client saw.
+ * (chunked unless `declare` sets Content-Length), from the server's own
+ * origin as the app's pages do, stopping as soon as the server answers or
+ * closes. Resolves with what the client saw.
  */
 export function streamPost(url: string, opts: { total: number; declare?: number; headers?: Record<string, string> }): Promise<RawReply> {
   const started = Date.now()
@@ -76,7 +77,7 @@ export function streamPost(url: string, opts: { total: number; declare?: number;
     let sent = 0
     let stopped = false
     let sentAtReply: number | undefined
-    const headers: Record<string, string> = { ...opts.headers }
+    const headers: Record<string, string> = { origin: new URL(url).origin, ...opts.headers }
     if (opts.declare !== undefined) headers['content-length'] = String(opts.declare)
     const req = http.request(url, { method: 'POST', headers }, (res) => {
       sentAtReply ??= sent
@@ -100,5 +101,19 @@ export function streamPost(url: string, opts: { total: number; declare?: number;
       if (!stopped) req.end()
     }
     pump()
+  })
+}
+
+/** One request with exactly these headers (Host included, which fetch() will not let a caller set). */
+export function send(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers, setHost: !opts.headers?.host }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => (body += d))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', reject)
+    req.end(opts.body)
   })
 }
