@@ -48,3 +48,35 @@ export function sameOriginWritesOnly(): RequestHandler {
     refuse(req, res, 'ORIGIN_REFUSED')
   }
 }
+
+/** Resource routes called from another origin on purpose: the admin's extensions, with a session token. */
+const CROSS_ORIGIN_ROUTES = [/^\/api\/renders$/]
+
+/** Origin's host as Remix reads it ("null" stays "null", so it never matches). */
+function originHost(origin: string): string | null {
+  if (origin === 'null') return origin
+  try {
+    return new URL(origin).host
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Remix refuses a page action whose Origin names another host than the one
+ * the request went to (X-Forwarded-Host, else Host), in
+ * throwIfPotentialCSRFAttack, but answers with a bare 500. The same rule,
+ * applied first, answers 403. Remix exempts resource routes, and so do we
+ * for the one that serves other origins.
+ */
+export function foreignOriginActionsRefused(): RequestHandler {
+  return (req, res, next) => {
+    if (SAFE_METHODS.has(req.method) || req.method === 'OPTIONS') return next()
+    if (CROSS_ORIGIN_ROUTES.some((r) => r.test(req.path))) return next()
+    const origin = req.headers.origin
+    if (!origin) return next()
+    const target = req.get('x-forwarded-host')?.split(',')[0]?.trim() || req.headers.host
+    if (originHost(origin) === target) return next()
+    refuse(req, res, 'ORIGIN_REFUSED')
+  }
+}

@@ -6,7 +6,7 @@ import path from 'node:path'
 import { refuseDeclaredOversize } from './body-limit.server.ts'
 import { env } from './env.server.ts'
 import { logger } from './logger.server.ts'
-import { loopbackHostOnly, sameOriginWritesOnly } from './origin-guard.server.ts'
+import { foreignOriginActionsRefused, loopbackHostOnly, sameOriginWritesOnly } from './origin-guard.server.ts'
 import { remixHandler } from './remix-handler.server.ts'
 
 const loopback = new Set(['127.0.0.1', 'localhost', '::1'])
@@ -49,6 +49,7 @@ export async function startWebServer(
     app.use(loopbackHostOnly(() => self))
     app.use(sameOriginWritesOnly())
   }
+  app.use(foreignOriginActionsRefused())
   app.use(refuseDeclaredOversize())
 
   let build: () => Promise<ServerBuild>
