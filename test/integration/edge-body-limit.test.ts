@@ -35,10 +35,18 @@ function errorCode(body: string): string {
 
 describe('request body limits', () => {
   it('refuses a declared Content-Length over the limit at once, before the route runs', async () => {
-    for (const [path, probe] of [['/webhooks', webhooks], ['/api/renders', renders], ['/app/bulk/new', bulk]] as const) {
+    for (const [path, probe] of [
+      ['/webhooks', webhooks],
+      ['/api/renders', renders],
+      ['/app/bulk/new', bulk],
+    ] as const) {
       const before = probe.calls
       // The client declares 200 MB but sends only its first chunk: the server must not wait for the rest.
-      const reply = await streamPost(`${server.url}${path}`, { total: 64 * 1024, declare: 200 * MB, headers: { 'content-type': 'application/json' } })
+      const reply = await streamPost(`${server.url}${path}`, {
+        total: 64 * 1024,
+        declare: 200 * MB,
+        headers: { 'content-type': 'application/json' },
+      })
       expect(reply.status, path).toBe(413)
       expect(errorCode(reply.body)).toBe('BODY_TOO_LARGE')
       expect(reply.ms, path).toBeLessThan(2_000)
@@ -57,9 +65,15 @@ describe('request body limits', () => {
   })
 
   it('cuts off chunked JSON to /api/renders and a chunked page form the same way', async () => {
-    for (const [path, probe] of [['/api/renders', renders], ['/app/bulk/new', bulk]] as const) {
+    for (const [path, probe] of [
+      ['/api/renders', renders],
+      ['/app/bulk/new', bulk],
+    ] as const) {
       const read = probe.bodies.length
-      const reply = await streamPost(`${server.url}${path}`, { total: 20 * MB, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+      const reply = await streamPost(`${server.url}${path}`, {
+        total: 20 * MB,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      })
       expect(reply.status, path).toBe(413)
       expect(reply.sentBeforeReply, path).toBeLessThan(10 * MB)
       // The route began reading and was stopped: it never held the whole body.
@@ -77,16 +91,29 @@ describe('request body limits', () => {
         controller.enqueue(chunk)
       },
     })
-    const res = await fetch(`${server.url}/api/renders`, { method: 'POST', body, duplex: 'half', headers: { ...own, 'content-type': 'application/json' } } as RequestInit)
+    const res = await fetch(`${server.url}/api/renders`, {
+      method: 'POST',
+      body,
+      duplex: 'half',
+      headers: { ...own, 'content-type': 'application/json' },
+    } as RequestInit)
     expect(res.status).toBe(413)
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('BODY_TOO_LARGE')
     expect(sent).toBeLessThan(25 * MB)
   })
 
   it('lets ordinary bodies through, the studio form up to its mask limit included', async () => {
-    const json = await fetch(`${server.url}/api/renders`, { method: 'POST', body: JSON.stringify({ productIds: ['a'] }), headers: { ...own, 'content-type': 'application/json' } })
+    const json = await fetch(`${server.url}/api/renders`, {
+      method: 'POST',
+      body: JSON.stringify({ productIds: ['a'] }),
+      headers: { ...own, 'content-type': 'application/json' },
+    })
     expect(json.status).toBe(200)
-    const form = await fetch(`${server.url}/app/bulk/new`, { method: 'POST', body: new URLSearchParams({ name: 'x'.repeat(200 * 1024) }), headers: own })
+    const form = await fetch(`${server.url}/app/bulk/new`, {
+      method: 'POST',
+      body: new URLSearchParams({ name: 'x'.repeat(200 * 1024) }),
+      headers: own,
+    })
     expect(form.status).toBe(200)
     // A mask just under 8 MB with the form's other fields, declared and chunked.
     const near = MASK_FORM_BYTES - 1024

@@ -36,7 +36,13 @@ function code(body: string): string {
 
 describe('local mode: Host', () => {
   it('answers 421 to a Host that is not a loopback name on its own port, reads and writes alike', async () => {
-    for (const host of [`rebind.attacker.example:${port}`, `127.0.0.1:${Number(port) + 1}`, '127.0.0.1', `127.0.0.2:${port}`, `localhost.attacker.example:${port}`]) {
+    for (const host of [
+      `rebind.attacker.example:${port}`,
+      `127.0.0.1:${Number(port) + 1}`,
+      '127.0.0.1',
+      `127.0.0.2:${port}`,
+      `localhost.attacker.example:${port}`,
+    ]) {
       const page = await send(`${own}/app/products/tee`, { headers: { host } })
       expect(page.status, host).toBe(421)
       expect(code(page.body)).toBe('HOST_NOT_ALLOWED')
@@ -72,7 +78,11 @@ describe('local mode: Origin on writes', () => {
     ]
     for (const headers of attempts) {
       for (const path of ['/app/products/tee.data', '/app/products/tee?index', '/api/renders']) {
-        const reply = await send(`${own}${path}`, { method: 'POST', headers: { ...form, ...headers }, body: 'intent=approve&renderId=r1' })
+        const reply = await send(`${own}${path}`, {
+          method: 'POST',
+          headers: { ...form, ...headers },
+          body: 'intent=approve&renderId=r1',
+        })
         expect(reply.status, `${path} ${JSON.stringify(headers)}`).toBe(403)
         expect(code(reply.body)).toBe('ORIGIN_REFUSED')
       }
@@ -92,7 +102,11 @@ describe('local mode: Origin on writes', () => {
   })
 
   it('takes writes from its own pages: a same-origin Origin, or Sec-Fetch-Site: same-origin', async () => {
-    const fromPage = await send(`${own}/app/products/tee.data`, { method: 'POST', headers: { ...form, origin: own }, body: 'intent=approve' })
+    const fromPage = await send(`${own}/app/products/tee.data`, {
+      method: 'POST',
+      headers: { ...form, origin: own },
+      body: 'intent=approve',
+    })
     expect(fromPage.status).toBe(200)
     const viaLocalhost = await send(`http://localhost:${port}/api/renders`, {
       method: 'POST',
@@ -100,7 +114,11 @@ describe('local mode: Origin on writes', () => {
       body: '{}',
     })
     expect(viaLocalhost.status).toBe(200)
-    const fetchMetadata = await send(`${own}/api/renders`, { method: 'POST', headers: { 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' }, body: '{}' })
+    const fetchMetadata = await send(`${own}/api/renders`, {
+      method: 'POST',
+      headers: { 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' },
+      body: '{}',
+    })
     expect(fetchMetadata.status).toBe(200)
     expect(studio.calls).toBe(1)
     expect(renders.calls).toBe(2)

@@ -41,26 +41,39 @@ describe('page actions Remix refuses for their origin (Shopify mode)', () => {
   it('answers 403, not 500, to a cross-site form post and fetcher post, and runs no action', async () => {
     for (const path of ['/app/products/tee?index', '/app/products/tee', '/app/products/tee.data']) {
       for (const origin of ['https://evil.example', 'https://admin.shopify.com', 'null', 'not a url']) {
-        const reply = await send(`${own}${path}`, { method: 'POST', headers: { ...form, origin }, body: 'intent=approve&renderId=r1' })
+        const reply = await send(`${own}${path}`, {
+          method: 'POST',
+          headers: { ...form, origin },
+          body: 'intent=approve&renderId=r1',
+        })
         expect(reply.status, `${path} from ${origin}`).toBe(403)
         expect((JSON.parse(reply.body) as { error: { code: string } }).error.code).toBe('ORIGIN_REFUSED')
       }
     }
     // A proxy's X-Forwarded-Host is the host Remix compares with.
-    const forwarded = await send(`${own}/app/products/tee`, { method: 'POST', headers: { ...form, origin: own, 'x-forwarded-host': 'atelier.example.test' }, body: 'x=1' })
+    const forwarded = await send(`${own}/app/products/tee`, {
+      method: 'POST',
+      headers: { ...form, origin: own, 'x-forwarded-host': 'atelier.example.test' },
+      body: 'x=1',
+    })
     expect(forwarded.status).toBe(403)
     expect(studio.calls).toBe(0)
   })
 
   it('still runs same-origin actions and posts that carry no Origin', async () => {
-    expect((await send(`${own}/app/products/tee.data`, { method: 'POST', headers: { ...form, origin: own }, body: 'intent=approve' })).status).toBe(200)
+    expect(
+      (await send(`${own}/app/products/tee.data`, { method: 'POST', headers: { ...form, origin: own }, body: 'intent=approve' }))
+        .status,
+    ).toBe(200)
     const proxied = await send(`${own}/app/products/tee.data`, {
       method: 'POST',
       headers: { ...form, origin: 'https://atelier.example.test', 'x-forwarded-host': 'atelier.example.test' },
       body: 'intent=approve',
     })
     expect(proxied.status).toBe(200)
-    expect((await send(`${own}/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(200)
+    expect(
+      (await send(`${own}/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status,
+    ).toBe(200)
     expect(studio.calls).toBe(2)
     expect(webhooks.calls).toBe(1)
   })

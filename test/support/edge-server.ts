@@ -39,18 +39,30 @@ function probingAction(probe: RouteProbe) {
 export async function startEdgeServer(routes: { path: string; probe: RouteProbe; page?: boolean }[]): Promise<StartedServer> {
   const manifest: ServerBuild['routes'] = { root: { id: 'root', path: '', module: { default: () => null } } }
   routes.forEach((r, i) => {
-    const module = { action: probingAction(r.probe), loader: () => Response.json({ ok: true }), ...(r.page ? { default: () => null } : {}) }
+    const module = {
+      action: probingAction(r.probe),
+      loader: () => Response.json({ ok: true }),
+      ...(r.page ? { default: () => null } : {}),
+    }
     // why the cast: Remix types every route module with a default export, but a resource route has none.
     manifest[`r${i}`] = { id: `r${i}`, parentId: 'root', path: r.path, module: module as RouteModule }
   })
   const build: ServerBuild = {
     mode: 'production',
-    entry: { module: { default: () => new Response('<!doctype html><p>page</p>', { headers: { 'content-type': 'text/html' } }) } },
+    entry: {
+      module: { default: () => new Response('<!doctype html><p>page</p>', { headers: { 'content-type': 'text/html' } }) },
+    },
     routes: manifest,
     assets: { entry: { imports: [], module: '' }, routes: {}, url: '', version: 'edge-test' },
     publicPath: '/',
     assetsBuildDirectory: '',
-    future: { v3_fetcherPersist: true, v3_relativeSplatPath: true, v3_throwAbortReason: true, v3_lazyRouteDiscovery: true, v3_singleFetch: true },
+    future: {
+      v3_fetcherPersist: true,
+      v3_relativeSplatPath: true,
+      v3_throwAbortReason: true,
+      v3_lazyRouteDiscovery: true,
+      v3_singleFetch: true,
+    },
     isSpaMode: false,
   }
   return startWebServer({ port: 0, host: '127.0.0.1', build })
@@ -70,7 +82,10 @@ export interface RawReply {
  * origin as the app's pages do, stopping as soon as the server answers or
  * closes. Resolves with what the client saw.
  */
-export function streamPost(url: string, opts: { total: number; declare?: number; headers?: Record<string, string> }): Promise<RawReply> {
+export function streamPost(
+  url: string,
+  opts: { total: number; declare?: number; headers?: Record<string, string> },
+): Promise<RawReply> {
   const started = Date.now()
   const chunk = Buffer.alloc(64 * 1024, 0x61)
   return new Promise((resolve, reject) => {
@@ -85,8 +100,12 @@ export function streamPost(url: string, opts: { total: number; declare?: number;
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (d: string) => (body += d))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, sentBeforeReply: sentAtReply ?? sent, ms: Date.now() - started }))
-      res.on('error', () => resolve({ status: res.statusCode ?? 0, body, sentBeforeReply: sentAtReply ?? sent, ms: Date.now() - started }))
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body, sentBeforeReply: sentAtReply ?? sent, ms: Date.now() - started }),
+      )
+      res.on('error', () =>
+        resolve({ status: res.statusCode ?? 0, body, sentBeforeReply: sentAtReply ?? sent, ms: Date.now() - started }),
+      )
     })
     req.on('error', (e) => {
       stopped = true
@@ -105,14 +124,21 @@ export function streamPost(url: string, opts: { total: number; declare?: number;
 }
 
 /** One request with exactly these headers (Host included, which fetch() will not let a caller set). */
-export function send(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string }> {
+export function send(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers, setHost: !opts.headers?.host }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (d: string) => (body += d))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-    })
+    const req = http.request(
+      url,
+      { method: opts.method ?? 'GET', headers: opts.headers, setHost: !opts.headers?.host },
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (d: string) => (body += d))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+      },
+    )
     req.on('error', reject)
     req.end(opts.body)
   })
