@@ -19,7 +19,7 @@ export function remixHandler(opts: { build: () => Promise<ServerBuild>; mode: 'd
     try {
       const response = await handle(toRemixRequest(req, res))
       // why: a body over its limit was answered 413 while the route was still reading it.
-      if (res.headersSent) return
+      if (res.headersSent) return void (await response.body?.cancel())
       // why close: a body the route never read would otherwise be drained to keep the connection.
       if (!req.complete) res.setHeader('connection', 'close')
       await sendResponse(res, response)
