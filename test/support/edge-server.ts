@@ -32,18 +32,24 @@ function probingAction(probe: RouteProbe) {
 
 /**
  * The real web server (startWebServer: every Express layer the app has) in
- * front of a small Remix build whose routes sit at the app's real paths.
+ * front of a small Remix build whose routes sit at the app's real paths:
+ * probing stand-ins, or the app's own route modules.
  * `page: true` makes a route a page (a default export), so a plain form POST
  * to it is a Remix document request; otherwise it is a resource route.
  */
-export async function startEdgeServer(routes: { path: string; probe: RouteProbe; page?: boolean }[]): Promise<StartedServer> {
+export async function startEdgeServer(
+  routes: ({ path: string; probe: RouteProbe; page?: boolean } | { path: string; module: object })[],
+): Promise<StartedServer> {
   const manifest: ServerBuild['routes'] = { root: { id: 'root', path: '', module: { default: () => null } } }
   routes.forEach((r, i) => {
-    const module = {
-      action: probingAction(r.probe),
-      loader: () => Response.json({ ok: true }),
-      ...(r.page ? { default: () => null } : {}),
-    }
+    const module =
+      'module' in r
+        ? r.module
+        : {
+            action: probingAction(r.probe),
+            loader: () => Response.json({ ok: true }),
+            ...(r.page ? { default: () => null } : {}),
+          }
     // why the cast: Remix types every route module with a default export, but a resource route has none.
     manifest[`r${i}`] = { id: `r${i}`, parentId: 'root', path: r.path, module: module as RouteModule }
   })
