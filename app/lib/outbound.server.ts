@@ -267,3 +267,35 @@ export async function assertPublicUrl(url: string, lookup: LookupFunction = dnsL
 }
 
 export type { LookupFunction, LookupOneOptions }
+
+/** The fetch a client uses: through the guard when it has one, else the plain global fetch. */
+export function fetchVia(guard: OutboundGuard | undefined): (url: string | URL, init?: RequestInit) => Promise<Response> {
+  return guard ? (url, init = {}) => guardedFetch(url, init, guard) : (url, init) => fetch(url, init)
+}
+
+const shared = new Map<string, OutboundGuard>()
+
+/** One guard per allow list for the whole process (its connection pool is reused). */
+export function sharedGuard(allow: readonly string[] = []): OutboundGuard {
+  const key = [...allow].sort().join(' ')
+  let guard = shared.get(key)
+  if (!guard) shared.set(key, (guard = outboundGuard({ allow })))
+  return guard
+}
+
+/** The refusal somewhere in an error's cause chain (fetch wraps it in TypeError('fetch failed')). */
+export function blockedBy(error: unknown): BlockedAddressError | undefined {
+  for (let e = error, depth = 0; e && depth < 8; e = (e as Error).cause, depth++) {
+    if (e instanceof BlockedAddressError) return e
+  }
+  return undefined
+}
+
+/** The first error code in a cause chain (ECONNREFUSED, ENOTFOUND, a TLS code, ERR_OUTBOUND_BLOCKED…). */
+export function networkCode(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e && depth < 8; e = (e as Error).cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string') return code
+  }
+  return undefined
+}

@@ -1,5 +1,6 @@
 import { AppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
+import { sharedGuard } from '#app/lib/outbound.server.ts'
 import type { BackendType, Operation } from '#app/modules/looks/schema.ts'
 import type { BackendConfig } from '#db/schema.ts'
 import { lookAvailability, type ConfigurableType } from './capabilities.ts'
@@ -67,22 +68,27 @@ function apiKeyOf(credentials: BackendCredentials | null): string {
   return credentials.apiKey
 }
 
+const guardFor = (publicOnly: boolean) => (publicOnly ? sharedGuard() : undefined)
+
 // why lazy imports for SD WebUI and WeShop: a process loads only the adapters
 // its rows use (ComfyUI's is loaded by the registry for COMFYUI_URLS anyway).
 const factories: Record<ConfigurableType, BackendFactory> = {
-  comfyui: async ({ id, url, credentials }) => createComfyuiBackend({ id, url, client: { headers: authHeaders(credentials) } }),
-  sdwebui: async ({ id, url, credentials }) => {
+  comfyui: async ({ id, url, credentials, publicOnly }) =>
+    createComfyuiBackend({ id, url, client: { headers: authHeaders(credentials), outbound: guardFor(publicOnly) } }),
+  sdwebui: async ({ id, url, credentials, publicOnly }) => {
     const { createSdwebuiBackend } = await import('./sdwebui/adapter.server.ts')
-    return createSdwebuiBackend({ id, url: withBasicAuth(url, credentials) })
+    return createSdwebuiBackend({ id, url: withBasicAuth(url, credentials), client: { outbound: guardFor(publicOnly) } })
   },
-  weshop: async ({ id, url, credentials }) => {
+  weshop: async ({ id, url, credentials, publicOnly }) => {
     const [{ createWeshopBackend }, { weshopConfig }] = await Promise.all([
       import('./weshop/adapter.server.ts'),
       import('./weshop/config.server.ts'),
     ])
     // why the deployment's config: WESHOP_BASE_URL and the preset ids hold for every shop's key.
     const config = weshopConfig()
-    return createWeshopBackend({ id, apiKey: apiKeyOf(credentials), baseUrl: url || config.baseUrl, presets: config.presets })
+    // why the deployment's origin for results: only the operator's WESHOP_BASE_URL may sit on a private address.
+    const client = { outbound: guardFor(publicOnly), resultsGuard: sharedGuard([config.baseUrl]) }
+    return createWeshopBackend({ id, apiKey: apiKeyOf(credentials), baseUrl: url || config.baseUrl, presets: config.presets, client })
   },
 }
 

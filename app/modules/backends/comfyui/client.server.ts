@@ -3,6 +3,7 @@ import { abortedError as sharedAbortedError } from '../abort.ts'
 import { z } from 'zod'
 import { AppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
+import { fetchVia, type OutboundGuard } from '#app/lib/outbound.server.ts'
 import {
   historyResponseSchema,
   promptAcceptedSchema,
@@ -54,6 +55,8 @@ export interface ComfyClientOptions {
   idleCloseMs?: number
   /** Sent with every request and the WebSocket handshake (a server behind an authenticating proxy). */
   headers?: Record<string, string>
+  /** Connect only to public addresses (a shop's own server in Shopify mode); requests and the socket alike. */
+  outbound?: OutboundGuard
 }
 
 export type RunEvent =
@@ -205,6 +208,7 @@ export function createComfyClient(options: ComfyClientOptions): ComfyClient {
   const idleCloseMs = options.idleCloseMs ?? 300_000
   const wsUrl = `${baseUrl.replace(/^http/i, 'ws')}/ws?clientId=${encodeURIComponent(clientId)}`
   const log = () => logger().child({ backend: baseUrl })
+  const send = fetchVia(options.outbound)
 
   const waiters = new Map<string, Waiter>()
   let socket: WebSocket | undefined
@@ -228,7 +232,7 @@ export function createComfyClient(options: ComfyClientOptions): ComfyClient {
       const headers = options.headers
         ? { ...options.headers, ...(init.headers as Record<string, string> | undefined) }
         : init.headers
-      return await fetch(`${baseUrl}${path}`, { ...init, headers, signal: caller ? AbortSignal.any([caller, timeout]) : timeout })
+      return await send(`${baseUrl}${path}`, { ...init, headers, signal: caller ? AbortSignal.any([caller, timeout]) : timeout })
     } catch (cause) {
       if (caller?.aborted) throw caller.reason
       if (timeout.aborted) {
@@ -451,10 +455,9 @@ export function createComfyClient(options: ComfyClientOptions): ComfyClient {
     if (closed) return Promise.reject(new Error('client closed'))
     if (socket?.readyState === WebSocket.OPEN) return Promise.resolve()
     opening ??= new Promise<void>((resolve, reject) => {
-      // why the cast: Node's WebSocket (undici) takes handshake headers; the DOM type does not know them.
-      const ws = options.headers
-        ? new WebSocket(wsUrl, { headers: options.headers } as unknown as string[])
-        : new WebSocket(wsUrl)
+      // why the cast: Node's WebSocket (undici) takes handshake headers and a dispatcher; the DOM type knows neither.
+      const init = { headers: options.headers, dispatcher: options.outbound?.dispatcher }
+      const ws = options.headers || options.outbound ? new WebSocket(wsUrl, init as unknown as string[]) : new WebSocket(wsUrl)
       ws.binaryType = 'arraybuffer'
       socket = ws
       let opened = false
