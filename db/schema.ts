@@ -303,6 +303,8 @@ export const backendConfigs = pgTable(
 export interface BackendCheck {
   ok: boolean
   detail?: string
+  /** Why it failed, as a word the Settings page translates (CheckReason in backends/failure.server.ts). */
+  reason?: string
   latencyMs?: number
   models?: string[]
   checkedAt: string

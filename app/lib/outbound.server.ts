@@ -1,6 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOneOptions } from 'node:dns'
 import { isIP, type LookupFunction } from 'node:net'
 import { Agent, buildConnector, type Dispatcher } from 'undici'
+import { AppError } from './errors.ts'
 
 // One guard for every outbound request a shop can steer (its GPU server's
 // URL, a URL a vendor's API hands back): the address is checked when the
@@ -291,11 +292,12 @@ export function blockedBy(error: unknown): BlockedAddressError | undefined {
   return undefined
 }
 
-/** The first error code in a cause chain (ECONNREFUSED, ENOTFOUND, a TLS code, ERR_OUTBOUND_BLOCKED…). */
+/** The first network error code in a cause chain (ECONNREFUSED, ENOTFOUND, a TLS code, ERR_OUTBOUND_BLOCKED…). */
 export function networkCode(error: unknown): string | undefined {
   for (let e = error, depth = 0; e && depth < 8; e = (e as Error).cause, depth++) {
     const code = (e as { code?: unknown }).code
-    if (typeof code === 'string') return code
+    // why skip AppError: its code is ours (BACKEND_UNAVAILABLE), the network's is in its cause.
+    if (typeof code === 'string' && !(e instanceof AppError)) return code
   }
   return undefined
 }

@@ -1,4 +1,5 @@
 import type { Market, Operation, Persona, Scene, BackendType } from '#app/modules/looks/schema.ts'
+import type { CheckReason } from './failure.server.ts'
 
 export interface BackendCapabilities {
   type: BackendType
@@ -149,7 +150,8 @@ export interface Backend {
   readonly id: string
   capabilities(): BackendCapabilities
   render(request: RenderRequest, controls: RenderControls): Promise<RenderResult>
-  health(): Promise<{ ok: boolean; detail?: string }>
+  /** Never throws; a failure says why in words (`detail`) and in a word the page translates (`reason`). */
+  health(): Promise<{ ok: boolean; detail?: string; reason?: CheckReason }>
   /**
    * What it has loaded, when the backend knows (null: not known yet). The
    * scheduler uses it when it is one of its model keys (scheduler/policy.ts
