@@ -187,6 +187,16 @@ describe('reading the catalog', () => {
       })
       // One Admin API read for the media node, no CDN request.
       expect(fake.stats().requests - cdnBefore).toBe(1)
+
+      // The staged-upload target the fake names is on 127.0.0.1 too: nothing is uploaded or attached.
+      const before = fake.stats().byOperation.productUpdate ?? 0
+      await expect(elsewhere.publishImage(tote.id, await jpeg(99), 'Refused', { idempotencyKey: randomUUID() })).rejects.toMatchObject({
+        code: 'SHOPIFY_UNAVAILABLE',
+        retryable: false,
+        message: expect.stringMatching(/upload target URL Shopify gave leads to a private or special address/),
+      })
+      expect(fake.stats().byOperation.productUpdate ?? 0).toBe(before)
+      expect(appMedia(tote.id).filter((m) => m.alt === 'Refused')).toEqual([])
     } finally {
       process.env.SHOPIFY_ADMIN_ORIGIN = `${fake.origin}/{shop}`
       resetEnvCache()
