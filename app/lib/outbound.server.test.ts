@@ -210,6 +210,13 @@ describe('outboundGuard at connect time', () => {
     await expect(guardedFetch(self(7), {}, g)).rejects.toThrow(/fetch failed/)
   })
 
+  it('opens a fresh connection pool after close(), for clients that keep the guard', async () => {
+    const g = guard({ allow: [`http://127.0.0.1:${target.port}`] })
+    expect((await guardedFetch(`http://127.0.0.1:${target.port}/one`, {}, g)).status).toBe(200)
+    await g.close()
+    expect((await guardedFetch(`http://127.0.0.1:${target.port}/two`, {}, g)).status).toBe(200)
+  })
+
   // The literal forms a prober tried: each names loopback, a private or a metadata address.
   const literals = [
     'http://127.0.0.1:PORT/',

@@ -196,11 +196,19 @@ export function outboundGuard(options: OutboundGuardOptions = {}): OutboundGuard
     }
     return checked(opts, callback)
   }
-  const agent = new Agent({ connect })
+  // why a fresh agent after close(): clients keep the guard, and a closed one must not fail them for good.
+  let agent: Agent | undefined
   return {
-    dispatcher: agent,
+    get dispatcher() {
+      agent ??= new Agent({ connect })
+      return agent
+    },
     allows: (url) => allowed.has(hostKey(url.hostname, url.port, url.protocol)),
-    close: () => agent.close(),
+    async close() {
+      const closing = agent
+      agent = undefined
+      await closing?.close()
+    },
   }
 }
 
@@ -282,6 +290,13 @@ export function sharedGuard(allow: readonly string[] = []): OutboundGuard {
   let guard = shared.get(key)
   if (!guard) shared.set(key, (guard = outboundGuard({ allow })))
   return guard
+}
+
+/** Closes the shared guards' connections (shutdown): an idle keep-alive socket would hold the process for seconds. */
+export async function closeSharedGuards(): Promise<void> {
+  const open = [...shared.values()]
+  shared.clear()
+  await Promise.all(open.map((g) => g.close()))
 }
 
 /** The refusal somewhere in an error's cause chain (fetch wraps it in TypeError('fetch failed')). */
