@@ -9,7 +9,11 @@ const render = (locale: Locale, props: Parameters<typeof CheckReason>[0]) =>
 
 describe('CheckReason', () => {
   it('says what happened and what to do, naming the backend, with the raw detail under it', () => {
-    const html = render('en', { reason: 'not_api', type: 'comfyui', detail: 'ComfyUI answered /system_stats in an unexpected shape' })
+    const html = render('en', {
+      reason: 'not_api',
+      type: 'comfyui',
+      detail: 'ComfyUI answered /system_stats in an unexpected shape',
+    })
     expect(html).toContain('data-reason="not_api"')
     expect(html).toContain('it is not ComfyUI&#x27;s API')
     expect(html).toContain('Details: ComfyUI answered /system_stats in an unexpected shape')

@@ -112,12 +112,20 @@ describe('blockedRange: every IANA special-purpose block', () => {
     expect(blockedRange(address)).toMatch(why)
   })
 
-  it.each(['8.8.8.8', '1.1.1.1', '93.184.215.14', '172.32.0.1', '100.128.0.1', '192.0.3.1', '2606:4700:4700::1111', '2a00:1450::1', '2001:200::1', '2001:4860::8888'])(
-    '%s is public',
-    (address) => {
-      expect(blockedRange(address)).toBeNull()
-    },
-  )
+  it.each([
+    '8.8.8.8',
+    '1.1.1.1',
+    '93.184.215.14',
+    '172.32.0.1',
+    '100.128.0.1',
+    '192.0.3.1',
+    '2606:4700:4700::1111',
+    '2a00:1450::1',
+    '2001:200::1',
+    '2001:4860::8888',
+  ])('%s is public', (address) => {
+    expect(blockedRange(address)).toBeNull()
+  })
 
   it('decodes the IPv4 inside mapped, compatible, translated, NAT64 and 6to4 forms and names its block', () => {
     const forms: [string, string, RegExp][] = [
@@ -190,7 +198,11 @@ describe('outboundGuard at connect time', () => {
   it('does not follow a 302 to loopback (by address or by name)', async () => {
     // The redirecting server is on loopback too: allowed by origin, as an operator's own service would be.
     const g = guard({ allow: [`http://127.0.0.1:${hop.port}`] })
-    for (const to of [`http://127.0.0.1:${target.port}/`, `http://localhost:${target.port}/`, `http://[::ffff:127.0.0.1]:${target.port}/`]) {
+    for (const to of [
+      `http://127.0.0.1:${target.port}/`,
+      `http://localhost:${target.port}/`,
+      `http://[::ffff:127.0.0.1]:${target.port}/`,
+    ]) {
       const e = await refusal(guardedFetch(`http://127.0.0.1:${hop.port}/${encodeURIComponent(to)}`, {}, g))
       expect(e, to).toBeInstanceOf(BlockedAddressError)
     }
@@ -201,7 +213,11 @@ describe('outboundGuard at connect time', () => {
   it('follows a redirect between allowed origins, without the Authorization header across origins, at most 5 hops', async () => {
     const g = guard({ allow: [`http://127.0.0.1:${hop.port}`, `http://127.0.0.1:${target.port}`] })
     const to = `http://127.0.0.1:${target.port}/landed`
-    const res = await guardedFetch(`http://127.0.0.1:${hop.port}/${encodeURIComponent(to)}`, { headers: { authorization: 'Bearer x' } }, g)
+    const res = await guardedFetch(
+      `http://127.0.0.1:${hop.port}/${encodeURIComponent(to)}`,
+      { headers: { authorization: 'Bearer x' } },
+      g,
+    )
     expect(res.status).toBe(200)
     expect(target.seen.at(-1)).toMatchObject({ url: '/landed' })
     expect(target.seen.at(-1)!.headers.authorization).toBeUndefined()

@@ -166,7 +166,8 @@ export function checkingLookup(lookup: LookupFunction = dnsLookup as LookupFunct
         const range = blockedRange(a.address)
         if (range) return callback(new BlockedAddressError(hostname, a.address, range) as NodeJS.ErrnoException, '', 0)
       }
-      if (list.length === 0) return callback(new BlockedAddressError(hostname, 'no address', 'empty answer') as NodeJS.ErrnoException, '', 0)
+      if (list.length === 0)
+        return callback(new BlockedAddressError(hostname, 'no address', 'empty answer') as NodeJS.ErrnoException, '', 0)
       callback(null, address, family)
     })
   }
@@ -230,7 +231,14 @@ export async function guardedFetch(input: string | URL, init: RequestInit, guard
       throw new TypeError(`fetch failed`, { cause: new Error(`refused to follow a redirect to ${url.protocol} URL`) })
     }
     // why the cast: the DOM RequestInit does not know undici's dispatcher.
-    const response = await fetch(url, { ...init, method, body, headers, redirect: 'manual', dispatcher: guard.dispatcher } as RequestInit)
+    const response = await fetch(url, {
+      ...init,
+      method,
+      body,
+      headers,
+      redirect: 'manual',
+      dispatcher: guard.dispatcher,
+    } as RequestInit)
     const location = response.headers.get('location')
     if (!REDIRECTS.has(response.status) || !location || init.redirect === 'manual') return response
     if (init.redirect === 'error') {

@@ -53,9 +53,13 @@ const listen = async (server: Server): Promise<number> => {
 function selfSigned(): { key: Buffer; cert: Buffer } {
   certDir = mkdtempSync(path.join(tmpdir(), 'atelier-tls-'))
   const [key, cert] = [path.join(certDir, 'key.pem'), path.join(certDir, 'cert.pem')]
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], {
-    stdio: 'ignore',
-  })
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'],
+    {
+      stdio: 'ignore',
+    },
+  )
   return { key: readFileSync(key), cert: readFileSync(cert) }
 }
 
@@ -117,7 +121,9 @@ function form(overrides: Record<string, string>): URLSearchParams {
 
 async function test(backendId: string, overrides: Record<string, string>): Promise<{ check: BackendCheck; stored: boolean }> {
   const request = new Request(`http://localhost/app/settings/backends/${backendId}`, { method: 'POST', body: form(overrides) })
-  const result = (await action({ request, params: { backendId }, context: {} })) as { data: { check: BackendCheck; stored: boolean } }
+  const result = (await action({ request, params: { backendId }, context: {} })) as {
+    data: { check: BackendCheck; stored: boolean }
+  }
   if (!result.data.check) throw new Error(`no check: ${JSON.stringify(result.data)}`)
   return result.data
 }
@@ -167,6 +173,19 @@ describe('Test connection says why it failed', () => {
       const { check } = await test('new', { url: fake.url })
       expect(check).toMatchObject({ ok: false, reason: 'blocked' })
       expect(fake.requests.length).toBe(before)
+      // Saving it is refused in the form, with the block named.
+      const save = form({ url: fake.url })
+      save.set('intent', 'save')
+      const refused = (await action({
+        request: new Request('http://localhost/app/settings/backends/new', { method: 'POST', body: save }),
+        params: { backendId: 'new' },
+        context: {},
+      })) as {
+        data: { fieldErrors: Record<string, string> }
+        init: { status: number }
+      }
+      expect(refused.init.status).toBe(400)
+      expect(refused.data.fieldErrors.url).toMatch(/private or local address \(loopback\)/)
     } finally {
       for (const key of ['APP_MODE', 'SHOPIFY_API_KEY', 'SHOPIFY_API_SECRET', 'SHOPIFY_APP_URL']) {
         if (saved[key] === undefined) delete process.env[key]
@@ -180,11 +199,19 @@ describe('Test connection says why it failed', () => {
     const name = `Kept ${randomUUID().slice(0, 6)}`
     const save = new URLSearchParams(form({ url: htmlUrl, name }))
     save.set('intent', 'save')
-    await action({ request: new Request('http://localhost/app/settings/backends/new', { method: 'POST', body: save }), params: { backendId: 'new' }, context: {} })
+    await action({
+      request: new Request('http://localhost/app/settings/backends/new', { method: 'POST', body: save }),
+      params: { backendId: 'new' },
+      context: {},
+    })
     const [row] = await db().select().from(backendConfigs).where(eq(backendConfigs.name, name))
     const { stored } = await test(row.id, { url: htmlUrl, name, auth: 'none' })
     expect(stored).toBe(true)
-    const list = (await listLoader({ request: new Request('http://localhost/app/settings/backends'), params: {}, context: {} })) as {
+    const list = (await listLoader({
+      request: new Request('http://localhost/app/settings/backends'),
+      params: {},
+      context: {},
+    })) as {
       shop: { id: string; lastCheck: BackendCheck | null }[]
     }
     expect(list.shop.find((b) => b.id === row.id)?.lastCheck).toMatchObject({ ok: false, reason: 'not_api' })

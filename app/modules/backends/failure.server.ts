@@ -4,7 +4,18 @@ import { networkCode } from '#app/lib/outbound.server.ts'
 // Why a connection test or health check failed, in a word the Settings page
 // turns into a sentence with the next step (backends.checkReason.* in the locales).
 
-export const checkReasons = ['dns', 'refused', 'timeout', 'tls', 'blocked', 'auth', 'not_api', 'server_error', 'no_gpu', 'unknown'] as const
+export const checkReasons = [
+  'dns',
+  'refused',
+  'timeout',
+  'tls',
+  'blocked',
+  'auth',
+  'not_api',
+  'server_error',
+  'no_gpu',
+  'unknown',
+] as const
 export type CheckReason = (typeof checkReasons)[number]
 
 const DNS = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL', 'EAI_NODATA'])

@@ -53,21 +53,24 @@ describe('when a backend may reach only public addresses', () => {
     expect(publicOnly('0b0e0d6c-7f3e-4a51-9d43-cf0e1a2b3c4d')).toBe(false)
   })
 
-  it.each(['comfyui', 'sdwebui'] as const)('%s: a public-only backend on loopback is refused before a byte is sent', async (type) => {
-    const url = type === 'comfyui' ? comfy.url : sdwebui.url
-    const before = seen()
-    const guarded = await buildBackend({ id: 'cfg-x', type, url, credentials: null, publicOnly: true })
-    const check = await guarded.health()
-    await guarded.close?.()
-    expect(check.ok).toBe(false)
-    expect(check.detail).toMatch(/private or special addresses/)
-    expect(seen()).toBe(before)
+  it.each(['comfyui', 'sdwebui'] as const)(
+    '%s: a public-only backend on loopback is refused before a byte is sent',
+    async (type) => {
+      const url = type === 'comfyui' ? comfy.url : sdwebui.url
+      const before = seen()
+      const guarded = await buildBackend({ id: 'cfg-x', type, url, credentials: null, publicOnly: true })
+      const check = await guarded.health()
+      await guarded.close?.()
+      expect(check.ok).toBe(false)
+      expect(check.detail).toMatch(/private or special addresses/)
+      expect(seen()).toBe(before)
 
-    // The operator's row to the same server connects.
-    const open = await buildBackend({ id: 'cfg-y', type, url, credentials: null, publicOnly: false })
-    expect((await open.health()).ok).toBe(true)
-    await open.close?.()
-  })
+      // The operator's row to the same server connects.
+      const open = await buildBackend({ id: 'cfg-y', type, url, credentials: null, publicOnly: false })
+      expect((await open.health()).ok).toBe(true)
+      await open.close?.()
+    },
+  )
 
   it('weshop: a shop endpoint on loopback is refused; the deployment WESHOP_BASE_URL is reached', async () => {
     process.env.WESHOP_BASE_URL = weshop.url
