@@ -86,8 +86,10 @@ const factories: Record<ConfigurableType, BackendFactory> = {
     ])
     // why the deployment's config: WESHOP_BASE_URL and the preset ids hold for every shop's key.
     const config = weshopConfig()
-    // why the deployment's origin for results: only the operator's WESHOP_BASE_URL may sit on a private address.
-    const client = { outbound: guardFor(publicOnly), resultsGuard: sharedGuard([config.baseUrl]) }
+    // why these origins for results: the operator's WESHOP_BASE_URL may sit on a private address (a local
+    // fake), and so may a row's own endpoint where the API itself may be private (operator rows, local mode).
+    const trusted = publicOnly || !url ? [config.baseUrl] : [config.baseUrl, url]
+    const client = { outbound: guardFor(publicOnly), resultsGuard: sharedGuard(trusted) }
     return createWeshopBackend({ id, apiKey: apiKeyOf(credentials), baseUrl: url || config.baseUrl, presets: config.presets, client })
   },
 }
