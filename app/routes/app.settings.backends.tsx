@@ -24,7 +24,8 @@ function CheckBadge({ check }: { check: BackendConfigView['lastCheck'] }) {
 
 function lastCheckLine(t: Translate, locale: string, check: NonNullable<BackendConfigView['lastCheck']>): string {
   const parts = [t('backends.check.at', { time: new Date(check.checkedAt).toLocaleString(locale) })]
-  if (check.latencyMs !== undefined) parts.push(t('backends.check.latency', { ms: check.latencyMs }))
+  // why only when it answered: a refusal's time says nothing about the server.
+  if (check.ok && check.latencyMs !== undefined) parts.push(t('backends.check.latency', { ms: check.latencyMs }))
   if (check.detail && check.ok) parts.push(check.detail)
   return parts.join(' · ')
 }

@@ -236,7 +236,7 @@ export default function BackendSettings() {
                 <Banner tone={test.check.ok ? 'success' : 'critical'} title={test.check.ok ? t('backends.test.ok') : t('backends.test.failed')}>
                   <BlockStack gap="100">
                     {test.check.ok ? test.check.detail && <p>{test.check.detail}</p> : <CheckReason reason={test.check.reason} type={type} detail={test.check.detail} />}
-                    {test.check.latencyMs !== undefined && <p>{t('backends.test.latency', { ms: test.check.latencyMs })}</p>}
+                    {test.check.ok && test.check.latencyMs !== undefined && <p>{t('backends.test.latency', { ms: test.check.latencyMs })}</p>}
                     {test.check.ok && test.check.models && test.check.models.length > 0 && (
                       <p>{t('backends.check.models', { models: test.check.models.join(', ') })}</p>
                     )}

@@ -18,11 +18,15 @@ const NAME = 'E2E ComfyUI'
 let browser: Browser
 let page: Page
 let fake: ComfyFake
+let closedPort: string
 const pageErrors: string[] = []
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true })
   fake = await startComfyFake()
+  const gone = await startComfyFake()
+  closedPort = new URL(gone.url).port
+  await gone.close()
   browser = await launchBrowser()
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
   page.on('pageerror', (e) => pageErrors.push(e.message))
@@ -61,11 +65,20 @@ describe('GPU backends, end to end in Chromium', () => {
     await page.getByRole('link', { name: 'Add backend' }).click()
     await page.waitForURL(/\/app\/settings\/backends\/new$/)
     await page.getByLabel('Name', { exact: true }).fill(NAME)
-    await page.getByLabel('Server URL').fill(fake.url)
     await page.getByLabel('Slots').fill('2')
 
+    // A port where nothing listens: the page says so in words, with the next step.
+    await page.getByLabel('Server URL').fill(`http://127.0.0.1:${closedPort}`)
     await page.getByRole('button', { name: 'Test connection' }).click()
-    const result = page.getByTestId('test-result')
+    const refused = page.locator('[data-testid="test-result"][data-ok="false"]')
+    await refused.waitFor()
+    expect(await refused.getByTestId('check-reason').getAttribute('data-reason')).toBe('refused')
+    await refused.getByText(/Nothing accepted the connection at this address and port/).waitFor()
+    await page.screenshot({ path: path.join(shots, 'backends-test-refused.png'), fullPage: true })
+
+    await page.getByLabel('Server URL').fill(fake.url)
+    await page.getByRole('button', { name: 'Test connection' }).click()
+    const result = page.locator('[data-testid="test-result"][data-ok="true"]')
     await result.waitFor()
     expect(await result.getAttribute('data-ok')).toBe('true')
     await result.getByText('Connected').waitFor()
