@@ -147,8 +147,6 @@ export interface OutboundGuardOptions {
 
 export interface OutboundGuard {
   readonly dispatcher: Dispatcher
-  /** Whether a URL's host and port are on the allow list. */
-  allows(url: URL): boolean
   close(): Promise<void>
 }
 
@@ -204,7 +202,6 @@ export function outboundGuard(options: OutboundGuardOptions = {}): OutboundGuard
       agent ??= new Agent({ connect })
       return agent
     },
-    allows: (url) => allowed.has(hostKey(url.hostname, url.port, url.protocol)),
     async close() {
       const closing = agent
       agent = undefined
