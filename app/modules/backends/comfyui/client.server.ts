@@ -100,6 +100,9 @@ export function loadImagePath(uploaded: Uploaded): string {
 }
 
 /** Exception types that fail the same way on every attempt: the graph or its inputs are wrong. */
+/** How long canceling a prompt may take in all (a queue delete and an interrupt). */
+const CANCEL_BUDGET_MS = 3_000
+
 const DETERMINISTIC_EXCEPTIONS = new Set([
   'ValueError',
   'TypeError',
@@ -272,8 +275,8 @@ export function createComfyClient(options: ComfyClientOptions): ComfyClient {
     return parseJson(res, path, schema)
   }
 
-  async function postJson(path: string, body: unknown): Promise<Response> {
-    return request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+  async function postJson(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+    return request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal })
   }
 
   async function history(promptId: string): Promise<HistoryEntry | undefined> {
@@ -291,12 +294,15 @@ export function createComfyClient(options: ComfyClientOptions): ComfyClient {
     // why this order: a prompt still queued is removed before it can start;
     // one that started meanwhile is caught by the interrupt, which ComfyUI
     // applies only if that prompt id is the one running (never global).
+    // why a budget: a cancel is a courtesy to a server that may not answer;
+    // the render it ends must not wait two request timeouts for it.
+    const budget = AbortSignal.timeout(Math.min(requestTimeoutMs, CANCEL_BUDGET_MS))
     for (const [path, body] of [
       ['/queue', { delete: [promptId] }],
       ['/interrupt', { prompt_id: promptId }],
     ] as const) {
       try {
-        const res = await postJson(path, body)
+        const res = await postJson(path, body, budget)
         if (!res.ok) log().warn({ promptId, status: res.status, path }, 'ComfyUI refused a cancel request')
       } catch (e) {
         log().warn({ promptId, path, reason: (e as Error).message }, 'could not reach ComfyUI to cancel a prompt')
