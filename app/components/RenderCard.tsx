@@ -14,6 +14,10 @@ export interface RenderView {
   progressMessage: string | null
   queuePosition: number | null
   etaSeconds: number | null
+  /** Every backend that could take it is not answering (ISO times). */
+  waitingFor: { backend: string; since: string; until: string } | null
+  /** The name of the backend it was made for (or ran on): named in a BACKEND_UNAVAILABLE failure. */
+  backendName: string
   imageUrl: string | null
   width: number
   height: number
@@ -86,6 +90,25 @@ function useRenderActions() {
   return fetcher
 }
 
+/** A time of day in the merchant's locale. why no hydration warning: the server's time zone is not the browser's. */
+function clock(iso: string, locale: string): string {
+  return new Date(iso).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+}
+
+/** The line under the progress bar: the truth about the wait first, then the step or queue place. */
+function progressLine(r: RenderView, t: (key: string, vars?: Record<string, string | number>) => string, locale: string): string {
+  if (r.waitingFor) {
+    return t('render.waitingFor', { backend: r.waitingFor.backend, since: clock(r.waitingFor.since, locale), until: clock(r.waitingFor.until, locale) })
+  }
+  const line =
+    r.status === 'running'
+      ? t('render.running', { percent: r.progress, step: stepLabel(t, r.progressMessage) })
+      : r.queuePosition !== null
+        ? t('render.queued', { position: r.queuePosition })
+        : t(`render.status.${r.status}`)
+  return r.etaSeconds !== null ? `${line} · ${t('render.eta', { seconds: r.etaSeconds })}` : line
+}
+
 /** Backends report steps in English words; known ones are translated. */
 function stepLabel(t: (key: string) => string, message: string | null): string {
   if (!message) return ''
@@ -109,7 +132,7 @@ export function RenderCard({
   /** Offered on a failure that a mask fixes (the CPU studio could not find the product). */
   onDrawMask?: () => void
 }) {
-  const { t } = useI18n()
+  const { t, locale } = useI18n()
   const active = r.status === 'queued' || r.status === 'running' || r.status === 'retrying'
   const score = r.fidelityScore === null ? null : Math.round(r.fidelityScore)
   const lowScore = score !== null && score < threshold
@@ -151,15 +174,10 @@ export function RenderCard({
         {active && (
           <BlockStack gap="100">
             <ProgressBar progress={r.progress} size="small" animated tone="primary" />
-            <div data-testid={`progress-${r.id}`}>
-            <Text as="p" variant="bodySm" tone="subdued">
-              {r.status === 'running'
-                ? t('render.running', { percent: r.progress, step: stepLabel(t, r.progressMessage) })
-                : r.queuePosition !== null
-                  ? t('render.queued', { position: r.queuePosition })
-                  : t(`render.status.${r.status}`)}
-              {r.etaSeconds !== null ? ` · ${t('render.eta', { seconds: r.etaSeconds })}` : ''}
-            </Text>
+            <div data-testid={`progress-${r.id}`} data-waiting={r.waitingFor ? r.waitingFor.backend : undefined} suppressHydrationWarning>
+              <Text as="p" variant="bodySm" tone={r.waitingFor ? 'caution' : 'subdued'}>
+                {progressLine(r, t, locale)}
+              </Text>
             </div>
           </BlockStack>
         )}
@@ -185,7 +203,7 @@ export function RenderCard({
         )}
         {(r.status === 'failed' || r.reviewState === 'publish_failed') && r.errorCode && (
           <Banner tone="critical" action={onDrawMask && r.status === 'failed' ? { content: t('mask.fix'), onAction: onDrawMask } : undefined}>
-            <p>{t(`errors.${r.errorCode}`)}</p>
+            <p>{r.errorCode === 'BACKEND_UNAVAILABLE' ? t('render.backendDown', { backend: r.backendName }) : t(`errors.${r.errorCode}`)}</p>
           </Banner>
         )}
         <InlineStack gap="200">

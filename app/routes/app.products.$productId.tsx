@@ -20,6 +20,7 @@ import { useI18n } from '#app/lib/i18n.ts'
 import { productImageUrl } from '#app/lib/media.server.ts'
 import { signedImageUrl } from '#app/lib/storage.server.ts'
 import { studioPersonaAvailability } from '#app/modules/backends/pool.server.ts'
+import { backendName } from '#app/modules/scheduler/dispatcher.server.ts'
 import { lookOptions } from '#app/modules/looks/index.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
 import { MAX_MASK_BYTES, maskTooLarge } from '#app/modules/renders/mask.server.ts'
@@ -66,6 +67,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     progressMessage: r.progressMessage,
     queuePosition: progress[r.id]?.queuePosition ?? null,
     etaSeconds: progress[r.id]?.etaSeconds ?? null,
+    waitingFor: progress[r.id]?.waitingFor ?? null,
+    backendName: backendName(r.backend),
     imageUrl: r.resultKey ? signedImageUrl(r.resultKey) : null,
     width: r.outputWidth,
     height: r.outputHeight,

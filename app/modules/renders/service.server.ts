@@ -5,7 +5,7 @@ import { db } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { AppError, notFound } from '#app/lib/errors.ts'
 import { enqueueRender, priorities, removeRenderJob } from '#app/lib/queues.server.ts'
-import { capacityFor, queuePosition } from '#app/modules/scheduler/dispatcher.server.ts'
+import { capacityFor, queuePosition, waitingRenders } from '#app/modules/scheduler/dispatcher.server.ts'
 import { imageStore, sha256 } from '#app/lib/storage.server.ts'
 import { pickBackendFor } from '#app/modules/backends/pool.server.ts'
 import type { Backend } from '#app/modules/backends/types.ts'
@@ -158,7 +158,10 @@ const activeStatuses = ['queued', 'retrying', 'running'] as const
 export interface RenderProgress {
   /** 1-based place among renders waiting to start, or null once started. */
   queuePosition: number | null
+  /** Null while it waits on a backend that does not answer: no estimate would be true. */
   etaSeconds: number | null
+  /** Every backend that could take it is not answering: which one (its name), since when, and when the render gives up (ISO). */
+  waitingFor: { backend: string; since: string; until: string } | null
 }
 
 /** Queue position and ETA for the tenant's active renders, from measured timings. */
@@ -170,16 +173,23 @@ export async function progressOf(tenantId: string, active: Render[]): Promise<Re
     .from(renders)
     .where(and(eq(renders.tenantId, tenantId), eq(renders.status, 'succeeded')))
   const typicalMs = medianMs ?? 2000
+  const waiting = await waitingRenders(active).catch(() => ({}) as Awaited<ReturnType<typeof waitingRenders>>)
   for (const r of active) {
+    const wait = waiting[r.id]
+    if (wait) {
+      const waitingFor = { backend: wait.backendName, since: new Date(wait.since).toISOString(), until: new Date(wait.until).toISOString() }
+      out[r.id] = { queuePosition: r.status === 'running' ? null : await queuePosition(r.id).catch(() => null), etaSeconds: null, waitingFor }
+      continue
+    }
     if (r.status === 'running') {
-      out[r.id] = { queuePosition: null, etaSeconds: Math.max(1, Math.round(((100 - r.progress) / 100) * typicalMs / 1000)) }
+      out[r.id] = { queuePosition: null, etaSeconds: Math.max(1, Math.round(((100 - r.progress) / 100) * typicalMs / 1000)), waitingFor: null }
       continue
     }
     const slots = capacityFor(r)
     // The scheduler's answer: its round robin between shops, interactive first.
     const scheduled = await queuePosition(r.id).catch(() => null)
     if (scheduled !== null) {
-      out[r.id] = { queuePosition: scheduled, etaSeconds: Math.round((Math.ceil(scheduled / slots) * typicalMs) / 1000) }
+      out[r.id] = { queuePosition: scheduled, etaSeconds: Math.round((Math.ceil(scheduled / slots) * typicalMs) / 1000), waitingFor: null }
       continue
     }
     // Not known to the scheduler (Redis lost it; the reconciler will resubmit
@@ -196,7 +206,7 @@ export async function progressOf(tenantId: string, active: Render[]): Promise<Re
         ),
       )
     const position = ahead + 1
-    out[r.id] = { queuePosition: position, etaSeconds: Math.round((Math.ceil(position / slots) * typicalMs) / 1000) }
+    out[r.id] = { queuePosition: position, etaSeconds: Math.round((Math.ceil(position / slots) * typicalMs) / 1000), waitingFor: null }
   }
   return out
 }
