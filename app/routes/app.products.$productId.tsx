@@ -19,7 +19,7 @@ import { errorResponse, throwAsResponse } from '#app/lib/http.server.ts'
 import { useI18n } from '#app/lib/i18n.ts'
 import { productImageUrl } from '#app/lib/media.server.ts'
 import { signedImageUrl } from '#app/lib/storage.server.ts'
-import { studioPersonaAvailability } from '#app/modules/backends/pool.server.ts'
+import { studioPersonaAvailability } from '#app/modules/backends/availability.server.ts'
 import { backendName } from '#app/modules/scheduler/dispatcher.server.ts'
 import { lookOptions } from '#app/modules/looks/index.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
@@ -109,6 +109,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     canFeature: tenant.platform === 'shopify',
     personasAvailable: personaChoices.any,
     personaAvailability: personaChoices.personas,
+    personasDown: personaChoices.down,
     looks: lookOptions(),
   }
 }

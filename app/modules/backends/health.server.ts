@@ -146,9 +146,9 @@ export interface CheckedBackend {
   check: BackendCheck
 }
 
-/** Checks every configured backend at once, saves each row's lastCheck and publishes every status. */
-export async function checkBackends(opts: { timeoutMs?: number } = {}): Promise<CheckedBackend[]> {
-  const backends = await allBackends()
+/** Checks every configured backend (or those `only` picks) at once, saves each row's lastCheck and publishes every status. */
+export async function checkBackends(opts: { timeoutMs?: number; only?: (backend: Backend) => boolean } = {}): Promise<CheckedBackend[]> {
+  const backends = (await allBackends()).filter((b) => !opts.only || opts.only(b))
   return Promise.all(
     backends.map(async (backend) => {
       const check = await checkBackend(backend, opts.timeoutMs)

@@ -3,7 +3,7 @@ import { logger } from '#app/lib/logger.server.ts'
 import { sharedGuard } from '#app/lib/outbound.server.ts'
 import type { BackendType, Operation } from '#app/modules/looks/schema.ts'
 import type { BackendConfig } from '#db/schema.ts'
-import { lookAvailability, type ConfigurableType } from './capabilities.ts'
+import type { ConfigurableType } from './capabilities.ts'
 import { createComfyuiBackend } from './comfyui/adapter.server.ts'
 import { enabledBackendConfigs, specOf, type BackendCredentials, type BackendSpec } from './configs.server.ts'
 import { availableBackends, pickFrom } from './registry.server.ts'
@@ -298,23 +298,6 @@ export async function closePool(): Promise<void> {
   const open = [...entries.values()]
   entries.clear()
   await Promise.all(open.map(async (e) => (await e.backend)?.close()))
-}
-
-export interface PersonaChoice {
-  available: boolean
-  /** i18n key of why not (null when available). */
-  reasonKey: string | null
-}
-
-/** For the studio: which personas the shop's backends can realise, and why not. */
-export async function studioPersonaAvailability(
-  tenantId: string,
-): Promise<{ any: boolean; personas: Record<string, PersonaChoice> }> {
-  const { personas } = lookAvailability(await backendsFor(tenantId))
-  const out: Record<string, PersonaChoice> = {}
-  for (const [id, a] of Object.entries(personas))
-    out[id] = { available: a.available, reasonKey: a.available ? null : a.reasonKey }
-  return { any: Object.values(out).some((a) => a.available), personas: out }
 }
 
 /**
