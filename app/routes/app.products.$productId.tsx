@@ -187,8 +187,8 @@ export async function action({ request, params }: ActionFunctionArgs) {
 
 type LoaderData = ReturnType<typeof useLoaderData<typeof loader>>
 
-/** Refusals of the CPU studio that a merchant's mask fixes: it could not find the product on its own. */
-const FIXED_BY_A_MASK = ['BACKEND_BUSY_BACKGROUND', 'BACKEND_NEEDS_MASK']
+/** Refusals a merchant's mask fixes: the product could not be found on its own, or a model change needs the garment marked. */
+const FIXED_BY_A_MASK = ['BACKEND_BUSY_BACKGROUND', 'BACKEND_NEEDS_MASK', 'GARMENT_MASK_REQUIRED']
 
 /** One shared empty history, so a photo without strokes does not hand the editor a new array on every render. */
 const NO_STROKES: MaskAction[] = []

@@ -9,6 +9,8 @@ export interface BackendCapabilities {
   /** Largest output edge in px. */
   maxEdge: number
   models: string[]
+  /** Operations it does only with the merchant's garment mask (a model change keeps only what the mask marks). */
+  garmentMaskFor?: Operation[]
   /**
    * Renders it takes at once (the scheduler enforces this across every worker
    * process). Default: 1 for a GPU server; the in-process CPU studio is

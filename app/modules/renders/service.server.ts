@@ -76,6 +76,12 @@ export async function createRenders(tenant: Tenant, raw: CreateRendersInput): Pr
   // The original bytes, by content: every attempt and variant reads the same
   // input even if the listing's image changes meanwhile.
   const sourceKey = await imageStore().put(original)
+  // why here: the backend would refuse it only after the render waited its turn, and under a code about finding the product.
+  if (!input.mask && backend.capabilities().garmentMaskFor?.includes(operation)) {
+    throw new AppError('GARMENT_MASK_REQUIRED', 'Draw a mask over the garment in the studio: only the garment is kept when the model changes.', {
+      details: { operation, backend: backend.id },
+    })
+  }
   const mask = input.mask ? await validateMask(input.mask, source, backend, operation) : null
   const maskKey = mask ? await storeMerchantMask(mask) : null
 

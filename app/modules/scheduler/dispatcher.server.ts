@@ -132,6 +132,7 @@ export function backendView(b: DispatchBackend, state?: BackendState, models?: R
     operations: c.operations,
     personas: c.personas,
     maxEdge: c.maxEdge,
+    garmentMaskFor: c.garmentMaskFor,
     slots: slotsOf(c),
     busy: state?.busy ?? 0,
     model: switching ? (reported && models?.has(reported) ? reported : state?.model) : undefined,
@@ -184,10 +185,12 @@ export async function refreshDispatchBackends(force = false): Promise<DispatchBa
  * an in-process backend is not: the render stays on the one it names.
  */
 export function needsOf(
-  render: Pick<Render, 'tenantId' | 'operation' | 'personaId' | 'backend' | 'outputWidth' | 'outputHeight'> & { sceneId?: string },
+  render: Pick<Render, 'tenantId' | 'operation' | 'personaId' | 'backend' | 'outputWidth' | 'outputHeight'> & { sceneId?: string; maskKey?: string | null },
   backends: readonly DispatchBackend[],
 ): Needs {
-  const base = { operation: render.operation, persona: render.personaId !== null, edge: Math.max(render.outputWidth, render.outputHeight) }
+  const base: Needs = { operation: render.operation, persona: render.personaId !== null, edge: Math.max(render.outputWidth, render.outputHeight) }
+  // why only when known: a render moved between types must not land where its missing garment mask is refused.
+  if (render.maskKey !== undefined) base.masked = render.maskKey !== null
   const named = backends.find((b) => b.id === render.backend)
   const type = named?.capabilities().type
   if (!type || type === 'cpu-studio') return { ...base, only: [render.backend] }
@@ -513,7 +516,10 @@ export async function closeScheduler(): Promise<void> {
   if (s) await s.redis.quit().catch(() => s.redis.disconnect())
 }
 
-type RenderForScheduling = Pick<Render, 'id' | 'tenantId' | 'operation' | 'sceneId' | 'personaId' | 'backend' | 'outputWidth' | 'outputHeight' | 'status' | 'queuedAt'>
+type RenderForScheduling = Pick<
+  Render,
+  'id' | 'tenantId' | 'operation' | 'sceneId' | 'personaId' | 'backend' | 'outputWidth' | 'outputHeight' | 'status' | 'queuedAt' | 'maskKey'
+>
 
 const schedulingColumns = {
   id: renders.id,
@@ -526,6 +532,7 @@ const schedulingColumns = {
   outputHeight: renders.outputHeight,
   status: renders.status,
   queuedAt: renders.queuedAt,
+  maskKey: renders.maskKey,
 }
 
 function itemFor(render: RenderForScheduling, priority: string, readyAt?: number) {

@@ -22,6 +22,8 @@ export interface Needs {
   persona: boolean
   /** Longest output edge, px. */
   edge: number
+  /** The render carries the merchant's mask (backends that need a garment mask for the operation require it). */
+  masked?: boolean
   /** Only backends of this type (interchangeable servers of one kind). */
   type?: BackendType
   /** Only these backends (a render made for one in-process backend). */
@@ -51,6 +53,8 @@ export interface BackendView {
   circuit: CircuitState
   /** Not answering since then (its last render or health check failed); undefined = answering. */
   downSince?: number
+  /** Operations it does only with the merchant's garment mask. */
+  garmentMaskFor?: readonly string[]
 }
 
 /** Waiting renders that are alike: same class, tenant, model and constraints; FIFO inside. */
@@ -102,23 +106,29 @@ export interface Assignment {
   switched: boolean
 }
 
-export function capable(b: Pick<BackendView, 'id' | 'type' | 'operations' | 'personas' | 'maxEdge'>, needs: Needs): boolean {
+type Abilities = Pick<BackendView, 'id' | 'type' | 'operations' | 'personas' | 'maxEdge' | 'garmentMaskFor'>
+
+export function capable(b: Abilities, needs: Needs): boolean {
+  return (!needs.only || needs.only.includes(b.id)) && (!needs.type || b.type === needs.type) && does(b, needs)
+}
+
+/** The operation, persona, size and mask the work asks for, whatever the backend's type. */
+function does(b: Abilities, needs: Needs): boolean {
   return (
-    (!needs.only || needs.only.includes(b.id)) &&
-    (!needs.type || b.type === needs.type) &&
     b.operations.includes(needs.operation) &&
     (!needs.persona || b.personas) &&
-    b.maxEdge >= needs.edge
+    b.maxEdge >= needs.edge &&
+    (needs.masked === undefined || needs.masked || !b.garmentMaskFor?.includes(needs.operation))
   )
 }
 
 /** A backend of another type the render may fail over to. */
-export function fallbackFor(b: Pick<BackendView, 'id' | 'operations' | 'personas' | 'maxEdge'>, needs: Needs): boolean {
-  return !!needs.fallback?.includes(b.id) && b.operations.includes(needs.operation) && (!needs.persona || b.personas) && b.maxEdge >= needs.edge
+export function fallbackFor(b: Abilities, needs: Needs): boolean {
+  return !!needs.fallback?.includes(b.id) && does(b, needs)
 }
 
 /** Can this backend run the work at all: one of its type, or a fallback of another type. */
-export function canTake(b: Pick<BackendView, 'id' | 'type' | 'operations' | 'personas' | 'maxEdge'>, needs: Needs): boolean {
+export function canTake(b: Abilities, needs: Needs): boolean {
   return capable(b, needs) || fallbackFor(b, needs)
 }
 

@@ -123,6 +123,7 @@ export function createComfyuiBackend(opts: ComfyuiBackendOptions): ComfyuiBacken
     personas: available.some((t) => t.persona === 'required'),
     maxEdge: opts.maxEdge ?? 2048,
     models: checkpoints,
+    garmentMaskFor: available.filter((t) => t.maskSource === 'merchant').map((t) => t.operation),
   }
 
   async function render(request: RenderRequest, controls: RenderControls): Promise<RenderResult> {
@@ -150,7 +151,7 @@ export function createComfyuiBackend(opts: ComfyuiBackendOptions): ComfyuiBacken
     }
     if (template.maskSource === 'merchant' && !request.mask) {
       throw new AppError(
-        'BACKEND_NEEDS_MASK',
+        'GARMENT_MASK_REQUIRED',
         'Draw a mask over the garment in the studio: only the garment is kept when the model changes.',
         {
           details: { workflow: label },

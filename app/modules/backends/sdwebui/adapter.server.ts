@@ -300,6 +300,7 @@ export function createSdwebuiBackend(opts: SdwebuiBackendOptions): SdwebuiBacken
     operations: SDWEBUI_OPERATIONS,
     personas: true,
     maxEdge: opts.maxEdge ?? 2048,
+    garmentMaskFor: ['model_swap'],
     // why one: the server renders one image at a time (see lock.ts).
     slots: 1,
     // Until the server's list is read: the checkpoints Atelier's looks name.
@@ -586,7 +587,7 @@ export function createSdwebuiBackend(opts: SdwebuiBackendOptions): SdwebuiBacken
     }
     if (operation === 'model_swap' && !request.mask) {
       throw new AppError(
-        'BACKEND_NEEDS_MASK',
+        'GARMENT_MASK_REQUIRED',
         'Draw a mask over the garment in the studio: only the garment is kept when the model changes.',
         { details: { operation } },
       )
