@@ -43,7 +43,7 @@ afterEach(async (ctx) => {
 
 afterAll(async () => {
   await browser?.close()
-  await fake?.close()
+  await fake?.close().catch(() => {})
 })
 
 async function openEditor(): Promise<void> {
@@ -108,6 +108,24 @@ describe('GPU backends, end to end in Chromium', () => {
     expect(await page.locator('[data-check="ok"]').count()).toBe(1)
     expect(pageErrors).toEqual([])
   })
+
+  it('locks models again when the saved server stops answering, and names it', async () => {
+    await fake.close()
+    // The worker checks every backend every 15 s; the studio reads the last check.
+    const persona = page.getByTestId('persona-amara')
+    const deadline = Date.now() + 45_000
+    for (;;) {
+      await page.goto(`${baseUrl}/app/products/${product}`)
+      await persona.waitFor()
+      if (await persona.isDisabled()) break
+      if (Date.now() > deadline) throw new Error('the persona stayed enabled through a backend that does not answer')
+      await page.waitForTimeout(2_000)
+    }
+    expect(await persona.getAttribute('title')).toContain(`${NAME} did not pass its last health check`)
+    expect(await page.getByTestId('personas-down').textContent()).toContain(NAME)
+    await page.screenshot({ path: path.join(shots, 'backends-studio-backend-down.png'), fullPage: true })
+    expect(pageErrors).toEqual([])
+  }, 60_000)
 
   it('deletes the backend, and the studio is back to the CPU studio', async () => {
     await openEditor()
