@@ -96,7 +96,7 @@ function clock(iso: string, locale: string): string {
 }
 
 /** The line under the progress bar: the truth about the wait first, then the step or queue place. */
-function progressLine(r: RenderView, t: (key: string, vars?: Record<string, string | number>) => string, locale: string): string {
+export function progressLine(r: Pick<RenderView, 'status' | 'progress' | 'progressMessage' | 'queuePosition' | 'etaSeconds' | 'waitingFor'>, t: (key: string, vars?: Record<string, string | number>) => string, locale: string): string {
   if (r.waitingFor) {
     return t('render.waitingFor', { backend: r.waitingFor.backend, since: clock(r.waitingFor.since, locale), until: clock(r.waitingFor.until, locale) })
   }

@@ -10,12 +10,16 @@ import type { Backend } from '#app/modules/backends/types.ts'
 import { markets, personas, scenes } from '#app/modules/looks/index.ts'
 import { startRenderWorker } from '#app/modules/renders/jobs.server.ts'
 import { readMerchantMask, storeMerchantMask } from '#app/modules/renders/mask.server.ts'
-import { progressOf } from '#app/modules/renders/service.server.ts'
+import { progressLine } from '#app/components/RenderCard.tsx'
+import { translator } from '#app/lib/i18n.ts'
+import { cancelRender, progressOf } from '#app/modules/renders/service.server.ts'
+import { localTenant } from '#app/modules/tenants/service.server.ts'
+import { loader as studioLoader } from '#app/routes/app.products.$productId.tsx'
 import { configureScheduler, scheduler } from '#app/modules/scheduler/dispatcher.server.ts'
 import type { Render, Tenant } from '#db/schema.ts'
 import { startComfyFake, type ComfyFake } from '#test/fakes/comfyui/index.ts'
 import { createZeroLatencyBackend } from '#test/fakes/zero-latency-backend.ts'
-import { createLocalTenant, insertRender, sampleProductPng } from '#test/support/fixtures.ts'
+import { catalogImages, createLocalTenant, insertRender, sampleProductPng } from '#test/support/fixtures.ts'
 import { isolateQueue } from '#test/support/isolation.ts'
 import { readRender, releaseAll, sleep, waitFor, waitForRenderStatus } from '#test/support/queue.ts'
 
@@ -167,6 +171,28 @@ describe('a dead or hung GPU backend', () => {
     const failed = await expectVisibleWaitThenUnavailable(render, 'live-hung')
     expect(failed.attempts).toBeGreaterThanOrEqual(1)
   }, 30_000)
+
+  it('the studio page says which backend a render waits for, since when, and gives no ETA', async () => {
+    const fake = await comfyFake()
+    comfyBackend('live-studio', fake)
+    await fake.close()
+    await waitFor('the circuit to open on failed health checks', async () => ((await circuitOf('live-studio')).circuit === 'open' ? true : undefined))
+    const local = await localTenant()
+    const [image] = await catalogImages(local)
+    const render = await insertRender(local, { backend: 'live-studio', look, operation: 'model_swap', maskKey, productRef: image.productId })
+    try {
+      const page = await studioLoader({ request: new Request(`http://localhost/app/products/${image.productId}`), params: { productId: image.productId }, context: {} })
+      const card = page.renders.find((r) => r.id === render.id)!
+      expect(card.waitingFor?.backend).toBe('live-studio')
+      expect(Date.parse(card.waitingFor!.since)).toBe((await circuitOf('live-studio')).downSince)
+      expect(card.etaSeconds).toBeNull()
+      expect(progressLine(card, translator('en'), 'en')).toMatch(/^Waiting for live-studio: not answering since .+\. Gives up at .+ unless it answers\.$/)
+      expect(progressLine(card, translator('zh-CN'), 'zh-CN')).toMatch(/^正在等待 live-studio：自 .+ 起无响应/)
+    } finally {
+      // why tolerated: the render may have reached its end of wait (failed) meanwhile.
+      await cancelRender(local.id, render.id).catch(() => undefined)
+    }
+  })
 
   it('fails over to a capable backend of another type when the only one of its type is down', async () => {
     const fake = await comfyFake()
