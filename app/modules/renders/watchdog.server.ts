@@ -1,7 +1,7 @@
 import { env } from '#app/lib/env.server.ts'
 import { AppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
-import { backendDownSince, backendName } from '#app/modules/scheduler/dispatcher.server.ts'
+import { backendDownSince, backendName } from '#app/modules/scheduler/liveness.server.ts'
 import { notAnsweringMessage } from '#app/modules/scheduler/expire.server.ts'
 
 /**

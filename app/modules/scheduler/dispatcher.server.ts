@@ -31,7 +31,7 @@ import {
   type WorkView,
 } from './policy.ts'
 import { createSchedulerStore, type BackendState, type CircuitConfig, type Popped, type SchedulerStore } from './store.server.ts'
-import { waitingOn, type Waiting } from './waiting.ts'
+import { waitingOn } from './waiting.ts'
 
 export type Priority = keyof typeof priorities
 
@@ -615,44 +615,6 @@ export async function reportHealth(backendId: string, ok: boolean): Promise<void
 /** Queue position for the UI (1 = next), null when the scheduler does not know the render. */
 export async function queuePosition(renderId: string): Promise<number | null> {
   return (await scheduler()).positionOf(renderId)
-}
-
-/** When this backend stopped answering, by the circuit breaker's record; undefined while it answers. */
-export async function backendDownSince(backendId: string): Promise<number | undefined> {
-  const d = await scheduler()
-  const states = await d.store.backendStates([backendId], Date.now(), d.config.circuit)
-  return downSinceOf(states[backendId])
-}
-
-/** The name the merchant knows a backend by. */
-export function backendName(backendId: string): string {
-  return backendsForDispatch().find((b) => b.id === backendId)?.name ?? backendId
-}
-
-type RenderForWaiting = Pick<Render, 'id' | 'status' | 'tenantId' | 'operation' | 'sceneId' | 'personaId' | 'backend' | 'outputWidth' | 'outputHeight' | 'queuedAt' | 'startedAt' | 'updatedAt'>
-
-/**
- * For the studio: the renders among these that wait on backends that do not
- * answer, with the backend's name, since when, and when the render gives up.
- * A waiting render: every backend that could take it is down; a running one:
- * the backend running it is.
- */
-export async function waitingRenders(list: readonly RenderForWaiting[]): Promise<Record<string, Waiting & { backendName: string }>> {
-  const out: Record<string, Waiting & { backendName: string }> = {}
-  if (list.length === 0) return out
-  const d = await scheduler()
-  const backends = await refreshDispatchBackends()
-  const now = Date.now()
-  const states = await d.store.backendStates(backends.map((b) => b.id), now, d.config.circuit)
-  const views = backends.map((b) => backendView(b, states[b.id]))
-  const timeoutMs = d.config.waitTimeoutMs ?? env().RENDER_WAIT_TIMEOUT
-  for (const r of list) {
-    const needs: Needs = r.status === 'running' ? { ...needsOf(r, backends), only: [r.backend], fallback: undefined } : needsOf(r, backends)
-    const arrived = r.status === 'running' ? (r.startedAt ?? r.updatedAt) : r.queuedAt
-    const wait = waitingOn(views, needs, r.backend, arrived.getTime(), timeoutMs)
-    if (wait) out[r.id] = { ...wait, backendName: backendName(wait.backend) }
-  }
-  return out
 }
 
 /** Slots that can work on this render at once (for ETAs); in-process backends count as the worker concurrency. */
