@@ -6,7 +6,7 @@ import { env } from '#app/lib/env.server.ts'
 import { AppError, notFound } from '#app/lib/errors.ts'
 import { enqueueRender, priorities, removeRenderJob } from '#app/lib/queues.server.ts'
 import { capacityFor, queuePosition } from '#app/modules/scheduler/dispatcher.server.ts'
-import { waitingRenders } from '#app/modules/scheduler/liveness.server.ts'
+import { renderOutlooks, type RenderOutlook } from '#app/modules/scheduler/liveness.server.ts'
 import { imageStore, sha256 } from '#app/lib/storage.server.ts'
 import { pickBackendFor } from '#app/modules/backends/pool.server.ts'
 import type { Backend } from '#app/modules/backends/types.ts'
@@ -180,9 +180,9 @@ export async function progressOf(tenantId: string, active: Render[]): Promise<Re
     .from(renders)
     .where(and(eq(renders.tenantId, tenantId), eq(renders.status, 'succeeded')))
   const typicalMs = medianMs ?? 2000
-  const waiting = await waitingRenders(active).catch(() => ({}) as Awaited<ReturnType<typeof waitingRenders>>)
+  const outlooks = await renderOutlooks(active).catch(() => ({}) as Record<string, RenderOutlook>)
   for (const r of active) {
-    const wait = waiting[r.id]
+    const wait = outlooks[r.id]?.waiting
     if (wait) {
       const waitingFor = { backend: wait.backendName, since: new Date(wait.since).toISOString(), until: new Date(wait.until).toISOString() }
       out[r.id] = { queuePosition: r.status === 'running' ? null : await queuePosition(r.id).catch(() => null), etaSeconds: null, waitingFor }
@@ -192,7 +192,8 @@ export async function progressOf(tenantId: string, active: Render[]): Promise<Re
       out[r.id] = { queuePosition: null, etaSeconds: Math.max(1, Math.round(((100 - r.progress) / 100) * typicalMs / 1000)), waitingFor: null }
       continue
     }
-    const slots = capacityFor(r)
+    // why the live slots: a server that does not answer takes no turn in the queue.
+    const slots = outlooks[r.id]?.liveSlots || capacityFor(r)
     // The scheduler's answer: its round robin between shops, interactive first.
     const scheduled = await queuePosition(r.id).catch(() => null)
     if (scheduled !== null) {

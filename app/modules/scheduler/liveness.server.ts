@@ -4,7 +4,7 @@
 import { env } from '#app/lib/env.server.ts'
 import type { Render } from '#db/schema.ts'
 import { backendsForDispatch, backendView, downSinceOf, needsOf, refreshDispatchBackends, scheduler } from './dispatcher.server.ts'
-import type { Needs } from './policy.ts'
+import { canTake, type Needs } from './policy.ts'
 import { waitingOn, type Waiting } from './waiting.ts'
 
 /** When this backend stopped answering, by the circuit breaker's record; undefined while it answers. */
@@ -21,14 +21,20 @@ export function backendName(backendId: string): string {
 
 type RenderForWaiting = Pick<Render, 'id' | 'status' | 'tenantId' | 'operation' | 'sceneId' | 'personaId' | 'backend' | 'outputWidth' | 'outputHeight' | 'queuedAt' | 'startedAt' | 'updatedAt'>
 
+export interface RenderOutlook {
+  /** Every backend that could take it (or the one running it) is not answering: which, since when, until when. */
+  waiting: (Waiting & { backendName: string }) | null
+  /** Slots of the backends that could take it and answer (for ETAs); in-process ones count as the worker concurrency. */
+  liveSlots: number
+}
+
 /**
- * For the studio: the renders among these that wait on backends that do not
- * answer, with the backend's name, since when, and when the render gives up.
- * A waiting render: every backend that could take it is down; a running one:
- * the backend running it is.
+ * For the studio: what each of these renders can expect. A waiting render
+ * waits on backends that do not answer when every backend that could take it
+ * is down; a running one when the backend running it is.
  */
-export async function waitingRenders(list: readonly RenderForWaiting[]): Promise<Record<string, Waiting & { backendName: string }>> {
-  const out: Record<string, Waiting & { backendName: string }> = {}
+export async function renderOutlooks(list: readonly RenderForWaiting[]): Promise<Record<string, RenderOutlook>> {
+  const out: Record<string, RenderOutlook> = {}
   if (list.length === 0) return out
   const d = await scheduler()
   const backends = await refreshDispatchBackends()
@@ -40,7 +46,11 @@ export async function waitingRenders(list: readonly RenderForWaiting[]): Promise
     const needs: Needs = r.status === 'running' ? { ...needsOf(r, backends), only: [r.backend], fallback: undefined } : needsOf(r, backends)
     const arrived = r.status === 'running' ? (r.startedAt ?? r.updatedAt) : r.queuedAt
     const wait = waitingOn(views, needs, r.backend, arrived.getTime(), timeoutMs)
-    if (wait) out[r.id] = { ...wait, backendName: backendName(wait.backend) }
+    const live = views.filter((v) => canTake(v, needs) && v.downSince === undefined && v.circuit !== 'open')
+    out[r.id] = {
+      waiting: wait ? { ...wait, backendName: backendName(wait.backend) } : null,
+      liveSlots: live.reduce((sum, v) => sum + Math.min(v.slots, env().WORKER_CONCURRENCY), 0),
+    }
   }
   return out
 }
