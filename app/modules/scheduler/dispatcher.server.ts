@@ -434,7 +434,10 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         // why no backoff when another backend can take it: failover is what
         // the other server is for; the backoff protects the one that failed.
         const list = await opts.backends()
-        const elsewhere = item !== undefined && list.some((b) => !excluded.includes(b.id) && canTake(backendView(b), item.needs))
+        const states = await store.backendStates(list.map((b) => b.id), now, config.circuit)
+        // why only backends that answer: going straight back to a dead one would spend the attempts without a backoff.
+        const answers = (b: DispatchBackend) => downSinceOf(states[b.id]) === undefined && states[b.id]?.circuit !== 'open'
+        const elsewhere = item !== undefined && list.some((b) => !excluded.includes(b.id) && canTake(backendView(b), item.needs) && answers(b))
         retry = { readyAt: now + (elsewhere ? 0 : backoffMs(outcome.attempt)), excluded }
       }
       const result = await store.complete(renderId, backendId, now, completion, config.circuit, retry)
