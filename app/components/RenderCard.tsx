@@ -90,15 +90,29 @@ function useRenderActions() {
   return fetcher
 }
 
-/** A time of day in the merchant's locale. why no hydration warning: the server's time zone is not the browser's. */
-function clock(iso: string, locale: string): string {
-  return new Date(iso).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+/** A time of day in the merchant's locale: in UTC (said so) until the page runs in the browser, whose time zone the server does not know. */
+function clock(iso: string, locale: string, utc: boolean): string {
+  const time = new Date(iso).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: utc ? 'UTC' : undefined })
+  return utc ? `${time} UTC` : time
+}
+
+/** True on the server and during hydration (so both render the same text), false once mounted. */
+function useServerTime(): boolean {
+  const [server, setServer] = useState(true)
+  useEffect(() => setServer(false), [])
+  return server
 }
 
 /** The line under the progress bar: the truth about the wait first, then the step or queue place. */
-export function progressLine(r: Pick<RenderView, 'status' | 'progress' | 'progressMessage' | 'queuePosition' | 'etaSeconds' | 'waitingFor'>, t: (key: string, vars?: Record<string, string | number>) => string, locale: string): string {
+export function progressLine(
+  r: Pick<RenderView, 'status' | 'progress' | 'progressMessage' | 'queuePosition' | 'etaSeconds' | 'waitingFor'>,
+  t: (key: string, vars?: Record<string, string | number>) => string,
+  locale: string,
+  utc = true,
+): string {
   if (r.waitingFor) {
-    return t('render.waitingFor', { backend: r.waitingFor.backend, since: clock(r.waitingFor.since, locale), until: clock(r.waitingFor.until, locale) })
+    const { backend, since, until } = r.waitingFor
+    return t('render.waitingFor', { backend, since: clock(since, locale, utc), until: clock(until, locale, utc) })
   }
   const line =
     r.status === 'running'
@@ -133,6 +147,7 @@ export function RenderCard({
   onDrawMask?: () => void
 }) {
   const { t, locale } = useI18n()
+  const utc = useServerTime()
   const active = r.status === 'queued' || r.status === 'running' || r.status === 'retrying'
   const score = r.fidelityScore === null ? null : Math.round(r.fidelityScore)
   const lowScore = score !== null && score < threshold
@@ -174,9 +189,9 @@ export function RenderCard({
         {active && (
           <BlockStack gap="100">
             <ProgressBar progress={r.progress} size="small" animated tone="primary" />
-            <div data-testid={`progress-${r.id}`} data-waiting={r.waitingFor ? r.waitingFor.backend : undefined} suppressHydrationWarning>
+            <div data-testid={`progress-${r.id}`} data-waiting={r.waitingFor ? r.waitingFor.backend : undefined}>
               <Text as="p" variant="bodySm" tone={r.waitingFor ? 'caution' : 'subdued'}>
-                {progressLine(r, t, locale)}
+                {progressLine(r, t, locale, utc)}
               </Text>
             </div>
           </BlockStack>
