@@ -144,7 +144,7 @@ export function backendView(b: DispatchBackend, state?: BackendState, models?: R
 
 /** When a backend stopped answering. why the open circuit too: state recorded before liveness was (it opened on faults). */
 export function downSinceOf(state: BackendState | undefined): number | undefined {
-  return state?.downSince ?? (state && state.circuit !== 'closed' ? state.openedAt : undefined)
+  return state?.downSince ?? (state?.circuit === 'open' ? state.openedAt : undefined)
 }
 
 /** The backends_configs rows' backends (the deployment's and every shop's), as last read; see refreshDispatchBackends. */
