@@ -181,6 +181,23 @@ describe('starting a bulk run on a folder catalog', () => {
     await cancelBulkRun(tenant.id, next.run.id)
   })
 
+  it('gives the open run the bound a repeated start asks for, and its wall time to match', async () => {
+    const input: StartBulkRunInput = {
+      selection: { kind: 'products', productIds: ['silk-slip-dress', 'embroidered-cap'] },
+      looks: [otherLook],
+      images: { kind: 'all' },
+      maxInFlight: 1,
+    }
+    const first = await estimated(input)
+    const again = await startBulkRun(tenant, { ...input, maxInFlight: 2 })
+    expect(again).toMatchObject({ created: false, run: { id: first.id, maxInFlight: 2 } })
+    expect(again.run.estimate).toEqual({ ...first.estimate, wallSeconds: Math.round(first.estimate!.backendSeconds / 2) })
+    expect(await readRun(first.id)).toMatchObject({ maxInFlight: 2, estimate: again.run.estimate })
+    // Without a bound, a repeated start leaves the run's own.
+    expect((await startBulkRun(tenant, { ...input, maxInFlight: undefined })).run.maxInFlight).toBe(2)
+    await cancelBulkRun(tenant.id, first.id)
+  })
+
   it('refuses what can never work before any item is made', async () => {
     await expect(
       startBulkRun(tenant, {

@@ -158,7 +158,7 @@ export async function startBulkRun(tenant: Tenant, raw: StartBulkRunInput): Prom
         inArray(bulkRuns.status, [...OPEN]),
       ),
     })
-    if (open) return { run: open, created: false }
+    if (open) return { run: await applyBound(tx, open, parsed.maxInFlight), created: false }
     // why a generation suffix: the unique key allows the same run again once the previous one closed.
     const [{ n }] = await tx
       .select({ n: count() })
@@ -180,6 +180,28 @@ export async function startBulkRun(tenant: Tenant, raw: StartBulkRunInput): Prom
   })
   if (result.created) await armRun(result.run.id)
   return result
+}
+
+/**
+ * The open run a repeated start returns takes the bound that start asked for
+ * (the merchant went back and changed it), with the estimate's wall time to match.
+ */
+async function applyBound(tx: Tx, run: BulkRun, maxInFlight: number | undefined): Promise<BulkRun> {
+  if (maxInFlight === undefined || maxInFlight === run.maxInFlight) return run
+  const estimate = run.estimate && { ...run.estimate, wallSeconds: wallSeconds(run.estimate, maxInFlight) }
+  const [row] = await tx
+    .update(bulkRuns)
+    .set({ maxInFlight, estimate, updatedAt: new Date() })
+    .where(eq(bulkRuns.id, run.id))
+    .returning()
+  return row
+}
+
+/** Wall-clock seconds for the estimate's renders, at most `maxInFlight` of them at once. */
+function wallSeconds(e: Pick<BulkEstimate, 'renders' | 'backendSeconds'>, maxInFlight: number): number {
+  // why the in-flight bound: at most that many of this run's renders run at once, however many GPUs there are.
+  const parallel = Math.max(1, Math.min(maxInFlight, e.renders))
+  return Math.round(e.backendSeconds / parallel)
 }
 
 export async function getBulkRun(tenantId: string, runId: string): Promise<BulkRun> {
@@ -800,14 +822,13 @@ async function estimateRun(tx: Tx, run: BulkRun, tenant: Tenant): Promise<BulkEs
     .where(eq(bulkRunItems.runId, run.id))
   const { ms } = await measuredRenderMs(tenant.id)
   const price = await pricePerRender(tenant)
-  // why the in-flight bound: at most that many of this run's renders run at once, however many GPUs there are.
-  const parallel = Math.max(1, Math.min(run.maxInFlight, c.renders))
+  const backendSeconds = Math.round((c.renders * ms) / 1000)
   return {
     products: c.products,
     images: c.images,
     renders: c.renders,
-    backendSeconds: Math.round((c.renders * ms) / 1000),
-    wallSeconds: Math.round((c.renders * ms) / parallel / 1000),
+    backendSeconds,
+    wallSeconds: wallSeconds({ renders: c.renders, backendSeconds }, run.maxInFlight),
     cost: Math.round(c.renders * price.amount * 100) / 100,
     currency: price.currency,
   }
