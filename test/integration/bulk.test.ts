@@ -121,6 +121,18 @@ afterAll(async () => {
 
 describe('starting a bulk run on a folder catalog', () => {
   it('reads the catalog into items and estimates before anything renders', async () => {
+    // why the shop's own timings: the deployment-wide average moves with every other test file's renders.
+    await db()
+      .insert(usageLedger)
+      .values(
+        [1700, 2900].map((ms, i) => ({
+          tenantId: tenant.id,
+          kind: 'render',
+          backend: 'bulk-test',
+          backendMs: ms,
+          idempotencyKey: `estimate:${i}`,
+        })),
+      )
     const run = await estimated({ selection: { kind: 'all' }, looks: [look], images: { kind: 'featured' } })
     const items = await itemsOf(run.id)
     // 11 products, one featured image each.
@@ -128,10 +140,10 @@ describe('starting a bulk run on a folder catalog', () => {
     expect(new Set(items.map((i) => i.productRef)).size).toBe(11)
     expect(items.every((i) => i.status === 'pending' && i.tenantId === tenant.id && i.lookIndex === 0)).toBe(true)
     expect(items.find((i) => i.productRef === 'linen-button-shirt')?.productTitle).toBe('Sky Blue Linen Shirt')
-    expect(run.estimate).toMatchObject({ products: 11, images: 11, renders: 11, cost: 0 })
-    const { ms } = await measuredRenderMs(tenant.id)
-    expect(run.estimate!.backendSeconds).toBe(Math.round((11 * ms) / 1000))
-    expect(run.estimate!.wallSeconds).toBe(Math.round((11 * ms) / Math.min(run.maxInFlight, 11) / 1000))
+    // 11 renders × the shop's measured 2.3 s; 11 at once (the bound is 20), so about one render's time.
+    expect(await measuredRenderMs(tenant.id)).toEqual({ ms: 2300, from: 'shop' })
+    expect(run.maxInFlight).toBeGreaterThanOrEqual(11)
+    expect(run.estimate).toMatchObject({ products: 11, images: 11, renders: 11, cost: 0, backendSeconds: 25, wallSeconds: 2 })
     expect(await rendersOf(run.id)).toHaveLength(0)
     await cancelBulkRun(tenant.id, run.id)
   })
