@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq'
 import { and, eq, inArray } from 'drizzle-orm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { db } from '#app/lib/db.server.ts'
 import { AppError } from '#app/lib/errors.ts'
 import { registerBackend } from '#app/modules/backends/registry.server.ts'
@@ -112,6 +112,22 @@ beforeAll(async () => {
   registerBackend(testBackend())
   tenant = await createLocalTenant()
   worker = startRenderWorker({ concurrency: 4 })
+})
+
+// why: a test that fails before its own cancel (or with the worker paused) must not
+// hand an open run to a later start with the same selection, nor stall the next test.
+afterEach(async () => {
+  if (worker?.isPaused()) worker.resume()
+  const open = await db()
+    .select({ id: bulkRuns.id })
+    .from(bulkRuns)
+    .where(
+      and(
+        eq(bulkRuns.tenantId, tenant.id),
+        inArray(bulkRuns.status, ['estimating', 'awaiting_confirmation', 'running', 'paused']),
+      ),
+    )
+  for (const r of open) await cancelBulkRun(tenant.id, r.id)
 })
 
 afterAll(async () => {
@@ -253,6 +269,7 @@ describe('running a bulk run', () => {
       images: { kind: 'featured' },
       maxInFlight: 2,
     })
+    expect(run.maxInFlight).toBe(2)
     await drive(run.id, (r) => r.status === 'awaiting_confirmation')
     await expect(advanceBulkRun(run.id)).resolves.toEqual({ outcome: 'idle', ticking: false })
     expect(await rendersOf(run.id)).toHaveLength(0)
