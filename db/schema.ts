@@ -379,6 +379,9 @@ export interface BulkEstimate {
   renders: number
   /** Backend time from measured throughput (usage_ledger), seconds. */
   backendSeconds: number
+  /** The backend time per render it was computed from, and whose renders measured it (absent on older runs). */
+  renderMs?: number
+  timingFrom?: 'shop' | 'deployment' | 'default'
   /** Wall-clock estimate with the slots this shop can use, seconds. */
   wallSeconds: number
   cost: number

@@ -160,6 +160,7 @@ describe('starting a bulk run on a folder catalog', () => {
     expect(await measuredRenderMs(tenant.id)).toEqual({ ms: 2300, from: 'shop' })
     expect(run.maxInFlight).toBeGreaterThanOrEqual(11)
     expect(run.estimate).toMatchObject({ products: 11, images: 11, renders: 11, cost: 0, backendSeconds: 25, wallSeconds: 2 })
+    expect(run.estimate).toMatchObject({ renderMs: 2300, timingFrom: 'shop' })
     expect(await rendersOf(run.id)).toHaveLength(0)
     await cancelBulkRun(tenant.id, run.id)
   })

@@ -820,7 +820,8 @@ async function estimateRun(tx: Tx, run: BulkRun, tenant: Tenant): Promise<BulkEs
     })
     .from(bulkRunItems)
     .where(eq(bulkRunItems.runId, run.id))
-  const { ms } = await measuredRenderMs(tenant.id)
+  // why kept with the estimate: the page says what it was measured from, which later renders must not change.
+  const { ms, from } = await measuredRenderMs(tenant.id)
   const price = await pricePerRender(tenant)
   const backendSeconds = Math.round((c.renders * ms) / 1000)
   return {
@@ -828,6 +829,8 @@ async function estimateRun(tx: Tx, run: BulkRun, tenant: Tenant): Promise<BulkEs
     images: c.images,
     renders: c.renders,
     backendSeconds,
+    renderMs: ms,
+    timingFrom: from,
     wallSeconds: wallSeconds({ renders: c.renders, backendSeconds }, run.maxInFlight),
     cost: Math.round(c.renders * price.amount * 100) / 100,
     currency: price.currency,
@@ -863,8 +866,8 @@ export async function bulkRunProgress(run: BulkRun): Promise<BulkProgress> {
       perMinute: Math.round(perSecond * 600) / 10,
     }
   }
-  const msPerRender =
-    run.estimate && run.estimate.renders > 0 ? (run.estimate.backendSeconds * 1000) / run.estimate.renders : DEFAULT_RENDER_MS
+  const e = run.estimate
+  const msPerRender = e?.renderMs ?? (e && e.renders > 0 ? (e.backendSeconds * 1000) / e.renders : DEFAULT_RENDER_MS)
   const parallel = Math.max(1, Math.min(run.maxInFlight, remaining))
   return { ...base, etaSeconds: Math.round((remaining * msPerRender) / parallel / 1000), etaFrom: 'estimate' }
 }
