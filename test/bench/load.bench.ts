@@ -1,0 +1,262 @@
+// Load benchmark: autocannon against the built app in local mode (its own
+// process, as `npm start` runs it) while a render worker (its own process, as
+// `npm run worker` runs it) renders on the zero-latency backend. Each target
+// gets LOAD_SECONDS of load; the worker's renders/s during each is compared
+// with its renders/s with no HTTP load, measured before and after in the same run.
+//
+//   node --import tsx test/bench/load.bench.ts
+//
+// Targets: the products list (/app, the document), a studio page with renders
+// in progress, a render result (/media/<key>), a list thumbnail (/media/t/…),
+// and /api/renders: the extension's looks list (GET) at full rate, while
+// renders are started (POST) at LOAD_POSTS_PER_S, a busy admin's pace. why
+// not POST at full rate: every POST is a new, billed render (the route takes
+// no idempotency key and picks random seeds), so flooding it measures the
+// queue's backlog, not the web process.
+//
+// Knobs: LOAD_SECONDS (30), LOAD_CONNECTIONS (10), LOAD_POSTS_PER_S (2),
+// LOAD_BACKLOG (40 renders kept queued), LOAD_LOG_LEVEL (info, as in
+// production), LOAD_DATABASE_URL (…/atelier_bench_load, dropped and recreated).
+import { cleanupList, positiveInt, sleep } from './support.ts'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { copyCatalog } from '#test/support/isolation.ts'
+import { cpuSeconds, freePort, freshDatabase, startServerProcess } from './load-processes.ts'
+
+// why set before any app module reads env(): the bench never touches the
+// developer's database, queue, image store or catalog.
+process.env.NODE_ENV ??= 'test'
+process.env.LOG_LEVEL ??= 'warn'
+process.env.DATABASE_URL = process.env.LOAD_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/atelier_bench_load'
+process.env.QUEUE_PREFIX = `atelier-bench-load-${process.pid}`
+process.env.SIGNING_SECRET = `load-bench-signing-secret-${process.pid}`
+// why the smallest output the app allows: the backend costs nothing, and what
+// is measured is the worker's bookkeeping next to the web process, not encoding.
+process.env.MAX_OUTPUT_EDGE = '256'
+const storageDir = mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-storage-'))
+process.env.STORAGE_DIR = storageDir
+const catalogDir = copyCatalog()
+process.env.CATALOG_DIR = catalogDir
+
+const SECONDS = positiveInt('LOAD_SECONDS', 30)
+const CONNECTIONS = positiveInt('LOAD_CONNECTIONS', 10)
+const POSTS_PER_S = positiveInt('LOAD_POSTS_PER_S', 2)
+const BACKLOG = positiveInt('LOAD_BACKLOG', 40)
+const LOG_LEVEL = process.env.LOAD_LOG_LEVEL ?? 'info'
+
+const cleanup = cleanupList([
+  () => rmSync(storageDir, { recursive: true, force: true }),
+  () => rmSync(catalogDir, { recursive: true, force: true }),
+])
+
+interface Window {
+  name: string
+  seconds: number
+  rendered: number
+  cpu: { server: number; worker: number; bench: number }
+  http: { path: string; rps: number; p50: number; p99: number; errors: number; statuses: string }[]
+}
+
+async function main(): Promise<void> {
+  await freshDatabase(process.env.DATABASE_URL!)
+
+  const autocannon = (await import('autocannon')).default
+  const { and, count, eq, gte, inArray, lt } = await import('drizzle-orm')
+  const { db } = await import('#app/lib/db.server.ts')
+  const { env } = await import('#app/lib/env.server.ts')
+  const { productImageUrl } = await import('#app/lib/media.server.ts')
+  const { signedImageUrl } = await import('#app/lib/storage.server.ts')
+  const { createRenders } = await import('#app/modules/renders/service.server.ts')
+  const { localTenant } = await import('#app/modules/tenants/service.server.ts')
+  const { renders } = await import('#db/schema.ts')
+  const { catalogImages, productSceneLook } = await import('#test/support/fixtures.ts')
+  const { closeQueues } = await import('#app/lib/queues.server.ts')
+  const { closeDb } = await import('#app/lib/db.server.ts')
+  const { deleteQueueKeys } = await import('#test/support/queue.ts')
+  const { killWorkerProcesses, spawnWorkerProcess } = await import('#test/support/worker-process.ts')
+
+  const e = env()
+  cleanup.add(async () => {
+    await closeQueues()
+    await deleteQueueKeys(e.QUEUE_PREFIX)
+    await closeDb()
+  })
+  const shared = { NODE_ENV: 'production' as const, LOG_LEVEL, SIGNING_SECRET: e.SIGNING_SECRET, MAX_OUTPUT_EDGE: String(e.MAX_OUTPUT_EDGE) }
+
+  const worker = spawnWorkerProcess(shared, 'test/bench/load-worker.ts')
+  cleanup.add(killWorkerProcesses)
+  await worker.ready
+  const port = await freePort()
+  const logFile = path.join(storageDir, 'server.log')
+  const server = await startServerProcess(
+    {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      ...shared,
+      APP_MODE: 'local',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: e.DATABASE_URL,
+      REDIS_URL: e.REDIS_URL,
+      QUEUE_PREFIX: e.QUEUE_PREFIX,
+      STORAGE_DIR: path.resolve(e.STORAGE_DIR),
+      CATALOG_DIR: path.resolve(e.CATALOG_DIR),
+    },
+    logFile,
+  )
+  cleanup.add(() => server.stop())
+  const origin = `http://127.0.0.1:${port}`
+
+  // The tenant the server serves, and the catalog's smallest photo: the studio page's product and what the renders start from.
+  const tenant = await localTenant()
+  const [image] = await catalogImages(tenant)
+  const look = productSceneLook()
+  let nextSeed = 1
+  const seeds = (n: number) => Array.from({ length: n }, () => nextSeed++)
+
+  async function openRenders(): Promise<number> {
+    const [{ n }] = await db()
+      .select({ n: count() })
+      .from(renders)
+      .where(and(eq(renders.tenantId, tenant.id), inArray(renders.status, ['queued', 'retrying', 'running'])))
+    return n
+  }
+
+  async function settled(statuses: ('succeeded' | 'failed' | 'canceled')[], from = new Date(0), to = new Date()): Promise<number> {
+    const [{ n }] = await db()
+      .select({ n: count() })
+      .from(renders)
+      .where(and(eq(renders.tenantId, tenant.id), inArray(renders.status, statuses), gte(renders.finishedAt, from), lt(renders.finishedAt, to)))
+    return n
+  }
+
+  // Warm up: renders to show on the studio page and a result to serve from /media.
+  const warm = await createRenders(tenant, { productId: image.productId, imageId: image.imageId, look, seeds: seeds(10) })
+  for (let deadline = Date.now() + 60_000; (await openRenders()) > 0; await sleep(200)) {
+    if (Date.now() > deadline) throw new Error(`warm-up renders did not finish in 60 s:\n${worker.output()}`)
+  }
+  const [done] = await db().select().from(renders).where(and(eq(renders.id, warm[0].id), eq(renders.status, 'succeeded')))
+  if (!done?.resultKey) throw new Error(`the first warm-up render did not succeed:\n${worker.output()}`)
+
+  // Keeps the worker busy for the whole run: a backlog of queued renders, topped up.
+  let feeding = true
+  const feeder = (async () => {
+    while (feeding) {
+      if ((await openRenders()) < BACKLOG) {
+        await createRenders(tenant, { productId: image.productId, imageId: image.imageId, look, seeds: seeds(BACKLOG) })
+      }
+      await sleep(250)
+    }
+  })()
+  cleanup.add(async () => {
+    feeding = false
+    await feeder
+  })
+
+  const headers = { origin, 'sec-fetch-site': 'same-origin' }
+  const target = (p: string) => ({ url: `${origin}${p}`, connections: CONNECTIONS, duration: SECONDS, headers })
+  const studioPath = `/app/products/${encodeURIComponent(image.productId)}`
+  const postBody = JSON.stringify({ productIds: [image.productId], look, variants: 2 })
+
+  async function measure(name: string, load: () => Promise<Window['http']>): Promise<Window> {
+    const cpu = () => ({ server: cpuSeconds(server.pid), worker: cpuSeconds(worker.child.pid!), bench: process.cpuUsage() })
+    const before = cpu()
+    const from = new Date()
+    const http = await load()
+    const to = new Date()
+    const after = cpu()
+    const seconds = (to.getTime() - from.getTime()) / 1000
+    const benchCpu = (after.bench.user + after.bench.system - before.bench.user - before.bench.system) / 1e6
+    return {
+      name,
+      seconds,
+      rendered: await settled(['succeeded'], from, to),
+      cpu: { server: after.server - before.server, worker: after.worker - before.worker, bench: benchCpu },
+      http,
+    }
+  }
+
+  async function hammer(p: string, extra: Partial<Parameters<typeof autocannon>[0]> = {}): Promise<Window['http'][number]> {
+    const r = await autocannon({ ...target(p), ...extra })
+    const statuses = Object.entries(r.statusCodeStats)
+      .map(([code, s]) => `${code}×${s.count}`)
+      .join(' ')
+    return {
+      path: `${extra.method ?? 'GET'} ${p.replace(/\?.*/, '?…')}`,
+      rps: r.requests.average,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      errors: r.non2xx + r.errors,
+      statuses,
+    }
+  }
+
+  const idle = async () => (await sleep(SECONDS * 1000), [])
+  const windows: Window[] = []
+  windows.push(await measure('no HTTP load (before)', idle))
+  windows.push(await measure('products list', async () => [await hammer('/app')]))
+  windows.push(await measure('studio page', async () => [await hammer(studioPath)]))
+  windows.push(await measure('media: render result', async () => [await hammer(signedImageUrl(done.resultKey!))]))
+  windows.push(
+    await measure('media: list thumbnail', async () => [await hammer(productImageUrl(tenant.id, image.productId, image.imageId, 160))]),
+  )
+  windows.push(
+    await measure('api/renders', async () =>
+      Promise.all([
+        hammer('/api/renders'),
+        hammer('/api/renders', {
+          method: 'POST',
+          body: postBody,
+          headers: { ...headers, 'content-type': 'application/json' },
+          connections: 1,
+          overallRate: POSTS_PER_S,
+        }),
+      ]),
+    ),
+  )
+  windows.push(await measure('no HTTP load (after)', idle))
+  feeding = false
+  await feeder
+  const failed = await settled(['failed', 'canceled'])
+
+  report(windows, failed, image)
+}
+
+function report(windows: Window[], failedRenders: number, image: { productId: string; imageId: string }): void {
+  const rate = (w: Window) => w.rendered / w.seconds
+  const quiet = windows.filter((w) => w.http.length === 0)
+  const loaded = windows.filter((w) => w.http.length > 0)
+  const quietRate = quiet.reduce((s, w) => s + w.rendered, 0) / quiet.reduce((s, w) => s + w.seconds, 0)
+  const loadedRate = loaded.reduce((s, w) => s + w.rendered, 0) / loaded.reduce((s, w) => s + w.seconds, 0)
+  console.log(`${SECONDS} s per window, ${CONNECTIONS} connections, source ${image.productId}/${image.imageId}`)
+  console.log('window                     renders/s  cpu s: server worker bench')
+  for (const w of windows) {
+    const cpu = `${w.cpu.server.toFixed(1).padStart(6)} ${w.cpu.worker.toFixed(1).padStart(6)} ${w.cpu.bench.toFixed(1).padStart(5)}`
+    console.log(`${w.name.padEnd(26)} ${rate(w).toFixed(1).padStart(9)}  ${cpu}`)
+    for (const h of w.http) {
+      console.log(
+        `  ${h.path.padEnd(32)} ${h.rps.toFixed(1).padStart(7)} req/s  p50 ${h.p50} ms  p99 ${h.p99} ms  errors ${h.errors}  [${h.statuses}]`,
+      )
+    }
+  }
+  const http = loaded.flatMap((w) => w.http)
+  const errors = http.reduce((s, h) => s + h.errors, 0)
+  const list = http.find((h) => h.path === 'GET /app')!
+  const media = http.find((h) => h.path.startsWith('GET /media/') && !h.path.startsWith('GET /media/t/'))!
+  const slowdown = quietRate / loadedRate
+  console.log(`renders/s: ${quietRate.toFixed(1)} with no HTTP load, ${loadedRate.toFixed(1)} under load; failed renders ${failedRenders}`)
+  console.log(`BENCH load list_p99_ms=${list.p99} media_rps=${media.rps.toFixed(0)} errors=${errors} render_slowdown=${slowdown.toFixed(2)}`)
+}
+
+main().then(
+  async () => {
+    await cleanup.run()
+    process.exit(0)
+  },
+  async (err: unknown) => {
+    console.error(err)
+    await cleanup.run()
+    process.exit(1)
+  },
+)
