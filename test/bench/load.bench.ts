@@ -14,7 +14,8 @@
 // no idempotency key and picks random seeds), so flooding it measures the
 // queue's backlog, not the web process.
 //
-// Knobs: LOAD_SECONDS (30), LOAD_CONNECTIONS (10), LOAD_POSTS_PER_S (2),
+// Knobs: LOAD_SECONDS (30), LOAD_CONNECTIONS (10), LOAD_RATE (requests/s per
+// target; default none: as fast as the server answers), LOAD_POSTS_PER_S (2),
 // LOAD_BACKLOG (40 renders kept queued), LOAD_LOG_LEVEL (info, as in
 // production), LOAD_DATABASE_URL (…/atelier_bench_load, dropped and recreated).
 import { cleanupList, positiveInt, sleep } from './support.ts'
@@ -44,6 +45,9 @@ const CONNECTIONS = positiveInt('LOAD_CONNECTIONS', 10)
 const POSTS_PER_S = positiveInt('LOAD_POSTS_PER_S', 2)
 const BACKLOG = positiveInt('LOAD_BACKLOG', 40)
 const LOG_LEVEL = process.env.LOAD_LOG_LEVEL ?? 'info'
+// why optional: by default each target is loaded as fast as it answers (closed loop); a rate holds it to that many requests/s.
+const RATE = process.env.LOAD_RATE ? positiveInt('LOAD_RATE', 1) : undefined
+const WARMUP_REQUESTS = 20
 
 const cleanup = cleanupList([
   () => rmSync(storageDir, { recursive: true, force: true }),
@@ -55,7 +59,7 @@ interface Window {
   seconds: number
   rendered: number
   cpu: { server: number; worker: number; bench: number }
-  http: { path: string; rps: number; p50: number; p99: number; errors: number; statuses: string }[]
+  http: { path: string; rps: number; p50: number; p99: number; errors: number; statuses: string; requests: number }[]
 }
 
 async function main(): Promise<void> {
@@ -178,7 +182,9 @@ async function main(): Promise<void> {
   }
 
   async function hammer(p: string, extra: Partial<Parameters<typeof autocannon>[0]> = {}): Promise<Window['http'][number]> {
-    const r = await autocannon({ ...target(p), ...extra })
+    // why a warm-up: the first requests of a route compile its code; a server in production is warm.
+    if (!extra.method) await autocannon({ ...target(p), connections: 1, amount: WARMUP_REQUESTS })
+    const r = await autocannon({ ...target(p), ...(RATE ? { overallRate: RATE } : {}), ...extra })
     const statuses = Object.entries(r.statusCodeStats)
       .map(([code, s]) => `${code}×${s.count}`)
       .join(' ')
@@ -189,6 +195,7 @@ async function main(): Promise<void> {
       p99: r.latency.p99,
       errors: r.non2xx + r.errors,
       statuses,
+      requests: r.requests.total,
     }
   }
 
@@ -229,11 +236,15 @@ function report(windows: Window[], failedRenders: number, image: { productId: st
   const loaded = windows.filter((w) => w.http.length > 0)
   const quietRate = quiet.reduce((s, w) => s + w.rendered, 0) / quiet.reduce((s, w) => s + w.seconds, 0)
   const loadedRate = loaded.reduce((s, w) => s + w.rendered, 0) / loaded.reduce((s, w) => s + w.seconds, 0)
-  console.log(`${SECONDS} s per window, ${CONNECTIONS} connections, source ${image.productId}/${image.imageId}`)
+  const pace = RATE ? `${RATE} req/s per target` : 'as fast as answered'
+  console.log(`${SECONDS} s per window, ${CONNECTIONS} connections, ${pace}, source ${image.productId}/${image.imageId}`)
   console.log('window                     renders/s  cpu s: server worker bench')
   for (const w of windows) {
     const cpu = `${w.cpu.server.toFixed(1).padStart(6)} ${w.cpu.worker.toFixed(1).padStart(6)} ${w.cpu.bench.toFixed(1).padStart(5)}`
-    console.log(`${w.name.padEnd(26)} ${rate(w).toFixed(1).padStart(9)}  ${cpu}`)
+    // why CPU per request: unlike latency, it hardly moves with what else the machine runs.
+    const served = w.http.reduce((n, h) => n + h.requests, 0)
+    const perRequest = served > 0 ? `  server ${((w.cpu.server * 1000) / served).toFixed(1)} ms CPU/request` : ''
+    console.log(`${w.name.padEnd(26)} ${rate(w).toFixed(1).padStart(9)}  ${cpu}${perRequest}`)
     for (const h of w.http) {
       console.log(
         `  ${h.path.padEnd(32)} ${h.rps.toFixed(1).padStart(7)} req/s  p50 ${h.p50} ms  p99 ${h.p99} ms  errors ${h.errors}  [${h.statuses}]`,
