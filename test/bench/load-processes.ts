@@ -86,3 +86,11 @@ export function cpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S
 }
+
+/** CPU seconds the whole machine has spent busy so far (every process, every core), from /proc/stat. */
+export function machineBusySeconds(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/)
+  // user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+  const [user, nice, system, , , irq, softirq, steal] = ticks.map(Number)
+  return (user + nice + system + irq + softirq + steal) / TICKS_PER_S
+}
