@@ -216,16 +216,20 @@ export const usageLedger = pgTable(
   ],
 )
 
-/** Webhooks we have handled, by Shopify's webhook id: a redelivery is a no-op. */
+/**
+ * Webhooks we have handled, by Shopify's webhook id and by its event id (one
+ * event reaches every subscription of a topic): a redelivery is a no-op.
+ */
 export const webhookEvents = pgTable(
   'webhook_events',
   {
     webhookId: text('webhook_id').primaryKey(),
+    eventId: text('event_id'),
     shop: text('shop').notNull(),
     topic: text('topic').notNull(),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('webhook_events_shop').on(t.shop, t.receivedAt)],
+  (t) => [index('webhook_events_shop').on(t.shop, t.receivedAt), uniqueIndex('webhook_events_topic_event').on(t.topic, t.eventId)],
 )
 
 /** A product's images as last read from the platform (refreshed by products/update). */
@@ -299,6 +303,8 @@ export const backendConfigs = pgTable(
 export interface BackendCheck {
   ok: boolean
   detail?: string
+  /** Why it failed, as a word the Settings page translates (CheckReason in backends/failure.server.ts). */
+  reason?: string
   latencyMs?: number
   models?: string[]
   checkedAt: string

@@ -45,7 +45,9 @@ function Choice(props: {
 interface PersonaAvailability {
   personasAvailable: boolean
   /** Per persona: can the connected backends realise it, and if not why (an i18n key). */
-  personaAvailability?: Record<string, { available: boolean; reasonKey: string | null }>
+  personaAvailability?: Record<string, { available: boolean; reasonKey: string | null; reasonVars?: Record<string, string> }>
+  /** Backends that could make models but did not pass their last health check (names). */
+  personasDown?: string[]
 }
 
 type LookPickerProps = LookOption &
@@ -65,7 +67,7 @@ export type LookPickerData = PersonaAvailability & { looks: LookOption }
  * The look being chosen, and the picker's props for it. Picking a market
  * moves the scene to that market's first default; no persona to start with.
  */
-export function useLookChoice({ looks, personasAvailable, personaAvailability }: LookPickerData) {
+export function useLookChoice({ looks, personasAvailable, personaAvailability, personasDown }: LookPickerData) {
   const [marketId, setMarketId] = useState(looks.markets[0]?.id ?? '')
   const [sceneId, setSceneId] = useState(looks.markets[0]?.defaultScenes[0] ?? looks.scenes[0]?.id ?? '')
   const [personaId, setPersonaId] = useState('')
@@ -73,6 +75,7 @@ export function useLookChoice({ looks, personasAvailable, personaAvailability }:
     ...looks,
     personasAvailable,
     personaAvailability,
+    personasDown,
     marketId,
     sceneId,
     personaId,
@@ -119,7 +122,12 @@ export function LookPicker(props: LookPickerProps) {
 
       <BlockStack gap="200">
         <Text as="h2" variant="headingMd">{t('studio.persona')}</Text>
-        {!props.personasAvailable && (
+        {!props.personasAvailable && (props.personasDown?.length ?? 0) > 0 && (
+          <Banner tone="warning" title={t('studio.personaBackendDownTitle')}>
+            <p data-testid="personas-down">{t('studio.personaBackendDown', { backends: props.personasDown!.join(', ') })}</p>
+          </Banner>
+        )}
+        {!props.personasAvailable && (props.personasDown?.length ?? 0) === 0 && (
           <Banner tone="info" title={t('studio.personaNeedsGpuTitle')}>
             <p>{t('studio.personaNeedsGpu')}</p>
           </Banner>
@@ -132,7 +140,7 @@ export function LookPicker(props: LookPickerProps) {
           {props.personas.map((p) => {
             const availability = props.personaAvailability?.[p.id]
             const disabled = availability ? !availability.available : !props.personasAvailable
-            const hint = availability?.reasonKey ? t(availability.reasonKey) : undefined
+            const hint = availability?.reasonKey ? t(availability.reasonKey, availability.reasonVars) : undefined
             return (
               <Choice key={p.id} selected={p.id === props.personaId} disabled={disabled} hint={hint}
                 onClick={() => props.onPersona(p.id)} testId={`persona-${p.id}`} label={t(p.nameKey)}>

@@ -14,6 +14,10 @@ export interface RenderView {
   progressMessage: string | null
   queuePosition: number | null
   etaSeconds: number | null
+  /** Every backend that could take it is not answering (ISO times). */
+  waitingFor: { backend: string; since: string; until: string } | null
+  /** The name of the backend it was made for (or ran on): named in a BACKEND_UNAVAILABLE failure. */
+  backendName: string
   imageUrl: string | null
   width: number
   height: number
@@ -86,6 +90,39 @@ function useRenderActions() {
   return fetcher
 }
 
+/** A time of day in the merchant's locale: in UTC (said so) until the page runs in the browser, whose time zone the server does not know. */
+function clock(iso: string, locale: string, utc: boolean): string {
+  const time = new Date(iso).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: utc ? 'UTC' : undefined })
+  return utc ? `${time} UTC` : time
+}
+
+/** True on the server and during hydration (so both render the same text), false once mounted. */
+function useServerTime(): boolean {
+  const [server, setServer] = useState(true)
+  useEffect(() => setServer(false), [])
+  return server
+}
+
+/** The line under the progress bar: the truth about the wait first, then the step or queue place. */
+export function progressLine(
+  r: Pick<RenderView, 'status' | 'progress' | 'progressMessage' | 'queuePosition' | 'etaSeconds' | 'waitingFor'>,
+  t: (key: string, vars?: Record<string, string | number>) => string,
+  locale: string,
+  utc = true,
+): string {
+  if (r.waitingFor) {
+    const { backend, since, until } = r.waitingFor
+    return t('render.waitingFor', { backend, since: clock(since, locale, utc), until: clock(until, locale, utc) })
+  }
+  const line =
+    r.status === 'running'
+      ? t('render.running', { percent: r.progress, step: stepLabel(t, r.progressMessage) })
+      : r.queuePosition !== null
+        ? t('render.queued', { position: r.queuePosition })
+        : t(`render.status.${r.status}`)
+  return r.etaSeconds !== null ? `${line} · ${t('render.eta', { seconds: r.etaSeconds })}` : line
+}
+
 /** Backends report steps in English words; known ones are translated. */
 function stepLabel(t: (key: string) => string, message: string | null): string {
   if (!message) return ''
@@ -109,7 +146,8 @@ export function RenderCard({
   /** Offered on a failure that a mask fixes (the CPU studio could not find the product). */
   onDrawMask?: () => void
 }) {
-  const { t } = useI18n()
+  const { t, locale } = useI18n()
+  const utc = useServerTime()
   const active = r.status === 'queued' || r.status === 'running' || r.status === 'retrying'
   const score = r.fidelityScore === null ? null : Math.round(r.fidelityScore)
   const lowScore = score !== null && score < threshold
@@ -151,15 +189,10 @@ export function RenderCard({
         {active && (
           <BlockStack gap="100">
             <ProgressBar progress={r.progress} size="small" animated tone="primary" />
-            <div data-testid={`progress-${r.id}`}>
-            <Text as="p" variant="bodySm" tone="subdued">
-              {r.status === 'running'
-                ? t('render.running', { percent: r.progress, step: stepLabel(t, r.progressMessage) })
-                : r.queuePosition !== null
-                  ? t('render.queued', { position: r.queuePosition })
-                  : t(`render.status.${r.status}`)}
-              {r.etaSeconds !== null ? ` · ${t('render.eta', { seconds: r.etaSeconds })}` : ''}
-            </Text>
+            <div data-testid={`progress-${r.id}`} data-waiting={r.waitingFor ? r.waitingFor.backend : undefined}>
+              <Text as="p" variant="bodySm" tone={r.waitingFor ? 'caution' : 'subdued'}>
+                {progressLine(r, t, locale, utc)}
+              </Text>
             </div>
           </BlockStack>
         )}
@@ -185,7 +218,7 @@ export function RenderCard({
         )}
         {(r.status === 'failed' || r.reviewState === 'publish_failed') && r.errorCode && (
           <Banner tone="critical" action={onDrawMask && r.status === 'failed' ? { content: t('mask.fix'), onAction: onDrawMask } : undefined}>
-            <p>{t(`errors.${r.errorCode}`)}</p>
+            <p>{r.errorCode === 'BACKEND_UNAVAILABLE' ? t('render.backendDown', { backend: r.backendName }) : t(`errors.${r.errorCode}`)}</p>
           </Banner>
         )}
         <InlineStack gap="200">

@@ -8,6 +8,7 @@ describe('env', () => {
     expect(e.PORT).toBe(3000)
     expect(e.DATABASE_URL).toMatch(/^postgres:\/\//)
     expect(e.WORKER_CONCURRENCY).toBe(2)
+    expect(e.RENDER_WAIT_TIMEOUT).toBe(180_000)
   })
 
   it('fails fast with a readable list naming each bad variable', () => {

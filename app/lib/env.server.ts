@@ -29,7 +29,11 @@ export const envSchema = z
     RENDER_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
     RENDER_BACKOFF_MS: z.coerce.number().int().min(10).default(2000),
     RENDER_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
+    /** Longest a render waits for a backend that is not answering (no other can take it) before it fails, ms. */
+    RENDER_WAIT_TIMEOUT: z.coerce.number().int().min(100).default(180_000),
     MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
+    /** Largest request body of a page action, bytes (webhooks, /api/renders and the mask upload have their own). */
+    MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
     MAX_INPUT_PIXELS: z.coerce.number().int().min(10_000).default(40_000_000),
     MAX_OUTPUT_EDGE: z.coerce.number().int().min(256).max(8192).default(2048),
     FIDELITY_THRESHOLD: z.coerce.number().min(0).max(100).default(70),

@@ -8,8 +8,13 @@ export interface ActionError {
   error: { code: string; message: string; details?: Record<string, unknown> }
 }
 
-/** Maps any error to the one JSON shape the UI understands, with its HTTP status. */
+/**
+ * Maps any error to the one JSON shape the UI understands, with its HTTP status.
+ * A thrown Response is already an answer (authentication's 401 with App
+ * Bridge's retry header, its redirects): it is re-thrown untouched.
+ */
 export function errorResponse(e: unknown) {
+  if (isThrownResponse(e)) throw e
   if (e instanceof ZodError) {
     return data<ActionError>(
       { ok: false, error: { code: 'INVALID_INPUT', message: e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } },
@@ -22,6 +27,12 @@ export function errorResponse(e: unknown) {
     { ok: false, error: { ...body, details: isAppError(e) ? e.details : undefined } },
     { status: isAppError(e) ? e.status : 500 },
   )
+}
+
+/** A Response, or Remix's `data()` with an init, thrown to end the request. */
+export function isThrownResponse(e: unknown): boolean {
+  if (e instanceof Response) return true
+  return typeof e === 'object' && e !== null && (e as { type?: unknown }).type === 'DataWithResponseInit'
 }
 
 /** For loaders: AppErrors become real HTTP responses (404 for another shop's id). */

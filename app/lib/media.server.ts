@@ -1,4 +1,3 @@
-import sharp from 'sharp'
 import { env } from './env.server.ts'
 import { signUrl } from './storage.server.ts'
 
@@ -27,22 +26,4 @@ export function productImageUrl(tenantId: string, productId: string, imageId: st
   return signUrl(
     `/media/t/${tenantId}/products/${encodeURIComponent(productId)}/images/${encodeURIComponent(imageId)}?w=${width}`,
   )
-}
-
-const thumbs = new Map<string, Buffer>()
-const THUMB_CACHE = 300
-
-/** Small WebP previews of originals, cached in memory; the original is only read. */
-export async function thumbnail(cacheKey: string, read: () => Promise<Buffer>, width: number): Promise<Buffer> {
-  const key = `${cacheKey}@${width}`
-  const hit = thumbs.get(key)
-  if (hit) return hit
-  const out = await sharp(await read(), { limitInputPixels: env().MAX_INPUT_PIXELS, failOn: 'error' })
-    .rotate()
-    .resize({ width, height: width, fit: 'inside', withoutEnlargement: true })
-    .webp({ quality: 80 })
-    .toBuffer()
-  if (thumbs.size >= THUMB_CACHE) thumbs.delete(thumbs.keys().next().value as string)
-  thumbs.set(key, out)
-  return out
 }

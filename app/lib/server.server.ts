@@ -1,11 +1,13 @@
-import { createRequestHandler } from '@remix-run/express'
 import type { ServerBuild } from '@remix-run/node'
 import express from 'express'
 import { randomUUID } from 'node:crypto'
 import type { Server } from 'node:http'
 import path from 'node:path'
+import { refuseDeclaredOversize } from './body-limit.server.ts'
 import { env } from './env.server.ts'
 import { logger } from './logger.server.ts'
+import { foreignOriginActionsRefused, loopbackHostOnly, sameOriginWritesOnly } from './origin-guard.server.ts'
+import { remixHandler } from './remix-handler.server.ts'
 
 const loopback = new Set(['127.0.0.1', 'localhost', '::1'])
 
@@ -16,9 +18,12 @@ export interface StartedServer {
 
 /**
  * The web process: Remix behind Express. In local mode there is no login, so
- * the server refuses to listen anywhere but loopback.
+ * the server listens only on loopback, answers only loopback Host names on its
+ * own port, and takes writes only from its own pages.
  */
-export async function startWebServer(opts: { dev?: boolean; port?: number; host?: string } = {}): Promise<StartedServer> {
+export async function startWebServer(
+  opts: { dev?: boolean; port?: number; host?: string; /** Serve this build instead of build/server (tests). */ build?: ServerBuild } = {},
+): Promise<StartedServer> {
   const e = env()
   const host = opts.host ?? e.HOST
   const port = opts.port ?? e.PORT
@@ -38,6 +43,14 @@ export async function startWebServer(opts: { dev?: boolean; port?: number; host?
     })
     next()
   })
+  // why a getter: with port 0 the port is known only once the server listens.
+  let self = new URL(`http://127.0.0.1:${port}`)
+  if (e.APP_MODE === 'local') {
+    app.use(loopbackHostOnly(() => self))
+    app.use(sameOriginWritesOnly())
+  }
+  app.use(foreignOriginActionsRefused())
+  app.use(refuseDeclaredOversize())
 
   let build: () => Promise<ServerBuild>
   let closeVite = async () => {}
@@ -47,6 +60,9 @@ export async function startWebServer(opts: { dev?: boolean; port?: number; host?
     app.use(devServer.middlewares)
     build = () => devServer.ssrLoadModule('virtual:remix/server-build') as Promise<ServerBuild>
     closeVite = () => devServer.close()
+  } else if (opts.build) {
+    const given = opts.build
+    build = async () => given
   } else {
     const serverBuild = path.join(root, 'build/server/index.js')
     app.use('/assets', express.static(path.join(root, 'build/client/assets'), { immutable: true, maxAge: '1y' }))
@@ -54,7 +70,7 @@ export async function startWebServer(opts: { dev?: boolean; port?: number; host?
     const loaded = (await import(serverBuild)) as ServerBuild
     build = async () => loaded
   }
-  app.all('*', createRequestHandler({ build, mode: opts.dev ? 'development' : 'production' }))
+  app.all('*', remixHandler({ build, mode: opts.dev ? 'development' : 'production' }))
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(port, host, () => resolve(s))
@@ -62,8 +78,9 @@ export async function startWebServer(opts: { dev?: boolean; port?: number; host?
   })
   const address = server.address()
   const actualPort = typeof address === 'object' && address ? address.port : port
+  self = new URL(`http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`)
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`,
+    url: self.origin,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()))
       await closeVite()

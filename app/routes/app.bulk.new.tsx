@@ -22,7 +22,7 @@ import { errorResponse } from '#app/lib/http.server.ts'
 import { useI18n } from '#app/lib/i18n.ts'
 import { defaultOperation, MAX_FIRST_IMAGES, MAX_SELECTED_PRODUCTS, type StartBulkRunInput } from '#app/modules/bulk/schema.ts'
 import { startBulkRun } from '#app/modules/bulk/service.server.ts'
-import { studioPersonaAvailability } from '#app/modules/backends/pool.server.ts'
+import { studioPersonaAvailability } from '#app/modules/backends/availability.server.ts'
 import { lookOptions } from '#app/modules/looks/index.ts'
 import { operations } from '#app/modules/looks/schema.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
@@ -52,6 +52,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     maxInFlight: env().BULK_MAX_IN_FLIGHT,
     personasAvailable: personaChoices.any,
     personaAvailability: personaChoices.personas,
+    personasDown: personaChoices.down,
     operations: [...operations],
     looks: lookOptions(),
   }

@@ -13,12 +13,14 @@ import { LookPicker, useLookChoice } from '#app/components/LookPicker.tsx'
 import { MaskEditor, visibleStrokes, type MaskAction, type MaskEditorHandle } from '#app/components/MaskEditor.tsx'
 import { RenderCard, type FidelityHeat, type RenderView } from '#app/components/RenderCard.tsx'
 import { SourcePicker } from '#app/components/SourcePicker.tsx'
+import { MASK_FORM_BYTES } from '#app/lib/body-limit.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { errorResponse, throwAsResponse } from '#app/lib/http.server.ts'
 import { useI18n } from '#app/lib/i18n.ts'
 import { productImageUrl } from '#app/lib/media.server.ts'
 import { signedImageUrl } from '#app/lib/storage.server.ts'
-import { studioPersonaAvailability } from '#app/modules/backends/pool.server.ts'
+import { studioPersonaAvailability } from '#app/modules/backends/availability.server.ts'
+import { backendName } from '#app/modules/scheduler/liveness.server.ts'
 import { lookOptions } from '#app/modules/looks/index.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
 import { MAX_MASK_BYTES, maskTooLarge } from '#app/modules/renders/mask.server.ts'
@@ -65,6 +67,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     progressMessage: r.progressMessage,
     queuePosition: progress[r.id]?.queuePosition ?? null,
     etaSeconds: progress[r.id]?.etaSeconds ?? null,
+    waitingFor: progress[r.id]?.waitingFor ?? null,
+    backendName: backendName(r.backend),
     imageUrl: r.resultKey ? signedImageUrl(r.resultKey) : null,
     width: r.outputWidth,
     height: r.outputHeight,
@@ -105,6 +109,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     canFeature: tenant.platform === 'shopify',
     personasAvailable: personaChoices.any,
     personaAvailability: personaChoices.personas,
+    personasDown: personaChoices.down,
     looks: lookOptions(),
   }
 }
@@ -126,19 +131,15 @@ const actionSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('cancel'), renderId: z.string() }),
 ])
 
-/** Room for the form's other fields next to a mask of the largest size. */
-const FORM_OVERHEAD_BYTES = 64 * 1024
-
 /**
  * The posted form. A Generate with a mask arrives as multipart (the mask is
- * a PNG file); every other action as a plain form. why the memory handler's
- * part limit and the Content-Length check: request.formData() reads any size
- * into memory, and this is the one form that carries a file.
+ * a PNG file); every other action as a plain form. The web edge bounds every
+ * body; the checks here say that it is the mask that is too large.
  */
 async function readForm(request: Request): Promise<FormData> {
   if (!request.headers.get('content-type')?.startsWith('multipart/form-data')) return request.formData()
   const declared = Number(request.headers.get('content-length') ?? 0)
-  if (declared > MAX_MASK_BYTES + FORM_OVERHEAD_BYTES) throw maskTooLarge(declared)
+  if (declared > MASK_FORM_BYTES) throw maskTooLarge(declared)
   try {
     return await unstable_parseMultipartFormData(request, unstable_createMemoryUploadHandler({ maxPartSize: MAX_MASK_BYTES }))
   } catch (e) {
@@ -186,8 +187,8 @@ export async function action({ request, params }: ActionFunctionArgs) {
 
 type LoaderData = ReturnType<typeof useLoaderData<typeof loader>>
 
-/** Refusals of the CPU studio that a merchant's mask fixes: it could not find the product on its own. */
-const FIXED_BY_A_MASK = ['BACKEND_BUSY_BACKGROUND', 'BACKEND_NEEDS_MASK']
+/** Refusals a merchant's mask fixes: the product could not be found on its own, or a model change needs the garment marked. */
+const FIXED_BY_A_MASK = ['BACKEND_BUSY_BACKGROUND', 'BACKEND_NEEDS_MASK', 'GARMENT_MASK_REQUIRED']
 
 /** One shared empty history, so a photo without strokes does not hand the editor a new array on every render. */
 const NO_STROKES: MaskAction[] = []

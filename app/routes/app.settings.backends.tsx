@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { useLoaderData } from '@remix-run/react'
 import { Badge, Banner, BlockStack, Button, Card, InlineStack, Layout, Page, Text } from '@shopify/polaris'
+import { CheckReason } from '#app/components/CheckReason.tsx'
 import { useI18n, type Translate } from '#app/lib/i18n.ts'
 import { listBackendConfigs, toBackendConfigView, type BackendConfigView } from '#app/modules/backends/configs.server.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
@@ -23,8 +24,9 @@ function CheckBadge({ check }: { check: BackendConfigView['lastCheck'] }) {
 
 function lastCheckLine(t: Translate, locale: string, check: NonNullable<BackendConfigView['lastCheck']>): string {
   const parts = [t('backends.check.at', { time: new Date(check.checkedAt).toLocaleString(locale) })]
-  if (check.latencyMs !== undefined) parts.push(t('backends.check.latency', { ms: check.latencyMs }))
-  if (check.detail) parts.push(check.detail)
+  // why only when it answered: a refusal's time says nothing about the server.
+  if (check.ok && check.latencyMs !== undefined) parts.push(t('backends.check.latency', { ms: check.latencyMs }))
+  if (check.detail && check.ok) parts.push(check.detail)
   return parts.join(' · ')
 }
 
@@ -56,6 +58,7 @@ function BackendCard({ backend, editable }: { backend: BackendConfigView; editab
           {check && (
             <BlockStack gap="100">
               <Text as="p" variant="bodySm" tone={check.ok ? 'subdued' : 'critical'}>{lastCheckLine(t, locale, check)}</Text>
+              {!check.ok && <CheckReason reason={check.reason} type={backend.type} detail={check.detail} />}
               {check.ok && check.models && check.models.length > 0 && (
                 <Text as="p" variant="bodySm" tone="subdued" breakWord>{t('backends.check.models', { models: check.models.join(', ') })}</Text>
               )}

@@ -3,6 +3,7 @@ import { useActionData, useLoaderData, useNavigation, useSubmit } from '@remix-r
 import { Badge, Banner, BlockStack, Button, Card, Checkbox, ChoiceList, FormLayout, InlineStack, Layout, Page, Select, Text, TextField } from '@shopify/polaris'
 import { useRef, useState, type FormEvent } from 'react'
 import { z } from 'zod'
+import { CheckReason } from '#app/components/CheckReason.tsx'
 import { errorResponse, throwAsResponse, type ActionError } from '#app/lib/http.server.ts'
 import { isAppError } from '#app/lib/errors.ts'
 import { useI18n } from '#app/lib/i18n.ts'
@@ -234,8 +235,8 @@ export default function BackendSettings() {
               <div data-testid="test-result" data-ok={String(test.check.ok)}>
                 <Banner tone={test.check.ok ? 'success' : 'critical'} title={test.check.ok ? t('backends.test.ok') : t('backends.test.failed')}>
                   <BlockStack gap="100">
-                    {test.check.detail && <p>{test.check.detail}</p>}
-                    {test.check.latencyMs !== undefined && <p>{t('backends.test.latency', { ms: test.check.latencyMs })}</p>}
+                    {test.check.ok ? test.check.detail && <p>{test.check.detail}</p> : <CheckReason reason={test.check.reason} type={type} detail={test.check.detail} />}
+                    {test.check.ok && test.check.latencyMs !== undefined && <p>{t('backends.test.latency', { ms: test.check.latencyMs })}</p>}
                     {test.check.ok && test.check.models && test.check.models.length > 0 && (
                       <p>{t('backends.check.models', { models: test.check.models.join(', ') })}</p>
                     )}

@@ -1,8 +1,9 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { z } from 'zod'
 import { throwAsResponse } from '#app/lib/http.server.ts'
-import { imageResponse, thumbnail } from '#app/lib/media.server.ts'
+import { imageResponse } from '#app/lib/media.server.ts'
 import { verifySignedUrl } from '#app/lib/storage.server.ts'
+import { thumbnail } from '#app/modules/imaging/thumbnail.server.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
 import { getTenant } from '#app/modules/tenants/service.server.ts'
 

@@ -18,11 +18,15 @@ const NAME = 'E2E ComfyUI'
 let browser: Browser
 let page: Page
 let fake: ComfyFake
+let closedPort: string
 const pageErrors: string[] = []
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true })
   fake = await startComfyFake()
+  const gone = await startComfyFake()
+  closedPort = new URL(gone.url).port
+  await gone.close()
   browser = await launchBrowser()
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
   page.on('pageerror', (e) => pageErrors.push(e.message))
@@ -39,7 +43,7 @@ afterEach(async (ctx) => {
 
 afterAll(async () => {
   await browser?.close()
-  await fake?.close()
+  await fake?.close().catch(() => {})
 })
 
 async function openEditor(): Promise<void> {
@@ -61,11 +65,20 @@ describe('GPU backends, end to end in Chromium', () => {
     await page.getByRole('link', { name: 'Add backend' }).click()
     await page.waitForURL(/\/app\/settings\/backends\/new$/)
     await page.getByLabel('Name', { exact: true }).fill(NAME)
-    await page.getByLabel('Server URL').fill(fake.url)
     await page.getByLabel('Slots').fill('2')
 
+    // A port where nothing listens: the page says so in words, with the next step.
+    await page.getByLabel('Server URL').fill(`http://127.0.0.1:${closedPort}`)
     await page.getByRole('button', { name: 'Test connection' }).click()
-    const result = page.getByTestId('test-result')
+    const refused = page.locator('[data-testid="test-result"][data-ok="false"]')
+    await refused.waitFor()
+    expect(await refused.getByTestId('check-reason').getAttribute('data-reason')).toBe('refused')
+    await refused.getByText(/Nothing accepted the connection at this address and port/).waitFor()
+    await page.screenshot({ path: path.join(shots, 'backends-test-refused.png'), fullPage: true })
+
+    await page.getByLabel('Server URL').fill(fake.url)
+    await page.getByRole('button', { name: 'Test connection' }).click()
+    const result = page.locator('[data-testid="test-result"][data-ok="true"]')
     await result.waitFor()
     expect(await result.getAttribute('data-ok')).toBe('true')
     await result.getByText('Connected').waitFor()
@@ -95,6 +108,24 @@ describe('GPU backends, end to end in Chromium', () => {
     expect(await page.locator('[data-check="ok"]').count()).toBe(1)
     expect(pageErrors).toEqual([])
   })
+
+  it('locks models again when the saved server stops answering, and names it', async () => {
+    await fake.close()
+    // The worker checks every backend every 15 s; the studio reads the last check.
+    const persona = page.getByTestId('persona-amara')
+    const deadline = Date.now() + 45_000
+    for (;;) {
+      await page.goto(`${baseUrl}/app/products/${product}`)
+      await persona.waitFor()
+      if (await persona.isDisabled()) break
+      if (Date.now() > deadline) throw new Error('the persona stayed enabled through a backend that does not answer')
+      await page.waitForTimeout(2_000)
+    }
+    expect(await persona.getAttribute('title')).toContain(`${NAME} did not pass its last health check`)
+    expect(await page.getByTestId('personas-down').textContent()).toContain(NAME)
+    await page.screenshot({ path: path.join(shots, 'backends-studio-backend-down.png'), fullPage: true })
+    expect(pageErrors).toEqual([])
+  }, 60_000)
 
   it('deletes the backend, and the studio is back to the CPU studio', async () => {
     await openEditor()

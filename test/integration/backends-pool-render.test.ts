@@ -11,7 +11,8 @@ import { createRenders } from '#app/modules/renders/service.server.ts'
 import { refreshDispatchBackends } from '#app/modules/scheduler/dispatcher.server.ts'
 import type { Tenant } from '#db/schema.ts'
 import { startComfyFake, type ComfyFake } from '#test/fakes/comfyui/index.ts'
-import { catalogImages, createLocalTenant } from '#test/support/fixtures.ts'
+import { translator } from '#app/lib/i18n.ts'
+import { catalogImages, createLocalTenant, insertRender } from '#test/support/fixtures.ts'
 import { isolateQueue } from '#test/support/isolation.ts'
 import { readRender, releaseAll, waitForRenderStatus } from '#test/support/queue.ts'
 
@@ -86,5 +87,31 @@ describe("a shop's own GPU backend", () => {
     await expect(createRenders(other, { productId: theirs.productId, imageId: theirs.imageId, look, seeds: [7] })).rejects.toMatchObject({
       code: 'BACKEND_NEEDS_GPU',
     })
+  })
+
+  it('a model change without a garment mask is refused with that reason, never as "could not find the product"', async () => {
+    const row = await createBackendConfig(shop.id, {
+      type: 'comfyui',
+      name: 'mask-gpu',
+      url: fake.url,
+      slots: 1,
+      operations: ['model_swap'],
+      costPerSecond: 0,
+      enabled: true,
+      credentials: { action: 'clear' },
+    })
+    await refreshDispatchBackends(true)
+    const [image] = await catalogImages(shop)
+    const look = { personaId: personas[0].id, marketId: markets[0].id, sceneId: markets[0].defaultScenes[0] }
+    // Up front, before any queue or GPU time.
+    await expect(createRenders(shop, { productId: image.productId, imageId: image.imageId, look, seeds: [8] })).rejects.toMatchObject({
+      code: 'GARMENT_MASK_REQUIRED',
+    })
+    // And a render that reaches the worker anyway (made before the check, or moved between backends) keeps the reason.
+    const queued = await insertRender(shop, { backend: `cfg-${row.id}`, look, operation: 'model_swap' })
+    const failed = await waitForRenderStatus(queued.id, ['failed', 'succeeded'], { timeoutMs: 30_000 })
+    expect(failed).toMatchObject({ status: 'failed', errorCode: 'GARMENT_MASK_REQUIRED' })
+    expect(translator('en')(`errors.${failed.errorCode}`)).toMatch(/garment/)
+    expect(translator('zh-CN')(`errors.${failed.errorCode}`)).toMatch(/服装/)
   })
 })

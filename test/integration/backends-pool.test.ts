@@ -12,14 +12,11 @@ import {
   updateBackendConfig,
   type BackendConfigInput,
 } from '#app/modules/backends/configs.server.ts'
-import {
-  allBackends,
-  backendsFor,
-  closePool,
-  studioPersonaAvailability,
-  type PooledBackend,
-} from '#app/modules/backends/pool.server.ts'
+import { studioPersonaAvailability } from '#app/modules/backends/availability.server.ts'
+import { checkBackends, closeHealth } from '#app/modules/backends/health.server.ts'
+import { allBackends, backendsFor, closePool, type PooledBackend } from '#app/modules/backends/pool.server.ts'
 import { backendConfigs, type BackendConfig, type Tenant } from '#db/schema.ts'
+import { startComfyFake } from '#test/fakes/comfyui/index.ts'
 import { createLocalTenant } from '#test/support/fixtures.ts'
 import { isolateQueue } from '#test/support/isolation.ts'
 import { releaseAll } from '#test/support/queue.ts'
@@ -61,6 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await closePool()
+  await closeHealth()
   for (const id of deploymentRows) await db().delete(backendConfigs).where(eq(backendConfigs.id, id))
   await releaseAll(prefix)
 })
@@ -230,8 +228,9 @@ describe('the backend pool', () => {
 
 describe("the studio's persona choices", () => {
   it('enables personas for the shop whose GPU backend can change models, and says why not elsewhere', async () => {
+    const fake = await startComfyFake()
     const shared = await deploymentRow(comfyInput({ operations: ['scene_swap'] }))
-    const own = await createBackendConfig(shopA.id, comfyInput())
+    const own = await createBackendConfig(shopA.id, comfyInput({ url: fake.url }))
     try {
       const a = await studioPersonaAvailability(shopA.id)
       expect(a.any).toBe(true)
@@ -242,7 +241,40 @@ describe("the studio's persona choices", () => {
     } finally {
       await deleteBackendConfig(shopA.id, own.id)
       await db().delete(backendConfigs).where(eq(backendConfigs.id, shared.id))
+      await fake.close()
     }
     expect((await studioPersonaAvailability(shopB.id)).personas[personas[0].id].reasonKey).toBe('backends.reason.personaNeedsGpu')
+  })
+
+  it('does not enable personas through a saved backend that does not answer, and names it', async () => {
+    const fake = await startComfyFake()
+    const own = await createBackendConfig(shopA.id, comfyInput({ name: 'studio-gpu', url: fake.url }))
+    try {
+      expect((await studioPersonaAvailability(shopA.id)).any).toBe(true)
+      // The server dies; the next health check (the worker's, every 15 s) records it.
+      await fake.close()
+      await checkBackends({ timeoutMs: 2_000, only: (b) => b.id === `cfg-${own.id}` })
+      const a = await studioPersonaAvailability(shopA.id)
+      expect(a.any).toBe(false)
+      expect(a.down).toEqual(['studio-gpu'])
+      expect(a.personas[personas[0].id]).toEqual({
+        available: false,
+        reasonKey: 'backends.reason.personaBackendDown',
+        reasonVars: { backends: 'studio-gpu' },
+      })
+    } finally {
+      await deleteBackendConfig(shopA.id, own.id)
+    }
+  })
+
+  it('checks a saved backend nobody has checked yet before enabling personas through it', async () => {
+    const own = await createBackendConfig(shopA.id, comfyInput({ name: 'never-answers' }))
+    try {
+      const a = await studioPersonaAvailability(shopA.id)
+      expect(a.any).toBe(false)
+      expect(a.personas[personas[0].id].reasonVars).toEqual({ backends: 'never-answers' })
+    } finally {
+      await deleteBackendConfig(shopA.id, own.id)
+    }
   })
 })

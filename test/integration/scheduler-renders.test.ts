@@ -7,7 +7,7 @@ import { AppError } from '#app/lib/errors.ts'
 import { enqueueRender, renderQueue } from '#app/lib/queues.server.ts'
 import { registerBackend } from '#app/modules/backends/registry.server.ts'
 import type { Backend } from '#app/modules/backends/types.ts'
-import type { BackendType } from '#app/modules/looks/schema.ts'
+import type { BackendType, Operation } from '#app/modules/looks/schema.ts'
 import { startRenderWorker } from '#app/modules/renders/jobs.server.ts'
 import { cancelOpenRenders, cancelRender, progressOf } from '#app/modules/renders/service.server.ts'
 import { configureScheduler, reconcile, scheduler } from '#app/modules/scheduler/dispatcher.server.ts'
@@ -19,8 +19,9 @@ import { readRender, releaseAll, sleep, waitFor, waitForRenderStatus, withRedis 
 
 // The scheduler in front of the real render path: renders recorded in
 // Postgres, dispatched through Redis, run by a BullMQ worker on fake backends.
-// Each test uses backends of its own type (or pinned in-process ones), so the
-// scheduler never moves one test's renders to another's backends.
+// Each test uses backends of its own type (or pinned in-process ones), and the
+// circuit test an operation no other backend here does, so the scheduler never
+// moves one test's renders to another's backends (failover crosses types).
 
 const CIRCUIT = { threshold: 3, cooldownMs: 1_500 }
 
@@ -31,9 +32,13 @@ interface FakeBackend extends Backend {
 }
 
 /** A backend of a given type that takes `renderMs` per render and fails (retryably, as a server that is down) while `broken`. */
-function fakeBackend(id: string, type: BackendType, opts: { renderMs: number; slots?: number; broken?: boolean }): FakeBackend {
+function fakeBackend(
+  id: string,
+  type: BackendType,
+  opts: { renderMs: number; slots?: number; broken?: boolean; operations?: Operation[] },
+): FakeBackend {
   const inner = createZeroLatencyBackend({ id, claimsProtected: true })
-  const capabilities = { ...inner.capabilities(), type, slots: opts.slots ?? 1 }
+  const capabilities = { ...inner.capabilities(), type, slots: opts.slots ?? 1, operations: opts.operations ?? ['product_scene' as const] }
   const fake: FakeBackend = {
     ...inner,
     starts: [],
@@ -141,10 +146,11 @@ describe('failover', () => {
 describe('circuit breaker', () => {
   it('opens after consecutive failures (no dispatch while open), then lets one probe through and closes when it succeeds', async () => {
     setBackoff(50)
-    const gpu = fakeBackend('circuit-gpu', 'sdwebui', { renderMs: 150, slots: 3, broken: true })
+    const gpu = fakeBackend('circuit-gpu', 'sdwebui', { renderMs: 150, slots: 3, broken: true, operations: ['tryon'] })
     registerBackend(gpu)
     const tenant = await createLocalTenant()
-    const made = [await insertRender(tenant, { backend: gpu.id }), await insertRender(tenant, { backend: gpu.id }), await insertRender(tenant, { backend: gpu.id })]
+    const tryon = () => insertRender(tenant, { backend: gpu.id, operation: 'tryon' })
+    const made = [await tryon(), await tryon(), await tryon()]
     const d = await scheduler()
     const circuit = async () => (await d.store.view([gpu.id], Date.now(), CIRCUIT)).backends[gpu.id]
     const opened = await waitFor('the circuit to open with nothing in flight', async () => {

@@ -6,11 +6,11 @@ import { db } from '#app/lib/db.server.ts'
 import { env, resetEnvCache } from '#app/lib/env.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
-import { searchQuery } from '#app/modules/platforms/shopify.server.ts'
+import { createShopifyPlatform, searchQuery } from '#app/modules/platforms/shopify.server.ts'
 import type { Product, PublishCheckpoint, StorePlatform } from '#app/modules/platforms/types.ts'
 import { processRender } from '#app/modules/renders/jobs.server.ts'
 import { approveRender, createRenders, publicationsOf, publishRender, undoPublish } from '#app/modules/renders/service.server.ts'
-import { closeAdminClients } from '#app/modules/shopify/admin-client.server.ts'
+import { closeAdminClients, createAdminClient } from '#app/modules/shopify/admin-client.server.ts'
 import { SHOPIFY_API_VERSION } from '#app/modules/shopify/api-version.ts'
 import { renders, sessionTable, subscriptions, tenants, type Tenant } from '#db/schema.ts'
 import { startShopifyAdminFake, type FakeProductSeed, type ShopifyAdminFake } from '#test/fakes/shopify-admin/index.ts'
@@ -168,6 +168,39 @@ describe('reading the catalog', () => {
     expect(tote.images).toHaveLength(2)
     const bytes = await platform.readImage(tote.id, tote.images[1].id)
     expect(sha256(bytes)).toBe(sha256(seedBytes.get('tote-side')!))
+  })
+
+  it("downloads only from Shopify's own host: loopback elsewhere is refused, not retried", async () => {
+    const tote = await product('Canvas Tote')
+    // The Admin API reached as localhost: only that origin is Shopify's; the fake's
+    // CDN URLs name 127.0.0.1, a private address like any other.
+    process.env.SHOPIFY_ADMIN_ORIGIN = `${fake.origin.replace('127.0.0.1', 'localhost')}/{shop}`
+    resetEnvCache()
+    try {
+      const client = createAdminClient({ shop: domain, accessToken: fake.accessToken(domain), redis: null })
+      const elsewhere = createShopifyPlatform({ shop: domain, client, isOurs: async () => new Set(), redis: null })
+      const cdnBefore = fake.stats().requests
+      await expect(elsewhere.readImage(tote.id, tote.images[0].id)).rejects.toMatchObject({
+        code: 'SHOPIFY_UNAVAILABLE',
+        retryable: false,
+        message: expect.stringMatching(/private or special address \(loopback\)/),
+      })
+      // One Admin API read for the media node, no CDN request.
+      expect(fake.stats().requests - cdnBefore).toBe(1)
+
+      // The staged-upload target the fake names is on 127.0.0.1 too: nothing is uploaded or attached.
+      const before = fake.stats().byOperation.productUpdate ?? 0
+      await expect(elsewhere.publishImage(tote.id, await jpeg(99), 'Refused', { idempotencyKey: randomUUID() })).rejects.toMatchObject({
+        code: 'SHOPIFY_UNAVAILABLE',
+        retryable: false,
+        message: expect.stringMatching(/upload target URL Shopify gave leads to a private or special address/),
+      })
+      expect(fake.stats().byOperation.productUpdate ?? 0).toBe(before)
+      expect(appMedia(tote.id).filter((m) => m.alt === 'Refused')).toEqual([])
+    } finally {
+      process.env.SHOPIFY_ADMIN_ORIGIN = `${fake.origin}/{shop}`
+      resetEnvCache()
+    }
   })
 
   it('refuses ids that are not Shopify ids, and reports missing ones', async () => {

@@ -1,27 +1,20 @@
-import { createHmac, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { db } from '#app/lib/db.server.ts'
 import { resetEnvCache } from '#app/lib/env.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
-import { upsertTenant } from '#app/modules/tenants/service.server.ts'
-import { action } from '#app/routes/webhooks.tsx'
-import { productCache, publications, renders, sessionTable, subscriptions, tenants, webhookEvents, type Tenant } from '#db/schema.ts'
+import { productCache, publications, renders, sessionTable, subscriptions, tenants, webhookEvents } from '#db/schema.ts'
 import { insertRender } from '#test/support/fixtures.ts'
 import { isolateQueue } from '#test/support/isolation.ts'
 import { releaseAll } from '#test/support/queue.ts'
+import { delivery, newShop, post, shopPayload, shopTenant, webhookEnv } from '#test/support/webhooks.ts'
 
-const SECRET = 'webhook-test-secret-0123456789'
 let prefix: string
 
 beforeAll(() => {
   prefix = isolateQueue()
-  Object.assign(process.env, {
-    APP_MODE: 'shopify',
-    SHOPIFY_API_KEY: 'test-api-key',
-    SHOPIFY_API_SECRET: SECRET,
-    SHOPIFY_APP_URL: 'https://atelier.example.test',
-  })
+  Object.assign(process.env, webhookEnv())
   resetEnvCache()
 })
 
@@ -29,48 +22,11 @@ afterAll(async () => {
   await releaseAll(prefix)
 })
 
-function newShop(): string {
-  return `wh-${randomUUID().slice(0, 8)}.myshopify.com`
-}
-
-/** A delivery exactly as Shopify sends one: raw JSON body, base64 HMAC-SHA256 of it with the app secret. */
-function delivery(shop: string, topic: string, payload: unknown, opts: { secret?: string; webhookId?: string; omit?: string } = {}) {
-  const body = JSON.stringify(payload)
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    'x-shopify-topic': topic,
-    'x-shopify-shop-domain': shop,
-    'x-shopify-webhook-id': opts.webhookId ?? randomUUID(),
-    'x-shopify-event-id': randomUUID(),
-    'x-shopify-api-version': '2026-10',
-    'x-shopify-triggered-at': new Date().toISOString(),
-    'x-shopify-hmac-sha256': createHmac('sha256', opts.secret ?? SECRET).update(body, 'utf8').digest('base64'),
-  }
-  if (opts.omit) delete headers[opts.omit]
-  return new Request('https://atelier.example.test/webhooks', { method: 'POST', headers, body })
-}
-
-async function post(request: Request): Promise<number> {
-  try {
-    const res = await action({ request, params: {}, context: {} })
-    return res.status
-  } catch (e) {
-    if (e instanceof Response) return e.status
-    throw e
-  }
-}
-
-async function shopTenant(shop: string): Promise<Tenant> {
-  const tenant = await upsertTenant('shopify', shop, shop)
-  await db().insert(sessionTable).values({ id: `offline_${shop}`, shop, state: '', isOnline: false, accessToken: 'enc-or-not', scope: 'read_products' })
-  return tenant
-}
-
 describe('webhooks', () => {
   it('answers 401 to a bad HMAC and changes nothing', async () => {
     const shop = newShop()
     const tenant = await shopTenant(shop)
-    expect(await post(delivery(shop, 'app/uninstalled', { id: 1 }, { secret: 'not-the-secret' }))).toBe(401)
+    expect(await post(delivery(shop, 'app/uninstalled', shopPayload(shop), { secret: 'not-the-secret' }))).toBe(401)
     expect(await db().query.sessionTable.findFirst({ where: eq(sessionTable.shop, shop) })).toBeTruthy()
     expect((await db().query.tenants.findFirst({ where: eq(tenants.id, tenant.id) }))?.uninstalledAt).toBeNull()
   })
@@ -78,7 +34,7 @@ describe('webhooks', () => {
   it('refuses a malformed delivery (missing headers) without touching anything', async () => {
     const shop = newShop()
     await shopTenant(shop)
-    const status = await post(delivery(shop, 'app/uninstalled', { id: 1 }, { omit: 'x-shopify-topic' }))
+    const status = await post(delivery(shop, 'app/uninstalled', shopPayload(shop), { omit: 'x-shopify-topic' }))
     expect([400, 401]).toContain(status)
     expect(await db().query.sessionTable.findFirst({ where: eq(sessionTable.shop, shop) })).toBeTruthy()
   })
@@ -88,14 +44,14 @@ describe('webhooks', () => {
     const tenant = await shopTenant(shop)
     const queued = await Promise.all([1, 2, 3].map(() => insertRender(tenant, { backend: 'cpu-studio' })))
     const webhookId = randomUUID()
-    expect(await post(delivery(shop, 'app/uninstalled', { id: 1, domain: shop }, { webhookId }))).toBe(200)
+    expect(await post(delivery(shop, 'app/uninstalled', shopPayload(shop), { webhookId }))).toBe(200)
     for (const r of queued) {
       expect((await db().query.renders.findFirst({ where: eq(renders.id, r.id) }))?.status).toBe('canceled')
     }
     expect(await db().query.sessionTable.findFirst({ where: eq(sessionTable.shop, shop) })).toBeUndefined()
     expect((await db().query.tenants.findFirst({ where: eq(tenants.id, tenant.id) }))?.uninstalledAt).toBeInstanceOf(Date)
     // A redelivery with the same id is acknowledged and skipped.
-    expect(await post(delivery(shop, 'app/uninstalled', { id: 1, domain: shop }, { webhookId }))).toBe(200)
+    expect(await post(delivery(shop, 'app/uninstalled', shopPayload(shop), { webhookId }))).toBe(200)
     expect(await db().select().from(webhookEvents).where(eq(webhookEvents.webhookId, webhookId))).toHaveLength(1)
   })
 
@@ -109,8 +65,8 @@ describe('webhooks', () => {
   it('answers the customer privacy webhooks (we store no customer data)', async () => {
     const shop = newShop()
     await shopTenant(shop)
-    expect(await post(delivery(shop, 'customers/data_request', { shop_domain: shop, customer: { id: 1 }, orders_requested: [1] }))).toBe(200)
-    expect(await post(delivery(shop, 'customers/redact', { shop_domain: shop, customer: { id: 1 }, orders_to_redact: [] }))).toBe(200)
+    expect(await post(delivery(shop, 'customers/data_request', { shop_id: 954889, shop_domain: shop, customer: { id: 1, email: 'a@example.com', phone: null }, orders_requested: [1], data_request: { id: 9999 } }))).toBe(200)
+    expect(await post(delivery(shop, 'customers/redact', { shop_id: 954889, shop_domain: shop, customer: { id: 1, email: 'a@example.com', phone: null }, orders_to_redact: [] }))).toBe(200)
   })
 
   it('products/update ignores our own echo but marks renders whose source disappeared', async () => {

@@ -98,11 +98,21 @@ export async function sampleProductPng(seed = 0): Promise<Buffer> {
  */
 export async function insertRender(
   tenant: Tenant,
-  opts: { backend: string; enqueue?: boolean; source?: Buffer; productRef?: string; maxEdge?: number },
+  opts: {
+    backend: string
+    enqueue?: boolean
+    source?: Buffer
+    productRef?: string
+    maxEdge?: number
+    /** A model change needs a persona look (and, on GPU backends, the merchant's garment mask). */
+    look?: { personaId: string | null; marketId: string; sceneId: string }
+    operation?: Render['operation']
+    maskKey?: string
+  },
 ): Promise<Render> {
   const png = opts.source ?? (await sampleProductPng())
   const sourceKey = await imageStore().put(png)
-  const look = resolveLook(productSceneLook())
+  const look = resolveLook(opts.look ?? productSceneLook())
   const { width, height } = outputSize(look.market.aspectRatio, opts.maxEdge ?? 320)
   const [row] = await db()
     .insert(renders)
@@ -114,7 +124,8 @@ export async function insertRender(
       sourceImageRef: 'front.png',
       sourceSha256: sha256(png),
       sourceKey,
-      operation: 'product_scene',
+      operation: opts.operation ?? 'product_scene',
+      maskKey: opts.maskKey ?? null,
       ...lookVersions(look),
       backend: opts.backend,
       seed: 1,

@@ -1,11 +1,10 @@
-import { lookup } from 'node:dns/promises'
-import { BlockList, isIP } from 'node:net'
 import { and, asc, eq, isNull, or } from 'drizzle-orm'
 import { z } from 'zod'
 import { decryptSecret, encryptSecret } from '#app/lib/crypto.server.ts'
 import { db } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { AppError, notFound } from '#app/lib/errors.ts'
+import { assertPublicUrl, blockedBy } from '#app/lib/outbound.server.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
 import { backendConfigs, type BackendCheck, type BackendConfig } from '#db/schema.ts'
 import { allowedOperations, backendTypes, isConfigurableType, type ConfigurableType } from './capabilities.ts'
@@ -44,6 +43,8 @@ export interface BackendSpec {
   type: ConfigurableType
   url: string
   credentials: BackendCredentials | null
+  /** Connect only to public addresses, checked at every connection (see publicOnly). */
+  publicOnly: boolean
 }
 
 /** A row as pages may show it: no credentials, only whether some are stored. */
@@ -137,7 +138,7 @@ export function readCredentials(row: Pick<BackendConfig, 'id' | 'credentialsEnc'
 /** The spec a row builds from. */
 export function specOf(row: BackendConfig): BackendSpec {
   if (!isConfigurableType(row.type)) throw new AppError('INVALID_INPUT', `Backend type "${row.type}" cannot be configured`)
-  return { id: configBackendId(row.id), type: row.type, url: row.url, credentials: readCredentials(row) }
+  return { id: configBackendId(row.id), type: row.type, url: row.url, credentials: readCredentials(row), publicOnly: publicOnly(row.tenantId) }
 }
 
 /** Whether a form still points at the row's server with the row's credentials (so a check of one is a check of the other). */
@@ -149,14 +150,15 @@ export function sameServer(row: BackendConfig, input: BackendConfigInput): boole
 
 /** The spec a submitted form builds from ("Test connection", before or without saving); `existing` supplies kept credentials. */
 export async function specOfInput(tenantId: string, input: BackendConfigInput, existing?: BackendConfig): Promise<BackendSpec> {
-  await checkInput(tenantId, input)
+  // why no address check here: the test connects through the guard and reports a refused address in its result.
+  await checkInput(tenantId, input, { addresses: false })
   const credentials =
     input.credentials.action === 'set'
       ? input.credentials.credentials
       : input.credentials.action === 'keep' && existing
         ? readCredentials(existing)
         : null
-  return { id: `test-${existing?.id ?? 'new'}`, type: input.type, url: input.url, credentials }
+  return { id: `test-${existing?.id ?? 'new'}`, type: input.type, url: input.url, credentials, publicOnly: publicOnly(tenantId) }
 }
 
 function encodeCredentials(change: CredentialsChange, current: string | null): string | null {
@@ -233,7 +235,7 @@ function nameTaken(name: string) {
   }
 }
 
-async function checkInput(tenantId: string | null, input: BackendConfigInput): Promise<void> {
+async function checkInput(tenantId: string | null, input: BackendConfigInput, opts = { addresses: true }): Promise<void> {
   const info = backendTypes[input.type]
   if (input.operations.length === 0 || allowedOperations(input.type, input.operations).length !== input.operations.length) {
     throw new AppError('INVALID_INPUT', `A ${input.type} backend can do ${info.operations.join(', ')}`, {
@@ -242,62 +244,34 @@ async function checkInput(tenantId: string | null, input: BackendConfigInput): P
   }
   if (!input.url && !info.urlOptional)
     throw new AppError('INVALID_INPUT', 'The server URL is required', { details: { field: 'url' } })
-  // why only a shop's own rows: deployment rows come from the operator, whose GPUs often sit on a private network.
-  if (input.url && tenantId !== null) await assertPublicServer(input.url)
-}
-
-const privateRanges = new BlockList()
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 3],
-] as const)
-  privateRanges.addSubnet(net, prefix, 'ipv4')
-for (const [net, prefix] of [
-  ['::', 127],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const)
-  privateRanges.addSubnet(net, prefix, 'ipv6')
-
-/** Loopback, private, link-local (cloud metadata), carrier-grade NAT, multicast or unspecified. */
-export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1]
-  if (mapped) return isPrivateAddress(mapped)
-  const family = isIP(address)
-  if (family === 0) return true
-  return privateRanges.check(address, family === 4 ? 'ipv4' : 'ipv6')
+  if (input.url && opts.addresses && publicOnly(tenantId)) await assertPublicServer(input.url)
 }
 
 /**
- * In Shopify mode a shop's server must be on the public internet. why: the
- * app fetches whatever URL a merchant types ("Test connection", renders),
- * and must not become a way to reach our own network or cloud metadata.
- * A name is resolved once here; the server itself is trusted after that.
+ * Whether a backend may be reached only on public addresses. why only a
+ * shop's own rows in Shopify mode: deployment rows come from the operator, and
+ * a local install's GPUs, often on a private network; a shop's URL is typed by
+ * anyone who installs the app and must not reach our network or cloud metadata.
+ */
+export function publicOnly(tenantId: string | null): boolean {
+  return env().APP_MODE === 'shopify' && tenantId !== null
+}
+
+/**
+ * Says before saving that a shop's server is private or unknown. The outbound
+ * guard is what enforces it, at every connection; this is the early, friendly word.
  */
 async function assertPublicServer(url: string): Promise<void> {
-  if (env().APP_MODE !== 'shopify') return
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '')
-  let addresses: string[]
   try {
-    addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address)
-  } catch {
-    throw new AppError('INVALID_INPUT', `The server name "${host}" could not be found`, { details: { field: 'url' } })
-  }
-  if (addresses.length === 0 || addresses.some(isPrivateAddress)) {
+    await assertPublicUrl(url)
+  } catch (e) {
+    const host = new URL(url).hostname
+    const blocked = blockedBy(e)
+    if (!blocked) throw new AppError('INVALID_INPUT', `The server name "${host}" could not be found`, { details: { field: 'url' } })
     throw new AppError(
       'INVALID_INPUT',
-      `"${host}" is a private or local address; a GPU server must be reachable from the internet`,
-      {
-        details: { field: 'url' },
-      },
+      `"${host}" is a private or local address (${blocked.range}); a GPU server must be reachable from the internet`,
+      { details: { field: 'url' } },
     )
   }
 }

@@ -1,5 +1,6 @@
 import sharp, { type Sharp } from 'sharp'
-import { AppError } from '#app/lib/errors.ts'
+import { AppError, isAppError } from '#app/lib/errors.ts'
+import { admitImage, decodeFailure } from '#app/modules/imaging/gate.server.ts'
 import type { Placement, RawImage } from './types.ts'
 
 // The output frame a remote (GPU or hosted) backend starts from, shared by the
@@ -123,24 +124,33 @@ export async function resizedRaw(image: RawImage, size: Size, kernel: 'lanczos3'
 
 /**
  * A backend's result file as 3-channel sRGB pixels (transparency flattened
- * on `background` when given). A file that won't decode is a retryable
- * BACKEND_FAILED that names the backend: a corrupt download is worth another
- * try.
+ * on `background` when given). It passes the image gate first: a backend is
+ * a server a shop points us at, so an SVG, TIFF or bomb never reaches a
+ * decoder. A file that won't decode is a BACKEND_FAILED naming the backend,
+ * retryable when it looks like a broken download.
  */
 export async function decodeResult(
   bytes: Buffer,
   opts: { backend: string; details: Record<string, unknown>; background?: { r: number; g: number; b: number } },
 ): Promise<RawImage> {
+  const failed = (cause: unknown) => {
+    const code = isAppError(cause) ? cause.code : 'IMAGE_CORRUPT'
+    return new AppError('BACKEND_FAILED', `${opts.backend} returned an image that could not be decoded (${code}).`, {
+      retryable: code === 'IMAGE_CORRUPT' || code === 'IMAGE_TRUNCATED',
+      cause,
+      details: { ...opts.details, imageError: code },
+    })
+  }
+  // why no byte cap here: the bytes are already in memory; the download is where size is bounded.
+  const admitted = await admitImage(bytes, { maxBytes: Number.MAX_SAFE_INTEGER }).catch((e: unknown) => {
+    throw failed(e)
+  })
   try {
-    let pipeline = sharp(bytes)
+    let pipeline = sharp(bytes, { limitInputPixels: admitted.maxPixels })
     if (opts.background) pipeline = pipeline.flatten({ background: opts.background })
     const { data, info } = await pipeline.toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true })
     return { data, width: info.width, height: info.height, channels: 3 }
   } catch (e) {
-    throw new AppError('BACKEND_FAILED', `${opts.backend} returned an image that could not be decoded.`, {
-      retryable: true,
-      cause: e,
-      details: opts.details,
-    })
+    throw failed(decodeFailure(bytes, admitted.format, e))
   }
 }

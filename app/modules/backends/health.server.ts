@@ -15,6 +15,7 @@ import {
   specOfInput,
   type BackendConfigInput,
 } from './configs.server.ts'
+import { reasonOf, type CheckReason } from './failure.server.ts'
 import { allBackends, buildBackend } from './pool.server.ts'
 import type { Backend } from './types.ts'
 
@@ -105,15 +106,16 @@ export async function closeHealth(): Promise<void> {
 export async function checkBackend(backend: Backend, timeoutMs = DEFAULT_CHECK_TIMEOUT_MS): Promise<BackendCheck> {
   const started = performance.now()
   let timer: ReturnType<typeof setTimeout> | undefined
-  const timedOut = new Promise<{ ok: false; detail: string }>((resolve) => {
+  const timedOut = new Promise<{ ok: false; detail: string; reason: CheckReason }>((resolve) => {
     const limit = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`
-    timer = setTimeout(() => resolve({ ok: false, detail: `No answer within ${limit}` }), timeoutMs)
+    timer = setTimeout(() => resolve({ ok: false, detail: `No answer within ${limit}`, reason: 'timeout' }), timeoutMs)
   })
-  let result: { ok: boolean; detail?: string; models?: unknown }
+  let result: { ok: boolean; detail?: string; reason?: CheckReason; models?: unknown }
   try {
     result = await Promise.race([backend.health(), timedOut])
   } catch (e) {
-    result = { ok: false, detail: isAppError(e) ? e.message : `The health check failed (${(e as Error).message})` }
+    const detail = isAppError(e) ? e.message : `The health check failed (${(e as Error).message})`
+    result = { ok: false, detail, reason: reasonOf(e) }
   } finally {
     clearTimeout(timer)
   }
@@ -121,6 +123,7 @@ export async function checkBackend(backend: Backend, timeoutMs = DEFAULT_CHECK_T
   return {
     ok: result.ok,
     detail: result.detail,
+    ...(result.ok ? {} : { reason: result.reason ?? 'unknown' }),
     latencyMs: Math.round(performance.now() - started),
     models: result.ok ? (reported.success ? reported.data : backend.capabilities().models) : undefined,
     checkedAt: new Date().toISOString(),
@@ -143,9 +146,9 @@ export interface CheckedBackend {
   check: BackendCheck
 }
 
-/** Checks every configured backend at once, saves each row's lastCheck and publishes every status. */
-export async function checkBackends(opts: { timeoutMs?: number } = {}): Promise<CheckedBackend[]> {
-  const backends = await allBackends()
+/** Checks every configured backend (or those `only` picks) at once, saves each row's lastCheck and publishes every status. */
+export async function checkBackends(opts: { timeoutMs?: number; only?: (backend: Backend) => boolean } = {}): Promise<CheckedBackend[]> {
+  const backends = (await allBackends()).filter((b) => !opts.only || opts.only(b))
   return Promise.all(
     backends.map(async (backend) => {
       const check = await checkBackend(backend, opts.timeoutMs)
@@ -179,7 +182,8 @@ export async function testConnection(
     backend = await buildBackend(spec)
   } catch (e) {
     const detail = isAppError(e) ? e.message : 'The backend could not be set up from these settings'
-    return { ok: false, detail, checkedAt: new Date().toISOString() }
+    // why auth: what a build refuses is the kind of credentials (a token where a password is needed, no key).
+    return { ok: false, detail, reason: 'auth', checkedAt: new Date().toISOString() }
   }
   let check: BackendCheck
   try {

@@ -1,8 +1,9 @@
 import { AppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
+import { sharedGuard } from '#app/lib/outbound.server.ts'
 import type { BackendType, Operation } from '#app/modules/looks/schema.ts'
 import type { BackendConfig } from '#db/schema.ts'
-import { lookAvailability, type ConfigurableType } from './capabilities.ts'
+import type { ConfigurableType } from './capabilities.ts'
 import { createComfyuiBackend } from './comfyui/adapter.server.ts'
 import { enabledBackendConfigs, specOf, type BackendCredentials, type BackendSpec } from './configs.server.ts'
 import { availableBackends, pickFrom } from './registry.server.ts'
@@ -67,22 +68,29 @@ function apiKeyOf(credentials: BackendCredentials | null): string {
   return credentials.apiKey
 }
 
+const guardFor = (publicOnly: boolean) => (publicOnly ? sharedGuard() : undefined)
+
 // why lazy imports for SD WebUI and WeShop: a process loads only the adapters
 // its rows use (ComfyUI's is loaded by the registry for COMFYUI_URLS anyway).
 const factories: Record<ConfigurableType, BackendFactory> = {
-  comfyui: async ({ id, url, credentials }) => createComfyuiBackend({ id, url, client: { headers: authHeaders(credentials) } }),
-  sdwebui: async ({ id, url, credentials }) => {
+  comfyui: async ({ id, url, credentials, publicOnly }) =>
+    createComfyuiBackend({ id, url, client: { headers: authHeaders(credentials), outbound: guardFor(publicOnly) } }),
+  sdwebui: async ({ id, url, credentials, publicOnly }) => {
     const { createSdwebuiBackend } = await import('./sdwebui/adapter.server.ts')
-    return createSdwebuiBackend({ id, url: withBasicAuth(url, credentials) })
+    return createSdwebuiBackend({ id, url: withBasicAuth(url, credentials), client: { outbound: guardFor(publicOnly) } })
   },
-  weshop: async ({ id, url, credentials }) => {
+  weshop: async ({ id, url, credentials, publicOnly }) => {
     const [{ createWeshopBackend }, { weshopConfig }] = await Promise.all([
       import('./weshop/adapter.server.ts'),
       import('./weshop/config.server.ts'),
     ])
     // why the deployment's config: WESHOP_BASE_URL and the preset ids hold for every shop's key.
     const config = weshopConfig()
-    return createWeshopBackend({ id, apiKey: apiKeyOf(credentials), baseUrl: url || config.baseUrl, presets: config.presets })
+    // why these origins for results: the operator's WESHOP_BASE_URL may sit on a private address (a local
+    // fake), and so may a row's own endpoint where the API itself may be private (operator rows, local mode).
+    const trusted = publicOnly || !url ? [config.baseUrl] : [config.baseUrl, url]
+    const client = { outbound: guardFor(publicOnly), resultsGuard: sharedGuard(trusted) }
+    return createWeshopBackend({ id, apiKey: apiKeyOf(credentials), baseUrl: url || config.baseUrl, presets: config.presets, client })
   },
 }
 
@@ -290,23 +298,6 @@ export async function closePool(): Promise<void> {
   const open = [...entries.values()]
   entries.clear()
   await Promise.all(open.map(async (e) => (await e.backend)?.close()))
-}
-
-export interface PersonaChoice {
-  available: boolean
-  /** i18n key of why not (null when available). */
-  reasonKey: string | null
-}
-
-/** For the studio: which personas the shop's backends can realise, and why not. */
-export async function studioPersonaAvailability(
-  tenantId: string,
-): Promise<{ any: boolean; personas: Record<string, PersonaChoice> }> {
-  const { personas } = lookAvailability(await backendsFor(tenantId))
-  const out: Record<string, PersonaChoice> = {}
-  for (const [id, a] of Object.entries(personas))
-    out[id] = { available: a.available, reasonKey: a.available ? null : a.reasonKey }
-  return { any: Object.values(out).some((a) => a.available), personas: out }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { AppError } from '#app/lib/errors.ts'
+import { closeSharedGuards } from '#app/lib/outbound.server.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
 import { comfyuiBackendsFromEnv } from './comfyui/config.server.ts'
 import { createCpuStudioBackend } from './cpu-studio.server.ts'
@@ -62,4 +63,5 @@ export async function closeBackends(): Promise<void> {
   const open = backends ?? []
   backends = undefined
   await Promise.all(open.map((b) => (b as Backend & { close?: () => Promise<void> | void }).close?.()))
+  await closeSharedGuards()
 }

@@ -1,4 +1,5 @@
 import type { Market, Operation, Persona, Scene, BackendType } from '#app/modules/looks/schema.ts'
+import type { CheckReason } from './failure.server.ts'
 
 export interface BackendCapabilities {
   type: BackendType
@@ -8,6 +9,8 @@ export interface BackendCapabilities {
   /** Largest output edge in px. */
   maxEdge: number
   models: string[]
+  /** Operations it does only with the merchant's garment mask (a model change keeps only what the mask marks). */
+  garmentMaskFor?: Operation[]
   /**
    * Renders it takes at once (the scheduler enforces this across every worker
    * process). Default: 1 for a GPU server; the in-process CPU studio is
@@ -149,7 +152,8 @@ export interface Backend {
   readonly id: string
   capabilities(): BackendCapabilities
   render(request: RenderRequest, controls: RenderControls): Promise<RenderResult>
-  health(): Promise<{ ok: boolean; detail?: string }>
+  /** Never throws; a failure says why in words (`detail`) and in a word the page translates (`reason`). */
+  health(): Promise<{ ok: boolean; detail?: string; reason?: CheckReason }>
   /**
    * What it has loaded, when the backend knows (null: not known yet). The
    * scheduler uses it when it is one of its model keys (scheduler/policy.ts

@@ -5,11 +5,13 @@ import { db, type Db } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { AppError, isAppError, notFound } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
+import { fetchVia } from '#app/lib/outbound.server.ts'
 import { pickBackendFor } from '#app/modules/backends/pool.server.ts'
 import { assertCanRender, currentPlan } from '#app/modules/billing/service.server.ts'
 import { resolveLook } from '#app/modules/looks/index.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
 import { platformFor, publishedMediaIds } from '#app/modules/platforms/index.server.ts'
+import { shopifyGuard } from '#app/modules/platforms/shopify.server.ts'
 import { cancelOpenRenders, createRenders } from '#app/modules/renders/service.server.ts'
 import { adminFor } from '#app/modules/shopify/admin.server.ts'
 import { findTenant } from '#app/modules/tenants/service.server.ts'
@@ -666,7 +668,9 @@ async function readCatalog(tx: Tx, run: BulkRun, tenant: Tenant): Promise<Outcom
         return 'reading'
       }
       if (status.state === 'failed') throw new AppError('INTERNAL', status.reason)
-      if (status.url) await writeItems(run, jsonlCatalogImages(remoteLines(status.url)), { checkOurs: true, tenantId: tenant.id })
+      // why the guard: the file's URL comes from an API answer, like a CDN image's.
+      const lines = status.url ? remoteLines(status.url, fetchVia(shopifyGuard(tenant.externalId)) as typeof fetch) : undefined
+      if (lines) await writeItems(run, jsonlCatalogImages(lines), { checkOurs: true, tenantId: tenant.id })
     }
   } catch (e) {
     if (isAppError(e) && e.retryable) {

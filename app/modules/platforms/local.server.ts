@@ -4,6 +4,7 @@ import path from 'node:path'
 import sharp from 'sharp'
 import { z } from 'zod'
 import { AppError } from '#app/lib/errors.ts'
+import { sniffImage } from '#app/modules/imaging/sniff.ts'
 import type { Product, ProductImage, ProductPage, ProductQuery, PublishOptions, StorePlatform } from './types.ts'
 
 // A folder catalog: `<catalogDir>/<handle>/product.json` plus its image files.
@@ -19,6 +20,8 @@ const PRODUCT_FILE = 'product.json'
 const MANIFEST_FILE = 'atelier.json'
 const DEFAULT_PAGE_SIZE = 24
 const MAX_PAGE_SIZE = 100
+/** Enough of a file to recognise its format (sniff.ts searches an SVG's first 4 KB). */
+const SNIFF_BYTES = 4096
 
 const fileName = z
   .string()
@@ -304,8 +307,8 @@ async function toImage(dir: string, image: { file: string; alt: string | null; o
 }
 
 /**
- * why cached: every products page and studio page lists images, and asking
- * sharp for a header costs far more than the stat that tells the file is unchanged.
+ * why cached: every products page and studio page lists images, and sniffing
+ * and reading a header costs far more than the stat that tells the file is unchanged.
  * A missing or unreadable file still lists (size unknown) so one bad file
  * does not hide the product, and readImage reports it.
  */
@@ -315,13 +318,24 @@ async function dimensionsOf(file: string): Promise<Dimensions> {
   const version = `${info.ino}:${info.size}:${info.mtimeMs}`
   const known = dimensions.get(file)
   if (known?.version === version) return known
-  const meta = await sharp(file)
-    .metadata()
-    .catch(() => null)
+  const meta = await headerOf(file).catch(() => null)
   const found = { version, width: meta?.width ?? null, height: meta?.height ?? null }
   if (dimensions.size >= MAX_DIMENSIONS) dimensions.delete(dimensions.keys().next().value as string)
   dimensions.set(file, found)
   return found
+}
+
+/** why sniff first: metadata() parses an SVG whole (librsvg) and reads TIFF directories; only formats we decode get a header read. */
+async function headerOf(file: string): Promise<{ width?: number; height?: number } | null> {
+  const handle = await open(file, 'r')
+  try {
+    const head = Buffer.alloc(SNIFF_BYTES)
+    const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0)
+    if (sniffImage(head.subarray(0, bytesRead)).kind !== 'accepted') return null
+  } finally {
+    await handle.close()
+  }
+  return sharp(file, { limitInputPixels: false }).metadata()
 }
 
 /** File extension from the image's magic bytes, never from what the caller claims. */

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { env } from '#app/lib/env.server.ts'
 import { AppError, isAppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
+import { blockedBy, fetchVia, sharedGuard, type OutboundGuard } from '#app/lib/outbound.server.ts'
 import {
   assertNoUserErrors,
   sharedAdminRedis,
@@ -51,8 +52,8 @@ export interface ShopifyPlatformOptions {
   isOurs: (mediaIds: readonly string[]) => Promise<ReadonlySet<string>>
   /** For the per-product attach lock shared by every process. Default: the admin client's connection; null: this process only. */
   redis?: Redis | null
-  /** Uploads to the staged target and CDN downloads. */
-  fetch?: typeof fetch
+  /** Uploads to the staged target and CDN downloads (default: shopifyGuard(shop)). */
+  outbound?: OutboundGuard
   /** How long to wait for Shopify to process an image (default 2 min). */
   mediaTimeoutMs?: number
   /** First wait before polling a new media, doubling to 3 s (default 250 ms). */
@@ -100,9 +101,31 @@ interface MediaNode {
   image?: { url: string; width?: number | null; height?: number | null } | null
 }
 
+/**
+ * The guard for CDN downloads and staged uploads: public addresses only,
+ * redirects included. The one origin exempt is the configured Admin API's
+ * for this shop (SHOPIFY_ADMIN_ORIGIN), Shopify's own host; pointed at the
+ * local Admin fake, that is how its CDN and staged targets on loopback are reached.
+ */
+export function shopifyGuard(shop: string): OutboundGuard {
+  const origin = new URL(env().SHOPIFY_ADMIN_ORIGIN.replaceAll('{shop}', shop)).origin
+  // why: the default https://{shop} is public and needs no exemption (nor a guard per shop).
+  return sharedGuard(origin.includes(shop) ? [] : [origin])
+}
+
+/** A URL from Shopify that leads to a private address is refused for good, not retried. */
+function refuseBlocked(e: unknown, what: string): void {
+  const blocked = blockedBy(e)
+  if (!blocked) return
+  throw new AppError('SHOPIFY_UNAVAILABLE', `${what} URL Shopify gave leads to a private or special address (${blocked.range}); nothing was sent.`, {
+    cause: blocked,
+    details: { host: blocked.host },
+  })
+}
+
 export function createShopifyPlatform(options: ShopifyPlatformOptions): StorePlatform {
   const { shop, client, isOurs } = options
-  const fetchImpl = options.fetch ?? fetch
+  const fetchImpl = fetchVia(options.outbound ?? shopifyGuard(shop))
   const mediaTimeoutMs = options.mediaTimeoutMs ?? 120_000
   const firstPollMs = options.pollIntervalMs ?? 250
   const log = logger().child({ module: 'shopify-platform', shop })
@@ -199,6 +222,7 @@ export function createShopifyPlatform(options: ShopifyPlatformOptions): StorePla
     try {
       response = await fetchImpl(url, { redirect: 'follow', signal: AbortSignal.timeout(60_000) })
     } catch (e) {
+      refuseBlocked(e, 'The image')
       throw new AppError('SHOPIFY_UNAVAILABLE', `The image could not be downloaded from Shopify's CDN`, {
         cause: e,
         retryable: true,
@@ -434,6 +458,7 @@ export function createShopifyPlatform(options: ShopifyPlatformOptions): StorePla
         }
       } catch (e) {
         if (isAppError(e)) throw e
+        refuseBlocked(e, 'The upload target')
         // why safe to repeat: uploading the same bytes to the same target is idempotent.
         if (attempt >= 3)
           throw new AppError('SHOPIFY_UNAVAILABLE', 'The upload service could not be reached', { cause: e, retryable: true })

@@ -25,6 +25,7 @@ import {
   type RenderOutcome,
 } from '#app/modules/scheduler/dispatcher.server.ts'
 import { keepLayerPng } from './mask.server.ts'
+import { watchBackend } from './watchdog.server.ts'
 
 const finished = ['succeeded', 'failed', 'canceled'] as const
 
@@ -132,6 +133,7 @@ export async function processRender(
   if (!render) return undefined
 
   const onProgress = progressWriter(render.id, opts.job)
+  const watchdog = watchBackend(render.backend)
   try {
     const backend = await pooledBackendById(render.backend)
     const persona = render.personaId ? getPersona(render.personaId) : null
@@ -140,7 +142,11 @@ export async function processRender(
     // why the Keep layer only: the Backend contract's mask is "white = product".
     // The stored mask keeps all three layers for GPU backends (mask.server.ts).
     const mask = render.maskKey ? await keepLayerPng(await imageStore().get(render.maskKey)) : undefined
-    const signal = AbortSignal.any([opts.signal ?? new AbortController().signal, AbortSignal.timeout(env().RENDER_TIMEOUT_MS)])
+    const signal = AbortSignal.any([
+      opts.signal ?? new AbortController().signal,
+      AbortSignal.timeout(env().RENDER_TIMEOUT_MS),
+      watchdog.signal,
+    ])
     // The source side of the fidelity check, kept across the gate's attempts when they share mask and placement.
     let reference: Promise<PreparedReference | undefined> | undefined
     const renderWith = async (seed: number, progress: (p: number, m: string) => Promise<void>) => {
@@ -256,6 +262,8 @@ export async function processRender(
     await markFailed(render, e, final)
     if (!retryable) throw new UnrecoverableError(isAppError(e) ? `${e.code}: ${e.message}` : String(e))
     throw e
+  } finally {
+    watchdog.stop()
   }
 }
 

@@ -1,4 +1,5 @@
 import sharp, { type Metadata } from 'sharp'
+import { MAX_MASK_BYTES } from '#app/lib/body-limit.server.ts'
 import { AppError } from '#app/lib/errors.ts'
 import { imageStore, sha256 } from '#app/lib/storage.server.ts'
 
@@ -20,11 +21,8 @@ import { imageStore, sha256 } from '#app/lib/storage.server.ts'
 export const MASK_LAYERS = ['keep', 'repaint', 'hint'] as const
 export type MaskLayer = (typeof MASK_LAYERS)[number]
 
-/**
- * Largest mask upload. why 8 MB: a two-tone 40-megapixel mask compresses to
- * well under 2 MB; anything bigger is not a brush mask.
- */
-export const MAX_MASK_BYTES = 8 * 1024 * 1024
+// The web edge bounds the studio form by the same figure (body-limit.server.ts).
+export { MAX_MASK_BYTES } from '#app/lib/body-limit.server.ts'
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
 const LAYER_HELP = 'red = Keep (the product), green = Repaint, blue = Hint'

@@ -6,6 +6,7 @@ import { env } from '#app/lib/env.server.ts'
 import { AppError, notFound } from '#app/lib/errors.ts'
 import { enqueueRender, priorities, removeRenderJob } from '#app/lib/queues.server.ts'
 import { capacityFor, queuePosition } from '#app/modules/scheduler/dispatcher.server.ts'
+import { renderOutlooks, type RenderOutlook } from '#app/modules/scheduler/liveness.server.ts'
 import { imageStore, sha256 } from '#app/lib/storage.server.ts'
 import { pickBackendFor } from '#app/modules/backends/pool.server.ts'
 import type { Backend } from '#app/modules/backends/types.ts'
@@ -76,6 +77,12 @@ export async function createRenders(tenant: Tenant, raw: CreateRendersInput): Pr
   // The original bytes, by content: every attempt and variant reads the same
   // input even if the listing's image changes meanwhile.
   const sourceKey = await imageStore().put(original)
+  // why here: the backend would refuse it only after the render waited its turn, and under a code about finding the product.
+  if (!input.mask && backend.capabilities().garmentMaskFor?.includes(operation)) {
+    throw new AppError('GARMENT_MASK_REQUIRED', 'Draw a mask over the garment in the studio: only the garment is kept when the model changes.', {
+      details: { operation, backend: backend.id },
+    })
+  }
   const mask = input.mask ? await validateMask(input.mask, source, backend, operation) : null
   const maskKey = mask ? await storeMerchantMask(mask) : null
 
@@ -158,7 +165,10 @@ const activeStatuses = ['queued', 'retrying', 'running'] as const
 export interface RenderProgress {
   /** 1-based place among renders waiting to start, or null once started. */
   queuePosition: number | null
+  /** Null while it waits on a backend that does not answer: no estimate would be true. */
   etaSeconds: number | null
+  /** Every backend that could take it is not answering: which one (its name), since when, and when the render gives up (ISO). */
+  waitingFor: { backend: string; since: string; until: string } | null
 }
 
 /** Queue position and ETA for the tenant's active renders, from measured timings. */
@@ -170,16 +180,24 @@ export async function progressOf(tenantId: string, active: Render[]): Promise<Re
     .from(renders)
     .where(and(eq(renders.tenantId, tenantId), eq(renders.status, 'succeeded')))
   const typicalMs = medianMs ?? 2000
+  const outlooks = await renderOutlooks(active).catch(() => ({}) as Record<string, RenderOutlook>)
   for (const r of active) {
-    if (r.status === 'running') {
-      out[r.id] = { queuePosition: null, etaSeconds: Math.max(1, Math.round(((100 - r.progress) / 100) * typicalMs / 1000)) }
+    const wait = outlooks[r.id]?.waiting
+    if (wait) {
+      const waitingFor = { backend: wait.backendName, since: new Date(wait.since).toISOString(), until: new Date(wait.until).toISOString() }
+      out[r.id] = { queuePosition: r.status === 'running' ? null : await queuePosition(r.id).catch(() => null), etaSeconds: null, waitingFor }
       continue
     }
-    const slots = capacityFor(r)
+    if (r.status === 'running') {
+      out[r.id] = { queuePosition: null, etaSeconds: Math.max(1, Math.round(((100 - r.progress) / 100) * typicalMs / 1000)), waitingFor: null }
+      continue
+    }
+    // why the live slots: a server that does not answer takes no turn in the queue.
+    const slots = outlooks[r.id]?.liveSlots || capacityFor(r)
     // The scheduler's answer: its round robin between shops, interactive first.
     const scheduled = await queuePosition(r.id).catch(() => null)
     if (scheduled !== null) {
-      out[r.id] = { queuePosition: scheduled, etaSeconds: Math.round((Math.ceil(scheduled / slots) * typicalMs) / 1000) }
+      out[r.id] = { queuePosition: scheduled, etaSeconds: Math.round((Math.ceil(scheduled / slots) * typicalMs) / 1000), waitingFor: null }
       continue
     }
     // Not known to the scheduler (Redis lost it; the reconciler will resubmit
@@ -196,7 +214,7 @@ export async function progressOf(tenantId: string, active: Render[]): Promise<Re
         ),
       )
     const position = ahead + 1
-    out[r.id] = { queuePosition: position, etaSeconds: Math.round((Math.ceil(position / slots) * typicalMs) / 1000) }
+    out[r.id] = { queuePosition: position, etaSeconds: Math.round((Math.ceil(position / slots) * typicalMs) / 1000), waitingFor: null }
   }
   return out
 }

@@ -11,12 +11,16 @@ import { env } from '#app/lib/env.server.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { priorities, RENDER_QUEUE, renderJobSchema, renderQueue } from '#app/lib/queues.server.ts'
 import { redisConnection } from '#app/lib/redis.server.ts'
+import { backendTypes } from '#app/modules/backends/capabilities.ts'
 import { configuredBackends, environmentBackends } from '#app/modules/backends/pool.server.ts'
 import { slotsOf } from '#app/modules/backends/slots.ts'
 import type { Backend, BackendCapabilities } from '#app/modules/backends/types.ts'
+import { getPersona, getScene } from '#app/modules/looks/index.ts'
 import { renders, type Render } from '#db/schema.ts'
+import { failWaitingRender } from './expire.server.ts'
 import {
   applyAssignment,
+  canTake,
   capable,
   modelKey,
   nextAssignment,
@@ -27,6 +31,7 @@ import {
   type WorkView,
 } from './policy.ts'
 import { createSchedulerStore, type BackendState, type CircuitConfig, type Popped, type SchedulerStore } from './store.server.ts'
+import { waitingOn } from './waiting.ts'
 
 export type Priority = keyof typeof priorities
 
@@ -36,6 +41,8 @@ export type DispatchBackend = Pick<Backend, 'id' | 'capabilities'> & Partial<Pic
   tenantId?: string | null
   /** What a second of its time costs (pool backends). */
   costPerSecond?: number
+  /** What the merchant calls it (a Settings row's name); the id otherwise. */
+  name?: string
 }
 
 export interface HandOff {
@@ -64,6 +71,8 @@ export interface SchedulerConfig {
   circuit: CircuitConfig
   /** Dispatch lock lease; a round takes milliseconds. */
   lockMs: number
+  /** Longest waiting work waits for backends that do not answer; undefined = RENDER_WAIT_TIMEOUT. */
+  waitTimeoutMs?: number
 }
 
 export const defaultSchedulerConfig: SchedulerConfig = {
@@ -97,8 +106,8 @@ export interface Dispatcher {
   complete(renderId: string, backendId: string, outcome: RenderOutcome): Promise<'done' | 'resubmitted' | 'gone'>
   cancel(renderId: string): Promise<'dropped' | 'inflight' | 'unknown'>
   positionOf(renderId: string): Promise<number | null>
-  /** Asks every remote backend for its health and feeds the circuits. */
-  checkHealth(): Promise<void>
+  /** Asks every remote backend for its health (an answer later than `timeoutMs` is a failure) and feeds the circuits. */
+  checkHealth(timeoutMs?: number): Promise<void>
   /** Called with the time of the next wake-up whenever a round learns one. */
   onWake(listener: (at: number) => void): () => void
 }
@@ -123,12 +132,19 @@ export function backendView(b: DispatchBackend, state?: BackendState, models?: R
     operations: c.operations,
     personas: c.personas,
     maxEdge: c.maxEdge,
+    garmentMaskFor: c.garmentMaskFor,
     slots: slotsOf(c),
     busy: state?.busy ?? 0,
     model: switching ? (reported && models?.has(reported) ? reported : state?.model) : undefined,
     switchesModels: switching,
     circuit: state?.circuit ?? 'closed',
+    downSince: downSinceOf(state),
   }
+}
+
+/** When a backend stopped answering. why the open circuit too: state recorded before liveness was (it opened on faults). */
+export function downSinceOf(state: BackendState | undefined): number | undefined {
+  return state?.downSince ?? (state?.circuit === 'open' ? state.openedAt : undefined)
 }
 
 /** The backends_configs rows' backends (the deployment's and every shop's), as last read; see refreshDispatchBackends. */
@@ -169,18 +185,44 @@ export async function refreshDispatchBackends(force = false): Promise<DispatchBa
  * an in-process backend is not: the render stays on the one it names.
  */
 export function needsOf(
-  render: Pick<Render, 'tenantId' | 'operation' | 'personaId' | 'backend' | 'outputWidth' | 'outputHeight'>,
+  render: Pick<Render, 'tenantId' | 'operation' | 'personaId' | 'backend' | 'outputWidth' | 'outputHeight'> & { sceneId?: string; maskKey?: string | null },
   backends: readonly DispatchBackend[],
 ): Needs {
-  const base = { operation: render.operation, persona: render.personaId !== null, edge: Math.max(render.outputWidth, render.outputHeight) }
+  const base: Needs = { operation: render.operation, persona: render.personaId !== null, edge: Math.max(render.outputWidth, render.outputHeight) }
+  // why only when known: a render moved between types must not land where its missing garment mask is refused.
+  if (render.maskKey !== undefined) base.masked = render.maskKey !== null
   const named = backends.find((b) => b.id === render.backend)
   const type = named?.capabilities().type
   if (!type || type === 'cpu-studio') return { ...base, only: [render.backend] }
   // why: a shop's own servers (Settings → GPU backends) render that shop's work only.
+  const shops = (b: DispatchBackend) => !b.tenantId || b.tenantId === render.tenantId
+  const fallback = fallbackIds(render, backends.filter((b) => shops(b) && b.capabilities().type !== type))
+  const withFallback = fallback.length > 0 ? { fallback } : {}
   const foreign = backends.some((b) => b.tenantId && b.tenantId !== render.tenantId && b.capabilities().type === type)
-  if (!foreign) return { ...base, type }
-  const visible = backends.filter((b) => (!b.tenantId || b.tenantId === render.tenantId) && b.capabilities().type === type)
-  return { ...base, type, only: visible.map((b) => b.id) }
+  if (!foreign) return { ...base, type, ...withFallback }
+  const visible = backends.filter((b) => shops(b) && b.capabilities().type === type)
+  return { ...base, type, only: visible.map((b) => b.id), ...withFallback }
+}
+
+/** Backends of other types whose type realises the render's scene and persona (what they can do now is the policy's question). */
+function fallbackIds(render: Pick<Render, 'personaId'> & { sceneId?: string }, others: readonly DispatchBackend[]): string[] {
+  const scene = render.sceneId ? safe(() => getScene(render.sceneId!)) : undefined
+  const persona = render.personaId ? safe(() => getPersona(render.personaId!)) : undefined
+  if (!scene || (render.personaId && !persona)) return []
+  return others
+    .filter((b) => {
+      const info = backendTypes[b.capabilities().type]
+      return info.realisesScene(scene) && (!persona || info.realisesPersona(persona))
+    })
+    .map((b) => b.id)
+}
+
+function safe<T>(read: () => T): T | undefined {
+  try {
+    return read()
+  } catch {
+    return undefined
+  }
 }
 
 export function classOf(priority: string): WorkClass {
@@ -222,6 +264,8 @@ export interface DispatcherOptions {
   /** The backends to dispatch to (may be read per call: a pool that changes). */
   backends: () => readonly DispatchBackend[] | Promise<readonly DispatchBackend[]>
   execute?: Execute
+  /** Fails a render that waited too long for backends that do not answer (default: its row, BACKEND_UNAVAILABLE). */
+  expire?: (renderId: string, backendName: string, since: number) => Promise<unknown>
   now?: () => number
   config?: Partial<SchedulerConfig>
 }
@@ -230,6 +274,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   const config: SchedulerConfig = { ...defaultSchedulerConfig, ...opts.config, policy: { ...defaultSchedulerConfig.policy, ...opts.config?.policy } }
   const store = createSchedulerStore(opts.redis, opts.prefix, `${opts.prefix}:${RENDER_QUEUE}`)
   const execute = opts.execute ?? executeWithBullmq
+  const expire = opts.expire ?? failWaitingRender
   const clock = opts.now ?? Date.now
   const wakeListeners = new Set<(at: number) => void>()
   const log = () => logger().child({ component: 'scheduler' })
@@ -261,6 +306,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     for (const s of Object.values(view.backends)) if (s.model) models.add(s.model)
     const backends = list.map((b) => backendView(b, view.backends[b.id], models))
     const work: WorkView = { groups: view.groups, cursor: view.cursor, interactiveSeen: view.interactiveSeen }
+    const expiresAt = await expireWaiting(work, backends, list, now)
     const pending: Promise<void>[] = []
     let dispatched = 0
     for (let guard = 0; guard < 10_000; guard++) {
@@ -282,7 +328,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     // whose worker fails it as unavailable (retried with backoff, then failed)
     // rather than letting it wait unseen.
     for (const g of work.groups) {
-      if (g.count <= 0 || list.some((b) => capable(backendView(b), g.needs))) continue
+      if (g.count <= 0 || list.some((b) => canTake(backendView(b), g.needs))) continue
       for (let n = Math.min(g.count, 100); n > 0; n--) {
         const popped = await store.pop(g.key, '', now, undefined)
         if (!popped) break
@@ -292,7 +338,8 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       }
     }
     await Promise.all(pending)
-    let nextWakeAt = view.nextReadyAt
+    let nextWakeAt = expiresAt ?? view.nextReadyAt
+    if (view.nextReadyAt !== undefined) nextWakeAt = Math.min(nextWakeAt!, view.nextReadyAt)
     const waiting = work.groups.some((g) => g.count > 0)
     for (const [id, s] of Object.entries(view.backends)) {
       if (waiting && s.circuit === 'open' && s.openedAt !== undefined && list.some((b) => b.id === id)) {
@@ -300,6 +347,34 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       }
     }
     return { dispatched, nextWakeAt }
+  }
+
+  /**
+   * Fails waiting work that has waited RENDER_WAIT_TIMEOUT for backends that
+   * do not answer (none of those that could take it does); returns when the
+   * next such wait ends, so the timer wakes for it.
+   */
+  async function expireWaiting(work: WorkView, backends: BackendView[], list: readonly DispatchBackend[], now: number): Promise<number | undefined> {
+    const timeoutMs = config.waitTimeoutMs ?? env().RENDER_WAIT_TIMEOUT
+    let next: number | undefined
+    for (const g of work.groups) {
+      if (g.count <= 0) continue
+      const wait = waitingOn(backends, g.needs, undefined, g.oldestAt, timeoutMs)
+      if (!wait) continue
+      if (wait.until > now) {
+        next = Math.min(next ?? Infinity, wait.until)
+        continue
+      }
+      for (const { renderId, home } of await store.expire(g.key, now - timeoutMs)) {
+        const named = waitingOn(backends, g.needs, home, 0, timeoutMs) ?? wait
+        const name = list.find((b) => b.id === named.backend)?.name ?? named.backend
+        await expire(renderId, name, named.since)
+        g.count -= 1
+      }
+      // why soon and not at once: the rest arrived later; the timer looks again shortly.
+      if (g.count > 0) next = Math.min(next ?? Infinity, now + Math.max(50, Math.min(1_000, timeoutMs / 10)))
+    }
+    return next
   }
 
   async function lockedRounds(): Promise<DispatchResult> {
@@ -359,7 +434,10 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         // why no backoff when another backend can take it: failover is what
         // the other server is for; the backoff protects the one that failed.
         const list = await opts.backends()
-        const elsewhere = item !== undefined && list.some((b) => !excluded.includes(b.id) && capable(backendView(b), item.needs))
+        const states = await store.backendStates(list.map((b) => b.id), now, config.circuit)
+        // why only backends that answer: going straight back to a dead one would spend the attempts without a backoff.
+        const answers = (b: DispatchBackend) => downSinceOf(states[b.id]) === undefined && states[b.id]?.circuit !== 'open'
+        const elsewhere = item !== undefined && list.some((b) => !excluded.includes(b.id) && canTake(backendView(b), item.needs) && answers(b))
         retry = { readyAt: now + (elsewhere ? 0 : backoffMs(outcome.attempt)), excluded }
       }
       const result = await store.complete(renderId, backendId, now, completion, config.circuit, retry)
@@ -370,12 +448,12 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     async positionOf(renderId) {
       return (await store.positionOf(renderId))?.position ?? null
     },
-    async checkHealth() {
+    async checkHealth(timeoutMs = 5_000) {
       for (const b of await opts.backends()) {
         if (!b.health || !switchesModels(b.capabilities())) continue
         const ok = await Promise.race([
           b.health().then((h) => h.ok, () => false),
-          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000).unref()),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref()),
         ])
         await store.recordHealth(b.id, ok, clock(), config.circuit)
       }
@@ -441,7 +519,10 @@ export async function closeScheduler(): Promise<void> {
   if (s) await s.redis.quit().catch(() => s.redis.disconnect())
 }
 
-type RenderForScheduling = Pick<Render, 'id' | 'tenantId' | 'operation' | 'sceneId' | 'personaId' | 'backend' | 'outputWidth' | 'outputHeight' | 'status' | 'queuedAt'>
+type RenderForScheduling = Pick<
+  Render,
+  'id' | 'tenantId' | 'operation' | 'sceneId' | 'personaId' | 'backend' | 'outputWidth' | 'outputHeight' | 'status' | 'queuedAt' | 'maskKey'
+>
 
 const schedulingColumns = {
   id: renders.id,
@@ -454,6 +535,7 @@ const schedulingColumns = {
   outputHeight: renders.outputHeight,
   status: renders.status,
   queuedAt: renders.queuedAt,
+  maskKey: renders.maskKey,
 }
 
 function itemFor(render: RenderForScheduling, priority: string, readyAt?: number) {
@@ -632,6 +714,8 @@ export interface DispatchLoopOptions {
   reconcileEveryMs?: number
   /** Check remote backends' health this often (ms); 0 = never. */
   healthEveryMs?: number
+  /** A health check answered later than this fails (ms). */
+  healthTimeoutMs?: number
 }
 
 /**
@@ -669,7 +753,7 @@ export function startDispatchLoop(opts: DispatchLoopOptions = {}): { stop(): Pro
       await d.dispatch()
       if (Date.now() >= nextHealth) {
         nextHealth = Date.now() + healthEveryMs
-        await d.checkHealth()
+        await d.checkHealth(opts.healthTimeoutMs)
       }
       if (Date.now() >= nextReconcile) {
         nextReconcile = Date.now() + reconcileEveryMs

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { BackendCapabilities } from '#app/modules/backends/types.ts'
 import { needsOf, type DispatchBackend } from './dispatcher.server.ts'
-import { capable, type BackendView } from './policy.ts'
+import { markets } from '#app/modules/looks/index.ts'
+import { canTake, capable, type BackendView } from './policy.ts'
 
 function backend(id: string, type: BackendCapabilities['type'], tenantId: string | null): DispatchBackend {
   const caps: BackendCapabilities = { type, operations: ['scene_swap', 'model_swap'], personas: true, maxEdge: 2048, models: [], slots: 1 }
@@ -40,5 +41,14 @@ describe('needsOf: where a render may run', () => {
   it('keeps a render made for an in-process backend on it', () => {
     const needs = needsOf(render('shop-a', 'cpu-studio'), all)
     expect(all.filter((b) => capable(view(b), needs)).map((b) => b.id)).toEqual(['cpu-studio'])
+  })
+
+  it('names backends of other types the shop can use as fallbacks, never another shop\'s', () => {
+    const hostedA = backend('cfg-hosted-a', 'weshop', 'shop-a')
+    const hostedB = backend('cfg-hosted-b', 'weshop', 'shop-b')
+    const list = [...all, hostedA, hostedB]
+    const needs = needsOf({ ...render('shop-a', 'cfg-a'), sceneId: markets[0].defaultScenes[0] }, list)
+    expect([...(needs.fallback ?? [])].sort()).toEqual(['cfg-hosted-a', 'cpu-studio'])
+    expect(list.filter((b) => canTake(view(b), needs)).map((b) => b.id).sort()).toEqual(['cfg-a', 'cfg-hosted-a', 'comfyui-gpu-1', 'cpu-studio'])
   })
 })

@@ -273,3 +273,29 @@ describe('over a whole run (simulated)', () => {
     }
   })
 })
+
+describe('liveness and failover across types', () => {
+  const typed: Needs = { ...NEEDS, type: 'comfyui', fallback: ['hosted'] }
+  const hosted = () => gpu('hosted', undefined, { type: 'weshop' })
+  const work = (extra: Partial<GroupView> = {}): WorkView => ({
+    groups: [group('interactive', 't1', 'model_swap:studio', 1, { needs: typed, ...extra })],
+    cursor: {},
+    interactiveSeen: {},
+  })
+
+  it('a fallback of another type takes work only when no backend of its type answers', () => {
+    expect(nextAssignment([hosted(), gpu('a')], work(), 0, CONFIG)?.backend).toBe('a')
+    expect(nextAssignment([hosted(), gpu('a', undefined, { downSince: 5 })], work(), 10, CONFIG)?.backend).toBe('hosted')
+    expect(nextAssignment([hosted(), gpu('a', undefined, { circuit: 'open' })], work(), 10, CONFIG)?.backend).toBe('hosted')
+  })
+
+  it('passes over a backend that does not answer for one of its type that does, and retries in place when none is left', () => {
+    expect(nextAssignment([gpu('a', undefined, { downSince: 5 }), gpu('b')], work({ needs: { ...typed, fallback: [] } }), 10, CONFIG)?.backend).toBe('b')
+    const alone = nextAssignment([gpu('a', undefined, { downSince: 5 })], work({ needs: { ...typed, fallback: [] } }), 10, CONFIG)
+    expect(alone?.backend).toBe('a')
+  })
+
+  it('a backend of another type that is not named a fallback never takes the work', () => {
+    expect(nextAssignment([gpu('other', undefined, { type: 'sdwebui' }), gpu('a', undefined, { circuit: 'open' })], work(), 10, CONFIG)).toBeUndefined()
+  })
+})

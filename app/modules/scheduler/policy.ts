@@ -22,10 +22,17 @@ export interface Needs {
   persona: boolean
   /** Longest output edge, px. */
   edge: number
+  /** The render carries the merchant's mask (backends that need a garment mask for the operation require it). */
+  masked?: boolean
   /** Only backends of this type (interchangeable servers of one kind). */
   type?: BackendType
   /** Only these backends (a render made for one in-process backend). */
   only?: readonly string[]
+  /**
+   * Backends of other types that can realise the look too: the render fails
+   * over to them when no backend of its own type is usable.
+   */
+  fallback?: readonly string[]
 }
 
 export interface BackendView {
@@ -44,6 +51,10 @@ export interface BackendView {
   /** False for backends with nothing to load (the CPU studio): affinity does not apply. */
   switchesModels: boolean
   circuit: CircuitState
+  /** Not answering since then (its last render or health check failed); undefined = answering. */
+  downSince?: number
+  /** Operations it does only with the merchant's garment mask. */
+  garmentMaskFor?: readonly string[]
 }
 
 /** Waiting renders that are alike: same class, tenant, model and constraints; FIFO inside. */
@@ -95,14 +106,35 @@ export interface Assignment {
   switched: boolean
 }
 
-export function capable(b: Pick<BackendView, 'id' | 'type' | 'operations' | 'personas' | 'maxEdge'>, needs: Needs): boolean {
+type Abilities = Pick<BackendView, 'id' | 'type' | 'operations' | 'personas' | 'maxEdge' | 'garmentMaskFor'>
+
+export function capable(b: Abilities, needs: Needs): boolean {
+  return (!needs.only || needs.only.includes(b.id)) && (!needs.type || b.type === needs.type) && does(b, needs)
+}
+
+/** The operation, persona, size and mask the work asks for, whatever the backend's type. */
+function does(b: Abilities, needs: Needs): boolean {
   return (
-    (!needs.only || needs.only.includes(b.id)) &&
-    (!needs.type || b.type === needs.type) &&
     b.operations.includes(needs.operation) &&
     (!needs.persona || b.personas) &&
-    b.maxEdge >= needs.edge
+    b.maxEdge >= needs.edge &&
+    (needs.masked === undefined || needs.masked || !b.garmentMaskFor?.includes(needs.operation))
   )
+}
+
+/** A backend of another type the render may fail over to. */
+export function fallbackFor(b: Abilities, needs: Needs): boolean {
+  return !!needs.fallback?.includes(b.id) && does(b, needs)
+}
+
+/** Can this backend run the work at all: one of its type, or a fallback of another type. */
+export function canTake(b: Abilities, needs: Needs): boolean {
+  return capable(b, needs) || fallbackFor(b, needs)
+}
+
+/** Answering, circuit not open, and the work has not failed on it. */
+function usableFor(b: BackendView, g: GroupView): boolean {
+  return b.circuit !== 'open' && b.downSince === undefined && !g.excluded.includes(b.id)
 }
 
 /** Slots a backend offers now: none while its circuit is open, one probe when half-open. */
@@ -113,14 +145,18 @@ export function freeSlots(b: BackendView): number {
 }
 
 /**
- * Can `b` take this work? Not where it failed before, unless there is no
- * other backend left to try (then it is retried where it is: a pinned render,
- * or every alternative's circuit is open).
+ * Can `b` take this work? A backend of the render's type that answers and
+ * where it has not failed: yes. A fallback of another type: only when no
+ * backend of its type is usable. One that is down, open or failed it: only
+ * when no other backend is left to try (then it is retried where it is).
  */
 export function eligible(b: BackendView, g: GroupView, backends: readonly BackendView[]): boolean {
-  if (!capable(b, g.needs)) return false
-  if (!g.excluded.includes(b.id)) return true
-  return !backends.some((o) => o.id !== b.id && o.circuit !== 'open' && capable(o, g.needs) && !g.excluded.includes(o.id))
+  const primary = capable(b, g.needs)
+  if (!primary && !fallbackFor(b, g.needs)) return false
+  if (primary && usableFor(b, g)) return true
+  if (!primary && backends.some((o) => capable(o, g.needs) && usableFor(o, g))) return false
+  if (usableFor(b, g)) return true
+  return !backends.some((o) => o.id !== b.id && canTake(o, g.needs) && usableFor(o, g))
 }
 
 /** Next tenant after the cursor (in id order), then that tenant's oldest group. */

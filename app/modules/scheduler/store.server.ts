@@ -60,6 +60,8 @@ export interface BackendState {
   circuit: CircuitState
   failures: number
   openedAt?: number
+  /** When the backend stopped answering (the first fault or failed health check since it last answered). */
+  downSince?: number
 }
 
 export interface StoreView {
@@ -149,9 +151,9 @@ for i = 1, #metas, 2 do
 end
 for i = 3, #ARGV do
   local b = ARGV[i]
-  local s = redis.call('HMGET', k('b:' .. b), 'model', 'circuit', 'failures', 'openedAt')
+  local s = redis.call('HMGET', k('b:' .. b), 'model', 'circuit', 'failures', 'openedAt', 'downSince')
   out.backends[b] = { busy = redis.call('ZCARD', k('inflight:' .. b)), model = s[1] or '', circuit = s[2] or 'closed',
-    failures = tonumber(s[3]) or 0, openedAt = tonumber(s[4]) or 0 }
+    failures = tonumber(s[3]) or 0, openedAt = tonumber(s[4]) or 0, downSince = tonumber(s[5]) or 0 }
 end
 out.cursor.interactive = redis.call('GET', k('rr:interactive')) or ''
 out.cursor.bulk = redis.call('GET', k('rr:bulk')) or ''
@@ -199,8 +201,9 @@ if f[1] == 'inflight' and f[2] and f[2] ~= backend then redis.call('ZREM', k('in
 local b = k('b:' .. backend)
 if outcome == 'ok' then
   redis.call('HSET', b, 'failures', 0, 'circuit', 'closed')
-  redis.call('HDEL', b, 'openedAt')
+  redis.call('HDEL', b, 'openedAt', 'downSince')
 elseif outcome == 'fault' then
+  redis.call('HSETNX', b, 'downSince', now)
   local failures = redis.call('HINCRBY', b, 'failures', 1)
   -- why a fault while open re-opens: that was the half-open probe failing.
   if redis.call('HGET', b, 'circuit') == 'open' or failures >= threshold then
@@ -259,13 +262,32 @@ local backend, ok, now, threshold, cooldown = ARGV[2], ARGV[3], tonumber(ARGV[4]
 local b = k('b:' .. backend)
 local circuit = redis.call('HGET', b, 'circuit')
 if ok == '1' then
+  redis.call('HDEL', b, 'downSince')
   -- why not closed at once: a server that answers health can still fail renders; one probe decides.
   if circuit == 'open' then redis.call('HSET', b, 'openedAt', now - cooldown) end
   return circuit or 'closed'
 end
+redis.call('HSETNX', b, 'downSince', now)
 local failures = redis.call('HINCRBY', b, 'failures', 1)
 if circuit == 'open' or failures >= threshold then redis.call('HSET', b, 'circuit', 'open', 'openedAt', now) end
 return 'failed'
+`
+
+// Drops a group's waiting renders enqueued at or before the cutoff (they
+// waited too long for a backend that is not answering); returns id and home.
+const EXPIRE = `${LUA_HELPERS}
+local group, cutoff = ARGV[2], tonumber(ARGV[3])
+local out = {}
+for _, id in ipairs(redis.call('ZRANGE', k('g:' .. group), 0, 499)) do
+  local item = k('item:' .. id)
+  local f = redis.call('HMGET', item, 'at', 'cls', 'tenant', 'home')
+  if (tonumber(f[1]) or 0) > cutoff then break end
+  removePending(id, group, f[2], f[3])
+  redis.call('DEL', item)
+  table.insert(out, id)
+  table.insert(out, f[4] or '')
+end
+return out
 `
 
 // A lock with a token; a caller that finds it taken leaves a flag so the
@@ -289,7 +311,7 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 `
 
-type Scripts = Record<'submit' | 'view' | 'pop' | 'complete' | 'requeue' | 'cancel' | 'health', (...args: (string | number)[]) => Promise<unknown>> & {
+type Scripts = Record<'submit' | 'view' | 'pop' | 'complete' | 'requeue' | 'cancel' | 'health' | 'expire', (...args: (string | number)[]) => Promise<unknown>> & {
   lock: (lock: string, again: string, token: string, ttl: number) => Promise<number>
   unlock: (lock: string, again: string, token: string, ttl: number) => Promise<string>
   extend: (lock: string, token: string, ttl: number) => Promise<number>
@@ -299,7 +321,7 @@ const defined = new WeakSet<Redis>()
 
 function scripts(redis: Redis): Scripts {
   if (!defined.has(redis)) {
-    const noKeys = { submit: SUBMIT, view: VIEW, pop: POP, complete: COMPLETE, requeue: REQUEUE, cancel: CANCEL, health: HEALTH }
+    const noKeys = { submit: SUBMIT, view: VIEW, pop: POP, complete: COMPLETE, requeue: REQUEUE, cancel: CANCEL, health: HEALTH, expire: EXPIRE }
     for (const [name, lua] of Object.entries(noKeys)) redis.defineCommand(`sched_${name}`, { numberOfKeys: 0, lua })
     redis.defineCommand('sched_lock', { numberOfKeys: 2, lua: LOCK })
     redis.defineCommand('sched_unlock', { numberOfKeys: 2, lua: UNLOCK })
@@ -316,6 +338,7 @@ function scripts(redis: Redis): Scripts {
     requeue: call('requeue'),
     cancel: call('cancel'),
     health: call('health'),
+    expire: call('expire'),
     lock: (lock, again, token, ttl) => r.sched_lock(lock, again, token, ttl) as Promise<number>,
     unlock: (lock, again, token, ttl) => r.sched_unlock(lock, again, token, ttl) as Promise<string>,
     extend: (lock, token, ttl) => r.sched_extend(lock, token, ttl) as Promise<number>,
@@ -363,11 +386,32 @@ export interface SchedulerStore {
   known(renderIds: string[]): Promise<Set<string>>
   inflight(): Promise<{ backend: string; renderId: string; dispatchedAt: number }[]>
   recordHealth(backendId: string, ok: boolean, now: number, circuit: CircuitConfig): Promise<void>
+  /** Circuit and liveness of these backends (read only; busy is not counted). */
+  backendStates(backendIds: string[], now: number, circuit: CircuitConfig): Promise<Record<string, BackendState>>
+  /** Drops a group's waiting renders enqueued at or before `cutoff`; returns them with the backend each was made for. */
+  expire(groupKey: string, cutoff: number): Promise<{ renderId: string; home: string }[]>
   /** 1-based place among waiting renders if dispatch followed the round robin; null when not waiting. */
   positionOf(renderId: string): Promise<{ state: StoredItem['state']; position: number } | undefined>
   lock(token: string, ttlMs: number): Promise<boolean>
   unlock(token: string, ttlMs: number): Promise<'again' | 'released' | 'lost'>
   extendLock(token: string, ttlMs: number): Promise<boolean>
+}
+
+function backendState(
+  b: { busy: number; model: string; circuit: string; failures: number; openedAt: number; downSince: number },
+  now: number,
+  circuit: CircuitConfig,
+): BackendState {
+  let state: CircuitState = b.circuit === 'open' ? 'open' : 'closed'
+  if (state === 'open' && now - b.openedAt >= circuit.cooldownMs) state = 'half-open'
+  return {
+    busy: b.busy,
+    model: b.model || undefined,
+    circuit: state,
+    failures: b.failures,
+    openedAt: b.openedAt || undefined,
+    downSince: b.downSince || undefined,
+  }
 }
 
 /** The scheduler's Redis state under `${prefix}:sched:`; `jobPrefix` is where BullMQ keeps render jobs. */
@@ -391,7 +435,7 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
     async view(backendIds, now, circuit) {
       const raw = JSON.parse(String(await s.view(base, now, ...backendIds))) as {
         groups: { key: string; meta: string; count: number; seq: number; at: number }[] | Record<string, never>
-        backends: Record<string, { busy: number; model: string; circuit: string; failures: number; openedAt: number }> | []
+        backends: Record<string, { busy: number; model: string; circuit: string; failures: number; openedAt: number; downSince: number }> | []
         cursor: { interactive: string; bulk: string }
         seen: Record<string, number> | []
         nextReadyAt?: number
@@ -399,11 +443,7 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
       // why: cjson encodes an empty Lua table as {}, whether it was a list or a map.
       const groups = Array.isArray(raw.groups) ? raw.groups : []
       const backends: Record<string, BackendState> = {}
-      for (const [id, b] of Object.entries(Array.isArray(raw.backends) ? {} : raw.backends)) {
-        let state: CircuitState = b.circuit === 'open' ? 'open' : 'closed'
-        if (state === 'open' && now - b.openedAt >= circuit.cooldownMs) state = 'half-open'
-        backends[id] = { busy: b.busy, model: b.model || undefined, circuit: state, failures: b.failures, openedAt: b.openedAt || undefined }
-      }
+      for (const [id, b] of Object.entries(Array.isArray(raw.backends) ? {} : raw.backends)) backends[id] = backendState(b, now, circuit)
       return {
         groups: groups.map((g) => {
           const meta = JSON.parse(g.meta) as GroupMeta
@@ -492,6 +532,29 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
 
     async recordHealth(backendId, ok, now, circuit) {
       await s.health(base, backendId, ok ? '1' : '0', now, circuit.threshold, circuit.cooldownMs)
+    },
+
+    async backendStates(backendIds, now, circuit) {
+      const pipeline = redis.pipeline()
+      for (const id of backendIds) pipeline.hmget(key(`b:${id}`), 'model', 'circuit', 'failures', 'openedAt', 'downSince')
+      const results = (await pipeline.exec()) ?? []
+      const out: Record<string, BackendState> = {}
+      backendIds.forEach((id, i) => {
+        const [model, state, failures, openedAt, downSince] = (results[i]?.[1] ?? []) as (string | null)[]
+        out[id] = backendState(
+          { busy: 0, model: model ?? '', circuit: state ?? 'closed', failures: Number(failures ?? 0), openedAt: Number(openedAt ?? 0), downSince: Number(downSince ?? 0) },
+          now,
+          circuit,
+        )
+      })
+      return out
+    },
+
+    async expire(groupKey, cutoff) {
+      const flat = (await s.expire(base, groupKey, cutoff)) as string[]
+      const out: { renderId: string; home: string }[] = []
+      for (let i = 0; i < flat.length; i += 2) out.push({ renderId: flat[i], home: flat[i + 1] })
+      return out
     },
 
     async positionOf(renderId) {

@@ -1,29 +1,34 @@
 import { and, eq, inArray, or, sql } from 'drizzle-orm'
 import { db } from '#app/lib/db.server.ts'
+import { AppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
 import { catalogReadFinished } from '#app/modules/bulk/service.server.ts'
 import { cancelOpenRenders, markSourcesMissing } from '#app/modules/renders/service.server.ts'
 import { findTenant } from '#app/modules/tenants/service.server.ts'
+import { checkDelivery, type Delivery } from '#app/modules/webhooks/delivery.ts'
 import { productCache, publications, renders, sessionTable, subscriptions, tenants, webhookEvents, type Tenant } from '#db/schema.ts'
 
-export interface WebhookEvent {
-  webhookId: string
-  topic: string
-  shop: string
-  payload: Record<string, unknown>
-}
+export type WebhookEvent = Delivery
 
 type Outcome = { handled: boolean; note: string }
 
 /**
- * Handles one verified webhook exactly once: the webhook id is recorded
- * first, so a redelivery (Shopify retries for 48 h) is acknowledged and skipped.
+ * Handles one HMAC-verified webhook exactly once. The headers are checked
+ * against the signed body first (an AppError INVALID_INPUT, nothing touched,
+ * when they disagree); then the webhook id and the topic's event id are
+ * recorded, so a redelivery or a second subscription's copy is skipped.
  */
-export async function handleWebhook(event: WebhookEvent): Promise<Outcome> {
+export async function handleWebhook(delivery: WebhookEvent): Promise<Outcome> {
+  const verdict = checkDelivery(delivery)
+  if (!verdict.ok) {
+    logger().warn({ shop: delivery.shop, topic: delivery.topic, webhookId: delivery.webhookId, reason: verdict.reason }, 'webhook refused')
+    throw new AppError('INVALID_INPUT', `Webhook refused: ${verdict.reason}`)
+  }
+  const event: VerifiedEvent = { shop: delivery.shop, webhookId: delivery.webhookId, topic: verdict.topic, payload: verdict.payload }
   const inserted = await db()
     .insert(webhookEvents)
-    .values({ webhookId: event.webhookId, shop: event.shop, topic: event.topic })
+    .values({ webhookId: event.webhookId, eventId: verdict.eventId, shop: event.shop, topic: event.topic })
     .onConflictDoNothing()
     .returning()
   if (inserted.length === 0) return { handled: false, note: 'duplicate delivery' }
@@ -33,18 +38,21 @@ export async function handleWebhook(event: WebhookEvent): Promise<Outcome> {
     log.info({ note: outcome.note }, 'webhook handled')
     return outcome
   } catch (e) {
-    // why: forget the id so Shopify's retry runs the handler again.
+    // why: forget the ids so Shopify's retry runs the handler again.
     await db().delete(webhookEvents).where(eq(webhookEvents.webhookId, event.webhookId))
     throw e
   }
 }
 
-function normaliseTopic(topic: string): string {
-  return topic.toLowerCase().replace(/_/g, '/').replace('bulk/operations', 'bulk_operations').replace('app/subscriptions', 'app_subscriptions').replace('scopes/update', 'scopes_update').replace('data/request', 'data_request')
+interface VerifiedEvent {
+  shop: string
+  webhookId: string
+  topic: string
+  payload: Record<string, unknown>
 }
 
-async function dispatch(event: WebhookEvent): Promise<Outcome> {
-  const topic = normaliseTopic(event.topic)
+async function dispatch(event: VerifiedEvent): Promise<Outcome> {
+  const topic = event.topic
   const tenant = await findTenant('shopify', event.shop)
   switch (topic) {
     case 'app/uninstalled':

@@ -202,7 +202,7 @@ describe('ComfyUI backend', () => {
     const { source, mask } = await shot(512, 512)
     const persona = personas.find((p) => p.id === 'amara')!
     const noMask = backend.render(request(source, { operation: 'model_swap', persona }), controls().controls)
-    await expect(noMask).rejects.toMatchObject({ code: 'BACKEND_NEEDS_MASK' })
+    await expect(noMask).rejects.toMatchObject({ code: 'GARMENT_MASK_REQUIRED' })
     const result = await backend.render(request(source, { operation: 'model_swap', persona, mask }), controls().controls)
     expect(result.workflow).toBe('model_swap@1')
     const [posted] = prompts()

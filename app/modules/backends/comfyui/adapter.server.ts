@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks'
 import sharp from 'sharp'
 import { z } from 'zod'
 import { AppError, isAppError } from '#app/lib/errors.ts'
+import { reasonOf } from '../failure.server.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { findProductMask } from '#app/modules/imaging/mask.server.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
@@ -122,6 +123,7 @@ export function createComfyuiBackend(opts: ComfyuiBackendOptions): ComfyuiBacken
     personas: available.some((t) => t.persona === 'required'),
     maxEdge: opts.maxEdge ?? 2048,
     models: checkpoints,
+    garmentMaskFor: available.filter((t) => t.maskSource === 'merchant').map((t) => t.operation),
   }
 
   async function render(request: RenderRequest, controls: RenderControls): Promise<RenderResult> {
@@ -149,7 +151,7 @@ export function createComfyuiBackend(opts: ComfyuiBackendOptions): ComfyuiBacken
     }
     if (template.maskSource === 'merchant' && !request.mask) {
       throw new AppError(
-        'BACKEND_NEEDS_MASK',
+        'GARMENT_MASK_REQUIRED',
         'Draw a mask over the garment in the studio: only the garment is kept when the model changes.',
         {
           details: { workflow: label },
@@ -272,14 +274,14 @@ export function createComfyuiBackend(opts: ComfyuiBackendOptions): ComfyuiBacken
       try {
         const stats = await client.systemStats(AbortSignal.timeout(5000))
         const device = stats.devices[0]
-        if (!device) return { ok: false, detail: 'ComfyUI reports no compute device' }
+        if (!device) return { ok: false, detail: 'ComfyUI reports no compute device', reason: 'no_gpu' }
         const gib = (bytes: number) => (bytes / 1024 ** 3).toFixed(1)
         const version = stats.system.comfyui_version ? `, ComfyUI ${stats.system.comfyui_version}` : ''
         const detail = `${device.name}: ${gib(device.vram_free)} of ${gib(device.vram_total)} GiB VRAM free${version}`
         // why: a ComfyUI without a GPU answers, but a render would take many minutes.
-        return device.type === 'cpu' ? { ok: false, detail: `${detail} (running on the CPU)` } : { ok: true, detail }
+        return device.type === 'cpu' ? { ok: false, detail: `${detail} (running on the CPU)`, reason: 'no_gpu' } : { ok: true, detail }
       } catch (e) {
-        return { ok: false, detail: isAppError(e) ? e.message : `ComfyUI at ${opts.url} is unreachable` }
+        return { ok: false, detail: isAppError(e) ? e.message : `ComfyUI at ${opts.url} is unreachable`, reason: reasonOf(e) }
       }
     },
     close: () => client.close(),

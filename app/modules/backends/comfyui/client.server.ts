@@ -3,6 +3,7 @@ import { abortedError as sharedAbortedError } from '../abort.ts'
 import { z } from 'zod'
 import { AppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
+import { fetchVia, type OutboundGuard } from '#app/lib/outbound.server.ts'
 import {
   historyResponseSchema,
   promptAcceptedSchema,
@@ -54,6 +55,8 @@ export interface ComfyClientOptions {
   idleCloseMs?: number
   /** Sent with every request and the WebSocket handshake (a server behind an authenticating proxy). */
   headers?: Record<string, string>
+  /** Connect only to public addresses (a shop's own server in Shopify mode); requests and the socket alike. */
+  outbound?: OutboundGuard
 }
 
 export type RunEvent =
@@ -97,6 +100,9 @@ export function loadImagePath(uploaded: Uploaded): string {
 }
 
 /** Exception types that fail the same way on every attempt: the graph or its inputs are wrong. */
+/** How long canceling a prompt may take in all (a queue delete and an interrupt). */
+const CANCEL_BUDGET_MS = 3_000
+
 const DETERMINISTIC_EXCEPTIONS = new Set([
   'ValueError',
   'TypeError',
@@ -205,6 +211,7 @@ export function createComfyClient(options: ComfyClientOptions): ComfyClient {
   const idleCloseMs = options.idleCloseMs ?? 300_000
   const wsUrl = `${baseUrl.replace(/^http/i, 'ws')}/ws?clientId=${encodeURIComponent(clientId)}`
   const log = () => logger().child({ backend: baseUrl })
+  const send = fetchVia(options.outbound)
 
   const waiters = new Map<string, Waiter>()
   let socket: WebSocket | undefined
@@ -228,7 +235,7 @@ export function createComfyClient(options: ComfyClientOptions): ComfyClient {
       const headers = options.headers
         ? { ...options.headers, ...(init.headers as Record<string, string> | undefined) }
         : init.headers
-      return await fetch(`${baseUrl}${path}`, { ...init, headers, signal: caller ? AbortSignal.any([caller, timeout]) : timeout })
+      return await send(`${baseUrl}${path}`, { ...init, headers, signal: caller ? AbortSignal.any([caller, timeout]) : timeout })
     } catch (cause) {
       if (caller?.aborted) throw caller.reason
       if (timeout.aborted) {
@@ -268,8 +275,8 @@ export function createComfyClient(options: ComfyClientOptions): ComfyClient {
     return parseJson(res, path, schema)
   }
 
-  async function postJson(path: string, body: unknown): Promise<Response> {
-    return request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+  async function postJson(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+    return request(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal })
   }
 
   async function history(promptId: string): Promise<HistoryEntry | undefined> {
@@ -287,12 +294,15 @@ export function createComfyClient(options: ComfyClientOptions): ComfyClient {
     // why this order: a prompt still queued is removed before it can start;
     // one that started meanwhile is caught by the interrupt, which ComfyUI
     // applies only if that prompt id is the one running (never global).
+    // why a budget: a cancel is a courtesy to a server that may not answer;
+    // the render it ends must not wait two request timeouts for it.
+    const budget = AbortSignal.timeout(Math.min(requestTimeoutMs, CANCEL_BUDGET_MS))
     for (const [path, body] of [
       ['/queue', { delete: [promptId] }],
       ['/interrupt', { prompt_id: promptId }],
     ] as const) {
       try {
-        const res = await postJson(path, body)
+        const res = await postJson(path, body, budget)
         if (!res.ok) log().warn({ promptId, status: res.status, path }, 'ComfyUI refused a cancel request')
       } catch (e) {
         log().warn({ promptId, path, reason: (e as Error).message }, 'could not reach ComfyUI to cancel a prompt')
@@ -451,10 +461,9 @@ export function createComfyClient(options: ComfyClientOptions): ComfyClient {
     if (closed) return Promise.reject(new Error('client closed'))
     if (socket?.readyState === WebSocket.OPEN) return Promise.resolve()
     opening ??= new Promise<void>((resolve, reject) => {
-      // why the cast: Node's WebSocket (undici) takes handshake headers; the DOM type does not know them.
-      const ws = options.headers
-        ? new WebSocket(wsUrl, { headers: options.headers } as unknown as string[])
-        : new WebSocket(wsUrl)
+      // why the cast: Node's WebSocket (undici) takes handshake headers and a dispatcher; the DOM type knows neither.
+      const init = { headers: options.headers, dispatcher: options.outbound?.dispatcher }
+      const ws = options.headers || options.outbound ? new WebSocket(wsUrl, init as unknown as string[]) : new WebSocket(wsUrl)
       ws.binaryType = 'arraybuffer'
       socket = ws
       let opened = false

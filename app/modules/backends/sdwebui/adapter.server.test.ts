@@ -449,7 +449,7 @@ describe('SD WebUI backend', () => {
     await expect(
       backend.render(request(source, { operation: 'model_swap', persona }), controls().controls),
     ).rejects.toMatchObject({
-      code: 'BACKEND_NEEDS_MASK',
+      code: 'GARMENT_MASK_REQUIRED',
     })
     await expect(backend.render(request(source, { operation: 'model_swap', mask }), controls().controls)).rejects.toMatchObject({
       code: 'INVALID_INPUT',

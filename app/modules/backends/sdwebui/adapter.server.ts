@@ -3,6 +3,7 @@ import { posix } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { AppError, isAppError } from '#app/lib/errors.ts'
+import { reasonOf } from '../failure.server.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { findProductMask } from '#app/modules/imaging/mask.server.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
@@ -299,6 +300,7 @@ export function createSdwebuiBackend(opts: SdwebuiBackendOptions): SdwebuiBacken
     operations: SDWEBUI_OPERATIONS,
     personas: true,
     maxEdge: opts.maxEdge ?? 2048,
+    garmentMaskFor: ['model_swap'],
     // why one: the server renders one image at a time (see lock.ts).
     slots: 1,
     // Until the server's list is read: the checkpoints Atelier's looks name.
@@ -585,7 +587,7 @@ export function createSdwebuiBackend(opts: SdwebuiBackendOptions): SdwebuiBacken
     }
     if (operation === 'model_swap' && !request.mask) {
       throw new AppError(
-        'BACKEND_NEEDS_MASK',
+        'GARMENT_MASK_REQUIRED',
         'Draw a mask over the garment in the studio: only the garment is kept when the model changes.',
         { details: { operation } },
       )
@@ -739,9 +741,9 @@ export function createSdwebuiBackend(opts: SdwebuiBackendOptions): SdwebuiBacken
             () => true,
             () => false,
           )
-          if (pings) return { ok: false, detail: `SD WebUI at ${baseUrl} answers but its API is off (start it with --api)` }
+          if (pings) return { ok: false, detail: `SD WebUI at ${baseUrl} answers but its API is off (start it with --api)`, reason: 'not_api' }
         }
-        return { ok: false, detail: isAppError(e) ? e.message : `SD WebUI at ${baseUrl} is unreachable` }
+        return { ok: false, detail: isAppError(e) ? e.message : `SD WebUI at ${baseUrl} is unreachable`, reason: reasonOf(e) }
       }
       // why here: a health check keeps the server's list of checkpoints (capabilities().models) current.
       await currentInventory(signal).catch((e: unknown) =>

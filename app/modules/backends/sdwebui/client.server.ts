@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { abortedError as sharedAbortedError } from '../abort.ts'
 import { AppError } from '#app/lib/errors.ts'
+import { fetchVia, type OutboundGuard } from '#app/lib/outbound.server.ts'
 import {
   apiErrorSchema,
   controlnetModelListSchema,
@@ -34,6 +35,8 @@ export interface SdwebuiClientOptions {
   requestTimeoutMs?: number
   /** Timeout of one generation request, a checkpoint load included. */
   generationTimeoutMs?: number
+  /** Connect only to public addresses (a shop's own server in Shopify mode). */
+  outbound?: OutboundGuard
 }
 
 export interface Generation {
@@ -183,6 +186,7 @@ export function createSdwebuiClient(options: SdwebuiClientOptions): SdwebuiClien
   const { baseUrl, authorization } = splitCredentials(options.baseUrl)
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000
   const generationTimeoutMs = options.generationTimeoutMs ?? 15 * 60_000
+  const send = fetchVia(options.outbound)
 
   async function request(path: string, init: RequestInit & { timeoutMs?: number } = {}): Promise<Response> {
     const timeoutMs = init.timeoutMs ?? requestTimeoutMs
@@ -191,7 +195,7 @@ export function createSdwebuiClient(options: SdwebuiClientOptions): SdwebuiClien
     const headers = new Headers(init.headers)
     if (authorization) headers.set('Authorization', authorization)
     try {
-      return await fetch(`${baseUrl}${path}`, {
+      return await send(`${baseUrl}${path}`, {
         ...init,
         headers,
         signal: caller ? AbortSignal.any([caller, timeout]) : timeout,

@@ -358,7 +358,7 @@ describe('WeShop backend', () => {
     })
     expect((error as AppError).message).toMatch(/^WeShop rejected the API key \(HTTP 401\)/)
     expect(uploads()).toHaveLength(1)
-    expect(await backend.health()).toEqual({ ok: false, detail: expect.stringMatching(/^WeShop rejected the API key/) })
+    expect(await backend.health()).toEqual({ ok: false, detail: expect.stringMatching(/^WeShop rejected the API key/), reason: 'auth' })
   })
 
   it('waits as long as a 429 asks, then carries on; a long ban goes back to the queue', async () => {

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
 import sharp from 'sharp'
 import { AppError, isAppError } from '#app/lib/errors.ts'
+import { reasonOf } from '../failure.server.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { findProductMask } from '#app/modules/imaging/mask.server.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
@@ -421,7 +422,7 @@ export function createWeshopBackend(opts: WeshopBackendOptions): WeshopBackend {
           detail: `WeShop OpenAPI: ${count(info.locations)} scenes and ${count(info.fashionModels)} models for aimodel`,
         }
       } catch (e) {
-        return { ok: false, detail: isAppError(e) ? e.message : 'WeShop OpenAPI is unreachable' }
+        return { ok: false, detail: isAppError(e) ? e.message : 'WeShop OpenAPI is unreachable', reason: reasonOf(e) }
       }
     },
     toJSON: () => ({ id, type: 'weshop', baseUrl }),

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import sharp from 'sharp'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AppError } from '#app/lib/errors.ts'
+import { outboundGuard } from '#app/lib/outbound.server.ts'
 import { FAKE_WESHOP_KEY, startWeshopFake, type WeshopFake } from '#test/fakes/weshop/index.ts'
 import { createWeshopClient, defaultPoll, pollDelay, retryAfterMs, type WeshopClientOptions } from './client.server.ts'
 
@@ -196,7 +197,9 @@ describe('WeShop client', () => {
 
   it('downloads with retries on 5xx, refuses 404 at once, and never sends the key', async () => {
     const server = await script([{ status: 503 }, { status: 404 }])
-    const c = createWeshopClient({ apiKey: FAKE_WESHOP_KEY, baseUrl: 'http://127.0.0.1:1', ...fast })
+    // This CDN stands on loopback, so it is allowed by name, as an operator's local fake would be.
+    const resultsGuard = outboundGuard({ allow: [server.url] })
+    const c = createWeshopClient({ apiKey: FAKE_WESHOP_KEY, baseUrl: 'http://127.0.0.1:1', resultsGuard, ...fast })
     await expect(c.download(`${server.url}/r.jpg`)).rejects.toMatchObject({
       code: 'BACKEND_FAILED',
       retryable: false,
@@ -204,5 +207,23 @@ describe('WeShop client', () => {
     })
     expect(server.seen).toHaveLength(2)
     await expect(c.download('file:///etc/passwd')).rejects.toThrow(/file: URL/)
+    await resultsGuard.close()
+  })
+
+  it('refuses a result URL on a private address other than its own WESHOP_BASE_URL, at once', async () => {
+    fake = await startWeshopFake()
+    const elsewhere = await script([{ status: 200, body: 'secret' }])
+    const c = client()
+    for (const url of [`${elsewhere.url}/r.png`, `http://localhost:${new URL(elsewhere.url).port}/r.png`, 'http://169.254.169.254/latest/meta-data/']) {
+      await expect(c.download(url), url).rejects.toMatchObject({
+        code: 'BACKEND_FAILED',
+        retryable: false,
+        message: expect.stringMatching(/private or special address/),
+      })
+    }
+    expect(elsewhere.seen).toEqual([])
+    // Its own base URL's origin (the fake, on loopback) stays reachable.
+    const url = await c.uploadImage(await png(), { filename: 'p.png', contentType: 'image/png' })
+    expect((await c.download(url)).length).toBeGreaterThan(0)
   })
 })

@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import { z } from 'zod'
 import { AppError, isAppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
+import { blockedBy, fetchVia, networkCode, sharedGuard, type OutboundGuard } from '#app/lib/outbound.server.ts'
 import {
   AGENT_VERSION,
   agentInfoSchema,
@@ -61,6 +62,14 @@ export interface WeshopClientOptions {
   apiKey: WeshopApiKey
   /** Default https://openapi.weshop.ai (tests point it at the fake). */
   baseUrl?: string
+  /** API requests connect only to public addresses (a shop's own endpoint in Shopify mode). */
+  outbound?: OutboundGuard
+  /**
+   * Result downloads (URLs the API hands back) always go through a guard; by
+   * default one that allows only this origin on a private address: the
+   * deployment's WESHOP_BASE_URL (a local fake). A shop's endpoint passes the deployment's.
+   */
+  resultsGuard?: OutboundGuard
   /** Timeout of one JSON request, ms. */
   requestTimeoutMs?: number
   /** Timeout of one upload or download, ms. */
@@ -190,6 +199,8 @@ export function createWeshopClient(options: WeshopClientOptions): WeshopClient {
   const random = options.random ?? Math.random
   const apiKeySource = options.apiKey
   const log = () => options.log ?? logger().child({ backend: 'weshop', baseUrl })
+  const send = fetchVia(options.outbound)
+  const fetchResult = fetchVia(options.resultsGuard ?? sharedGuard([baseUrl]))
 
   async function apiKey(): Promise<string> {
     const key = (typeof apiKeySource === 'function' ? await apiKeySource() : apiKeySource)?.trim()
@@ -251,7 +262,7 @@ export function createWeshopClient(options: WeshopClientOptions): WeshopClient {
     } else if (init.body) body = init.body()
     let res: Response
     try {
-      res = await fetch(`${baseUrl}${path}`, {
+      res = await send(`${baseUrl}${path}`, {
         method: init.method,
         headers,
         body,
@@ -262,16 +273,20 @@ export function createWeshopClient(options: WeshopClientOptions): WeshopClient {
       if (timeout.aborted) {
         const error = new AppError('BACKEND_TIMEOUT', `WeShop did not answer ${what} within ${init.timeoutMs} ms.`, {
           retryable: true,
-          details: { backend: 'weshop', path },
+          details: { backend: 'weshop', path, network: 'timeout' },
         })
         return { ok: false, failure: { error, repeatable: kind !== 'start' } }
       }
       const reason = cause instanceof Error ? ((cause.cause as Error | undefined)?.message ?? cause.message) : String(cause)
+      const network = networkCode(cause)
+      // why: an address the guard refuses stays refused; retrying only delays the answer.
+      const blocked = network === 'ERR_OUTBOUND_BLOCKED'
+      // why a code and no cause: the cause is never kept where the key could be quoted.
       const error = new AppError('BACKEND_UNAVAILABLE', `WeShop is unreachable (${scrub(reason, key)}).`, {
-        retryable: true,
-        details: { backend: 'weshop', path },
+        retryable: !blocked,
+        details: { backend: 'weshop', path, network },
       })
-      return { ok: false, failure: { error, repeatable: kind !== 'start' || notSent(cause) } }
+      return { ok: false, failure: { error, repeatable: !blocked && (kind !== 'start' || notSent(cause)) } }
     }
     const text = await res.text().catch(() => '')
     log().debug(
@@ -461,7 +476,7 @@ export function createWeshopClient(options: WeshopClientOptions): WeshopClient {
       let waitMs: number | undefined
       try {
         // why no Authorization: results live on WeShop's CDN, and the key goes to the API host only.
-        const res = await fetch(target, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout })
+        const res = await fetchResult(target, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout })
         if (res.ok) {
           const declared = Number(res.headers.get('content-length') ?? '0')
           if (declared > maxDownloadBytes) {
@@ -491,6 +506,13 @@ export function createWeshopClient(options: WeshopClientOptions): WeshopClient {
       } catch (e) {
         if (signal?.aborted) throw signal.reason
         if (isAppError(e)) throw e
+        const blocked = blockedBy(e)
+        if (blocked) {
+          throw new AppError('BACKEND_FAILED', `WeShop named a result on a private or special address (${blocked.range}); it was not downloaded.`, {
+            cause: blocked,
+            details: { backend: 'weshop', host: target.host, blocked: true },
+          })
+        }
         failure = new AppError(
           timeout.aborted ? 'BACKEND_TIMEOUT' : 'BACKEND_UNAVAILABLE',
           timeout.aborted

@@ -1,0 +1,56 @@
+// Liveness for the studio and the worker: which renders wait on backends that
+// do not answer, and whether a running attempt's backend stopped answering.
+// Reads the circuit breaker's record (store.server.ts); waiting.ts is the rule.
+import { env } from '#app/lib/env.server.ts'
+import type { Render } from '#db/schema.ts'
+import { backendsForDispatch, backendView, downSinceOf, needsOf, refreshDispatchBackends, scheduler } from './dispatcher.server.ts'
+import { canTake, type Needs } from './policy.ts'
+import { waitingOn, type Waiting } from './waiting.ts'
+
+/** When this backend stopped answering, by the circuit breaker's record; undefined while it answers. */
+export async function backendDownSince(backendId: string): Promise<number | undefined> {
+  const d = await scheduler()
+  const states = await d.store.backendStates([backendId], Date.now(), d.config.circuit)
+  return downSinceOf(states[backendId])
+}
+
+/** The name the merchant knows a backend by. */
+export function backendName(backendId: string): string {
+  return backendsForDispatch().find((b) => b.id === backendId)?.name ?? backendId
+}
+
+type RenderForWaiting = Pick<Render, 'id' | 'status' | 'tenantId' | 'operation' | 'sceneId' | 'personaId' | 'backend' | 'outputWidth' | 'outputHeight' | 'queuedAt' | 'startedAt' | 'updatedAt'>
+
+export interface RenderOutlook {
+  /** Every backend that could take it (or the one running it) is not answering: which, since when, until when. */
+  waiting: (Waiting & { backendName: string }) | null
+  /** Slots of the backends that could take it and answer (for ETAs); in-process ones count as the worker concurrency. */
+  liveSlots: number
+}
+
+/**
+ * For the studio: what each of these renders can expect. A waiting render
+ * waits on backends that do not answer when every backend that could take it
+ * is down; a running one when the backend running it is.
+ */
+export async function renderOutlooks(list: readonly RenderForWaiting[]): Promise<Record<string, RenderOutlook>> {
+  const out: Record<string, RenderOutlook> = {}
+  if (list.length === 0) return out
+  const d = await scheduler()
+  const backends = await refreshDispatchBackends()
+  const now = Date.now()
+  const states = await d.store.backendStates(backends.map((b) => b.id), now, d.config.circuit)
+  const views = backends.map((b) => backendView(b, states[b.id]))
+  const timeoutMs = d.config.waitTimeoutMs ?? env().RENDER_WAIT_TIMEOUT
+  for (const r of list) {
+    const needs: Needs = r.status === 'running' ? { ...needsOf(r, backends), only: [r.backend], fallback: undefined } : needsOf(r, backends)
+    const arrived = r.status === 'running' ? (r.startedAt ?? r.updatedAt) : r.queuedAt
+    const wait = waitingOn(views, needs, r.backend, arrived.getTime(), timeoutMs)
+    const live = views.filter((v) => canTake(v, needs) && v.downSince === undefined && v.circuit !== 'open')
+    out[r.id] = {
+      waiting: wait ? { ...wait, backendName: backendName(wait.backend) } : null,
+      liveSlots: live.reduce((sum, v) => sum + Math.min(v.slots, env().WORKER_CONCURRENCY), 0),
+    }
+  }
+  return out
+}
