@@ -52,7 +52,11 @@ export interface ServerProcess {
  */
 export async function startServerProcess(env: NodeJS.ProcessEnv, logFile: string): Promise<ServerProcess> {
   const out = openSync(logFile, 'a')
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/serve.ts'], { cwd: repoRoot, env, stdio: ['ignore', out, out] })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/serve.ts'], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', out, out],
+  })
   closeSync(out)
   let exited = false
   const gone = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())))

@@ -87,7 +87,12 @@ async function main(): Promise<void> {
     await deleteQueueKeys(e.QUEUE_PREFIX)
     await closeDb()
   })
-  const shared = { NODE_ENV: 'production' as const, LOG_LEVEL, SIGNING_SECRET: e.SIGNING_SECRET, MAX_OUTPUT_EDGE: String(e.MAX_OUTPUT_EDGE) }
+  const shared = {
+    NODE_ENV: 'production' as const,
+    LOG_LEVEL,
+    SIGNING_SECRET: e.SIGNING_SECRET,
+    MAX_OUTPUT_EDGE: String(e.MAX_OUTPUT_EDGE),
+  }
 
   const worker = spawnWorkerProcess(shared, 'test/bench/load-worker.ts')
   cleanup.add(killWorkerProcesses)
@@ -128,11 +133,22 @@ async function main(): Promise<void> {
     return n
   }
 
-  async function settled(statuses: ('succeeded' | 'failed' | 'canceled')[], from = new Date(0), to = new Date()): Promise<number> {
+  async function settled(
+    statuses: ('succeeded' | 'failed' | 'canceled')[],
+    from = new Date(0),
+    to = new Date(),
+  ): Promise<number> {
     const [{ n }] = await db()
       .select({ n: count() })
       .from(renders)
-      .where(and(eq(renders.tenantId, tenant.id), inArray(renders.status, statuses), gte(renders.finishedAt, from), lt(renders.finishedAt, to)))
+      .where(
+        and(
+          eq(renders.tenantId, tenant.id),
+          inArray(renders.status, statuses),
+          gte(renders.finishedAt, from),
+          lt(renders.finishedAt, to),
+        ),
+      )
     return n
   }
 
@@ -141,7 +157,10 @@ async function main(): Promise<void> {
   for (let deadline = Date.now() + 60_000; (await openRenders()) > 0; await sleep(200)) {
     if (Date.now() > deadline) throw new Error(`warm-up renders did not finish in 60 s:\n${worker.output()}`)
   }
-  const [done] = await db().select().from(renders).where(and(eq(renders.id, warm[0].id), eq(renders.status, 'succeeded')))
+  const [done] = await db()
+    .select()
+    .from(renders)
+    .where(and(eq(renders.id, warm[0].id), eq(renders.status, 'succeeded')))
   if (!done?.resultKey) throw new Error(`the first warm-up render did not succeed:\n${worker.output()}`)
 
   // Keeps the worker busy for the whole run: a backlog of queued renders, topped up.
@@ -182,7 +201,12 @@ async function main(): Promise<void> {
       name,
       seconds,
       rendered: await settled(['succeeded'], from, to),
-      cpu: { server: after.server - before.server, worker: after.worker - before.worker, bench: benchCpu, machine: after.machine - before.machine },
+      cpu: {
+        server: after.server - before.server,
+        worker: after.worker - before.worker,
+        bench: benchCpu,
+        machine: after.machine - before.machine,
+      },
       http,
     }
   }
@@ -212,7 +236,9 @@ async function main(): Promise<void> {
   windows.push(await measure('studio page', async () => [await hammer(studioPath)]))
   windows.push(await measure('media: render result', async () => [await hammer(signedImageUrl(done.resultKey!))]))
   windows.push(
-    await measure('media: list thumbnail', async () => [await hammer(productImageUrl(tenant.id, image.productId, image.imageId, 160))]),
+    await measure('media: list thumbnail', async () => [
+      await hammer(productImageUrl(tenant.id, image.productId, image.imageId, 160)),
+    ]),
   )
   windows.push(
     await measure('api/renders', async () =>
@@ -249,7 +275,9 @@ function report(windows: Window[], failedRenders: number, image: { productId: st
   console.log(`${SECONDS} s per window, ${CONNECTIONS} connections, ${pace}, source ${image.productId}/${image.imageId}`)
   console.log('window                     renders/s  cores used: server worker bench machine')
   for (const w of windows) {
-    const cores = [w.cpu.server, w.cpu.worker, w.cpu.bench, w.cpu.machine].map((c, i) => (c / w.seconds).toFixed(2).padStart([17, 6, 5, 7][i]))
+    const cores = [w.cpu.server, w.cpu.worker, w.cpu.bench, w.cpu.machine].map((c, i) =>
+      (c / w.seconds).toFixed(2).padStart([17, 6, 5, 7][i]),
+    )
     // why CPU per request: unlike latency, it hardly moves with what else the machine runs.
     const served = w.http.reduce((n, h) => n + h.requests, 0)
     const perRequest = served > 0 ? `  server ${((w.cpu.server * 1000) / served).toFixed(1)} ms CPU/request` : ''
@@ -265,7 +293,9 @@ function report(windows: Window[], failedRenders: number, image: { productId: st
   const list = http.find((h) => h.path === 'GET /app')!
   const media = http.find((h) => h.path.startsWith('GET /media/') && !h.path.startsWith('GET /media/t/'))!
   const slowdown = quietRate / loadedRate
-  console.log(`renders/s: ${quietRate.toFixed(1)} with no HTTP load, ${loadedRate.toFixed(1)} under load; failed renders ${failedRenders}`)
+  console.log(
+    `renders/s: ${quietRate.toFixed(1)} with no HTTP load, ${loadedRate.toFixed(1)} under load; failed renders ${failedRenders}`,
+  )
   const misses = [
     errors > TARGETS.errors && `${errors} HTTP errors (target ${TARGETS.errors})`,
     list.p99 > TARGETS.listP99Ms && `products list p99 ${list.p99} ms (target ≤ ${TARGETS.listP99Ms})`,
@@ -273,7 +303,9 @@ function report(windows: Window[], failedRenders: number, image: { productId: st
     failedRenders > 0 && `${failedRenders} renders failed`,
   ].filter(Boolean)
   for (const m of misses) console.log(`MISSED: ${m}`)
-  console.log(`BENCH load list_p99_ms=${list.p99} media_rps=${media.rps.toFixed(0)} errors=${errors} render_slowdown=${slowdown.toFixed(2)}`)
+  console.log(
+    `BENCH load list_p99_ms=${list.p99} media_rps=${media.rps.toFixed(0)} errors=${errors} render_slowdown=${slowdown.toFixed(2)}`,
+  )
   if (misses.length > 0) process.exitCode = 1
 }
 

@@ -8,7 +8,10 @@ import { upsertTenant } from './service.server.ts'
 const created: string[] = []
 
 afterAll(async () => {
-  if (created.length > 0) await db().delete(tenants).where(sql`${tenants.id} in ${created}`)
+  if (created.length > 0)
+    await db()
+      .delete(tenants)
+      .where(sql`${tenants.id} in ${created}`)
   await closeDb()
 })
 
