@@ -2,7 +2,8 @@
 // process, as `npm start` runs it) while a render worker (its own process, as
 // `npm run worker` runs it) renders on the zero-latency backend. Each target
 // gets LOAD_SECONDS of load; the worker's renders/s during each is compared
-// with its renders/s with no HTTP load, measured before and after in the same run.
+// with its renders/s with no HTTP load, in quiet windows half as long before,
+// between and after the loads of the same run.
 //
 //   node --import tsx test/bench/load.bench.ts
 //
@@ -41,6 +42,7 @@ const catalogDir = copyCatalog()
 process.env.CATALOG_DIR = catalogDir
 
 const SECONDS = positiveInt('LOAD_SECONDS', 30)
+const QUIET_SECONDS = Math.max(1, Math.round(SECONDS / 2))
 const CONNECTIONS = positiveInt('LOAD_CONNECTIONS', 10)
 const POSTS_PER_S = positiveInt('LOAD_POSTS_PER_S', 2)
 const BACKLOG = positiveInt('LOAD_BACKLOG', 40)
@@ -229,32 +231,34 @@ async function main(): Promise<void> {
     }
   }
 
-  const idle = async () => (await sleep(SECONDS * 1000), [])
-  const windows: Window[] = []
-  windows.push(await measure('no HTTP load (before)', idle))
-  windows.push(await measure('products list', async () => [await hammer('/app')]))
-  windows.push(await measure('studio page', async () => [await hammer(studioPath)]))
-  windows.push(await measure('media: render result', async () => [await hammer(signedImageUrl(done.resultKey!))]))
-  windows.push(
-    await measure('media: list thumbnail', async () => [
-      await hammer(productImageUrl(tenant.id, image.productId, image.imageId, 160)),
-    ]),
-  )
-  windows.push(
-    await measure('api/renders', async () =>
-      Promise.all([
-        hammer('/api/renders'),
-        hammer('/api/renders', {
-          method: 'POST',
-          body: postBody,
-          headers: { ...headers, 'content-type': 'application/json' },
-          connections: 1,
-          overallRate: POSTS_PER_S,
-        }),
-      ]),
-    ),
-  )
-  windows.push(await measure('no HTTP load (after)', idle))
+  const loads: [string, () => Promise<Window['http']>][] = [
+    ['products list', async () => [await hammer('/app')]],
+    ['studio page', async () => [await hammer(studioPath)]],
+    ['media: render result', async () => [await hammer(signedImageUrl(done.resultKey!))]],
+    ['media: list thumbnail', async () => [await hammer(productImageUrl(tenant.id, image.productId, image.imageId, 160))]],
+    [
+      'api/renders',
+      async () =>
+        Promise.all([
+          hammer('/api/renders'),
+          hammer('/api/renders', {
+            method: 'POST',
+            body: postBody,
+            headers: { ...headers, 'content-type': 'application/json' },
+            connections: 1,
+            overallRate: POSTS_PER_S,
+          }),
+        ]),
+    ],
+  ]
+  // why a quiet window between every two loads: on shared cores the worker's pace drifts with what
+  // others run, and quiet windows spread over the run average that drift out of the comparison.
+  const quiet = async () => (await sleep(QUIET_SECONDS * 1000), [])
+  const windows: Window[] = [await measure('no HTTP load', quiet)]
+  for (const [name, load] of loads) {
+    windows.push(await measure(name, load))
+    windows.push(await measure('no HTTP load', quiet))
+  }
   feeding = false
   await feeder
   const failed = await settled(['failed', 'canceled'])
@@ -272,7 +276,9 @@ function report(windows: Window[], failedRenders: number, image: { productId: st
   const loadedRate = loaded.reduce((s, w) => s + w.rendered, 0) / loaded.reduce((s, w) => s + w.seconds, 0)
   const pace = RATE ? `${RATE} req/s per target` : 'as fast as answered'
   // why the machine's figure: on shared cores, what others ran (and Postgres, Redis) explains a noisy window.
-  console.log(`${SECONDS} s per window, ${CONNECTIONS} connections, ${pace}, source ${image.productId}/${image.imageId}`)
+  console.log(
+    `${SECONDS} s per load, ${QUIET_SECONDS} s per quiet window, ${CONNECTIONS} connections, ${pace}, source ${image.productId}/${image.imageId}`,
+  )
   console.log('window                     renders/s  cores used: server worker bench machine')
   for (const w of windows) {
     const cores = [w.cpu.server, w.cpu.worker, w.cpu.bench, w.cpu.machine].map((c, i) =>
