@@ -18,10 +18,11 @@ export interface WorkerProcess {
 const spawned = new Set<WorkerProcess>()
 
 /**
- * Starts `workers/index.ts` as its own process, the way `npm run worker` does,
- * against this test file's database, queue prefix and image store.
+ * Starts `workers/index.ts` (or another entry that runs it, relative to the
+ * repo) as its own process, the way `npm run worker` does, against this test
+ * file's database, queue prefix and image store.
  */
-export function spawnWorkerProcess(extraEnv: Record<string, string> = {}): WorkerProcess {
+export function spawnWorkerProcess(extraEnv: Record<string, string> = {}, entry = 'workers/index.ts'): WorkerProcess {
   const e = env()
   // why: an explicit environment, not the test runner's: vitest's own
   // variables (and NODE_OPTIONS loaders) have no business in a worker.
@@ -37,7 +38,7 @@ export function spawnWorkerProcess(extraEnv: Record<string, string> = {}): Worke
     CATALOG_DIR: path.resolve(e.CATALOG_DIR),
     ...extraEnv,
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/index.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: repoRoot,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -89,6 +89,15 @@ describe('listing', () => {
     ])
   })
 
+  it('lists the size of a photo replaced in place, not the size it had', async () => {
+    expect((await platform.getProduct('tee-classic')).images[0]).toMatchObject({ width: 64, height: 48 })
+    const bigger = await sharp({ create: { width: 80, height: 120, channels: 3, background: '#345' } }).jpeg().toBuffer()
+    await writeFile(path.join(dir, 'tee-classic', 'front.jpg'), bigger)
+    expect((await platform.getProduct('tee-classic')).images[0]).toMatchObject({ width: 80, height: 120 })
+    await rm(path.join(dir, 'tee-classic', 'front.jpg'))
+    expect((await platform.getProduct('tee-classic')).images[0]).toMatchObject({ width: null, height: null })
+  })
+
   it('reports malformed product folders with a clear reason', async () => {
     const problems = await platform.listProblems()
     expect(problems.map((p) => p.handle)).toEqual(['broken-bag', 'no-title'])

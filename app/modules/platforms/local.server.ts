@@ -291,11 +291,38 @@ async function toProduct(dir: string, file: ProductFile, manifest: Manifest): Pr
   }
 }
 
+interface Dimensions {
+  version: string
+  width: number | null
+  height: number | null
+}
+
+/** Image sizes by file, valid while the file's inode, size and mtime stay the same. */
+const dimensions = new Map<string, Dimensions>()
+const MAX_DIMENSIONS = 10_000
+
 async function toImage(dir: string, image: { file: string; alt: string | null; ours: boolean }): Promise<ProductImage> {
-  // why: header-only read; a missing or unreadable file still lists (size unknown)
-  // so one bad file does not hide the product, and readImage reports it.
-  const meta = await headerOf(path.join(dir, image.file)).catch(() => null)
-  return { id: image.file, alt: image.alt, width: meta?.width ?? null, height: meta?.height ?? null, ours: image.ours }
+  const { width, height } = await dimensionsOf(path.join(dir, image.file))
+  return { id: image.file, alt: image.alt, width, height, ours: image.ours }
+}
+
+/**
+ * why cached: every products page and studio page lists images, and sniffing
+ * and reading a header costs far more than the stat that tells the file is unchanged.
+ * A missing or unreadable file still lists (size unknown) so one bad file
+ * does not hide the product, and readImage reports it.
+ */
+async function dimensionsOf(file: string): Promise<Dimensions> {
+  const info = await stat(file).catch(() => null)
+  if (!info) return { version: '', width: null, height: null }
+  const version = `${info.ino}:${info.size}:${info.mtimeMs}`
+  const known = dimensions.get(file)
+  if (known?.version === version) return known
+  const meta = await headerOf(file).catch(() => null)
+  const found = { version, width: meta?.width ?? null, height: meta?.height ?? null }
+  if (dimensions.size >= MAX_DIMENSIONS) dimensions.delete(dimensions.keys().next().value as string)
+  dimensions.set(file, found)
+  return found
 }
 
 /** why sniff first: metadata() parses an SVG whole (librsvg) and reads TIFF directories; only formats we decode get a header read. */

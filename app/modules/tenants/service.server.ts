@@ -7,6 +7,9 @@ import type { PlatformName } from '#app/modules/platforms/types.ts'
 
 /** Finds or creates the tenant for a platform account (idempotent). */
 export async function upsertTenant(platform: PlatformName, externalId: string, displayName: string): Promise<Tenant> {
+  // why read first: every request of a shop lands here, and an upsert always writes the row (WAL, a row lock all of the shop's requests queue on).
+  const found = await findTenant(platform, externalId)
+  if (found && found.uninstalledAt === null) return found
   const [row] = await db()
     .insert(tenants)
     .values({ platform, externalId, displayName })
