@@ -5,15 +5,26 @@ import { closeDb } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { closeQueues } from '#app/lib/queues.server.ts'
+import { checkPostgres, checkRedis } from '#app/lib/setup.server.ts'
 import { closeHealth, startHealthChecks } from '#app/modules/backends/health.server.ts'
 import { closePool } from '#app/modules/backends/pool.server.ts'
 import { closeBackends } from '#app/modules/backends/registry.server.ts'
 import { startBulkWorker } from '#app/modules/bulk/jobs.server.ts'
 import { closeBulkQueue } from '#app/modules/bulk/queue.server.ts'
 import { jpegEncoder } from '#app/modules/imaging/jpeg.server.ts'
-import { startRenderWorker } from '#app/modules/renders/jobs.server.ts'
+import { rendersRunningHere, startRenderWorker } from '#app/modules/renders/jobs.server.ts'
 
 process.env.ATELIER_SERVICE ??= 'worker'
+
+// why before anything starts: with Redis or PostgreSQL unreachable a worker
+// would say "started" and then log reconnect errors forever; one line and a
+// non-zero exit is what an operator (or a process manager) can act on.
+try {
+  await Promise.all([checkRedis(env().REDIS_URL), checkPostgres(env().DATABASE_URL)])
+} catch (err) {
+  logger().fatal((err as Error).message.replace(/\s*\n\s*/g, ' '))
+  process.exit(1)
+}
 
 // why before any render: JPEG_ENCODER=native stops a worker without the addon here, not in its first render.
 const encoder = jpegEncoder()
@@ -38,15 +49,32 @@ logger().info(
 worker.on('ready', () => process.send?.({ type: 'ready' }))
 
 let closing = false
+let stage = 'finishing running renders'
 async function shutdown(signal: string) {
   if (closing) return
   closing = true
-  logger().info({ signal }, 'render worker stopping: finishing active renders')
+  const limitMs = env().SHUTDOWN_TIMEOUT_MS
+  logger().info({ signal, limitMs }, 'render worker stopping: finishing active renders')
+  // why a bound: close() waits for Redis, which may be gone; a deploy must not
+  // wait for ever. A render left running is taken over by another worker once
+  // its lock lapses (the stalled-job check), so exiting loses nothing.
+  const timer = setTimeout(() => {
+    const left = rendersRunningHere()
+    logger().error(
+      { signal, limitMs, stage, renders: left },
+      `render worker did not stop within ${limitMs / 1000} s (${stage}); ` +
+        (left.length > 0 ? `renders still running here: ${left.join(', ')}` : 'no render was running'),
+    )
+    process.exit(1)
+  }, limitMs)
+  timer.unref()
   // why: close() lets running renders finish and returns their jobs cleanly,
   // so a deploy never leaves half-done work to the stalled-job checker.
   await Promise.all([worker.close(), bulkWorker.close(), healthChecks.stop()])
+  stage = 'closing the queues'
   await closeBulkQueue()
   await closeQueues()
+  stage = 'closing backends and the database'
   await closePool()
   await closeBackends()
   await closeHealth()

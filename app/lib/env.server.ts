@@ -31,6 +31,8 @@ export const envSchema = z
     RENDER_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
     /** Longest a render waits for a backend that is not answering (no other can take it) before it fails, ms. */
     RENDER_WAIT_TIMEOUT: z.coerce.number().int().min(100).default(180_000),
+    /** On SIGTERM a worker lets running renders finish for at most this long, then exits non-zero naming them. */
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
     /** Largest request body of a page action, bytes (webhooks, /api/renders and the mask upload have their own). */
     MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),

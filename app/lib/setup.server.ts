@@ -72,22 +72,58 @@ export async function applyMigrations(url: string): Promise<void> {
   }
 }
 
-export async function checkRedis(url: string): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3_000, retryStrategy: () => null })
+/** A service URL fit for a log line: user and password left out. */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    u.username = ''
+    u.password = ''
+    return u.toString().replace(/\/$/, '')
+  } catch {
+    return '(an unparsable URL)'
+  }
+}
+
+/**
+ * Resolves when Redis answers a PING within `timeoutMs`; otherwise rejects
+ * with one line naming the server and the fix. why no retries: a process
+ * that cannot reach Redis at start should say so once and stop.
+ */
+export async function checkRedis(url: string, timeoutMs = 3_000): Promise<void> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    // why: a server that accepts and never answers must not hang the check.
+    commandTimeout: timeoutMs,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  })
   client.on('error', () => {})
   try {
     await client.connect()
     await client.ping()
   } catch (e) {
-    const u = new URL(url)
     throw new SetupError(
-      `Redis is not reachable at ${u.hostname}:${u.port || 6379}.\n` +
-        `  Start it:   redis-server --daemonize yes --bind 127.0.0.1 --port 6379\n` +
-        `  or install: apt-get install -y redis-server\n` +
-        `  or point REDIS_URL at your server.`,
+      `Redis at ${displayUrl(url)} is not answering (${(e as Error).message}): start it ` +
+        '(`redis-server --daemonize yes --bind 127.0.0.1 --port 6379`, or `apt-get install -y redis-server`) or set REDIS_URL',
       { cause: e },
     )
   } finally {
     client.disconnect()
+  }
+}
+
+/** Resolves when PostgreSQL answers `select 1`; otherwise rejects with what is wrong and the fix. */
+export async function checkPostgres(url: string, timeoutMs = 5_000): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    await client.query('select 1')
+  } catch (e) {
+    throw explainPg(url, e)
+  } finally {
+    await client.end().catch(() => {})
   }
 }

@@ -3,7 +3,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm'
 import { db } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { AppError, isAppError } from '#app/lib/errors.ts'
-import { logger } from '#app/lib/logger.server.ts'
+import { logger, throttledErrorLog } from '#app/lib/logger.server.ts'
 import { RENDER_QUEUE, cancelChannel, renderJobSchema, type RenderJob } from '#app/lib/queues.server.ts'
 import { redisConnection } from '#app/lib/redis.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
@@ -304,11 +304,19 @@ function defaultConcurrency(): number {
 /** Worker slots kept for renders waiting on backends that shops connect at run time (they cost almost nothing while they wait). */
 const SHOP_BACKEND_HEADROOM = 16
 
+// Renders running in this process: a cancel from any process reaches the
+// backend through it (queues.server.ts removeRenderJob), and a shutdown that
+// runs out of time names them.
+const running = new Map<string, AbortController>()
+
+/** Ids of the renders this process is running now. */
+export function rendersRunningHere(): string[] {
+  return [...running.keys()]
+}
+
 export function startRenderWorker(opts: RenderWorkerOptions = {}): Worker<RenderJob> {
   const e = env()
   const connection = redisConnection('worker')
-  // Renders running in this process, so a cancel from any process reaches the backend (queues.server.ts removeRenderJob).
-  const running = new Map<string, AbortController>()
   const listener = redisConnection('worker')
   void listener.subscribe(cancelChannel()).catch((err: unknown) => logger().warn({ err }, 'cancel channel unavailable'))
   listener.on('message', (_channel: string, renderId: string) => {
@@ -354,7 +362,7 @@ export function startRenderWorker(opts: RenderWorkerOptions = {}): Worker<Render
     },
   )
   const loop = opts.dispatchLoop === false ? undefined : startDispatchLoop(opts.dispatchLoop)
-  worker.on('error', (err) => logger().error({ err }, 'render worker error'))
+  worker.on('error', throttledErrorLog('render worker error'))
   worker.on('closing', () => void loop?.stop())
   // why: BullMQ does not close a connection it was handed.
   worker.on('closed', () => {
