@@ -27,3 +27,25 @@ export function logger(): Logger {
   root ??= makeLogger()
   return root
 }
+
+/**
+ * An error listener that logs the same message at most once per `everyMs`,
+ * saying how many it left out. why: a lost Redis fails every reconnect, a few
+ * times a second, and one line per half-minute says as much.
+ */
+export function throttledErrorLog(msg: string, everyMs = 30_000): (err: Error) => void {
+  let lastAt = 0
+  let lastMessage = ''
+  let skipped = 0
+  return (err) => {
+    const now = Date.now()
+    if (err.message === lastMessage && now - lastAt < everyMs) {
+      skipped++
+      return
+    }
+    logger().error({ err, repeatedSinceLastLine: skipped }, msg)
+    lastAt = now
+    lastMessage = err.message
+    skipped = 0
+  }
+}

@@ -1,7 +1,7 @@
 import { Queue, type QueueOptions } from 'bullmq'
 import { z } from 'zod'
 import { env } from './env.server.ts'
-import { logger } from './logger.server.ts'
+import { logger, throttledErrorLog } from './logger.server.ts'
 import { redisConnection } from './redis.server.ts'
 
 export const RENDER_QUEUE = 'renders'
@@ -36,7 +36,7 @@ export function renderQueue(): Queue<RenderJob> {
       prefix: env().QUEUE_PREFIX,
       defaultJobOptions: renderJobOptions(),
     })
-    queue.on('error', (err) => logger().error({ err }, 'render queue error'))
+    queue.on('error', throttledErrorLog('render queue error'))
   }
   return queue
 }

@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker } from 'bullmq'
 import { env } from '#app/lib/env.server.ts'
-import { logger } from '#app/lib/logger.server.ts'
+import { logger, throttledErrorLog } from '#app/lib/logger.server.ts'
 import { redisConnection } from '#app/lib/redis.server.ts'
 import {
   armRun,
@@ -64,7 +64,7 @@ export function startBulkWorker(opts: BulkWorkerOptions = {}): Worker<BulkJob> {
       lockDuration: 60_000,
     },
   )
-  worker.on('error', (err) => logger().error({ err }, 'bulk worker error'))
+  worker.on('error', throttledErrorLog('bulk worker error'))
   worker.on('failed', (job, err) => logger().warn({ jobId: job?.id, err: err.message }, 'bulk job failed'))
   // why: BullMQ does not close a connection it was handed.
   worker.on('closed', () => void connection.quit().catch(() => connection.disconnect()))

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq'
 import { z } from 'zod'
 import { env } from '#app/lib/env.server.ts'
-import { logger } from '#app/lib/logger.server.ts'
+import { logger, throttledErrorLog } from '#app/lib/logger.server.ts'
 import { redisConnection } from '#app/lib/redis.server.ts'
 
 // The bulk runs' own queue. Every open run has a job scheduler of its own
@@ -36,7 +36,7 @@ export function bulkQueue(): Queue<BulkJob> {
       prefix: env().QUEUE_PREFIX,
       defaultJobOptions: { removeOnComplete: true, removeOnFail: { age: 24 * 3600, count: 100 } },
     })
-    queue.on('error', (err) => logger().error({ err }, 'bulk queue error'))
+    queue.on('error', throttledErrorLog('bulk queue error'))
   }
   return queue
 }
