@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -63,5 +64,30 @@ describe('signed URLs', () => {
     expect(codeOf(() => verifySignedUrl(bare))).toBe('SIGNATURE_INVALID')
     const old = new URL(signedImageUrl(key, { now: Date.now() - 3_600_000, ttlSeconds: 60 }), base)
     expect(codeOf(() => verifySignedUrl(old))).toBe('SIGNATURE_INVALID')
+  })
+})
+
+// why root only: a full disk needs a small tmpfs, and mounting one needs root (CI runs as root).
+describe.runIf(process.getuid?.() === 0)('a full disk', () => {
+  it('refuses a write with STORAGE_FULL, leaves no partial file and keeps what was stored', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'store-full-'))
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', root])
+    try {
+      const store = createFileStore(root)
+      const kept = Buffer.alloc(100 * 1024, 7)
+      const keptKey = await store.put(kept)
+      const tooBig = Buffer.alloc(300 * 1024, 9)
+      const failure = await store.put(tooBig).catch((e: unknown) => e)
+      expect(failure).toMatchObject({ code: 'STORAGE_FULL', retryable: true })
+      expect((failure as Error).message).not.toContain('ENOSPC')
+      expect(await store.has(sha256(tooBig))).toBe(false)
+      const leftovers = readdirSync(root, { recursive: true }).map(String).filter((f) => f.endsWith('.tmp'))
+      expect(leftovers).toEqual([])
+      expect((await store.get(keptKey)).equals(kept)).toBe(true)
+      // The space a failed write took is free again: a write that fits succeeds.
+      expect(await store.put(Buffer.alloc(100 * 1024, 3))).toMatch(/^[a-f0-9]{64}$/)
+    } finally {
+      execFileSync('umount', [root])
+    }
   })
 })

@@ -22,6 +22,18 @@ export function sha256(bytes: Buffer | string): string {
   return createHash('sha256').update(bytes).digest('hex')
 }
 
+/** A full disk in the merchant's words (retryable: space may be freed); anything else as it was. */
+function storageError(e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException).code
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new AppError('STORAGE_FULL', 'The image store is full: free space on its disk (STORAGE_DIR) or move it to a larger one, then try again.', {
+      cause: e,
+      retryable: true,
+    })
+  }
+  return e
+}
+
 export function createFileStore(root: string): ImageStore {
   const fileOf = (key: string) => {
     if (!KEY.test(key)) throw new AppError('INVALID_INPUT', 'Invalid image key')
@@ -35,14 +47,22 @@ export function createFileStore(root: string): ImageStore {
         await stat(file)
         return key
       } catch {
-        await mkdir(path.dirname(file), { recursive: true })
+        await mkdir(path.dirname(file), { recursive: true }).catch((e: unknown) => {
+          throw storageError(e)
+        })
         // why: write to a temp name and rename, so a crash never leaves a
         // half-written file under a valid content address. The name is unique
         // per write: concurrent puts of the same bytes (identical renders, one
         // source for many variants) must not share one temp file.
         const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`
-        await writeFile(tmp, bytes)
-        await rename(tmp, file)
+        try {
+          await writeFile(tmp, bytes)
+          await rename(tmp, file)
+        } catch (e) {
+          // why: a half-written temp file on a full disk holds the space the next write needs.
+          await unlink(tmp).catch(() => {})
+          throw storageError(e)
+        }
         return key
       }
     },
