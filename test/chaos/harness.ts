@@ -58,8 +58,12 @@ export class Tally {
 }
 
 const terminal: Render['status'][] = ['succeeded', 'failed', 'canceled']
-/** Raw system text a merchant must never see as the reason a render failed. */
-const RAW = /ENOSPC|ECONNREFUSED|ECONNRESET|ETIMEDOUT|SyntaxError|Unexpected token|undefined|\[object |TypeError|at .+:\d+:\d+/
+/** Raw system text a merchant must never see as the reason a render failed (a detail in parentheses may carry an errno). */
+const RAW = /ENOSPC|ECONNREFUSED|ECONNRESET|ETIMEDOUT|SyntaxError|Unexpected token|undefined|\[object |TypeError|at .+:\d+:\d+|✖|Invalid input|expected \w+, received/
+
+function readsRaw(message: string): boolean {
+  return RAW.test(message.replace(/\([^()]*\)/g, ''))
+}
 
 /** Polls until `probe` is truthy or `timeoutMs` passes; errors in the probe (a server restarting) count as "not yet". */
 export async function until<T>(probe: () => Promise<T | false | undefined | null>, timeoutMs: number, intervalMs = 100): Promise<T | undefined> {
@@ -106,7 +110,7 @@ export async function auditRenders(
       tally.problem('lost', `render ${id} succeeded but its result ${row.resultKey ?? '(none)'} is not stored`)
     }
     if (row.status === 'failed') {
-      const clear = opts.allowedErrors.includes(row.errorCode ?? '') && !!row.errorMessage && !RAW.test(row.errorMessage)
+      const clear = opts.allowedErrors.includes(row.errorCode ?? '') && !!row.errorMessage && !readsRaw(row.errorMessage)
       if (!clear) tally.problem('unclear', `render ${id} failed with ${row.errorCode}: ${row.errorMessage}`)
       if (opts.mustSucceed) tally.problem('broken', `render ${id} failed (${row.errorCode}) where it should have succeeded`)
     }
