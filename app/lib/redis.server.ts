@@ -16,3 +16,16 @@ export function redisConnection(kind: 'worker' | 'producer'): Redis {
   client.on('error', () => {})
   return client
 }
+
+/**
+ * Calls `fn` each time the connection is ready again after it lost Redis
+ * (not on the first connect). why: a Redis that restarts may come back empty,
+ * without the job schedulers and queued jobs the workers rely on.
+ */
+export function onReconnect(client: Redis, fn: () => void): void {
+  let connected = client.status === 'ready'
+  client.on('ready', () => {
+    if (connected) fn()
+    connected = true
+  })
+}

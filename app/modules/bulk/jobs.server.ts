@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker } from 'bullmq'
 import { env } from '#app/lib/env.server.ts'
 import { logger, throttledErrorLog } from '#app/lib/logger.server.ts'
-import { redisConnection } from '#app/lib/redis.server.ts'
+import { onReconnect, redisConnection } from '#app/lib/redis.server.ts'
 import {
   armRun,
   BULK_QUEUE,
@@ -25,8 +25,8 @@ export interface BulkWorkerOptions {
  * five ticks at least a minute: a run that is being advanced is touched every
  * tick, so only a run whose scheduler is really gone looks this old.
  */
-export async function sweepStaleRuns(): Promise<number> {
-  const stale = await staleRuns(Math.max(SWEEP_EVERY_MS, 5 * env().BULK_TICK_MS))
+export async function sweepStaleRuns(olderThanMs = Math.max(SWEEP_EVERY_MS, 5 * env().BULK_TICK_MS)): Promise<number> {
+  const stale = await staleRuns(olderThanMs)
   let armed = 0
   for (const runId of stale) {
     if (await isArmed(runId)) continue
@@ -72,6 +72,25 @@ export function startBulkWorker(opts: BulkWorkerOptions = {}): Worker<BulkJob> {
     scheduleSweep()
       .then(() => sweepStaleRuns())
       .catch((err: unknown) => logger().warn({ err: (err as Error).message }, 'bulk sweep could not run'))
+    onReconnect(connection, () => recoverRuns(worker))
   }
   return worker
+}
+
+/**
+ * After Redis comes back, perhaps empty: the sweep is installed again and,
+ * once five ticks have passed, runs nobody advanced in those ticks are
+ * re-armed. why not wait the sweep's minute: a restart loses every run's
+ * scheduler at once, and a run being advanced (here or by another
+ * deployment) is touched every tick, so five ticks tell the two apart.
+ */
+function recoverRuns(worker: Worker<BulkJob>): void {
+  const ticks = 5 * env().BULK_TICK_MS
+  const timer = setTimeout(() => {
+    if (worker.closing) return
+    scheduleSweep()
+      .then(() => sweepStaleRuns(ticks))
+      .catch((err: unknown) => logger().warn({ err: (err as Error).message }, 'bulk runs could not be re-armed after Redis came back'))
+  }, ticks + 1_000)
+  timer.unref()
 }

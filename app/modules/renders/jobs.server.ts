@@ -5,7 +5,7 @@ import { env } from '#app/lib/env.server.ts'
 import { AppError, isAppError } from '#app/lib/errors.ts'
 import { logger, throttledErrorLog } from '#app/lib/logger.server.ts'
 import { RENDER_QUEUE, cancelChannel, renderJobSchema, type RenderJob } from '#app/lib/queues.server.ts'
-import { redisConnection } from '#app/lib/redis.server.ts'
+import { onReconnect, redisConnection } from '#app/lib/redis.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
 import { pooledBackendById } from '#app/modules/backends/pool.server.ts'
 import { availableBackends } from '#app/modules/backends/registry.server.ts'
@@ -18,6 +18,7 @@ import type { Operation } from '#app/modules/looks/schema.ts'
 import { renders, tenants, usageLedger, type Render } from '#db/schema.ts'
 import { chargeOutstanding } from '#app/modules/billing/service.server.ts'
 import {
+  reconcile,
   renderFinished,
   slotsOf,
   startDispatchLoop,
@@ -314,6 +315,24 @@ export function rendersRunningHere(): string[] {
   return [...running.keys()]
 }
 
+/** How long a render must be unknown to the scheduler and the queue before a reconnect resubmits it. */
+const RECONNECT_RECONCILE_MS = 5_000
+
+/**
+ * After Redis comes back, perhaps empty (its queued jobs and the scheduler's
+ * state gone): the reconciler runs a few seconds later, not at its next
+ * minute. why the delay: work handed off just before the loss settles first.
+ */
+function reconcileAfterReconnect(worker: Worker<RenderJob>): void {
+  const timer = setTimeout(() => {
+    if (worker.closing) return
+    reconcile({ olderThanMs: RECONNECT_RECONCILE_MS }).catch((err: unknown) =>
+      logger().warn({ err: (err as Error).message }, 'reconciling renders after Redis came back failed; the next round retries'),
+    )
+  }, RECONNECT_RECONCILE_MS)
+  timer.unref()
+}
+
 export function startRenderWorker(opts: RenderWorkerOptions = {}): Worker<RenderJob> {
   const e = env()
   const connection = redisConnection('worker')
@@ -362,6 +381,7 @@ export function startRenderWorker(opts: RenderWorkerOptions = {}): Worker<Render
     },
   )
   const loop = opts.dispatchLoop === false ? undefined : startDispatchLoop(opts.dispatchLoop)
+  if (loop) onReconnect(connection, () => reconcileAfterReconnect(worker))
   worker.on('error', throttledErrorLog('render worker error'))
   worker.on('closing', () => void loop?.stop())
   // why: BullMQ does not close a connection it was handed.
