@@ -11,8 +11,11 @@ let database: Db | undefined
 export function db(): Db {
   if (!database) {
     pool = new pg.Pool({ connectionString: env().DATABASE_URL, max: 10, connectionTimeoutMillis: 5_000 })
-    // why: an idle client that loses its server must not crash the process.
+    // why: a client that loses its server must not crash the process: the
+    // pool covers idle ones; a checked-out one (a transaction waiting on other
+    // work) emits on itself, and its running query rejects anyway.
     pool.on('error', () => {})
+    pool.on('connect', (client) => client.on('error', () => {}))
     database = drizzle(pool, { schema })
   }
   return database
