@@ -284,8 +284,15 @@ async function failureOutcome(renderId: string, e: unknown): Promise<RenderOutco
   const [row] = await db().select({ status: renders.status, attempts: renders.attempts }).from(renders).where(eq(renders.id, renderId))
   // why: an attempt aborted because the merchant canceled says nothing about the backend.
   if (row?.status === 'canceled') return { kind: 'noop', backendFault: false, attempt: row.attempts }
+  // why: a row still queued or running after a throw never recorded the
+  // failure (the database was unreachable); the attempt is unknown, so it is
+  // tried again, and it says nothing about the backend.
+  if (row?.status === 'queued' || row?.status === 'running') return { kind: 'retry', backendFault: false, attempt: 1 }
   return { kind: row?.status === 'retrying' ? 'retry' : 'failed', backendFault: true, attempt: row?.attempts ?? 1 }
 }
+
+/** The outcome when even the row cannot be read (the database is down): try again after a backoff, no fault of the backend. */
+const UNKNOWN_OUTCOME: RenderOutcome = { kind: 'retry', backendFault: false, attempt: 1 }
 
 /**
  * Worker concurrency: the in-process work the machine can do, plus a slot for
@@ -358,7 +365,7 @@ export function startRenderWorker(opts: RenderWorkerOptions = {}): Worker<Render
         const ranHere = done?.status === 'succeeded' && (done.finishedAt?.getTime() ?? 0) >= startedAt
         outcome = { kind: ranHere ? 'succeeded' : 'noop', backendFault: false, attempt: done?.attempts ?? 0 }
       } catch (err) {
-        outcome = await failureOutcome(renderId, err).catch(() => ({ kind: 'failed', backendFault: true, attempt: 0 }) as const)
+        outcome = await failureOutcome(renderId, err).catch(() => UNKNOWN_OUTCOME)
         throw err
       } finally {
         running.delete(renderId)
