@@ -26,6 +26,8 @@ function use(name: 'REDIS_URL' | 'DATABASE_URL' | 'STORAGE_DIR', value: string):
   resetEnvCache()
 }
 
+const CLEAN_PRODUCTS = ['classic-graphic-tee', 'embroidered-cap', 'silk-slip-dress', 'leather-tote-bag']
+
 export async function redisRestartedMidBulkRun(tally: Tally): Promise<void> {
   const redis: PrivateService = await startPrivateRedis()
   use('REDIS_URL', redis.url)
@@ -33,9 +35,8 @@ export async function redisRestartedMidBulkRun(tally: Tally): Promise<void> {
     const tenant = await createLocalTenant()
     const look = { operation: 'product_scene' as const, ...productSceneLook() }
     const otherLook = { ...look, sceneId: look.sceneId === 'loft' ? 'street' : 'loft' }
-    const products = ['classic-graphic-tee', 'embroidered-cap', 'silk-slip-dress', 'leather-tote-bag']
     const { run } = await startBulkRun(tenant, {
-      selection: { kind: 'products', productIds: products },
+      selection: { kind: 'products', productIds: CLEAN_PRODUCTS },
       looks: [look, otherLook],
       images: { kind: 'featured' },
       maxInFlight: 2,
@@ -64,16 +65,20 @@ export async function postgresRestartedMidRun(tally: Tally): Promise<void> {
     await applyMigrations(pg.url)
     use('DATABASE_URL', pg.url)
     const tenant = await createLocalTenant()
-    const images = await catalogImages(tenant)
+    // why these products: their photos are on plain backgrounds, so every render can succeed.
+    const images = (await catalogImages(tenant)).filter((i) => CLEAN_PRODUCTS.includes(i.productId))
     const made = []
-    for (const image of images.slice(0, 4)) {
-      made.push(...(await createRenders(tenant, { productId: image.productId, imageId: image.imageId, look: productSceneLook(), seeds: [41, 42] })))
+    for (const productId of CLEAN_PRODUCTS) {
+      const image = images.find((i) => i.productId === productId)!
+      made.push(...(await createRenders(tenant, { productId, imageId: image.imageId, look: productSceneLook(), seeds: [41, 42, 43] })))
     }
-    spawnWorkerProcess(knobs())
+    const worker = spawnWorkerProcess(knobs())
     await until(async () => (await db().select().from(renders).where(eq(renders.status, 'succeeded'))).length >= 2, 90_000, 20)
     await pg.restart('kill')
-    tally.note('PostgreSQL killed and restarted mid-run')
+    const open = (await until(() => db().select().from(renders), 20_000))?.filter((r) => !['succeeded', 'failed'].includes(r.status)).length
+    tally.note(`PostgreSQL killed and restarted with ${open ?? '?'} of ${made.length} renders not finished`)
     await auditRenders(tally, made.map((r) => r.id), { boundMs: 120_000, allowedErrors: [], mustSucceed: true })
+    if (tally.problems.length > 0 || process.env.CHAOS_VERBOSE) tally.note(`worker output:\n${worker.output().slice(-4000)}`)
   } finally {
     await pg.destroy()
   }
