@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq'
 import { and, eq, inArray, sql } from 'drizzle-orm'
-import { db } from '#app/lib/db.server.ts'
+import { db, isDatabaseUnavailable } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { AppError, isAppError } from '#app/lib/errors.ts'
 import { logger, throttledErrorLog } from '#app/lib/logger.server.ts'
@@ -255,6 +255,13 @@ export async function processRender(
     log.info({ score, backendMs, passed }, 'render succeeded')
     return done
   } catch (e) {
+    // why not recorded: a database that cannot be reached says nothing about
+    // the render or its backend, and the row could not take the failure
+    // anyway; it stays as it is and the scheduler tries it again (failureOutcome).
+    if (isDatabaseUnavailable(e)) {
+      log.warn({ reason: (e as Error).message.split('\n')[0] }, 'the database was unreachable during the render; it will be tried again')
+      throw e
+    }
     const retryable = !isAppError(e) ? !(e instanceof UnrecoverableError) : e.retryable
     const final = !retryable || (opts.finalAttempt ?? render.attempts >= env().RENDER_ATTEMPTS)
     // why: an expected refusal (busy background, bad input) is one line, not a stack trace.
