@@ -171,6 +171,12 @@ export async function refreshDispatchBackends(force = false): Promise<DispatchBa
         configured = list
         refreshed = Date.now()
       })
+      .catch((err: unknown) => {
+        // why the last list: a database blip must not stop dispatch, nor a
+        // worker's report that frees a slot and resubmits a retry.
+        if (refreshed === 0) throw err
+        logger().warn({ reason: (err as Error).message.split('\n')[0] }, 'backend list not refreshed; dispatching with the last one read')
+      })
       .finally(() => {
         refreshing = undefined
       })
