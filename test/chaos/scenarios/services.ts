@@ -11,7 +11,7 @@ import { imageStore } from '#app/lib/storage.server.ts'
 import { confirmBulkRun, itemCounts, startBulkRun } from '#app/modules/bulk/service.server.ts'
 import { createRenders } from '#app/modules/renders/service.server.ts'
 import { renders } from '#db/schema.ts'
-import { catalogImages, createLocalTenant, productSceneLook } from '#test/support/fixtures.ts'
+import { catalogImages, createLocalTenant, productSceneLook, removeCreatedTenants } from '#test/support/fixtures.ts'
 import { startPrivatePostgres, startPrivateRedis, type PrivateService } from '#test/support/services.ts'
 import { spawnWorkerProcess } from '#test/support/worker-process.ts'
 import { auditBulkRun, auditRenders, knobs, readRun, until, type Tally } from '../harness.ts'
@@ -54,6 +54,7 @@ export async function redisRestartedMidBulkRun(tally: Tally): Promise<void> {
     await auditBulkRun(tally, run.id, 8, 120_000)
     tally.expect(worker.alive(), `the worker died with Redis:\n${worker.output().slice(-2000)}`)
   } finally {
+    await removeCreatedTenants().catch(() => {})
     await redis.destroy()
   }
 }
@@ -80,6 +81,8 @@ export async function postgresRestartedMidRun(tally: Tally): Promise<void> {
     await auditRenders(tally, made.map((r) => r.id), { boundMs: 120_000, allowedErrors: [], mustSucceed: true })
     if (tally.problems.length > 0 || process.env.CHAOS_VERBOSE) tally.note(`worker output:\n${worker.output().slice(-4000)}`)
   } finally {
+    // why here: the tenants (and their catalog copies) live in this server, gone after destroy().
+    await removeCreatedTenants().catch(() => {})
     await pg.destroy()
   }
 }
@@ -105,7 +108,12 @@ function fillDisk(dir: string): string {
 
 export async function storageFull(tally: Tally): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'atelier-full-'))
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir])
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir], { stdio: 'pipe' })
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true })
+    throw new Error(`cannot mount a tmpfs for the full disk (run as root, with CAP_SYS_ADMIN in a container): ${(e as Error).message}`)
+  }
   try {
     use('STORAGE_DIR', dir)
     const tenant = await createLocalTenant()
