@@ -58,6 +58,20 @@ describe('a worker whose Redis is not answering at start', () => {
   }, 30_000)
 })
 
+describe('a worker whose PostgreSQL is not answering at start', () => {
+  it('exits non-zero with one line naming the server and the fix', async () => {
+    const port = await freePort()
+    const worker = spawnWorkerProcess({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/atelier` })
+    const exit = await Promise.race([worker.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000))])
+    expect(exit, worker.output()).toMatchObject({ code: 1, signal: null })
+    const lines = worker.output().trim().split('\n')
+    expect(lines, worker.output()).toHaveLength(1)
+    const { msg } = JSON.parse(lines[0]) as { msg: string }
+    expect(msg).toContain(`PostgreSQL is not reachable at 127.0.0.1:${port}`)
+    expect(msg).toContain('DATABASE_URL')
+  }, 30_000)
+})
+
 describe('a worker whose Redis dies while a render runs', () => {
   it('on SIGTERM exits non-zero within SHUTDOWN_TIMEOUT_MS, naming the render it left', async () => {
     redis = await startPrivateRedis()
