@@ -3,8 +3,9 @@
 import { existsSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { env } from '#app/lib/env.server.ts'
+import { exitUnlessStoppedWithin } from '#app/lib/logger.server.ts'
 import { startWebServer } from '#app/lib/server.server.ts'
-import { startRenderWorker } from '#app/modules/renders/jobs.server.ts'
+import { rendersRunningHere, startRenderWorker } from '#app/modules/renders/jobs.server.ts'
 import { startBulkWorker } from '#app/modules/bulk/jobs.server.ts'
 import { startHealthChecks } from '#app/modules/backends/health.server.ts'
 
@@ -22,6 +23,9 @@ const healthChecks = args.has('--with-worker') ? startHealthChecks(15_000) : und
 console.log(`Atelier (${env().APP_MODE} mode) is serving at ${server.url}/app`)
 
 async function stop() {
+  exitUnlessStoppedWithin(env().SHUTDOWN_TIMEOUT_MS, () =>
+    worker ? `renders still running here: ${rendersRunningHere().join(', ') || 'none'}` : 'open requests or connections',
+  )
   await Promise.all([worker?.close(), bulkWorker?.close(), healthChecks?.stop()])
   await server.close()
   process.exit(0)

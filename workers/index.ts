@@ -3,7 +3,7 @@
 // state in Postgres.
 import { closeDb } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
-import { logger } from '#app/lib/logger.server.ts'
+import { exitUnlessStoppedWithin, logger } from '#app/lib/logger.server.ts'
 import { closeQueues } from '#app/lib/queues.server.ts'
 import { checkPostgres, checkRedis } from '#app/lib/setup.server.ts'
 import { closeHealth, startHealthChecks } from '#app/modules/backends/health.server.ts'
@@ -55,19 +55,12 @@ async function shutdown(signal: string) {
   closing = true
   const limitMs = env().SHUTDOWN_TIMEOUT_MS
   logger().info({ signal, limitMs }, 'render worker stopping: finishing active renders')
-  // why a bound: close() waits for Redis, which may be gone; a deploy must not
-  // wait for ever. A render left running is taken over by another worker once
+  // why a bound: a render left running is taken over by another worker once
   // its lock lapses (the stalled-job check), so exiting loses nothing.
-  const timer = setTimeout(() => {
+  exitUnlessStoppedWithin(limitMs, () => {
     const left = rendersRunningHere()
-    logger().error(
-      { signal, limitMs, stage, renders: left },
-      `render worker did not stop within ${limitMs / 1000} s (${stage}); ` +
-        (left.length > 0 ? `renders still running here: ${left.join(', ')}` : 'no render was running'),
-    )
-    process.exit(1)
-  }, limitMs)
-  timer.unref()
+    return `render worker (${stage}): ` + (left.length > 0 ? `renders still running here: ${left.join(', ')}` : 'no render was running')
+  })
   // why: close() lets running renders finish and returns their jobs cleanly,
   // so a deploy never leaves half-done work to the stalled-job checker.
   await Promise.all([worker.close(), bulkWorker.close(), healthChecks.stop()])

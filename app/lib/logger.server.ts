@@ -49,3 +49,16 @@ export function throttledErrorLog(msg: string, everyMs = 30_000): (err: Error) =
     skipped = 0
   }
 }
+
+/**
+ * Bounds a process's shutdown: unless it exits first, after `limitMs` it logs
+ * what was left (`left()` says it in words) and exits 1. why: closing waits
+ * on Redis and running work, and a deploy must not wait for ever.
+ */
+export function exitUnlessStoppedWithin(limitMs: number, left: () => string): void {
+  const timer = setTimeout(() => {
+    logger().error({ limitMs }, `did not stop within ${limitMs / 1000} s; ${left()}`)
+    process.exit(1)
+  }, limitMs)
+  timer.unref()
+}
