@@ -73,7 +73,9 @@ const PRODUCT_GID = /^gid:\/\/shopify\/Product\/\d+$/
 const MEDIA_IMAGE_GID = /^gid:\/\/shopify\/MediaImage\/\d+$/
 // Our published files are named atelier-<render uuid>.<ext> (publishImage).
 export const OUR_FILE = /^atelier-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[._]/i
-const LOCK_TTL_MS = 60_000
+// why a short lease renewed while held: a publisher killed mid-attach must not block the product for long.
+const LOCK_TTL_MS = 10_000
+const LOCK_RENEW_MS = 3_000
 const LOCK_WAIT_MS = 90_000
 
 const MIME = { jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', avif: 'image/avif' } as const
@@ -117,10 +119,14 @@ export function shopifyGuard(shop: string): OutboundGuard {
 function refuseBlocked(e: unknown, what: string): void {
   const blocked = blockedBy(e)
   if (!blocked) return
-  throw new AppError('SHOPIFY_UNAVAILABLE', `${what} URL Shopify gave leads to a private or special address (${blocked.range}); nothing was sent.`, {
-    cause: blocked,
-    details: { host: blocked.host },
-  })
+  throw new AppError(
+    'SHOPIFY_UNAVAILABLE',
+    `${what} URL Shopify gave leads to a private or special address (${blocked.range}); nothing was sent.`,
+    {
+      cause: blocked,
+      details: { host: blocked.host },
+    },
+  )
 }
 
 export function createShopifyPlatform(options: ShopifyPlatformOptions): StorePlatform {
@@ -643,13 +649,14 @@ function sleep(ms: number): Promise<void> {
 }
 
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`
+const RENEW_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`
 
 /**
  * Serialises attaches per product across every process (Redis), or within
  * this one when Redis is not there. why: the attach learns its new media's id
  * from the product's media list, which must not gain another of ours meanwhile.
  */
-function createProductLock(shop: string, redis: (() => Redis) | null) {
+export function createProductLock(shop: string, redis: (() => Redis) | null) {
   const local = new Map<string, Promise<unknown>>()
   async function inProcess<T>(key: string, work: () => Promise<T>): Promise<T> {
     const previous = local.get(key) ?? Promise.resolve()
@@ -682,9 +689,11 @@ function createProductLock(shop: string, redis: (() => Redis) | null) {
       logger().warn({ err: e, shop }, 'attach lock: Redis unavailable, locking in this process only')
       return inProcess(key, work)
     }
+    const renew = setInterval(() => void conn.eval(RENEW_LOCK, 1, key, token, LOCK_TTL_MS).catch(() => {}), LOCK_RENEW_MS)
     try {
       return await inProcess(key, work)
     } finally {
+      clearInterval(renew)
       await conn.eval(RELEASE_LOCK, 1, key, token).catch(() => {})
     }
   }
