@@ -20,124 +20,17 @@
 // detailScore() turns them into the 0–100 score; the per-cell badness forms
 // a coarse heat map of where the product changed. Thresholds are calibrated
 // on the golden set (test/golden, `npm run eval`).
-import sharp from 'sharp'
 import type { Placement, RawImage, SourceImage } from '#app/modules/backends/types.ts'
 import { deltaE2000 } from './colour.ts'
+import { f32, f64, i32, u8 } from './fidelity/scratch.ts'
+import { BAND, cellGrid, DETAIL_CELL, gridRegions, INTERIOR, luma, maskOnGrid, windowGrid } from './fidelity/grid.ts'
+import { resample } from './fidelity/resample.server.ts'
+import type { DetailMeasures, DetailReference } from './fidelity/types.ts'
+export { DETAIL_EDGE, HEAT_CELLS } from './fidelity/grid.ts'
+export type { DetailMeasures, DetailReference } from './fidelity/types.ts'
 
-/** Long edge of the comparison grid (product + margin). */
-export const DETAIL_EDGE = 512
-/** Cells across and down the product for per-region measures and the heat map. */
-export const HEAT_CELLS = 16
-/** Grid px inside the outline where the interior (SSIM, ΔE, detail) starts. */
-const INTERIOR = 3
-/** Half-width of the edge band around the outline, grid px. */
-const BAND = 3
 /** Largest misplacement the alignment looks for, grid px at the finest level (≈ 2^levels). */
 const PYRAMID_LEVELS = 3
-
-interface Rect {
-  left: number
-  top: number
-  width: number
-  height: number
-}
-
-// ---------------------------------------------------------------- scratch
-
-/**
- * Work planes reused from one call to the next. why: a comparison needs some
- * twenty planes of a quarter-million values; allocated and dropped for every
- * render they fragment the C heap, and RSS creeps up over thousands of
- * renders (test/bench/postprocess.bench.ts). Sharing is safe: each user
- * fills and reads its planes within one synchronous stretch (no await in
- * between), and nothing that outlives a call — the reference, the measures —
- * is made of them.
- */
-const pool = new Map<string, Float32Array | Float64Array | Uint8Array | Int32Array>()
-
-function scratch<T extends Float32Array | Float64Array | Uint8Array | Int32Array>(
-  key: string,
-  length: number,
-  make: (n: number) => T,
-  zero: boolean,
-): T {
-  let plane = pool.get(key) as T | undefined
-  if (!plane || plane.length !== length || plane.constructor !== make(0).constructor) {
-    plane = make(length)
-    pool.set(key, plane)
-  } else if (zero) plane.fill(0)
-  return plane
-}
-
-const f32 = (key: string, length: number, zero = true): Float32Array => scratch(key, length, (n) => new Float32Array(n), zero)
-const u8 = (key: string, length: number, zero = true): Uint8Array => scratch(key, length, (n) => new Uint8Array(n), zero)
-const i32 = (key: string, length: number, zero = true): Int32Array => scratch(key, length, (n) => new Int32Array(n), zero)
-const f64 = (key: string, length: number, zero = true): Float64Array => scratch(key, length, (n) => new Float64Array(n), zero)
-
-/** What needs only the source and the placement, ready to compare with any result of `frame` size. */
-export interface DetailReference {
-  frame: { width: number; height: number }
-  resultRect: Rect
-  width: number
-  height: number
-  /** Source region on the grid, RGB. */
-  src: Uint8Array
-  srcLuma: Float32Array
-  /** Source mask on the grid, 0..1. */
-  alpha: Float32Array
-  /** Signed distance to the outline (mask 0.5), grid px, > 0 inside. */
-  signed: Float32Array
-  /** Grid pixels near the outline (the band and a little scene): the only ones scene colours are needed at. */
-  near: Int32Array
-  /** Scene pixels close enough to the product to fill its scene colours from. */
-  sceneNear: Int32Array
-  /** The scene behind the product in the source (its backdrop), RGB, filled in under and around the product. */
-  backdrop: Float32Array
-  /** The product's own colour near each edge-band pixel, RGB (NaN where unknown). */
-  product: Float32Array
-  /** Coverage of each band pixel read from the source's colours, 0..1 (NaN off the band). */
-  srcCoverage: Float32Array
-  /** 1 for band pixels of the product's thin parts (straps, ties, handles narrower than THIN px). */
-  thin: Uint8Array
-  /** Thickness (grid px) of the part of the product each band pixel belongs to; PART_MAX and above = the body. */
-  thickness: Float32Array
-  srcDetail: Float32Array
-  /** Interior blocks for ΔE: top-left pixel of each, and the source's mean Lab over it. */
-  blocks: Int32Array
-  blockLab: Float32Array
-  blockRgb: Float32Array
-  cells: CellGrid
-  detailGrid: CellGrid
-}
-
-interface CellGrid {
-  cols: number
-  rows: number
-  /** Cell column of each grid x, and cell row × cols of each grid y: pixel (x, y) is in cell colOf[x] + rowOf[y]. */
-  colOf: Int32Array
-  rowOf: Int32Array
-}
-
-export interface DetailMeasures {
-  /** Mean SSIM of luminance over the aligned, eroded product interior. */
-  interiorSsim: number
-  /** ΔE2000 between matched 4×4 blocks of the aligned interior: mean and 95th percentile. */
-  matchedDeltaEMean: number
-  matchedDeltaEP95: number
-  /** 1 = the outline region holds the same product; below 0.8 a shopper sees a changed edge. */
-  edgeScore: number
-  /** 1 = all of the print's detail is found again; below 0.75 print or letters were lost or changed. */
-  detailRatio: number
-  /** The alignment found: result = source moved by (dx, dy) result px and scaled by `scale`. */
-  alignment: { dx: number; dy: number; scale: number }
-  /**
-   * Where the product changed: HEAT_CELLS × HEAT_CELLS cells over `rect`
-   * (result px), row-major, 0 (same) … 1 (changed); -1 where there is no product.
-   */
-  heat: { cols: number; rows: number; rect: Rect; cells: number[] }
-}
-
-// ---------------------------------------------------------------- reference
 
 export async function prepareDetail(input: {
   source: SourceImage
@@ -192,101 +85,6 @@ export async function prepareDetail(input: {
     cells: cellGrid(width, height),
     detailGrid: windowGrid(width, height, DETAIL_CELL),
   }
-}
-
-/**
- * The grid's rectangle on the result (placed product + margin, inside the
- * frame) and the matching rectangle of the source (inside the photo).
- */
-function gridRegions(
-  p: Placement,
-  frame: { width: number; height: number },
-  source: { width: number; height: number },
-): { result: Rect; source: Rect; width: number; height: number } | undefined {
-  const w = p.crop.width * p.scale
-  const h = p.crop.height * p.scale
-  const margin = Math.round(0.03 * Math.max(w, h)) + 4
-  // Result-side bounds, then limited to where the source has pixels.
-  let x0 = Math.max(0, p.x - margin, p.x - p.crop.left * p.scale)
-  let y0 = Math.max(0, p.y - margin, p.y - p.crop.top * p.scale)
-  let x1 = Math.min(frame.width, p.x + w + margin, p.x + (source.width - p.crop.left) * p.scale)
-  let y1 = Math.min(frame.height, p.y + h + margin, p.y + (source.height - p.crop.top) * p.scale)
-  x0 = Math.ceil(x0)
-  y0 = Math.ceil(y0)
-  x1 = Math.floor(x1)
-  y1 = Math.floor(y1)
-  if (x1 - x0 < 16 || y1 - y0 < 16) return undefined
-  const toSource = (X: number, origin: number, crop: number): number => crop + (X - origin) / p.scale
-  const sLeft = Math.max(0, Math.round(toSource(x0, p.x, p.crop.left)))
-  const sTop = Math.max(0, Math.round(toSource(y0, p.y, p.crop.top)))
-  const sRight = Math.min(source.width, Math.round(toSource(x1, p.x, p.crop.left)))
-  const sBottom = Math.min(source.height, Math.round(toSource(y1, p.y, p.crop.top)))
-  if (sRight - sLeft < 4 || sBottom - sTop < 4) return undefined
-  const k = Math.min(1, DETAIL_EDGE / Math.max(x1 - x0, y1 - y0))
-  return {
-    result: { left: x0, top: y0, width: x1 - x0, height: y1 - y0 },
-    source: { left: sLeft, top: sTop, width: sRight - sLeft, height: sBottom - sTop },
-    width: Math.max(16, Math.round((x1 - x0) * k)),
-    height: Math.max(16, Math.round((y1 - y0) * k)),
-  }
-}
-
-function isRaw(image: RawImage | Buffer): image is RawImage {
-  return !Buffer.isBuffer(image)
-}
-
-/** A rectangle of an image resampled to width × height RGB by libvips (same filter both sides). */
-async function resample(
-  image: RawImage | Buffer,
-  rect: Rect,
-  width: number,
-  height: number,
-  flatten = false,
-): Promise<Uint8Array> {
-  const input = isRaw(image)
-    ? sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
-    : sharp(image, { autoOrient: true })
-  const resized = input.extract(rect).resize(width, height, { fit: 'fill', kernel: 'linear' })
-  const data = await (flatten ? resized.flatten({ background: '#ffffff' }) : resized.removeAlpha())
-    .toColourspace('srgb')
-    .raw()
-    .toBuffer()
-  return new Uint8Array(data.buffer, data.byteOffset, data.length)
-}
-
-/** The source mask sampled bilinearly at the grid's pixel centres, 0..1. */
-function maskOnGrid(
-  mask: RawImage,
-  source: { width: number; height: number },
-  rect: Rect,
-  width: number,
-  height: number,
-): Float32Array {
-  const out = new Float32Array(width * height)
-  const mx = mask.width / source.width
-  const my = mask.height / source.height
-  const xs = new Int32Array(width)
-  const fxs = new Float32Array(width)
-  for (let i = 0; i < width; i++) {
-    const s = Math.min(mask.width - 1, Math.max(0, (rect.left + ((i + 0.5) * rect.width) / width) * mx - 0.5))
-    xs[i] = Math.min(mask.width - 2, Math.floor(s))
-    fxs[i] = s - xs[i]
-  }
-  const d = mask.data
-  const mw = mask.width
-  for (let j = 0; j < height; j++) {
-    const s = Math.min(mask.height - 1, Math.max(0, (rect.top + ((j + 0.5) * rect.height) / height) * my - 0.5))
-    const y0 = Math.min(mask.height - 2, Math.floor(s))
-    const fy = s - y0
-    for (let i = 0; i < width; i++) {
-      const o = y0 * mw + xs[i]
-      const fx = fxs[i]
-      const top = d[o] + fx * (d[o + 1] - d[o])
-      const bottom = d[o + mw] + fx * (d[o + mw + 1] - d[o + mw])
-      out[j * width + i] = (top + fy * (bottom - top)) / 255
-    }
-  }
-  return out
 }
 
 /**
@@ -530,13 +328,6 @@ function facesDown(signed: Float32Array, i: number, width: number, height: numbe
   const gy = signed[i + width] - signed[i - width]
   const length = Math.hypot(gx, gy)
   return length > 0 && -gy / length > 0.5
-}
-
-/** Rec. 601 luma. */
-function luma(rgb: Uint8Array, count: number, key?: string): Float32Array {
-  const y = key ? f32(key, count, false) : new Float32Array(count)
-  for (let i = 0, p = 0; i < count; i++, p += 3) y[i] = 0.299 * rgb[p] + 0.587 * rgb[p + 1] + 0.114 * rgb[p + 2]
-  return y
 }
 
 /** How far out (grid px) scene colours are gathered from, and read at. */
@@ -871,30 +662,6 @@ function highPass(plane: Float32Array, width: number, height: number, key?: stri
   for (let i = 0; i < fine.length; i++) fine[i] -= coarse[i]
   return fine
 }
-
-function cellGrid(width: number, height: number): CellGrid {
-  const colOf = new Int32Array(width)
-  const rowOf = new Int32Array(height)
-  for (let x = 0; x < width; x++) colOf[x] = Math.min(HEAT_CELLS - 1, Math.floor((x * HEAT_CELLS) / width))
-  for (let y = 0; y < height; y++) rowOf[y] = HEAT_CELLS * Math.min(HEAT_CELLS - 1, Math.floor((y * HEAT_CELLS) / height))
-  return { cols: HEAT_CELLS, rows: HEAT_CELLS, colOf, rowOf }
-}
-
-/** Side of the square cells print detail is compared in, grid px: about a letter of a garment's lettering. */
-const DETAIL_CELL = 16
-
-/** Windows of DETAIL_CELL px overlapping by half (so a letter never falls between two). */
-function windowGrid(width: number, height: number, side: number): CellGrid {
-  const step = side / 2
-  return {
-    cols: Math.max(1, Math.ceil((width - step) / step)),
-    rows: Math.max(1, Math.ceil((height - step) / step)),
-    colOf: new Int32Array(0),
-    rowOf: new Int32Array(0),
-  }
-}
-
-// ---------------------------------------------------------------- comparison
 
 /** The readings the edge score and detail ratio are made of (scripts/eval.ts prints them with --why). */
 export interface DetailReadings {
@@ -2077,8 +1844,6 @@ function heatMap(ref: DetailReference, edge: EdgeCells, detail: DetailCellsOut, 
   }
   return { cols, rows, rect: ref.resultRect, cells: cells.map((v) => (v < 0 ? -1 : Math.round(100 * v) / 100)) }
 }
-
-// ---------------------------------------------------------------- score
 
 /** The measured parts the version-2 score is computed from. */
 export interface ScoreParts {
