@@ -1,0 +1,371 @@
+// The edge band: how much product each pixel round the outline holds, source
+// against result, summed per cell, over the outline and over thin parts.
+import { BAND } from './grid.ts'
+import type { DetailReference } from './types.ts'
+import { PART_MAX, PART_MIN } from './distance.ts'
+import { coverageOf } from './scene.ts'
+
+export interface EdgeCells {
+  /** Per cell: net product gained (+) or lost (−) in the band, relative to what it held. */
+  net: Float32Array
+  /** Per cell: how much outline it holds that could be read (px of readable band). */
+  weight: Float32Array
+  /** Per cell: growth of the parts thinner than PART_MAX relative to their thickness (0 where none). */
+  part: Float32Array
+  /** Over the whole outline: net change relative to what the band held. */
+  overall: number
+  /** Net change of the thin parts relative to their own area (0 when the product has none). */
+  thin: number
+  /** Mean overshoot on the scene side: colour pushed beyond the scene, away from the product (a fringe). */
+  fringe: number
+  /**
+   * Mean share of the source's backdrop colour the band moved toward, off the
+   * line between product and scene, over the band pixels where the backdrop
+   * lies off that line (NaN when none do).
+   */
+  toBackdrop: number
+  /**
+   * How much of a coverage loss may be a halo, 0..1: band pixels where the
+   * backdrop lies on the scene's side of the product–scene line (a halo reads
+   * as a loss there and can't be told apart) count 1; where it lies off the
+   * line, as much as the band moved toward it (toBackdrop / HALO_FULL);
+   * where it lies on the product's side (cream on white), 0 (a halo would read
+   * as a gain).
+   */
+  haloShare: number
+}
+
+/** Coverage read off a textured scene (brick, foliage) is this noisy at most before a band pixel is left unread. */
+const MAX_SCENE_NOISE = 0.2
+/** Scene pixels sampled round a band pixel to judge its scene: every NOISE_STEP px within ±NOISE_REACH. */
+const NOISE_REACH = 6
+const NOISE_STEP = 2
+
+/**
+ * How far the coverage read at band pixel i can be off because the scene
+ * behind it is not the smooth estimate: the RMS of the same reading taken on
+ * nearby pure-scene pixels (which should all read 0). why: the estimate is a
+ * local average; behind a brick wall's mortar lines the true scene swings
+ * by more than the product's contrast with it, and an untouched outline
+ * would read as a moved one.
+ */
+function sceneNoise(
+  rgb: Uint8Array,
+  i: number,
+  product: Float32Array,
+  scene: Float32Array,
+  signed: Float32Array,
+  width: number,
+  height: number,
+): number {
+  const fr = product[3 * i] - scene[3 * i]
+  const fg = product[3 * i + 1] - scene[3 * i + 1]
+  const fb = product[3 * i + 2] - scene[3 * i + 2]
+  const contrast = fr * fr + fg * fg + fb * fb
+  const x0 = i % width
+  const y0 = (i - x0) / width
+  let sum = 0
+  let n = 0
+  for (let dy = -NOISE_REACH; dy <= NOISE_REACH; dy += NOISE_STEP) {
+    const y = y0 + dy
+    if (y < 0 || y >= height) continue
+    for (let dx = -NOISE_REACH; dx <= NOISE_REACH; dx += NOISE_STEP) {
+      const x = x0 + dx
+      if (x < 0 || x >= width) continue
+      const j = y * width + x
+      if (!(signed[j] < -(BAND + 1))) continue
+      const reading = ((rgb[3 * j] - scene[3 * j]) * fr + (rgb[3 * j + 1] - scene[3 * j + 1]) * fg + (rgb[3 * j + 2] - scene[3 * j + 2]) * fb) / contrast
+      sum += reading * reading
+      n++
+    }
+  }
+  return n < 4 ? 0 : Math.sqrt(sum / n)
+}
+
+/** Gains larger than this are checked against the scene's own colours (sceneExplains), and so are thin parts' losses. */
+const GAIN_CHECK = 0.15
+/** Scene pixels a gain or a thin loss is checked against: every LIKE_STEP px within ±LIKE_REACH (about a brick course of a wall). */
+const LIKE_REACH = 12
+const LIKE_STEP = 2
+
+/**
+ * Whether the scene round pixel i (LIKE_REACH) explains it at least as well
+ * as the coverage read there (`a`, over the estimated scene) does; the source
+ * read `b`.
+ * - A gain (a > b): one of the scene pixels as it is lies nearer. A pixel
+ *   nearer a colour of the scene round it than to the product is scene the
+ *   estimate got wrong (a mortar line along a bag's rim), not a wider strap.
+ *   why the mix and not the product colour: a strap's new edge pixels are
+ *   part product, part scene.
+ * - A loss (a < b): the product at the source's coverage over one of them
+ *   does as well. The estimate is a local average; where a thin strap crosses
+ *   a window's frame the scene under it is darker, and the strap's untouched
+ *   edge pixels read as a strap a third thinner.
+ */
+function sceneExplains(
+  rgb: Uint8Array,
+  i: number,
+  product: Float32Array,
+  scene: Float32Array,
+  a: number,
+  b: number,
+  signed: Float32Array,
+  width: number,
+  height: number,
+): boolean {
+  const r = rgb[3 * i]
+  const g = rgb[3 * i + 1]
+  const bl = rgb[3 * i + 2]
+  const pr = product[3 * i]
+  const pg = product[3 * i + 1]
+  const pb = product[3 * i + 2]
+  const mr = scene[3 * i] + a * (pr - scene[3 * i])
+  const mg = scene[3 * i + 1] + a * (pg - scene[3 * i + 1])
+  const mb = scene[3 * i + 2] + a * (pb - scene[3 * i + 2])
+  const asRead = (r - mr) ** 2 + (g - mg) ** 2 + (bl - mb) ** 2
+  if (a > b) return someSceneAround(i, signed, width, height, (j) => (r - rgb[3 * j]) ** 2 + (g - rgb[3 * j + 1]) ** 2 + (bl - rgb[3 * j + 2]) ** 2 < asRead)
+  return someSceneAround(i, signed, width, height, (j) => {
+    const sr = rgb[3 * j]
+    const sg = rgb[3 * j + 1]
+    const sb = rgb[3 * j + 2]
+    return (r - (sr + b * (pr - sr))) ** 2 + (g - (sg + b * (pg - sg))) ** 2 + (bl - (sb + b * (pb - sb))) ** 2 <= asRead
+  })
+}
+
+/** Whether `test` holds for one of the pure-scene pixels round pixel i (every LIKE_STEP px within ±LIKE_REACH). */
+function someSceneAround(i: number, signed: Float32Array, width: number, height: number, test: (j: number) => boolean): boolean {
+  const x0 = i % width
+  const y0 = (i - x0) / width
+  for (let dy = -LIKE_REACH; dy <= LIKE_REACH; dy += LIKE_STEP) {
+    const y = y0 + dy
+    if (y < 0 || y >= height) continue
+    for (let dx = -LIKE_REACH; dx <= LIKE_REACH; dx += LIKE_STEP) {
+      const x = x0 + dx
+      if (x < 0 || x >= width) continue
+      const j = y * width + x
+      if (signed[j] < -(BAND + 1) && test(j)) return true
+    }
+  }
+  return false
+}
+
+/**
+ * The product coverage of the edge band read from the result's colours
+ * against the same read from the source's: per cell, over the whole outline,
+ * over the thin parts alone, and the fringe (scene-side pixels further from
+ * the product's colour than the scene itself is).
+ */
+export function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Float32Array): EdgeCells {
+  const { width, height, srcCoverage, product, cells, thin, signed } = ref
+  const m = cells.cols * cells.rows
+  const gained = new Float64Array(m)
+  const held = new Float64Array(m)
+  const readable = new Float64Array(m)
+  let thinGained = 0
+  let thinHeld = 0
+  const partGained = new Float64Array(m)
+  const partPixels = new Float64Array(m)
+  const partThick = new Float64Array(m)
+  let overshoot = 0
+  let outside = 0
+  // Where a halo (the source's backdrop colour round the product) would read as lost coverage (see `haloShare`).
+  let towardBackdrop = 0
+  let separable = 0
+  let ambiguous = 0
+  let counted = 0
+  const { backdrop } = ref
+  for (let i = 0; i < width * height; i++) {
+    const before = srcCoverage[i]
+    if (Number.isNaN(before)) continue
+    const after = coverageOf(aligned, i, product, scene)
+    if (Number.isNaN(after)) continue
+    if (sceneNoise(aligned, i, product, scene, signed, width, height) > MAX_SCENE_NOISE) continue
+    const x = i % width
+    const c = cells.colOf[x] + cells.rowOf[(i - x) / width]
+    const b = before < 0 ? 0 : before > 1 ? 1 : before
+    // why clamp the result side to −0.5…1.5: one saturated pixel must not outweigh a whole strap.
+    let a = after < -0.5 ? -0.5 : after > 1.5 ? 1.5 : after
+    // A gain must look like the product: a pixel nearer a colour of the scene round it than to the
+    // product is scene the estimate got wrong (a mortar line along a bag's rim), not a wider strap.
+    if (a - b > GAIN_CHECK && sceneExplains(aligned, i, product, scene, a, b, signed, width, height)) a = b
+    gained[c] += a - b
+    held[c] += b
+    readable[c]++
+    {
+      counted++
+      const ur = product[3 * i] - scene[3 * i]
+      const ug = product[3 * i + 1] - scene[3 * i + 1]
+      const ub = product[3 * i + 2] - scene[3 * i + 2]
+      const vr = backdrop[3 * i] - scene[3 * i]
+      const vg = backdrop[3 * i + 1] - scene[3 * i + 1]
+      const vb = backdrop[3 * i + 2] - scene[3 * i + 2]
+      const k = (vr * ur + vg * ug + vb * ub) / (ur * ur + ug * ug + ub * ub)
+      const wr = vr - k * ur
+      const wg = vg - k * ug
+      const wb = vb - k * ub
+      const ww = wr * wr + wg * wg + wb * wb
+      if (ww >= OFF_LINE * OFF_LINE) {
+        separable++
+        towardBackdrop += ((aligned[3 * i] - scene[3 * i]) * wr + (aligned[3 * i + 1] - scene[3 * i + 1]) * wg + (aligned[3 * i + 2] - scene[3 * i + 2]) * wb) / ww
+      } else if (!(k > 0.5)) ambiguous++
+    }
+    if (thin[i]) {
+      // A thin part's loss must look like one: a pixel the source's coverage over a scene colour round
+      // it explains as well is strap over a scene the estimate got wrong (a window's frame behind it).
+      // why only here: round the body a halo fills the scene round the outline, and would explain itself.
+      const kept = b - a > GAIN_CHECK && sceneExplains(aligned, i, product, scene, a, b, signed, width, height)
+      thinGained += kept ? 0 : a - b
+      thinHeld += b
+    }
+    const t = ref.thickness[i]
+    // why from PART_MIN up: thinner parts are weighed against their area by `thin`, more exactly,
+    // and a fraction of a pixel's noise is already a large share of a few pixels' width.
+    if (t >= PART_MIN && t < PART_MAX) {
+      partGained[c] += a - b
+      partPixels[c]++
+      partThick[c] += t
+    }
+    if (signed[i] < 0) {
+      overshoot += Math.max(0, -a - Math.max(0, -before))
+      outside++
+    }
+  }
+  const net = new Float32Array(m)
+  const weight = new Float32Array(m)
+  let allGained = 0
+  let allHeld = 0
+  for (let c = 0; c < m; c++) {
+    if (readable[c] < 12) continue
+    weight[c] = readable[c]
+    // why the floor: a cell holding only a sliver of product (a strap's tip) must not turn noise into a change.
+    const norm = Math.max(held[c], (1.5 * readable[c]) / (2 * BAND + 1))
+    net[c] = gained[c] / norm
+    allGained += gained[c]
+    allHeld += norm
+  }
+  // Growth of the parts (straps, ties, handles) relative to their own thickness: the outline moved out
+  // by d px on both sides of a part t px thick is a part 2d / t thicker.
+  const part = new Float32Array(m)
+  for (let c = 0; c < m; c++) {
+    if (partPixels[c] < 12) continue
+    const outline = partPixels[c] / (2 * BAND + 1)
+    part[c] = (2 * partGained[c]) / outline / Math.max(2, partThick[c] / partPixels[c])
+  }
+  return {
+    net,
+    weight,
+    part,
+    overall: allHeld === 0 ? 0 : allGained / allHeld,
+    // why the 40 px floor: a few px of thin part can't be weighed.
+    thin: thinHeld < 40 ? 0 : thinGained / thinHeld,
+    fringe: outside === 0 ? 0 : overshoot / outside,
+    toBackdrop: separable === 0 ? Number.NaN : towardBackdrop / separable,
+    haloShare:
+      counted === 0
+        ? 1
+        : (ambiguous + (separable === 0 ? 0 : separable * Math.min(1, Math.max(0, towardBackdrop / separable / HALO_FULL)))) / counted,
+  }
+}
+
+/** RGB distance of the source's backdrop from the product–scene line from which a move toward it can be told apart. */
+const OFF_LINE = 30
+/** Mean move toward the backdrop (share of its colour, off the line) of a plain halo: the golden set's measure 0.19–0.22. */
+const HALO_FULL = 0.1
+
+/** The PART_CELLS-th largest relative growth (or shrinking) of the parts over the cells. */
+const PART_CELLS = 3
+
+function worstPart(edge: EdgeCells): number {
+  const gains: number[] = []
+  const losses: number[] = []
+  for (let c = 0; c < edge.part.length; c++) {
+    if (edge.part[c] > 0) gains.push(edge.part[c])
+    else if (edge.part[c] < 0) losses.push(-edge.part[c])
+  }
+  const kth = (list: number[]): number => (list.length < PART_CELLS ? 0 : list.sort((a, b) => b - a)[PART_CELLS - 1])
+  return Math.max(kth(gains), kth(losses))
+}
+
+/** Cells of one outline stretch: a change this long is a strap or an edge, not a stray pixel. */
+const STRETCH_CELLS = 4
+
+/**
+ * The outline's worst stretch: the STRETCH_CELLS-th largest net gain or
+ * loss over the cells (gains and losses apart, so noise of both signs
+ * doesn't add up to a stretch).
+ */
+function worstStretch(edge: EdgeCells): number {
+  const gains: number[] = []
+  const losses: number[] = []
+  for (let c = 0; c < edge.net.length; c++) {
+    if (edge.weight[c] <= 0) continue
+    if (edge.net[c] > 0) gains.push(edge.net[c])
+    else losses.push(-edge.net[c])
+  }
+  const kth = (list: number[]): number => {
+    if (list.length === 0) return 0
+    list.sort((a, b) => b - a)
+    return list[Math.min(list.length, STRETCH_CELLS) - 1]
+  }
+  return Math.max(kth(gains), kth(losses))
+}
+
+/**
+ * How changed the outline is, 1 = just visible. The worst of five readings,
+ * each divided by the value at which the golden set's visible edge defects
+ * start and its clean controls end (see scripts/eval.ts):
+ *   stretch  the 4th-worst cell's net gain or loss (relative to the band's
+ *            product): an edge moved along a stretch of outline;  ÷ 0.55
+ *   overall  the net gain or loss over the whole outline: all of it thicker
+ *            or thinner;                                            ÷ 0.15
+ *   thin     the net gain or loss of the thin parts (< THIN px: spaghetti
+ *            straps, cords) against their own area;                ÷ 0.22
+ *   part     the 3rd-worst cell's growth of the parts PART_MIN…PART_MAX
+ *            px thick (ties, handles, wide straps) relative to their own
+ *            thickness: 0.15 is a part 15 % wider;                  ÷ 0.075
+ *   fringe   the scene pushed away from the product's colour, plus the
+ *            coverage lost as far as a halo can explain it (haloShare):
+ *            a light (or dark) halo round the product.              ÷ 0.10
+ *            why the share: a halo is the source's backdrop colour round
+ *            the product; an edge that only got a touch tighter moves
+ *            toward the new scene instead, and where the backdrop lies off
+ *            the product–scene line the two are told apart.
+ */
+export function edgeBadness(edge: EdgeReadings): number {
+  return Math.max(
+    edge.stretch / EDGE_STRETCH,
+    Math.abs(edge.overall) / EDGE_OVERALL,
+    Math.abs(edge.thin) / EDGE_THIN,
+    (edge.fringe + Math.max(0, -edge.overall) * edge.haloShare) / EDGE_FRINGE,
+    edge.part / EDGE_PART,
+  )
+}
+
+export interface EdgeReadings {
+  stretch: number
+  overall: number
+  thin: number
+  fringe: number
+  part: number
+  toBackdrop: number
+  haloShare: number
+}
+
+export const EDGE_STRETCH = 0.55
+const EDGE_OVERALL = 0.15
+const EDGE_THIN = 0.22
+const EDGE_FRINGE = 0.1
+const EDGE_PART = 0.075
+
+export function edgeReadings(edge: EdgeCells): EdgeReadings {
+  const r = (v: number): number => Math.round(v * 1000) / 1000
+  return {
+    stretch: r(worstStretch(edge)),
+    overall: r(edge.overall),
+    thin: r(edge.thin),
+    fringe: r(edge.fringe),
+    part: r(worstPart(edge)),
+    toBackdrop: Number.isNaN(edge.toBackdrop) ? Number.NaN : r(edge.toBackdrop),
+    haloShare: r(edge.haloShare),
+  }
+}
