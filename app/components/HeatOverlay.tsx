@@ -5,7 +5,7 @@ export interface FidelityHeat {
   cells: number[]
 }
 
-/** A cell is marked from half its visible threshold; full strength at twice it (fidelity-detail.server.ts heatMap). */
+/** A cell is marked from half its visible threshold; full strength at twice it (imaging/fidelity/heat-map.ts). */
 const HEAT_SHOWN = 0.5
 
 /**

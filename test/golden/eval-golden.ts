@@ -6,8 +6,7 @@ import { readFile } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import sharp from 'sharp'
 import type { FidelityReport, RawImage, SourceImage } from '#app/modules/backends/types.ts'
-import { compareDetail, type DetailReadings } from '#app/modules/imaging/fidelity-detail.server.ts'
-import { compareFidelity, prepareFidelity, type FidelityReference } from '#app/modules/imaging/fidelity.server.ts'
+import { compareDetail, compareFidelity, prepareFidelity, type DetailReadings, type FidelityReference } from '#app/modules/imaging/fidelity.server.ts'
 import {
   CASE_KINDS,
   PERCEPTIBLE_DEFECTS,

@@ -73,7 +73,7 @@ export interface FidelityReport {
   deltaEMean: number
   deltaEP95: number
   maskCoverage: number
-  /** Version 2: the shift-robust measures (imaging/fidelity-detail.server.ts), after aligning the result to the source. */
+  /** Version 2: the shift-robust measures (imaging/fidelity/), after aligning the result to the source. */
   interiorSsim?: number
   matchedDeltaEMean?: number
   matchedDeltaEP95?: number

@@ -4,9 +4,8 @@ import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.
 import type { RawImage, RenderResult, SourceImage } from '#app/modules/backends/types.ts'
 import { marketSchema, sceneSchema } from '#app/modules/looks/schema.ts'
 import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
-import { VISIBLE, compareDetail, detailScore, prepareDetail } from './fidelity-detail.server.ts'
 import { explainFidelity } from './fidelity-reasons.ts'
-import { measureFidelity } from './fidelity.server.ts'
+import { VISIBLE, compareDetail, detailScore, measureFidelity, prepareDetail } from './fidelity.server.ts'
 import { normaliseImage } from './normalise.server.ts'
 import { quietControls } from '#test/support/render-controls.ts'
 

@@ -1,6 +1,15 @@
 import sharp from 'sharp'
 import type { FidelityReport, Placement, RawImage, SourceImage } from '#app/modules/backends/types.ts'
-import { compareDetail, detailScore, prepareDetail, type DetailMeasures, type DetailReference } from './fidelity-detail.server.ts'
+import { compareDetail } from './fidelity/compare.server.ts'
+import { prepareDetail } from './fidelity/reference.server.ts'
+import { detailScore } from './fidelity/score.ts'
+import type { DetailMeasures, DetailReference } from './fidelity/types.ts'
+
+// why re-exported: this file is the fidelity check's one entry point; the eval and tests read the measures through it.
+export { compareDetail, detailScore, prepareDetail }
+export { VISIBLE } from './fidelity/score.ts'
+export type { DetailReadings } from './fidelity/compare.server.ts'
+export type { DetailMeasures, DetailReference }
 
 /** Bump when the measurement or the score formula changes: scores of different versions don't compare. */
 export const FIDELITY_VERSION = 5
