@@ -68,12 +68,12 @@ export interface Placement {
 
 /** What the fidelity check measured; the score formula is in imaging/fidelity.server.ts. */
 export interface FidelityReport {
-  /** Since version 4 the aligned measures below (interiorSsim, matchedDeltaE*); before, a pixel-wise pass of their own. */
+  /** The aligned measures below (interiorSsim, matchedDeltaE*); older reports: a pixel-wise pass (docs/decisions/013). */
   ssim: number
   deltaEMean: number
   deltaEP95: number
   maskCoverage: number
-  /** Version 2: the shift-robust measures (imaging/fidelity/), after aligning the result to the source. */
+  /** The shift-robust measures (imaging/fidelity/), after aligning the result to the source. */
   interiorSsim?: number
   matchedDeltaEMean?: number
   matchedDeltaEP95?: number

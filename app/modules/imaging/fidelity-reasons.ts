@@ -9,7 +9,7 @@ export interface FidelityParts {
   /** Optional finer measures (edge band, print detail) when the check provides them. */
   edgeScore?: number
   detailRatio?: number
-  /** Version 2's shift-robust structure and colour; read instead of ssim and ΔE when present. */
+  /** The shift-robust structure and colour; read instead of ssim and ΔE when present. */
   interiorSsim?: number
   matchedDeltaEMean?: number
   matchedDeltaEP95?: number
@@ -17,7 +17,7 @@ export interface FidelityParts {
 
 // why these cut-offs: they are the points where the score formula (see
 // fidelity.server.ts) starts to fall steeply; each names what a shopper would
-// notice first. Version 2 (fidelity-detail.server.ts, VISIBLE) puts each
+// notice first. The score (imaging/fidelity/score.ts, VISIBLE) puts each
 // part's visible threshold exactly here, so a part past its cut-off alone
 // fails the default gate.
 const DELTA_E_VISIBLE = 2
@@ -29,7 +29,7 @@ const DETAIL_LOST = 0.75
 /** Says in words (reason codes) why a render's product may look different from the original. */
 export function explainFidelity(f: FidelityParts): FidelityReason[] {
   const reasons: FidelityReason[] = []
-  // why the robust ones first: reports before version 4 carry pixel-wise SSIM and ΔE in ssim and deltaE*,
+  // why the robust ones first: older stored reports carry pixel-wise SSIM and ΔE in ssim and deltaE* (ADR 013),
   // and a product the generator moved by 2 px has the pixel-wise SSIM and ΔE of a changed one.
   const ssim = f.interiorSsim ?? f.ssim
   const dE = Math.max(f.matchedDeltaEMean ?? f.deltaEMean, (f.matchedDeltaEP95 ?? f.deltaEP95) / 2)

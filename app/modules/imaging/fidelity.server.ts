@@ -11,7 +11,7 @@ export { VISIBLE } from './fidelity/score.ts'
 export type { DetailReadings } from './fidelity/compare.server.ts'
 export type { DetailMeasures, DetailReference }
 
-/** Bump when the measurement or the score formula changes: scores of different versions don't compare. */
+/** Bump when a measure or the score formula changes: scores of different versions don't compare (docs/decisions/013). */
 export const FIDELITY_VERSION = 5
 /** Smallest visible product (result px across) a fidelity check is made on. */
 const WINDOW = 8
@@ -26,31 +26,18 @@ export interface FidelityInput {
 }
 
 /**
- * ssim, deltaEMean, deltaEP95: since version 4 the aligned measures of
- * fidelity-detail.server.ts (interior SSIM; ΔE2000 of matched blocks), the
- * same numbers the score is made of. Up to version 3 they were a second,
- * pixel-wise pass over a grid of their own, which cost as much as the rest of
- * the check and fed only the UI line.
- * maskCoverage: share of the product (mask mass) inside the result frame.
+ * ssim, deltaEMean, deltaEP95: the aligned measures of imaging/fidelity/
+ * (interior SSIM; ΔE2000 of matched blocks), the same numbers the score is
+ * made of. maskCoverage: share of the product (mask mass) inside the result frame.
  */
 export type Fidelity = FidelityReport
 
 /**
- * Version 2 on (the shift-robust measures of fidelity-detail.server.ts ran,
- * as they do for every render whose product is in the frame): the score is
- * detailScore() there — structure, colour, edge and print detail, each
- * judged after aligning the result.
- * Version 3 counts the edge's coverage loss as a halo only as far as the band
- * moved toward the source's backdrop (haloShare there).
- * Version 4 scores as version 3 and reports the aligned structure and colour
- * as ssim and ΔE too (see Fidelity); a result that sits where the source says
- * (moved by under 1/20 px) is compared without being resampled into place.
- * Version 5 leaves out of the thin parts' reading the losses that the
- * source's coverage over a scene colour nearby explains as well (a strap
- * over a window's frame); the golden set scores exactly as in version 4.
- * Called without them (no product in the frame), the version-1 formula below.
- *
- * Score formula (version 1), each part 0..1, multiplied, × 100:
+ * With the shift-robust measures (every render whose product is in the
+ * frame) the score is detailScore() of imaging/fidelity/score.ts: structure,
+ * colour, edge and print detail, each judged after aligning the result.
+ * Without them (no product in the frame to align), this formula, each part
+ * 0..1, multiplied, × 100:
  *
  *   structure = clamp((ssim − 0.80) / (0.95 − 0.80))
  *       an untouched composite measures 0.96–1 (resampling and JPEG only);

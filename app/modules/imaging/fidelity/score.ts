@@ -1,6 +1,6 @@
 // The 0–100 score: each part's badness against its visible threshold, through a steep knee.
 
-/** The measured parts the version-2 score is computed from. */
+/** The measured parts the score is computed from. */
 export interface ScoreParts {
   interiorSsim: number
   matchedDeltaEMean: number
@@ -16,14 +16,14 @@ export const VISIBLE = { ssim: 0.85, deltaE: 2, edgeScore: 0.8, detailRatio: 0.7
 const KNEE = (7 / 3) ** (1 / 8)
 
 /**
- * Score formula, version 2: 100 × coverage × Π k(badness of each part), with
+ * Score formula: 100 × coverage × Π k(badness of each part), with
  *
  *   structure  (1 − interior SSIM) / (1 − 0.85)
  *   colour     max(ΔE mean, ΔE p95 / 2) / 2        (matched ΔE2000; 2 ≈ two just-noticeable steps)
  *   edge       (1 − edgeScore) / (1 − 0.8)
  *   detail     (1 − detailRatio) / (1 − 0.75)
  *   k(x)       1 / (1 + (x / KNEE)^8): 1.00 at x ≤ 0.5, 0.93 at 0.8, exactly 0.7 at 1, 0.2 at 1.3
- *   coverage   clamp((maskCoverage − 0.6) / 0.38), as in version 1
+ *   coverage   clamp((maskCoverage − 0.6) / 0.38), as in fidelityScore
  *
  * Each badness is 1 where the golden set's visible defects begin and its
  * clean controls end, so the gate (FIDELITY_THRESHOLD, default 70) fails a
