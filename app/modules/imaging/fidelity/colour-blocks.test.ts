@@ -41,7 +41,7 @@ describe('matchedDeltaE', () => {
     for (let x = 0; x < w; x++) {
       const i = y * w + x
       signed[i] = Math.min(x, y, w - 1 - x, h - 1 - y) - 4
-      const stripe = (x + y) % 6 < 3
+      const stripe = x % 6 < 3
       src.set(stripe ? [30, 60, 140] : [220, 200, 40], 3 * i)
     }
   }
