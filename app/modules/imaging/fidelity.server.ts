@@ -5,11 +5,9 @@ import { prepareDetail } from './fidelity/reference.server.ts'
 import { detailScore } from './fidelity/score.ts'
 import type { DetailMeasures, DetailReference } from './fidelity/types.ts'
 
-// why re-exported: this file is the fidelity check's one entry point; the eval and tests read the measures through it.
-export { compareDetail, detailScore, prepareDetail }
-export { VISIBLE } from './fidelity/score.ts'
+// why re-exported: this file is the fidelity check's one entry point; the eval reads the readings through it.
+export { compareDetail }
 export type { DetailReadings } from './fidelity/compare.server.ts'
-export type { DetailMeasures, DetailReference }
 
 /** Bump when a measure or the score formula changes: scores of different versions don't compare (docs/decisions/013). */
 export const FIDELITY_VERSION = 5
