@@ -30,6 +30,7 @@ import {
 import type { ModelFiles, NodeEnv } from './nodes.ts'
 import { validatePrompt, type ApiPrompt } from './validation.ts'
 import { acceptWebSocket, type FakeWebSocket } from './websocket.ts'
+import { answerGarbage, type GarbageKind } from '../garbage.ts'
 
 export interface ComfyFakeOptions extends Partial<ExecutorTimings> {
   /** Delay before answering every HTTP request, ms. */
@@ -68,6 +69,8 @@ export interface ComfyFake {
   readonly executor: Executor
   readonly inputs: Map<string, Buffer>
   readonly outputs: Map<string, Buffer>
+  /** While set, every HTTP request is answered 200 with a body that is not this API's (null: the API again). */
+  answerGarbage(kind: GarbageKind | null): void
   close(): Promise<void>
 }
 
@@ -394,7 +397,9 @@ export async function startComfyFake(options: ComfyFakeOptions = {}): Promise<Co
     sendEmpty(res, 404)
   }
 
+  let garbage: GarbageKind | null = null
   const server = http.createServer((req, res) => {
+    if (garbage) return void answerGarbage(req, res, garbage)
     route(req, res).catch((e: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: String(e) })
       else res.destroy()
@@ -454,6 +459,9 @@ export async function startComfyFake(options: ComfyFakeOptions = {}): Promise<Co
       Object.assign(timings, rest)
     },
     failNext: (failure = {}) => executor.failNext(failure),
+    answerGarbage(kind) {
+      garbage = kind
+    },
     stallSockets(value) {
       stalled = value
     },

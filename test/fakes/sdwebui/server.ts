@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { runControlnet, type ControlnetOutcome } from './controlnet.ts'
 import { decodeRgb, detectedMap, encodePng, paint, seededRandom } from './painter.ts'
 import { IMG2IMG_FIELDS, TXT2IMG_FIELDS, validateBody, type PydanticVersion } from './validation.ts'
+import { answerGarbage, type GarbageKind } from '../garbage.ts'
 
 export interface SdwebuiFakeTimings {
   /** Time per sampling step, ms. */
@@ -109,6 +110,8 @@ export interface SdwebuiFake {
   failNext(failure?: InjectedFailure): void
   /** Runs a generation from the server's own UI (job name `task(...)`), taking the lock like A1111's queue. */
   runOutsideJob(opts?: { steps?: number }): Promise<void>
+  /** While set, every HTTP request is answered 200 with a body that is not this API's (null: the API again). */
+  answerGarbage(kind: GarbageKind | null): void
   close(): Promise<void>
 }
 
@@ -775,7 +778,9 @@ export async function startSdwebuiFake(options: SdwebuiFakeOptions = {}): Promis
     sendJson(res, 404, { detail: 'Not Found' })
   }
 
+  let garbage: GarbageKind | null = null
   const server = http.createServer((req, res) => {
+    if (garbage) return void answerGarbage(req, res, garbage)
     route(req, res).catch((e: unknown) => {
       if (!res.headersSent) apiError(res, 500, (e as Error).name || 'Exception', '', String((e as Error).message ?? e))
       else res.destroy()
@@ -806,6 +811,9 @@ export async function startSdwebuiFake(options: SdwebuiFakeOptions = {}): Promis
     },
     failNext(failure = {}) {
       failures.push(failure)
+    },
+    answerGarbage(kind) {
+      garbage = kind
     },
     async runOutsideJob(opts2 = {}) {
       const release = await queueLock.acquire()

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import sharp from 'sharp'
 import { decodeMaskAlpha, decodeRgb, jpeg, keepAndRepaint, rng, seedOf, segment, shifted, tryOn, tryonSize } from './images.ts'
 import { validateRun, type FakeAgent, type PresetLists, type ValidRun } from './validation.ts'
+import { answerGarbage, type GarbageKind } from '../garbage.ts'
 
 export const FAKE_WESHOP_KEY = 'wsk-test-0123456789abcdef'
 
@@ -118,6 +119,8 @@ export interface WeshopFake {
   failNextRun(): void
   /** The next `count` API requests answer 429 with this Retry-After (e.g. '1', '0.2'). */
   limitNext(count: number, retryAfter: string): void
+  /** While set, every HTTP request is answered 200 with a body that is not this API's (null: the API again). */
+  answerGarbage(kind: GarbageKind | null): void
   close(): Promise<void>
 }
 
@@ -517,6 +520,7 @@ export async function startWeshopFake(options: WeshopFakeOptions = {}): Promise<
     return fail(res, f.status, f.code, f.message ?? f.code, f.retryable, f.retryAfter ? { 'Retry-After': f.retryAfter } : {})
   }
 
+  let garbage: GarbageKind | null = null
   const server = http.createServer((req, res) => {
     const parsed = new URL(req.url ?? '/', 'http://fake')
     const auth = req.headers.authorization
@@ -530,7 +534,7 @@ export async function startWeshopFake(options: WeshopFakeOptions = {}): Promise<
     requests.push(record)
     void (async () => {
       if (latencyMs > 0) await sleep(latencyMs)
-      record.status = await route(req, res, record)
+      record.status = garbage ? answerGarbage(req, res, garbage) : await route(req, res, record)
     })().catch((e: unknown) => {
       if (!res.headersSent) record.status = fail(res, 500, 'INTERNAL_ERROR', (e as Error).message, true)
       else res.destroy()
@@ -559,6 +563,9 @@ export async function startWeshopFake(options: WeshopFakeOptions = {}): Promise<
     },
     failNextRun() {
       failNextRun = true
+    },
+    answerGarbage(kind) {
+      garbage = kind
     },
     limitNext(count, retryAfter) {
       forced.count = count
