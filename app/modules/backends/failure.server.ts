@@ -1,4 +1,5 @@
-import { isAppError } from '#app/lib/errors.ts'
+import { AppError, isAppError } from '#app/lib/errors.ts'
+import { logger } from '#app/lib/logger.server.ts'
 import { networkCode } from '#app/lib/outbound.server.ts'
 
 // Why a connection test or health check failed, in a word the Settings page
@@ -41,6 +42,7 @@ export function reasonOf(error: unknown): CheckReason {
   if ((code && TIMEOUT.has(code)) || isTimeout(error)) return 'timeout'
   if (code && REFUSED.has(code)) return 'refused'
   if (!isAppError(error)) return 'unknown'
+  if ((checkReasons as readonly unknown[]).includes(details.reason)) return details.reason as CheckReason
   const status = typeof details.status === 'number' ? details.status : undefined
   if (error.code === 'BACKEND_TIMEOUT') return 'timeout'
   if (error.code === 'BACKEND_AUTH_FAILED' || status === 401 || status === 403) return 'auth'
@@ -48,4 +50,45 @@ export function reasonOf(error: unknown): CheckReason {
   // why: an answer that is not the API's shape, or a 4xx on its own paths, is another server.
   if (error.code === 'BACKEND_FAILED') return 'not_api'
   return 'unknown'
+}
+
+/** The names merchants know the backends by. */
+export type BackendName = 'ComfyUI' | 'SD WebUI' | 'WeShop'
+
+/**
+ * The error for an answer that is not the backend's API (HTML, non-JSON, JSON
+ * of another shape): people's words and the next step in the message, what
+ * was wrong (zod's text, the start of the body) only in details and the log.
+ * Retryable: another backend may well answer, so the scheduler may move the render.
+ */
+export function notApiError(
+  backend: BackendName,
+  at: { url?: string; path: string; status?: number },
+  problem: string,
+  body: string,
+): AppError {
+  const where = at.url ? `${backend} at ${at.url}` : backend
+  const details = {
+    backend: at.url ?? backend.toLowerCase(),
+    path: at.path,
+    ...(at.status !== undefined ? { status: at.status } : {}),
+    reason: 'not_api' satisfies CheckReason,
+    problem: problem.slice(0, 2000),
+    body: body.slice(0, 300),
+  }
+  logger().warn(details, `${backend} answered in a shape that is not its API`)
+  return new AppError(
+    'BACKEND_FAILED',
+    `${where} answered ${at.path}, but not as ${backend}'s API does. Check that the URL points at ${backend}'s server and port, and that no proxy in front of it answers instead.`,
+    { retryable: true, details },
+  )
+}
+
+/** A body read as text, parsed as JSON when it is JSON (undefined otherwise). */
+export function jsonOf(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined
+  } catch {
+    return undefined
+  }
 }

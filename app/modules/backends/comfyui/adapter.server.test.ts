@@ -10,6 +10,7 @@ import { productShot } from '#test/fixtures/product-images.ts'
 import { startComfyFake, type ComfyFake } from '#test/fakes/comfyui/index.ts'
 import type { RenderRequest, SourceImage } from '../types.ts'
 import { recordingControls } from '#test/support/render-controls.ts'
+import { expectNotApi, garbageKinds } from '#test/support/not-api.ts'
 import { planFrame } from '../frame.server.ts'
 import { comfyuiBackendId, createComfyuiBackend, type ComfyuiBackend } from './adapter.server.ts'
 import { comfyuiSceneSettingsSchema, comfyuiPersonaSettingsSchema } from './settings.ts'
@@ -281,5 +282,18 @@ describe('ComfyUI backend', () => {
     expect(backend.id).toBe(comfyuiBackendId(fake.url))
     expect(comfyuiBackendId('http://GPU-1.local:8188/')).toBe('comfyui-gpu-1-local-8188')
     expect(comfyuiBackendId('https://comfy.example.com/proxy/a')).toBe('comfyui-comfy-example-com-443-proxy-a')
+  })
+})
+
+describe('ComfyUI backend, a server that is not ComfyUI', () => {
+  it.each(garbageKinds)('says so in words, with what to check, when it answers %s', async (kind) => {
+    await start()
+    const { source, mask } = await shot(256, 256)
+    fake.answerGarbage(kind)
+    const error = await backend.render(request(source, { mask }), controls().controls).catch((e: unknown) => e)
+    const e = expectNotApi(error, 'ComfyUI')
+    expect(e.message).toContain(`ComfyUI at ${fake.url} answered /upload/image`)
+    expect(e.details).toMatchObject({ backend: fake.url, path: '/upload/image', status: 200 })
+    expect(await backend.health()).toMatchObject({ ok: false, reason: 'not_api' })
   })
 })

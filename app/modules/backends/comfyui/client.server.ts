@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { AppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { fetchVia, type OutboundGuard } from '#app/lib/outbound.server.ts'
+import { jsonOf, notApiError } from '../failure.server.ts'
 import {
   historyResponseSchema,
   promptAcceptedSchema,
@@ -259,13 +260,9 @@ export function createComfyClient(options: ComfyClientOptions): ComfyClient {
   }
 
   async function parseJson<S extends z.ZodType>(res: Response, path: string, schema: S): Promise<z.output<S>> {
-    const body: unknown = await res.json().catch(() => undefined)
-    const parsed = schema.safeParse(body)
-    if (!parsed.success) {
-      throw new AppError('BACKEND_FAILED', `ComfyUI answered ${path} in an unexpected shape:\n${z.prettifyError(parsed.error)}`, {
-        details: { backend: baseUrl },
-      })
-    }
+    const text = await res.text().catch(() => '')
+    const parsed = schema.safeParse(jsonOf(text))
+    if (!parsed.success) throw notApiError('ComfyUI', { url: baseUrl, path, status: res.status }, z.prettifyError(parsed.error), text)
     return parsed.data
   }
 
@@ -652,21 +649,10 @@ export function createComfyClient(options: ComfyClientOptions): ComfyClient {
       throw e
     }
     if (res.status === 400) {
-      const text = await res.text()
-      let body: unknown
-      try {
-        body = JSON.parse(text)
-      } catch {
-        throw new AppError('BACKEND_FAILED', `ComfyUI refused the workflow: ${text.slice(0, 300)}`, {
-          details: { backend: baseUrl },
-        })
-      }
-      const rejected = promptRejectedSchema.safeParse(body)
-      if (!rejected.success) {
-        throw new AppError('BACKEND_FAILED', `ComfyUI refused the workflow: ${text.slice(0, 300)}`, {
-          details: { backend: baseUrl },
-        })
-      }
+      const text = await res.text().catch(() => '')
+      const rejected = promptRejectedSchema.safeParse(jsonOf(text))
+      // why not_api: ComfyUI's own 400 always has this shape; anything else is another server.
+      if (!rejected.success) throw notApiError('ComfyUI', { url: baseUrl, path: '/prompt', status: 400 }, z.prettifyError(rejected.error), text)
       throw promptRejectedError(baseUrl, rejected.data, workflow)
     }
     if (!res.ok) throw await statusError(res, '/prompt')

@@ -12,6 +12,7 @@ import { productShot } from '#test/fixtures/product-images.ts'
 import { startSdwebuiFake, type SdwebuiFake, type SdwebuiFakeOptions } from '#test/fakes/sdwebui/index.ts'
 import type { RenderRequest, RenderResult, SourceImage } from '../types.ts'
 import { recordingControls } from '#test/support/render-controls.ts'
+import { expectNotApi, garbageKinds } from '#test/support/not-api.ts'
 import { createSdwebuiBackend, sdwebuiBackendId, type SdwebuiBackend, type SdwebuiBackendOptions } from './adapter.server.ts'
 import { img2imgRequestSchema, type Img2imgRequest } from './api.ts'
 import { personaSettings, sceneSettings, sdwebuiSceneSectionSchema } from './settings.ts'
@@ -545,5 +546,27 @@ describe('SD WebUI backend', () => {
     expect(backend.id).toBe(sdwebuiBackendId(fake.url))
     expect(sdwebuiBackendId('http://user:secret@GPU-1.local:7860/')).toBe('sdwebui-gpu-1-local-7860')
     expect(sdwebuiBackendId('https://sd.example.com/proxy/a')).toBe('sdwebui-sd-example-com-443-proxy-a')
+  })
+})
+
+describe('SD WebUI backend, a server that is not SD WebUI', () => {
+  it.each(garbageKinds)('says so in words, with what to check, when it answers %s', async (kind) => {
+    await start()
+    const { source, mask } = await shot(256, 256)
+    fake.answerGarbage(kind)
+    const error = await backend.render(request(source, { mask }), controls().controls).catch((e: unknown) => e)
+    const e = expectNotApi(error, 'SD WebUI')
+    expect(e.message).toContain(`SD WebUI at ${fake.url} answered /sdapi/v1/`)
+    expect(e.details).toMatchObject({ backend: fake.url, status: 200 })
+    expect(await backend.health()).toMatchObject({ ok: false, reason: 'not_api' })
+  })
+
+  it('says so for the generation itself, once the server was read as SD WebUI', async () => {
+    await start()
+    const { source, mask } = await shot(256, 256)
+    await backend.render(request(source, { mask }), controls().controls)
+    fake.answerGarbage('other_json')
+    const error = await backend.render(request(source, { mask }), controls().controls).catch((e: unknown) => e)
+    expect(expectNotApi(error, 'SD WebUI').details).toMatchObject({ path: expect.stringMatching(/^\/sdapi\/v1\//) })
   })
 })

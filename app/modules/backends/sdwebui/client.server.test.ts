@@ -151,7 +151,8 @@ describe('SD WebUI client', () => {
     const odd = createSdwebuiClient({ baseUrl: await canned(200, '{"progress": "lots"}') })
     await expect(odd.progress()).rejects.toMatchObject({
       code: 'BACKEND_FAILED',
-      message: expect.stringContaining('unexpected shape'),
+      message: expect.stringContaining("but not as SD WebUI's API does"),
+      details: { reason: 'not_api', problem: expect.stringContaining('progress') },
     })
   })
 })

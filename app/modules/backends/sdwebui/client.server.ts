@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { abortedError as sharedAbortedError } from '../abort.ts'
 import { AppError } from '#app/lib/errors.ts'
 import { fetchVia, type OutboundGuard } from '#app/lib/outbound.server.ts'
+import { jsonOf, notApiError } from '../failure.server.ts'
 import {
   apiErrorSchema,
   controlnetModelListSchema,
@@ -223,17 +224,9 @@ export function createSdwebuiClient(options: SdwebuiClientOptions): SdwebuiClien
   }
 
   async function parse<S extends z.ZodType>(res: Response, path: string, schema: S): Promise<z.output<S>> {
-    const body: unknown = await res.json().catch(() => undefined)
-    const parsed = schema.safeParse(body)
-    if (!parsed.success) {
-      throw new AppError(
-        'BACKEND_FAILED',
-        `SD WebUI at ${baseUrl} answered ${path} in an unexpected shape:\n${z.prettifyError(parsed.error)}`,
-        {
-          details: { backend: baseUrl, path },
-        },
-      )
-    }
+    const text = await res.text().catch(() => '')
+    const parsed = schema.safeParse(jsonOf(text))
+    if (!parsed.success) throw notApiError('SD WebUI', { url: baseUrl, path, status: res.status }, z.prettifyError(parsed.error), text)
     return parsed.data
   }
 
@@ -270,17 +263,9 @@ export function createSdwebuiClient(options: SdwebuiClientOptions): SdwebuiClien
       const res = await postJson(path, body, { signal, timeoutMs: generationTimeoutMs })
       if (!res.ok) throw await failure(res, path)
       const answer = await parse(res, path, generationResponseSchema)
-      let info: unknown
-      try {
-        info = JSON.parse(answer.info)
-      } catch {
-        info = undefined
-      }
-      const parsedInfo = processedInfoSchema.safeParse(info)
+      const parsedInfo = processedInfoSchema.safeParse(jsonOf(answer.info))
       if (!parsedInfo.success) {
-        throw new AppError('BACKEND_FAILED', `SD WebUI at ${baseUrl} answered ${path} with an unreadable "info"`, {
-          details: { backend: baseUrl, info: answer.info.slice(0, 300) },
-        })
+        throw notApiError('SD WebUI', { url: baseUrl, path }, `"info": ${z.prettifyError(parsedInfo.error)}`, answer.info)
       }
       return { images: answer.images ?? [], info: parsedInfo.data, parameters: answer.parameters }
     },

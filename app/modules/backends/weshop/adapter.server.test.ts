@@ -16,6 +16,7 @@ import {
 } from '#test/fakes/weshop/index.ts'
 import type { RenderRequest, SourceImage } from '../types.ts'
 import { recordingControls } from '#test/support/render-controls.ts'
+import { expectNotApi, garbageKinds } from '#test/support/not-api.ts'
 import { fitFrame as planFrame } from '../frame.server.ts'
 import { createWeshopBackend, type WeshopBackend, type WeshopBackendOptions } from './adapter.server.ts'
 import { WESHOP_NEGATIVE } from './settings.ts'
@@ -469,5 +470,19 @@ describe('planFrame', () => {
       x: 150,
       y: 0,
     })
+  })
+})
+
+describe('WeShop backend, a server that is not WeShop', () => {
+  it.each(garbageKinds)('says so in words, with what to check, when it answers %s', async (kind) => {
+    await start()
+    const { source } = shot(160, 160)
+    fake.answerGarbage(kind)
+    const error = await backend.render(request(source), controls().controls).catch((e: unknown) => e)
+    const e = expectNotApi(error, 'WeShop')
+    expect(e.message).toMatch(/^WeShop answered \/openapi\//)
+    expect(e.details).toMatchObject({ backend: 'weshop', status: 200 })
+    expect(JSON.stringify(e.details)).not.toContain(FAKE_WESHOP_KEY)
+    expect(await backend.health()).toMatchObject({ ok: false, reason: 'not_api' })
   })
 })

@@ -126,11 +126,14 @@ describe('WeShop client', () => {
   it('refuses a shape it does not know, and a success without data', async () => {
     const server = await script([{ status: 200, body: { success: true, data: { executionId: '' } } }])
     const c = createWeshopClient({ apiKey: FAKE_WESHOP_KEY, baseUrl: server.url, ...fast })
+    // why retryable: another backend may take the render; the client itself does not repeat it.
     await expect(c.getRun('abc')).rejects.toMatchObject({
       code: 'BACKEND_FAILED',
-      retryable: false,
-      message: expect.stringMatching(/unexpected shape/),
+      retryable: true,
+      message: expect.stringMatching(/but not as WeShop's API does/),
+      details: { reason: 'not_api', problem: expect.stringContaining('data.agentName') },
     })
+    expect(server.seen).toHaveLength(1)
   })
 
   it('says so clearly when there is no key or a key that cannot be one, without quoting it', async () => {

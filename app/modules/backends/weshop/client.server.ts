@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { AppError, isAppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { blockedBy, fetchVia, networkCode, sharedGuard, type OutboundGuard } from '#app/lib/outbound.server.ts'
+import { jsonOf, notApiError } from '../failure.server.ts'
 import {
   AGENT_VERSION,
   agentInfoSchema,
@@ -293,12 +294,7 @@ export function createWeshopClient(options: WeshopClientOptions): WeshopClient {
       { what, method: init.method, path, status: res.status, ms: Math.round(performance.now() - started) },
       'WeShop response',
     )
-    let json: unknown
-    try {
-      json = text ? JSON.parse(text) : undefined
-    } catch {
-      json = undefined
-    }
+    const json = jsonOf(text)
     const envelope = errorEnvelopeSchema.safeParse(json)
 
     if (res.status === 401 || res.status === 403) {
@@ -348,11 +344,8 @@ export function createWeshopClient(options: WeshopClientOptions): WeshopClient {
     }
     const parsed = successEnvelopeSchema(schema).safeParse(json)
     if (!parsed.success) {
-      const error = new AppError(
-        'BACKEND_FAILED',
-        `WeShop answered ${what} in an unexpected shape:\n${scrub(z.prettifyError(parsed.error), key)}`,
-        { retryable: false, details: { backend: 'weshop', path, status: res.status } },
-      )
+      const error = notApiError('WeShop', { path, status: res.status }, scrub(z.prettifyError(parsed.error), key), scrub(text, key))
+      // why not repeated here: a run start may have been taken; the scheduler decides where it goes next.
       return { ok: false, failure: { error, repeatable: false } }
     }
     const ok = parsed.data as { data: z.output<S>; meta?: Record<string, unknown> }
