@@ -150,6 +150,8 @@ export const renders = pgTable(
     attempts: integer('attempts').notNull().default(0),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
+    /** Why the backend failed it, in the connection test's words (backends.checkReason.*), when that is known. */
+    errorReason: text('error_reason'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

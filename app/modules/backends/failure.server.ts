@@ -52,6 +52,19 @@ export function reasonOf(error: unknown): CheckReason {
   return 'unknown'
 }
 
+/**
+ * Why a render failed on its backend, when that is the server's trouble the
+ * merchant can fix: said by the error (details.reason) or by the network,
+ * never guessed from BACKEND_FAILED alone (that is also a node that crashed).
+ */
+export function renderFailureReason(error: unknown): CheckReason | undefined {
+  if (!isAppError(error) || !error.code.startsWith('BACKEND_')) return undefined
+  if ((checkReasons as readonly unknown[]).includes(error.details?.reason)) return error.details!.reason as CheckReason
+  if (error.code === 'BACKEND_FAILED') return undefined
+  const reason = reasonOf(error)
+  return reason === 'unknown' || reason === 'not_api' ? undefined : reason
+}
+
 /** The names merchants know the backends by. */
 export type BackendName = 'ComfyUI' | 'SD WebUI' | 'WeShop'
 

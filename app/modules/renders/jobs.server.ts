@@ -7,6 +7,7 @@ import { logger, throttledErrorLog } from '#app/lib/logger.server.ts'
 import { RENDER_QUEUE, cancelChannel, renderJobSchema, type RenderJob } from '#app/lib/queues.server.ts'
 import { onReconnect, redisConnection } from '#app/lib/redis.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
+import { renderFailureReason } from '#app/modules/backends/failure.server.ts'
 import { pooledBackendById } from '#app/modules/backends/pool.server.ts'
 import { availableBackends } from '#app/modules/backends/registry.server.ts'
 import type { Framing, SourceImage } from '#app/modules/backends/types.ts'
@@ -88,6 +89,7 @@ async function markFailed(render: Render, e: unknown, final: boolean): Promise<v
       status: final ? 'failed' : 'retrying',
       errorCode: code,
       errorMessage: message,
+      errorReason: renderFailureReason(e) ?? null,
       finishedAt: final ? new Date() : null,
       progressMessage: null,
       updatedAt: new Date(),
@@ -127,6 +129,7 @@ export async function processRender(
       progressMessage: 'starting',
       errorCode: null,
       errorMessage: null,
+      errorReason: null,
       updatedAt: new Date(),
     })
     .where(and(eq(renders.id, renderId), inArray(renders.status, ['queued', 'retrying', 'running'])))

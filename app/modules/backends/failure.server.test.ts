@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest'
+import { AppError } from '#app/lib/errors.ts'
+import { notApiError, reasonOf, renderFailureReason } from './failure.server.ts'
+
+describe('renderFailureReason', () => {
+  it('keeps the reason an error states, and the one the network gives', () => {
+    const garbage = notApiError('SD WebUI', { url: 'http://gpu:7860', path: '/sdapi/v1/progress' }, '✖ Invalid input', '<html>')
+    expect(renderFailureReason(garbage)).toBe('not_api')
+    const timeout = new AppError('BACKEND_TIMEOUT', 'no answer', { retryable: true })
+    expect(renderFailureReason(timeout)).toBe('timeout')
+    const refused = new AppError('BACKEND_UNAVAILABLE', 'unreachable', { details: { network: 'ECONNREFUSED' } })
+    expect(renderFailureReason(refused)).toBe('refused')
+  })
+
+  it('never guesses "not the API" for a backend that rendered and failed, nor names one for other errors', () => {
+    // why: the connection test may read any BACKEND_FAILED as another server; a crashed node is not one.
+    const crashed = new AppError('BACKEND_FAILED', 'ComfyUI failed in node 3 (KSampler): RuntimeError: CUDA error')
+    expect(reasonOf(crashed)).toBe('not_api')
+    expect(renderFailureReason(crashed)).toBeUndefined()
+    expect(renderFailureReason(new AppError('BACKEND_NEEDS_MASK', 'draw a mask'))).toBeUndefined()
+    expect(renderFailureReason(new AppError('IMAGE_CORRUPT', 'bad bytes'))).toBeUndefined()
+    expect(renderFailureReason(new Error('boom'))).toBeUndefined()
+  })
+})
