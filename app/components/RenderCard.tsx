@@ -31,6 +31,8 @@ export interface RenderView {
   heat: FidelityHeat | null
   errorCode: string | null
   errorMessage: string | null
+  /** Why the backend failed it (backends.checkReason.*), when known. */
+  errorReason: string | null
   sceneId: string
   marketId: string
   personaId: string | null
@@ -121,6 +123,16 @@ export function progressLine(
         ? t('render.queued', { position: r.queuePosition })
         : t(`render.status.${r.status}`)
   return r.etaSeconds !== null ? `${line} · ${t('render.eta', { seconds: r.etaSeconds })}` : line
+}
+
+/** Why a render failed, in the merchant's words: the backend's trouble and its fix (as Settings' test says it) when known. */
+export function failureText(
+  r: Pick<RenderView, 'status' | 'errorCode' | 'errorReason' | 'backendName'>,
+  t: (key: string, vars?: Record<string, string | number>) => string,
+): string {
+  if (r.errorCode === 'BACKEND_UNAVAILABLE') return t('render.backendDown', { backend: r.backendName })
+  if (r.status === 'failed' && r.errorReason) return t(`backends.checkReason.${r.errorReason}`, { backend: r.backendName })
+  return t(`errors.${r.errorCode}`)
 }
 
 /** Backends report steps in English words; known ones are translated. */
@@ -218,7 +230,7 @@ export function RenderCard({
         )}
         {(r.status === 'failed' || r.reviewState === 'publish_failed') && r.errorCode && (
           <Banner tone="critical" action={onDrawMask && r.status === 'failed' ? { content: t('mask.fix'), onAction: onDrawMask } : undefined}>
-            <p>{r.errorCode === 'BACKEND_UNAVAILABLE' ? t('render.backendDown', { backend: r.backendName }) : t(`errors.${r.errorCode}`)}</p>
+            <p>{failureText(r, t)}</p>
           </Banner>
         )}
         <InlineStack gap="200">

@@ -80,6 +80,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     heat: heatOf(r.fidelity?.heat),
     errorCode: r.errorCode,
     errorMessage: r.errorMessage,
+    errorReason: r.errorReason,
     sceneId: r.sceneId,
     marketId: r.marketId,
     personaId: r.personaId,
