@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { AppError } from '#app/lib/errors.ts'
-import { notApiError, reasonOf, renderFailureReason } from './failure.server.ts'
+import { notApiError, quotable, reasonOf, renderFailureReason } from './failure.server.ts'
 
 describe('renderFailureReason', () => {
   it('keeps the reason an error states, and the one the network gives', () => {
@@ -20,5 +20,14 @@ describe('renderFailureReason', () => {
     expect(renderFailureReason(new AppError('BACKEND_NEEDS_MASK', 'draw a mask'))).toBeUndefined()
     expect(renderFailureReason(new AppError('IMAGE_CORRUPT', 'bad bytes'))).toBeUndefined()
     expect(renderFailureReason(new Error('boom'))).toBeUndefined()
+  })
+})
+
+describe('quotable', () => {
+  it('quotes a server’s short plain text, never a web page or bytes that are not text', () => {
+    expect(quotable('500 Internal Server Error\n\nServer got itself in trouble')).toBe('500 Internal Server Error Server got itself in trouble')
+    expect(quotable('  <!doctype html><html><body>502 Bad Gateway</body></html>')).toBe('')
+    expect(quotable('\u0000{"prompt_id": <<garbage>> \ufffd')).toBe('')
+    expect(quotable('x'.repeat(1000))).toHaveLength(300)
   })
 })

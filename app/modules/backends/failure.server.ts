@@ -97,6 +97,17 @@ export function notApiError(
   )
 }
 
+/**
+ * The part of an error answer's body a message may quote: a server's short
+ * plain text, never a web page's markup or bytes that are not text (those
+ * go to details only).
+ */
+export function quotable(body: string): string {
+  const text = body.replace(/\s+/g, ' ').trim()
+  if (/^</.test(text) || /[\u0000-\u0008\u000e-\u001f\ufffd]/.test(text)) return ''
+  return text.slice(0, 300)
+}
+
 /** A body read as text, parsed as JSON when it is JSON (undefined otherwise). */
 export function jsonOf(text: string): unknown {
   try {

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import sharp from 'sharp'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AppError } from '#app/lib/errors.ts'
@@ -317,5 +319,26 @@ describe('ComfyUI client', () => {
     const error = await rejection(client.run(workflow))
     expect(error.code).toBe('BACKEND_UNAVAILABLE')
     expect(error.retryable).toBe(true)
+  })
+})
+
+describe('ComfyUI client, a proxy in front of the server', () => {
+  it('does not quote a proxy’s error page to the merchant; the page stays in details', async () => {
+    const proxy = http.createServer((req, res) => {
+      req.resume()
+      res.writeHead(502, { 'Content-Type': 'text/html' })
+      res.end('<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>')
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+    const c = createComfyClient({ baseUrl: url })
+    try {
+      const error = (await c.systemStats().catch((e: unknown) => e)) as AppError
+      expect(error).toMatchObject({ code: 'BACKEND_FAILED', retryable: true, details: { status: 502, body: expect.stringContaining('<html>') } })
+      expect(error.message).toBe('ComfyUI answered /system_stats with HTTP 502')
+    } finally {
+      await c.close()
+      proxy.close()
+    }
   })
 })

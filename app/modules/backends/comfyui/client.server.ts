@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { AppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { fetchVia, type OutboundGuard } from '#app/lib/outbound.server.ts'
-import { jsonOf, notApiError } from '../failure.server.ts'
+import { jsonOf, notApiError, quotable } from '../failure.server.ts'
 import {
   historyResponseSchema,
   promptAcceptedSchema,
@@ -251,11 +251,12 @@ export function createComfyClient(options: ComfyClientOptions): ComfyClient {
   }
 
   async function statusError(res: Response, path: string): Promise<AppError> {
-    const text = (await res.text().catch(() => '')).slice(0, 300)
+    const body = await res.text().catch(() => '')
+    const said = quotable(body)
     const retryable = res.status >= 500 || res.status === 429 || res.status === 408
-    return new AppError('BACKEND_FAILED', `ComfyUI answered ${path} with HTTP ${res.status}${text ? `: ${text}` : ''}`, {
+    return new AppError('BACKEND_FAILED', `ComfyUI answered ${path} with HTTP ${res.status}${said ? `: ${said}` : ''}`, {
       retryable,
-      details: { backend: baseUrl, status: res.status },
+      details: { backend: baseUrl, path, status: res.status, body: body.slice(0, 300) },
     })
   }
 

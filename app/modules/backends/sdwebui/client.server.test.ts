@@ -116,7 +116,8 @@ describe('SD WebUI client', () => {
     expect(sdwebuiError('http://gpu-1:7860', '/sdapi/v1/img2img', 502, '<html>Bad Gateway</html>')).toMatchObject({
       code: 'BACKEND_FAILED',
       retryable: true,
-      message: 'SD WebUI at http://gpu-1:7860 answered /sdapi/v1/img2img with HTTP 502: <html>Bad Gateway</html>',
+      message: 'SD WebUI at http://gpu-1:7860 answered /sdapi/v1/img2img with HTTP 502',
+      details: { body: '<html>Bad Gateway</html>' },
     })
     expect(sdwebuiError('http://gpu-1:7860', '/x', 429, '').retryable).toBe(true)
   })
@@ -142,7 +143,10 @@ describe('SD WebUI client', () => {
     const refused = createSdwebuiClient({ baseUrl: 'http://127.0.0.1:9' })
     await expect(refused.progress()).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', retryable: true })
     const proxy = createSdwebuiClient({ baseUrl: await canned(502, '<html>Bad Gateway</html>') })
-    await expect(proxy.progress()).rejects.toMatchObject({ code: 'BACKEND_FAILED', retryable: true })
+    // A proxy's page is not quoted to the merchant; it stays in details.
+    const page = (await proxy.progress().catch((e: unknown) => e)) as AppError
+    expect(page).toMatchObject({ code: 'BACKEND_FAILED', retryable: true, details: { status: 502, body: '<html>Bad Gateway</html>' } })
+    expect(page.message).toMatch(/answered \/sdapi\/v1\/progress\S* with HTTP 502$/)
     const slow = createSdwebuiClient({ baseUrl: await canned(200, '{}', 2000), requestTimeoutMs: 100 })
     await expect(slow.progress()).rejects.toMatchObject({ code: 'BACKEND_TIMEOUT', retryable: true })
   })

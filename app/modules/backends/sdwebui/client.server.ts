@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { abortedError as sharedAbortedError } from '../abort.ts'
 import { AppError } from '#app/lib/errors.ts'
 import { fetchVia, type OutboundGuard } from '#app/lib/outbound.server.ts'
-import { jsonOf, notApiError } from '../failure.server.ts'
+import { jsonOf, notApiError, quotable } from '../failure.server.ts'
 import {
   apiErrorSchema,
   controlnetModelListSchema,
@@ -162,10 +162,10 @@ export function sdwebuiError(baseUrl: string, path: string, status: number, body
       details: { backend: baseUrl, path, status, error, detail: detail.slice(0, 1000), errors: errors.slice(0, 1000) },
     })
   }
-  const snippet = body.replace(/\s+/g, ' ').trim().slice(0, 300)
+  const snippet = quotable(body)
   return new AppError('BACKEND_FAILED', `${where} answered ${path} with HTTP ${status}${snippet ? `: ${snippet}` : ''}`, {
     retryable: status >= 500 || status === 408 || status === 429,
-    details: { backend: baseUrl, path, status },
+    details: { backend: baseUrl, path, status, body: body.slice(0, 300) },
   })
 }
 

@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { AppError, isAppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { blockedBy, fetchVia, networkCode, sharedGuard, type OutboundGuard } from '#app/lib/outbound.server.ts'
-import { jsonOf, notApiError } from '../failure.server.ts'
+import { jsonOf, notApiError, quotable } from '../failure.server.ts'
 import {
   AGENT_VERSION,
   agentInfoSchema,
@@ -331,13 +331,13 @@ export function createWeshopClient(options: WeshopClientOptions): WeshopClient {
       return { ok: false, failure: { error, repeatable: kind !== 'start', waitMs: retryAfterMs(res.headers.get('retry-after')) } }
     }
     if (!res.ok) {
-      const snippet = scrub(text.slice(0, 200), key)
+      const snippet = scrub(quotable(text).slice(0, 200), key)
       const error = new AppError(
         'BACKEND_FAILED',
         `WeShop answered ${what} with HTTP ${res.status}${snippet ? `: ${snippet}` : ''}`,
         {
           retryable: false,
-          details: { backend: 'weshop', path, status: res.status },
+          details: { backend: 'weshop', path, status: res.status, body: scrub(text.slice(0, 300), key) },
         },
       )
       return { ok: false, failure: { error, repeatable: false } }
