@@ -1,13 +1,10 @@
 // `npm start` (built app) / `npm run dev` (Vite dev server). `--with-worker`
-// also runs the render worker in this process (handy on a laptop).
+// also runs all background work in this process (handy on a laptop).
 import { existsSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { env } from '#app/lib/env.server.ts'
-import { exitUnlessStoppedWithin } from '#app/lib/logger.server.ts'
 import { startWebServer } from '#app/lib/server.server.ts'
-import { rendersRunningHere, startRenderWorker } from '#app/modules/renders/jobs.server.ts'
-import { startBulkWorker } from '#app/modules/bulk/jobs.server.ts'
-import { startHealthChecks } from '#app/modules/backends/health.server.ts'
+import { startBackgroundWorkOrExit, stopOnSignals } from '#app/runtime.server.ts'
 
 const args = new Set(process.argv.slice(2))
 const dev = args.has('--dev')
@@ -16,19 +13,16 @@ if (!dev && !existsSync('build/server/index.js')) {
   const r = spawnSync('npx', ['remix', 'vite:build'], { stdio: 'inherit' })
   if (r.status !== 0) process.exit(r.status ?? 1)
 }
+const work = args.has('--with-worker') ? await startBackgroundWorkOrExit() : undefined
 const server = await startWebServer({ dev })
-const worker = args.has('--with-worker') ? startRenderWorker() : undefined
-const bulkWorker = args.has('--with-worker') ? startBulkWorker() : undefined
-const healthChecks = args.has('--with-worker') ? startHealthChecks(15_000) : undefined
 console.log(`Atelier (${env().APP_MODE} mode) is serving at ${server.url}/app`)
 
-async function stop() {
-  exitUnlessStoppedWithin(env().SHUTDOWN_TIMEOUT_MS, () =>
-    worker ? `renders still running here: ${rendersRunningHere().join(', ') || 'none'}` : 'open requests or connections',
-  )
-  await Promise.all([worker?.close(), bulkWorker?.close(), healthChecks?.stop()])
-  await server.close()
-  process.exit(0)
-}
-process.on('SIGINT', () => void stop())
-process.on('SIGTERM', () => void stop())
+stopOnSignals({
+  name: work ? 'web server and background work' : 'web server',
+  // why the server first: its requests use the queues and the database the background work closes.
+  async stop() {
+    await server.close()
+    await work?.close()
+  },
+  left: () => (work ? work.left() : 'open requests or connections'),
+})
