@@ -4,16 +4,14 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { closeDb } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { isAppError } from '#app/lib/errors.ts'
-import { closeQueues } from '#app/lib/queues.server.ts'
 import { startWebServer } from '#app/lib/server.server.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
 import type { Product } from '#app/modules/platforms/types.ts'
-import { startRenderWorker } from '#app/modules/renders/jobs.server.ts'
 import { createRenders, listRenders } from '#app/modules/renders/service.server.ts'
 import { localTenant } from '#app/modules/tenants/service.server.ts'
+import { startBackgroundWork, stopOnSignals, stopProcess, type StopOptions } from '#app/runtime.server.ts'
 import type { Render } from '#db/schema.ts'
 import { setup } from './setup.ts'
 
@@ -70,7 +68,8 @@ async function main() {
     if (r.status !== 0) throw new Error('making the sample catalog failed')
   }
   const tenant = await localTenant()
-  const worker = startRenderWorker()
+  // why all background work, not only renders: a bulk run started from the demo's UI needs the bulk worker.
+  const work = await startBackgroundWork()
   const products = await allProducts(tenant)
   const rows: Row[] = []
   const started = Date.now()
@@ -134,10 +133,7 @@ async function main() {
 
   if (!serve) {
     console.log(summary)
-    await worker.close()
-    await closeQueues()
-    await closeDb()
-    process.exit(0)
+    await stopProcess({ name: 'demo', stop: () => work.close(), left: () => work.left() })
   }
   if (!existsSync('build/server/index.js')) {
     console.log('Building the web app (first run only) ...')
@@ -147,13 +143,16 @@ async function main() {
   const server = await startWebServer()
   console.log(summary)
   console.log(`\nOpen ${server.url}/app to review, approve and publish. Ctrl-C stops.`)
-  const stop = async () => {
-    await worker.close()
-    await server.close()
-    process.exit(0)
+  const stopping: StopOptions = {
+    name: 'demo',
+    // why the server first: its requests use the queues and the database the background work closes.
+    async stop() {
+      await server.close()
+      await work.close()
+    },
+    left: () => work.left(),
   }
-  process.on('SIGINT', () => void stop())
-  process.on('SIGTERM', () => void stop())
+  stopOnSignals(stopping)
 }
 
 main().catch((e) => {
