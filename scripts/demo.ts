@@ -11,7 +11,7 @@ import { platformFor } from '#app/modules/platforms/index.server.ts'
 import type { Product } from '#app/modules/platforms/types.ts'
 import { createRenders, listRenders } from '#app/modules/renders/service.server.ts'
 import { localTenant } from '#app/modules/tenants/service.server.ts'
-import { startBackgroundWork, stopOnSignals, stopProcess, type StopOptions } from '#app/runtime.server.ts'
+import { startBackgroundWork, stopOnSignals, stopProcess } from '#app/runtime.server.ts'
 import type { Render } from '#db/schema.ts'
 import { setup } from './setup.ts'
 
@@ -143,7 +143,7 @@ async function main() {
   const server = await startWebServer()
   console.log(summary)
   console.log(`\nOpen ${server.url}/app to review, approve and publish. Ctrl-C stops.`)
-  const stopping: StopOptions = {
+  stopOnSignals({
     name: 'demo',
     // why the server first: its requests use the queues and the database the background work closes.
     async stop() {
@@ -151,8 +151,7 @@ async function main() {
       await work.close()
     },
     left: () => work.left(),
-  }
-  stopOnSignals(stopping)
+  })
 }
 
 main().catch((e) => {
