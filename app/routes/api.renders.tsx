@@ -1,4 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
+import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import { env } from '#app/lib/env.server.ts'
 import { isAppError, toErrorBody } from '#app/lib/errors.ts'
@@ -17,6 +18,17 @@ const startSchema = z.object({
   look: z.object({ marketId: z.string(), sceneId: z.string(), personaId: z.string().nullable().default(null) }),
   variants: z.number().int().min(1).max(4).default(2),
 })
+
+// why a key: a client that retries a POST (a timeout, a lost answer) must get the same renders, not pay twice.
+const idempotencyKeySchema = z.string().regex(/^[A-Za-z0-9_.:-]{8,128}$/, 'Idempotency-Key must be 8-128 letters, digits or _.:-')
+
+/** With an Idempotency-Key the seeds derive from it, so a repeated request names the same renders. */
+function seedsFor(tenantId: string, key: string, productId: string, variants: number): number[] {
+  return Array.from(
+    { length: variants },
+    (_, i) => createHash('sha256').update(`${tenantId}\0${key}\0${productId}\0${i}`).digest().readUInt32BE(0) & 0x7fffffff,
+  )
+}
 
 function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
@@ -46,7 +58,10 @@ function requireBearer(request: Request): Response | null {
   return json({ error: { code: 'UNAUTHORIZED', message: 'Open Atelier from your store admin.' } }, 401)
 }
 
-/** POST: start renders for each product's featured image; one bad product loses nothing else. */
+/**
+ * POST: start renders for each product's featured image; one bad product loses
+ * nothing else. The same Idempotency-Key header again returns the same renders.
+ */
 export async function action({ request }: ActionFunctionArgs) {
   if (env().APP_MODE === 'shopify') {
     const refused = requireBearer(request)
@@ -55,8 +70,12 @@ export async function action({ request }: ActionFunctionArgs) {
   const { tenant, admin } = await requireShop(request)
   const reply = (body: unknown, status?: number) => (admin ? admin.cors(json(body, status)) : json(body, status))
   const parsed = startSchema.safeParse(await request.json().catch(() => null))
-  if (!parsed.success) return reply({ error: { code: 'INVALID_INPUT', message: parsed.error.issues.map((i) => i.message).join('; ') } }, 400)
+  if (!parsed.success)
+    return reply({ error: { code: 'INVALID_INPUT', message: parsed.error.issues.map((i) => i.message).join('; ') } }, 400)
   const { productIds, look, variants } = parsed.data
+  const keyHeader = request.headers.get('idempotency-key')
+  const key = keyHeader === null ? null : idempotencyKeySchema.safeParse(keyHeader)
+  if (key && !key.success) return reply({ error: { code: 'INVALID_INPUT', message: key.error.issues[0].message } }, 400)
   const results = []
   for (const productId of productIds) {
     try {
@@ -66,8 +85,13 @@ export async function action({ request }: ActionFunctionArgs) {
         results.push({ productId, error: { code: 'NOT_FOUND', message: 'This product has no image to start from' } })
         continue
       }
-      const created = await createRenders(tenant, { productId, imageId: image.id, look, variants })
-      results.push({ productId, renderIds: created.map((r) => r.id), studioUrl: `/app/products/${encodeURIComponent(productId)}` })
+      const seeds = key?.success ? seedsFor(tenant.id, key.data, productId, variants) : undefined
+      const created = await createRenders(tenant, { productId, imageId: image.id, look, variants, seeds })
+      results.push({
+        productId,
+        renderIds: created.map((r) => r.id),
+        studioUrl: `/app/products/${encodeURIComponent(productId)}`,
+      })
     } catch (e) {
       if (!isAppError(e)) logger().error({ err: e, productId }, 'starting renders failed')
       results.push({ productId, error: toErrorBody(e) })

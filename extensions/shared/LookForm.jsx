@@ -23,13 +23,15 @@ export function LookForm({ productIds, onDone }) {
 
   async function start() {
     setState({ busy: true, error: null, result: null })
+    // why a key per click: if the answer is lost and the merchant clicks again, the same renders come back.
+    const key = state.key ?? crypto.randomUUID()
     const res = await fetch('/api/renders', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'idempotency-key': key },
       body: JSON.stringify({ productIds, look: { marketId, sceneId, personaId: null }, variants: Number(variants) }),
     }).catch(() => null)
     const body = res ? await res.json().catch(() => null) : null
-    if (!res || !body) return setState({ busy: false, error: i18n.translate('startFailed'), result: null })
+    if (!res || !body) return setState({ busy: false, error: i18n.translate('startFailed'), result: null, key })
     const firstError = body.results?.find((r) => r.error)?.error
     if (body.started === 0) return setState({ busy: false, error: firstError?.message ?? i18n.translate('startFailed'), result: null })
     setState({ busy: false, error: null, result: body })
