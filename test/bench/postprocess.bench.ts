@@ -99,7 +99,7 @@ async function sourceSide(f: Fixture): Promise<{ mask: RawImage; prepared: Prepa
 
 /** The result side: renders/jobs.server.ts's own postprocessRemote — decode, protect, encode, the fidelity check. */
 async function resultSide(f: Fixture, side: { mask: RawImage; prepared: PreparedReference }): Promise<{ image: Buffer; score: number }> {
-  const { result, fidelity } = await postprocessRemote({
+  const { result, fidelity } = await postprocessRemote<RenderResult>({
     source: f.source,
     operation: 'scene_swap',
     reference: side.prepared,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { RawImage } from '#app/modules/backends/types.ts'
+import type { RawImage } from './types.ts'
 import { deltaE2000Rgb, type Rgb } from './colour.ts'
 import { MAX_UPSCALE, compositeProduct, edgeMatte, localReach, placeProduct } from './compose.ts'
 import { MAX_LIGHT_DELTA_E, lightMatch } from './light.ts'

@@ -1,6 +1,6 @@
 // Pure pixel work of the CPU studio: where the product goes and how it is
 // blended onto the scene. Canvases are interleaved 8-bit RGB.
-import type { Placement, RawImage } from '#app/modules/backends/types.ts'
+import type { Placement, RawImage } from './types.ts'
 import type { CpuStudioScene } from '#app/modules/looks/schema.ts'
 import type { Rgb } from './colour.ts'
 import type { LightMatch } from './light.ts'

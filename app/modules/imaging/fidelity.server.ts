@@ -1,5 +1,5 @@
 import sharp from 'sharp'
-import type { FidelityReport, Placement, RawImage, SourceImage } from '#app/modules/backends/types.ts'
+import type { FidelityReport, Placement, RawImage, SourceImage } from './types.ts'
 import { compareDetail } from './fidelity/compare.server.ts'
 import { prepareDetail } from './fidelity/reference.server.ts'
 import { detailScore } from './fidelity/score.ts'

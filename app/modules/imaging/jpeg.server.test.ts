@@ -1,7 +1,7 @@
 import sharp, { type OutputInfo } from 'sharp'
 import { describe, expect, it } from 'vitest'
 import { productShot } from '#test/fixtures/product-images.ts'
-import type { RawImage } from '#app/modules/backends/types.ts'
+import type { RawImage } from './types.ts'
 import { FINAL_JPEG, encodeFinalJpeg, jpegEncoder } from './jpeg.server.ts'
 
 // The stored render's JPEG: the native libjpeg-turbo addon (native/jpeg.c)

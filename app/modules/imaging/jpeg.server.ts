@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import sharp from 'sharp'
 import { env } from '#app/lib/env.server.ts'
 import { logger } from '#app/lib/logger.server.ts'
-import type { RawImage } from '#app/modules/backends/types.ts'
+import type { RawImage } from './types.ts'
 
 // The final JPEG of every render: the file Atelier stores, shows and publishes.
 //

@@ -1,5 +1,5 @@
 // Light matching: the product takes on a little of the scene's light colour.
-import type { RawImage } from '#app/modules/backends/types.ts'
+import type { RawImage } from './types.ts'
 import { SRGB_TO_LINEAR, deltaE2000Rgb, linearToSrgb8, type Rgb } from './colour.ts'
 import type { Box } from './mask.server.ts'
 

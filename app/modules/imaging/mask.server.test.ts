@@ -1,6 +1,6 @@
 import sharp from 'sharp'
 import { describe, expect, it } from 'vitest'
-import type { RawImage, SourceImage } from '#app/modules/backends/types.ts'
+import type { RawImage, SourceImage } from './types.ts'
 import { encodeShot, productShot, type ProductShot, type ProductShotOptions } from '#test/fixtures/product-images.ts'
 import { findProductMask, type ProductMask } from './mask.server.ts'
 import { normaliseImage } from './normalise.server.ts'

@@ -1,6 +1,6 @@
 import sharp from 'sharp'
 import { AppError } from '#app/lib/errors.ts'
-import type { RawImage, SourceImage } from '#app/modules/backends/types.ts'
+import type { RawImage, SourceImage } from './types.ts'
 import { SRGB_TO_LINEAR, deltaE2000, srgbToLab } from './colour.ts'
 import { clearBits, featherInwardBits, grownTo, openThenCloseBits, removeSmallRegionsBits, unpack, type Bits } from './morphology.ts'
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import sharp from 'sharp'
 import { AppError } from '#app/lib/errors.ts'
-import type { RawImage, SourceImage } from '#app/modules/backends/types.ts'
+import type { RawImage, SourceImage } from './types.ts'
 import { admitImage, decodeFailure, MAX_ASPECT, type AdmittedImage, type GateLimits } from './gate.server.ts'
 
 export type NormaliseOptions = GateLimits

@@ -1,9 +1,9 @@
 import sharp from 'sharp'
-import type { FidelityReport, Framing, RawImage, RenderResult, SourceImage } from '#app/modules/backends/types.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
 import { compareFidelity, prepareFidelity, type FidelityReference } from './fidelity.server.ts'
 import { encodeFinalJpeg } from './jpeg.server.ts'
 import { applyComposite, prepareComposite, protectProduct, type CompositeLayer } from './protect.server.ts'
+import type { FidelityReport, Framing, RawImage, ResultPixels, SourceImage } from './types.ts'
 
 // What the worker does to a remote backend's result before it is stored:
 // decode it, put the merchant's product back (protect.server.ts), encode the
@@ -23,9 +23,9 @@ import { applyComposite, prepareComposite, protectProduct, type CompositeLayer }
 /** Operations whose result keeps the photo's geometry, so the original pixels can go back in place. */
 export const SAME_GEOMETRY: readonly Operation[] = ['scene_swap', 'product_scene']
 
-export interface PostprocessInput {
+export interface PostprocessInput<R extends ResultPixels = ResultPixels> {
   source: SourceImage
-  result: RenderResult
+  result: R
   operation: Operation
   /**
    * The source side, prepared earlier (while the backend rendered, or by an
@@ -43,9 +43,9 @@ export interface PreparedReference {
   composite?: CompositeLayer
 }
 
-export interface PostprocessOutput {
+export interface PostprocessOutput<R extends ResultPixels = ResultPixels> {
   /** The result as stored: always encoded. */
-  result: RenderResult & { image: Buffer }
+  result: R & { image: Buffer }
   fidelity: FidelityReport
   reference: PreparedReference
 }
@@ -75,7 +75,7 @@ export async function prepareSource(source: SourceImage, framing: Framing, opera
   return { key: referenceKey(framing, operation), value: await preparing, composite }
 }
 
-export async function postprocessRemote(input: PostprocessInput): Promise<PostprocessOutput> {
+export async function postprocessRemote<R extends ResultPixels>(input: PostprocessInput<R>): Promise<PostprocessOutput<R>> {
   const { source, result, operation } = input
   // why the decode first: libvips decodes on its own thread while the source side is awaited or prepared here.
   if (!result.pixels && !result.image) throw new Error('postprocessRemote: a result with neither pixels nor an image')
@@ -86,7 +86,7 @@ export async function postprocessRemote(input: PostprocessInput): Promise<Postpr
   const reference = earlier?.key === key ? earlier : await prepareSource(source, result, operation)
   const pixels = await decoding
   /** Kept as it came: the backend's own file when it sent one, else its pixels encoded beside the comparison. */
-  const asItCame = async (): Promise<PostprocessOutput> => {
+  const asItCame = async (): Promise<PostprocessOutput<R>> => {
     const [image, fidelity] = await Promise.all([result.image ?? encodeFinalJpeg(pixels), compareFidelity(reference.value, pixels)])
     const contentType = result.image ? result.contentType : 'image/jpeg'
     return { result: { ...result, image, contentType, pixels }, fidelity, reference }

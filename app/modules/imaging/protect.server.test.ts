@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.ts'
-import type { RawImage, RenderResult, SourceImage } from '#app/modules/backends/types.ts'
+import type { RenderResult } from '#app/modules/backends/types.ts'
+import type { RawImage, SourceImage } from './types.ts'
 import { marketSchema, sceneSchema } from '#app/modules/looks/schema.ts'
 import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
 import { measureFidelity } from './fidelity.server.ts'

@@ -1,4 +1,4 @@
-import type { Placement, RawImage, SourceImage } from '#app/modules/backends/types.ts'
+import type { Placement, RawImage, SourceImage } from './types.ts'
 import { linearToSrgb8, srgbToLab } from './colour.ts'
 
 // Product protection: what a generative backend returns is corrected so the

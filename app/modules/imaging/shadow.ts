@@ -1,5 +1,5 @@
 // The contact shadow under a placed product.
-import type { RawImage } from '#app/modules/backends/types.ts'
+import type { RawImage } from './types.ts'
 import type { CpuStudioScene } from '#app/modules/looks/schema.ts'
 import type { PlacedProduct } from './compose.ts'
 import type { Box } from './mask.server.ts'

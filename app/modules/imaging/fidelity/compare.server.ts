@@ -10,7 +10,7 @@
 // (print-detail.ts). score.ts turns them into the 0–100 score; heat-map.ts
 // shows where the product changed. Thresholds are calibrated on the golden set
 // (test/golden, `npm run eval`); docs/decisions/013-fidelity-measures.md.
-import type { RawImage } from '#app/modules/backends/types.ts'
+import type { RawImage } from '../types.ts'
 import { BAND, luma } from './grid.ts'
 import { resample } from './resample.server.ts'
 import type { DetailMeasures, DetailReference } from './types.ts'

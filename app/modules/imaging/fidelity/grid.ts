@@ -1,6 +1,6 @@
 // The comparison grid: where the source and the result are resampled to, its
 // cells and windows, and the distances (grid px) every measure is defined in.
-import type { Placement, RawImage } from '#app/modules/backends/types.ts'
+import type { Placement, RawImage } from '../types.ts'
 import { f32 } from './scratch.ts'
 
 /** Long edge of the comparison grid (product + margin). */

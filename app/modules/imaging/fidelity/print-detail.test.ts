@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { RawImage } from '#app/modules/backends/types.ts'
+import type { RawImage } from '../types.ts'
 import { H, W, fidelityFixture, type FidelityFixture } from '#test/support/fidelity-render.ts'
 import { explainFidelity } from '../fidelity-reasons.ts'
 import { VISIBLE } from './score.ts'

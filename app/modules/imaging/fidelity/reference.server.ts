@@ -1,6 +1,6 @@
 // The source side of the shift-robust measures: everything that needs only
 // the source photo, its mask and the placement.
-import type { Placement, RawImage, SourceImage } from '#app/modules/backends/types.ts'
+import type { Placement, RawImage, SourceImage } from '../types.ts'
 import { BAND, cellGrid, DETAIL_CELL, gridRegions, luma, maskOnGrid, windowGrid } from './grid.ts'
 import { resample } from './resample.server.ts'
 import type { DetailReference } from './types.ts'

@@ -1,6 +1,6 @@
 // Resampling a rectangle of an image onto the grid, the same libvips filter for both sides.
 import sharp from 'sharp'
-import type { RawImage } from '#app/modules/backends/types.ts'
+import type { RawImage } from '../types.ts'
 import type { Rect } from './grid.ts'
 
 function isRaw(image: RawImage | Buffer): image is RawImage {
