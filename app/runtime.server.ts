@@ -2,11 +2,11 @@
 // worker (`npm run worker`), `scripts/serve.ts --with-worker` and the demo
 // call startBackgroundWork, so none of them runs a different subset.
 import type { Worker } from 'bullmq'
-import type { RenderJob } from '#app/lib/queues.server.ts'
+import type { RenderJob } from '#app/modules/renders/queue.server.ts'
 import { closeDb } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { exitUnlessStoppedWithin, logger } from '#app/lib/logger.server.ts'
-import { closeQueues } from '#app/lib/queues.server.ts'
+import { closeQueues } from '#app/modules/renders/enqueue.server.ts'
 import { checkPostgres, checkRedis } from '#app/lib/setup.server.ts'
 import { closeHealth, startHealthChecks } from '#app/modules/backends/health.server.ts'
 import { closePool } from '#app/modules/backends/pool.server.ts'

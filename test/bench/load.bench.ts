@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const { localTenant } = await import('#app/modules/tenants/service.server.ts')
   const { renders } = await import('#db/schema.ts')
   const { catalogImages, productSceneLook } = await import('#test/support/fixtures.ts')
-  const { closeQueues } = await import('#app/lib/queues.server.ts')
+  const { closeQueues } = await import('#app/modules/renders/enqueue.server.ts')
   const { closeDb } = await import('#app/lib/db.server.ts')
   const { deleteQueueKeys } = await import('#test/support/queue.ts')
   const { killWorkerProcesses, spawnWorkerProcess } = await import('#test/support/worker-process.ts')

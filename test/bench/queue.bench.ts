@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const { db } = await import('#app/lib/db.server.ts')
   const { env } = await import('#app/lib/env.server.ts')
   const { redisConnection } = await import('#app/lib/redis.server.ts')
-  const { renderJobOptions, priorities } = await import('#app/lib/queues.server.ts')
+  const { renderJobOptions, priorities } = await import('#app/modules/renders/queue.server.ts')
   const { registerBackend } = await import('#app/modules/backends/registry.server.ts')
   const { startRenderWorker } = await import('#app/modules/renders/jobs.server.ts')
   const { createRenders } = await import('#app/modules/renders/service.server.ts')

@@ -2,7 +2,7 @@
 // each has its own services, connections and environment):
 // `scenario.ts <name>`; its last line is `CHAOS-RESULT <json>`.
 import { closeDb } from '#app/lib/db.server.ts'
-import { closeQueues } from '#app/lib/queues.server.ts'
+import { closeQueues } from '#app/modules/renders/enqueue.server.ts'
 import { closePool } from '#app/modules/backends/pool.server.ts'
 import { closeBulkQueue } from '#app/modules/bulk/queue.server.ts'
 import { closeAdminClients } from '#app/modules/shopify/admin-client.server.ts'

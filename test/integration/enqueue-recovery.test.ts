@@ -1,6 +1,7 @@
 import type { Worker } from 'bullmq'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { enqueueRender, renderQueue } from '#app/lib/queues.server.ts'
+import { renderQueue } from '#app/modules/renders/queue.server.ts'
+import { enqueueRender } from '#app/modules/renders/enqueue.server.ts'
 import { registerBackend } from '#app/modules/backends/registry.server.ts'
 import { startRenderWorker } from '#app/modules/renders/jobs.server.ts'
 import { createRenders } from '#app/modules/renders/service.server.ts'
@@ -12,8 +13,8 @@ import { readRender, releaseAll, waitForRenderStatus } from '#test/support/queue
 
 // why: the real enqueue, wrapped so one call can fail the way it does when
 // Redis drops between the insert and the add.
-vi.mock('#app/lib/queues.server.ts', async (importOriginal) => {
-  const real = await importOriginal<typeof import('#app/lib/queues.server.ts')>()
+vi.mock('#app/modules/renders/enqueue.server.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof import('#app/modules/renders/enqueue.server.ts')>()
   return { ...real, enqueueRender: vi.fn(real.enqueueRender) }
 })
 

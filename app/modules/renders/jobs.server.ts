@@ -4,7 +4,7 @@ import { db, isDatabaseUnavailable } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { AppError, isAppError } from '#app/lib/errors.ts'
 import { logger, throttledErrorLog } from '#app/lib/logger.server.ts'
-import { RENDER_QUEUE, cancelChannel, renderJobSchema, type RenderJob } from '#app/lib/queues.server.ts'
+import { RENDER_QUEUE, cancelChannel, renderJobSchema, type RenderJob } from './queue.server.ts'
 import { onReconnect, redisConnection } from '#app/lib/redis.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
 import { renderFailureReason } from '#app/modules/backends/failure.server.ts'
@@ -323,7 +323,7 @@ function defaultConcurrency(): number {
 const SHOP_BACKEND_HEADROOM = 16
 
 // Renders running in this process: a cancel from any process reaches the
-// backend through it (queues.server.ts removeRenderJob), and a shutdown that
+// backend through it (enqueue.server.ts removeRenderJob), and a shutdown that
 // runs out of time names them.
 const running = new Map<string, AbortController>()
 

@@ -1,8 +1,11 @@
 import { Queue, type QueueOptions } from 'bullmq'
 import { z } from 'zod'
-import { env } from './env.server.ts'
-import { logger, throttledErrorLog } from './logger.server.ts'
-import { redisConnection } from './redis.server.ts'
+import { env } from '#app/lib/env.server.ts'
+import { logger, throttledErrorLog } from '#app/lib/logger.server.ts'
+import { redisConnection } from '#app/lib/redis.server.ts'
+
+// The `renders` queue itself: its payload, priorities and cancel channel.
+// why no scheduler import: the scheduler puts jobs here; enqueue.server.ts asks it to.
 
 export const RENDER_QUEUE = 'renders'
 
@@ -43,48 +46,24 @@ export function renderQueue(): Queue<RenderJob> {
 
 export const priorities = { interactive: 1, demo: 5, bulk: 10 } as const
 
-// why dynamic imports below: the scheduler imports this module (for the
-// queue it hands renders to), and lib must not load a domain module eagerly.
-const schedulerModule = () => import('#app/modules/scheduler/dispatcher.server.ts')
-
-/**
- * Queues a recorded render: the scheduler decides when and on which backend
- * it runs, then puts a job on the `renders` queue. Idempotent: a render the
- * scheduler already has, or whose job exists, is not queued twice.
- */
-export async function enqueueRender(renderId: string, priority: keyof typeof priorities = 'interactive'): Promise<void> {
-  const { scheduleRender } = await schedulerModule()
-  await scheduleRender(renderId, priority)
+/** Redis pub/sub channel that carries the ids of canceled renders to every worker process. */
+export function cancelChannel(): string {
+  return `${env().QUEUE_PREFIX}:render-cancel`
 }
 
-/**
- * Drops a canceled render: from the scheduler and the queue while it waits;
- * while it runs, every worker hears it (cancelChannel) and the one running it
- * aborts, which reaches the backend (ComfyUI and SD WebUI interrupt, WeShop
- * stops polling). The render's row is already 'canceled', so nothing the
- * aborted attempt returns is kept or charged.
- */
-export async function removeRenderJob(renderId: string): Promise<void> {
-  const { cancelScheduled } = await schedulerModule()
-  await cancelScheduled(renderId)
+/** Tells every worker process that `renderId` was canceled; the one running it aborts. Never throws. */
+export async function announceCancel(renderId: string): Promise<void> {
   renderQueue()
   await Promise.resolve(queueConnection?.publish(cancelChannel(), renderId)).catch((err: unknown) =>
     logger().warn({ err, renderId }, 'could not announce a cancel; a running render finishes and is discarded'),
   )
 }
 
-/** Redis pub/sub channel that carries the ids of canceled renders to every worker process. */
-export function cancelChannel(): string {
-  return `${env().QUEUE_PREFIX}:render-cancel`
-}
-
-export async function closeQueues(): Promise<void> {
+export async function closeRenderQueue(): Promise<void> {
   const q = queue
   const c = queueConnection
   queue = undefined
   queueConnection = undefined
-  const { closeScheduler } = await schedulerModule()
-  await closeScheduler()
   await q?.close()
   await c?.quit().catch(() => c.disconnect())
 }
