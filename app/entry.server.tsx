@@ -6,9 +6,13 @@ import { isbot } from 'isbot'
 import { renderToPipeableStream } from 'react-dom/server'
 import { env } from '#app/lib/env.server.ts'
 import { logger } from '#app/lib/logger.server.ts'
+import { listenToHealthChecks } from '#app/modules/scheduler/dispatcher.server.ts'
 import { addDocumentResponseHeaders } from '#app/shopify.server.ts'
 
 const ABORT_DELAY = 5_000
+
+// why here: a connection test in Settings (web process) feeds the circuit breaker too.
+listenToHealthChecks()
 
 export default function handleRequest(
   request: Request,

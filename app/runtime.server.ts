@@ -15,6 +15,7 @@ import { startBulkWorker, type BulkWorkerOptions } from '#app/modules/bulk/jobs.
 import { closeBulkQueue, type BulkJob } from '#app/modules/bulk/queue.server.ts'
 import { jpegEncoder, type JpegEncoderInfo } from '#app/modules/imaging/jpeg.server.ts'
 import { rendersRunningHere, startRenderWorker, type RenderWorkerOptions } from '#app/modules/renders/jobs.server.ts'
+import { listenToHealthChecks } from '#app/modules/scheduler/dispatcher.server.ts'
 
 export interface BackgroundWorkOptions {
   /** Render worker settings; its dispatch loop runs the reconciler every minute unless given otherwise. */
@@ -57,6 +58,7 @@ export async function startBackgroundWork(opts: BackgroundWorkOptions = {}): Pro
   // Bulk runs: reads catalogs, feeds each run within its in-flight bound, reconciles items.
   const bulkWorker = startBulkWorker(opts.bulk)
   // The status Settings → GPU backends shows, and the input of the scheduler's circuit breaker.
+  listenToHealthChecks()
   const healthChecks = startHealthChecks(opts.healthEveryMs ?? 15_000)
   let stage = 'finishing running renders'
   let closed: Promise<void> | undefined

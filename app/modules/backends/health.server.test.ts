@@ -9,7 +9,7 @@ import { isolateQueue } from '#test/support/isolation.ts'
 import { releaseAll } from '#test/support/queue.ts'
 import { createComfyuiBackend } from './comfyui/adapter.server.ts'
 import { createBackendConfig, type BackendConfigInput } from './configs.server.ts'
-import { checkBackend, checkBackends, closeHealth, healthOf, recordHealth, startHealthChecks } from './health.server.ts'
+import { checkBackend, checkBackends, closeHealth, healthOf, onBackendHealth, recordHealth, startHealthChecks } from './health.server.ts'
 import { closePool } from './pool.server.ts'
 import type { Backend } from './types.ts'
 
@@ -119,6 +119,19 @@ describe('checking every configured backend', () => {
     expect(await healthOf(`cfg-${bad.id}`)).toMatchObject({ ok: false, consecutiveFailures: 1 })
     await checkBackends({ timeoutMs: 5000 })
     expect(await healthOf(`cfg-${bad.id}`)).toMatchObject({ ok: false, consecutiveFailures: 2 })
+  })
+
+  it('tells the registered listener (the circuit breaker) each remote backend\'s result, not the CPU studio\'s', async () => {
+    const bad = await createBackendConfig(shop.id, comfyRow(downUrl))
+    const heard: [string, boolean][] = []
+    onBackendHealth((backendId, ok) => void heard.push([backendId, ok]))
+    try {
+      await checkBackends({ timeoutMs: 5000 })
+    } finally {
+      onBackendHealth(undefined)
+    }
+    expect(heard).toContainEqual([`cfg-${bad.id}`, false])
+    expect(heard.map(([id]) => id)).not.toContain('cpu-studio')
   })
 
   it('runs periodically until stopped', async () => {

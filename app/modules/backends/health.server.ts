@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks'
-import { reportHealth } from '#app/modules/scheduler/dispatcher.server.ts'
 import type { Redis } from 'ioredis'
 import { z } from 'zod'
 import { env } from '#app/lib/env.server.ts'
@@ -130,11 +129,24 @@ export async function checkBackend(backend: Backend, timeoutMs = DEFAULT_CHECK_T
   }
 }
 
+/** Hears every remote backend's check result: the scheduler's circuit breaker. */
+export type HealthListener = (backendId: string, ok: boolean) => Promise<void> | void
+let healthListener: HealthListener | undefined
+
+/**
+ * Registers who hears each remote backend's check (set at startup, see
+ * scheduler/dispatcher.server.ts `listenToHealthChecks`). why a callback: the
+ * scheduler imports backends, so backends must not import the scheduler.
+ */
+export function onBackendHealth(listener: HealthListener | undefined): void {
+  healthListener = listener
+}
+
 async function publish(backendId: string, type: string, check: BackendCheck): Promise<void> {
   try {
     await recordHealth(backendId, check.ok, check.detail)
     // why only remote backends: the in-process CPU studio has no server to be down.
-    if (type !== 'cpu-studio') await reportHealth(backendId, check.ok)
+    if (type !== 'cpu-studio') await healthListener?.(backendId, check.ok)
   } catch (e) {
     logger().warn({ backend: backendId, reason: (e as Error).message }, 'could not publish a backend health check')
   }

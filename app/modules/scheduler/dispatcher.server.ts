@@ -12,6 +12,7 @@ import { logger } from '#app/lib/logger.server.ts'
 import { priorities, RENDER_QUEUE, renderJobSchema, renderQueue } from '#app/modules/renders/queue.server.ts'
 import { redisConnection } from '#app/lib/redis.server.ts'
 import { backendTypes } from '#app/modules/backends/capabilities.ts'
+import { onBackendHealth } from '#app/modules/backends/health.server.ts'
 import { configuredBackends, environmentBackends } from '#app/modules/backends/pool.server.ts'
 import { slotsOf } from '#app/modules/backends/slots.ts'
 import type { Backend, BackendCapabilities } from '#app/modules/backends/types.ts'
@@ -619,6 +620,11 @@ export async function renderFinished(renderId: string, backendId: string, outcom
 export async function reportHealth(backendId: string, ok: boolean): Promise<void> {
   const d = await scheduler()
   await d.store.recordHealth(backendId, ok, Date.now(), d.config.circuit)
+}
+
+/** Feeds every backend health check into the circuit breaker; called at startup by each process that checks backends. */
+export function listenToHealthChecks(): void {
+  onBackendHealth(reportHealth)
 }
 
 /** Queue position for the UI (1 = next), null when the scheduler does not know the render. */
