@@ -69,7 +69,7 @@ export interface Backend {
   health(): Promise<{ ok: boolean; detail?: string; reason?: CheckReason }>
   /**
    * What it has loaded, when the backend knows (null: not known yet). The
-   * scheduler uses it when it is one of its model keys (scheduler/policy.ts
+   * scheduler uses it when it is one of its model keys (backends/model-key.ts
    * `modelKey`); otherwise it assumes the model of the last render it gave it.
    */
   loadedModel?(): string | null | undefined

@@ -4,17 +4,11 @@
 // dispatcher (dispatcher.server.ts). See docs/decisions/006-scheduler.md.
 import type { BackendType } from '#app/modules/looks/schema.ts'
 
+// why re-exported: the scheduler's callers read "the same model" here; backends own the key they report.
+export { modelKey } from '#app/modules/backends/model-key.ts'
+
 export type WorkClass = 'interactive' | 'bulk'
 export type CircuitState = 'closed' | 'open' | 'half-open'
-
-/**
- * The model a render needs loaded: one workflow/checkpoint per operation and
- * scene. why one function: the dispatcher, the simulation and the UI must
- * agree on what counts as "the same model".
- */
-export function modelKey(render: { operation: string; sceneId: string }): string {
-  return `${render.operation}:${render.sceneId}`
-}
 
 /** What a render asks of a backend. */
 export interface Needs {

@@ -8,7 +8,7 @@ import { logger } from '#app/lib/logger.server.ts'
 import { findProductMask } from '#app/modules/imaging/mask.server.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
-import { modelKey } from '#app/modules/scheduler/policy.ts'
+import { modelKey } from '../model-key.ts'
 import type { Backend, BackendCapabilities, RenderControls, RenderRequest, RenderResult } from '../types.ts'
 import {
   inpaintingFills,
@@ -85,7 +85,7 @@ export interface SdwebuiBackendOptions {
 export interface SdwebuiBackend extends Backend {
   readonly client: SdwebuiClient
   /**
-   * The scheduler's model key (scheduler/policy.ts `modelKey`) of the last
+   * The scheduler's model key (backends/model-key.ts) of the last
    * render, while the server still has that render's checkpoint loaded;
    * undefined when unknown or when the checkpoint changed since.
    */
