@@ -3,10 +3,8 @@ import { db } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { AppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
+import type { AdminGraphql } from '#app/modules/shopify/admin.server.ts'
 import { renders, subscriptions, usageLedger, type Subscription, type Tenant } from '#db/schema.ts'
-
-/** Sends one Admin GraphQL operation for the tenant's shop and returns `data`. */
-export type AdminGraphql = <T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>) => Promise<T>
 
 export const PLAN_NAME = 'Atelier usage'
 

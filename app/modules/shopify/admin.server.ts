@@ -1,6 +1,8 @@
-import type { AdminGraphql } from '#app/modules/billing/service.server.ts'
 import { createAdminClient, type AdminClient } from './admin-client.server.ts'
 import { offlineAccessToken } from './tokens.server.ts'
+
+/** Sends one Admin GraphQL operation for the tenant's shop and returns `data`. */
+export type AdminGraphql = <T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>) => Promise<T>
 
 const clients = new Map<string, AdminClient>()
 
