@@ -1,12 +1,40 @@
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript'
+import importX from 'eslint-plugin-import-x'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['build/**', 'node_modules/**', '.tools/**', 'catalog/**', 'var/**', 'extensions/**'] },
+  {
+    ignores: ['build/**', 'node_modules/**', '.tools/**', 'catalog/**', 'var/**', 'extensions/**', 'app/types/*.generated.d.ts'],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': ['error', { allow: ['warn', 'error'] }],
+    },
+  },
+  {
+    // why: a cycle between modules means neither can be read, tested or moved alone; app/lib imports no module.
+    files: ['**/*.ts', '**/*.tsx'],
+    plugins: { 'import-x': importX },
+    settings: {
+      ...importX.flatConfigs.typescript.settings,
+      'import-x/resolver-next': [createTypeScriptImportResolver()],
+    },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: './app/lib',
+              from: './app/modules',
+              message: 'app/lib imports no module: move the code into the module, or pass it in.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
