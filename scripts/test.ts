@@ -1,4 +1,4 @@
-// `npm test`: the whole suite on real PostgreSQL and Redis — unit and
+// `npm test`: lint (import cycles included), then the whole suite on real PostgreSQL and Redis — unit and
 // integration (vitest.config.ts), then browser e2e in Chromium
 // (vitest.e2e.config.ts), then the chaos suite (test/chaos) — and one
 // closing line `N passed, N failed`.
@@ -25,6 +25,13 @@ let passed = 0
 let failed = 0
 let skipped = 0
 let broken = false
+// why first and not fatal: a lint failure (an import cycle, say) marks the run broken, but the tests still report.
+console.log('── lint ──')
+const lint = spawnSync('eslint', ['.'], { stdio: 'inherit' })
+if (lint.status !== 0) {
+  console.log('lint failed: the run counts as broken')
+  broken = true
+}
 for (const suite of suites) {
   const report = path.join(out, `${suite.name}.json`)
   console.log(`\n── ${suite.name} ──`)
