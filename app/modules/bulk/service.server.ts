@@ -5,15 +5,13 @@ import { db, type Db } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { AppError, isAppError, notFound } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
-import { fetchVia } from '#app/lib/outbound.server.ts'
 import { pickBackendFor } from '#app/modules/backends/pool.server.ts'
 import { assertCanRender, currentPlan } from '#app/modules/billing/service.server.ts'
 import { resolveLook } from '#app/modules/looks/index.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
 import { platformFor, publishedMediaIds } from '#app/modules/platforms/index.server.ts'
-import { shopifyGuard } from '#app/modules/platforms/shopify.server.ts'
+import type { CatalogImage } from '#app/modules/platforms/types.ts'
 import { cancelOpenRenders, createRenders } from '#app/modules/renders/service.server.ts'
-import { adminFor } from '#app/modules/shopify/admin.server.ts'
 import { findTenant } from '#app/modules/tenants/service.server.ts'
 import {
   bulkRunItems,
@@ -28,16 +26,6 @@ import {
   type BulkSelection,
   type Tenant,
 } from '#db/schema.ts'
-import {
-  catalogReadStatus,
-  jsonlCatalogImages,
-  listedImages,
-  remoteLines,
-  selectedImages,
-  selectionQuery,
-  startCatalogRead,
-  type CatalogImage,
-} from './catalog.server.ts'
 import { CSV_BOM, csvLine } from './csv.ts'
 import { armRun, disarmRun } from './queue.server.ts'
 import { imagesPerProduct, lookLabel, startBulkRunSchema, type StartBulkRunInput } from './schema.ts'
@@ -144,7 +132,7 @@ export async function startBulkRun(tenant: Tenant, raw: StartBulkRunInput): Prom
     resolveLook({ personaId: look.personaId, marketId: look.marketId, sceneId: look.sceneId })
     await pickBackendFor(tenant.id, look.operation as Operation, look.personaId !== null)
   }
-  if (selection.kind === 'collection' && tenant.platform !== 'shopify') {
+  if (!platformFor(tenant).catalogSelections.has(selection.kind)) {
     throw new AppError('INVALID_INPUT', 'This catalog has no collections: choose all products, a search or products')
   }
   const base = sha256(JSON.stringify({ selection, looks, images }))
@@ -666,34 +654,22 @@ async function readCatalog(tx: Tx, run: BulkRun, tenant: Tenant): Promise<Outcom
   const log = logger().child({ runId: run.id, tenantId: tenant.id })
   const selection = run.selection
   try {
-    if (selection.kind === 'products') {
-      const missing: string[] = []
-      await writeItems(
-        run,
-        selectedImages(platformFor(tenant), selection.productIds, (id) => missing.push(id)),
-        { checkOurs: false },
-      )
-      if (missing.length > 0) log.info({ missing: missing.length }, 'selected products no longer exist; skipped')
-    } else if (tenant.platform !== 'shopify') {
-      await writeItems(run, listedImages(platformFor(tenant), selectionQuery(selection)), { checkOurs: false })
-    } else {
-      const client = adminFor(tenant.externalId)
-      if (!run.sourceOperation) {
-        const operation = await startCatalogRead(client, selection)
-        await tx.update(bulkRuns).set({ sourceOperation: operation, updatedAt: new Date() }).where(eq(bulkRuns.id, run.id))
-        log.info({ operation }, 'catalog read started')
-        return 'reading'
-      }
-      const status = await catalogReadStatus(client, run.sourceOperation)
-      if (status.state === 'running') {
-        await tx.update(bulkRuns).set({ updatedAt: new Date() }).where(eq(bulkRuns.id, run.id))
-        return 'reading'
-      }
-      if (status.state === 'failed') throw new AppError('INTERNAL', status.reason)
-      // why the guard: the file's URL comes from an API answer, like a CDN image's.
-      const lines = status.url ? remoteLines(status.url, fetchVia(shopifyGuard(tenant.externalId)) as typeof fetch) : undefined
-      if (lines) await writeItems(run, jsonlCatalogImages(lines), { checkOurs: true, tenantId: tenant.id })
+    const missing: string[] = []
+    const read = await platformFor(tenant).readCatalog(selection, {
+      operation: run.sourceOperation,
+      onMissing: (id) => missing.push(id),
+    })
+    if (read.state === 'started') {
+      await tx.update(bulkRuns).set({ sourceOperation: read.operation, updatedAt: new Date() }).where(eq(bulkRuns.id, run.id))
+      log.info({ operation: read.operation }, 'catalog read started')
+      return 'reading'
     }
+    if (read.state === 'running') {
+      await tx.update(bulkRuns).set({ updatedAt: new Date() }).where(eq(bulkRuns.id, run.id))
+      return 'reading'
+    }
+    await writeItems(run, read.images, { checkOurs: read.mayIncludeOurs, tenantId: tenant.id })
+    if (missing.length > 0) log.info({ missing: missing.length }, 'selected products no longer exist; skipped')
   } catch (e) {
     if (isAppError(e) && e.retryable) {
       log.warn({ code: e.code, reason: e.message }, 'reading the catalog failed; will retry')

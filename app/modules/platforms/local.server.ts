@@ -5,7 +5,16 @@ import sharp from 'sharp'
 import { z } from 'zod'
 import { AppError } from '#app/lib/errors.ts'
 import { sniffImage } from '#app/modules/imaging/sniff.ts'
-import type { Product, ProductImage, ProductPage, ProductQuery, PublishOptions, StorePlatform } from './types.ts'
+import { readListedCatalog } from './catalog.server.ts'
+import type {
+  CatalogSelectionKind,
+  Product,
+  ProductImage,
+  ProductPage,
+  ProductQuery,
+  PublishOptions,
+  StorePlatform,
+} from './types.ts'
 
 // A folder catalog: `<catalogDir>/<handle>/product.json` plus its image files.
 // The merchant owns product.json and the originals; Atelier only ever adds
@@ -61,6 +70,9 @@ export interface LocalPlatform extends StorePlatform {
   /** Product folders that could not be read, with the reason; listProducts skips them. */
   listProblems(): Promise<CatalogProblem[]>
 }
+
+// why no collections: a folder catalog has none to filter by.
+const LOCAL_CATALOG_SELECTIONS: ReadonlySet<CatalogSelectionKind> = new Set(['all', 'query', 'products'])
 
 export function createLocalPlatform(catalogDir: string): LocalPlatform {
   const root = path.resolve(catalogDir)
@@ -184,7 +196,19 @@ export function createLocalPlatform(catalogDir: string): LocalPlatform {
   }
 
   const listCollections = async () => []
-  return { name: 'local', listProducts, getProduct, listCollections, readImage, publishImage, unpublishImage, listProblems }
+  const platform: LocalPlatform = {
+    name: 'local',
+    listProducts,
+    getProduct,
+    listCollections,
+    readImage,
+    publishImage,
+    unpublishImage,
+    listProblems,
+    catalogSelections: LOCAL_CATALOG_SELECTIONS,
+    readCatalog: (selection, opts) => readListedCatalog(platform, selection, opts),
+  }
+  return platform
 }
 
 // why: plain code-unit order (not localeCompare) so paging is stable across

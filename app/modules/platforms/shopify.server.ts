@@ -24,6 +24,8 @@ import {
   STAGED_UPLOADS_CREATE,
 } from '#app/modules/shopify/documents.ts'
 import { imageExtension } from './local.server.ts'
+import { readShopifyCatalog, SHOPIFY_CATALOG_SELECTIONS } from './shopify-catalog.server.ts'
+import { fileNameOf, OUR_FILE, searchQuery } from './shopify-query.ts'
 import type { AtelierProductWithMediaQuery } from '#app/types/admin.generated.d.ts'
 import type {
   Product,
@@ -35,6 +37,8 @@ import type {
   PublishOptions,
   StorePlatform,
 } from './types.ts'
+
+export { fileNameOf, OUR_FILE, searchQuery } from './shopify-query.ts'
 
 // A Shopify shop's products through the Admin GraphQL API. Atelier adds
 // images as product media and removes only media it added: which ones are
@@ -71,8 +75,6 @@ const MAX_PUBLISH_BYTES = 20 * 1024 * 1024
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/
 const PRODUCT_GID = /^gid:\/\/shopify\/Product\/\d+$/
 const MEDIA_IMAGE_GID = /^gid:\/\/shopify\/MediaImage\/\d+$/
-// Our published files are named atelier-<render uuid>.<ext> (publishImage).
-export const OUR_FILE = /^atelier-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[._]/i
 // why a short lease renewed while held: a publisher killed mid-attach must not block the product for long.
 const LOCK_TTL_MS = 10_000
 const LOCK_RENEW_MS = 3_000
@@ -555,7 +557,18 @@ export function createShopifyPlatform(options: ShopifyPlatformOptions): StorePla
     return data.collections.nodes.map((c) => ({ id: c.id, title: c.title }))
   }
 
-  return { name: 'shopify', listProducts, getProduct, listCollections, readImage, publishImage, unpublishImage }
+  const platform: StorePlatform = {
+    name: 'shopify',
+    listProducts,
+    getProduct,
+    listCollections,
+    readImage,
+    publishImage,
+    unpublishImage,
+    catalogSelections: SHOPIFY_CATALOG_SELECTIONS,
+    readCatalog: (selection, opts) => readShopifyCatalog(platform, { client, fetchImpl: fetchImpl as typeof fetch }, selection, opts),
+  }
+  return platform
 }
 
 // ---------------------------------------------------------------------------
@@ -587,31 +600,6 @@ function memoryCheckpoint(): PublishCheckpoint {
   }
 }
 
-const escape = (v: string) => v.replace(/[\\:()]/g, (c) => `\\${c}`)
-const quoted = (v: string) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`
-
-/**
- * Shopify search syntax for the merchant's filters: every word a title
- * prefix, plus exact vendor, product type, status and collection.
- */
-export function searchQuery(query: ProductQuery | string | undefined): string | null {
-  const q = typeof query === 'string' || query === undefined ? { search: query } : query
-  const words = (q.search ?? '')
-    .split(/\s+/)
-    // why: quotes open a quoted value in the syntax; an apostrophe inside a word (D'Addario) is plain text.
-    .map((w) => w.replace(/"/g, '').replace(/^'+|'+$/g, ''))
-    .filter(Boolean)
-    .slice(0, 8)
-  const clauses = words.map((w) => `title:${escape(w)}*`)
-  if (q.vendor?.trim()) clauses.push(`vendor:${quoted(q.vendor.trim())}`)
-  if (q.productType?.trim()) clauses.push(`product_type:${quoted(q.productType.trim())}`)
-  if (q.status) clauses.push(`status:${q.status}`)
-  // why the numeric id: collection_id takes the number, not the gid.
-  const collection = q.collectionId?.match(/(\d+)$/)?.[1]
-  if (collection) clauses.push(`collection_id:${collection}`)
-  return clauses.length > 0 ? clauses.join(' AND ') : null
-}
-
 function pageSize(first: number | undefined): number {
   if (first === undefined) return DEFAULT_PAGE_SIZE
   if (!Number.isInteger(first) || first < 1)
@@ -634,14 +622,6 @@ function checkMedia(mediaId: string): string {
 function checkKey(key: string): string {
   if (!IDEMPOTENCY_KEY.test(key)) throw new AppError('INVALID_INPUT', 'Idempotency key must be 1–128 letters, digits, "-" or "_"')
   return key
-}
-
-export function fileNameOf(url: string): string {
-  try {
-    return decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '')
-  } catch {
-    return ''
-  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { BulkSelection } from '#db/schema.ts'
 
 export const platformSchema = z.enum(['shopify', 'taobao', 'local'])
 export type PlatformName = z.infer<typeof platformSchema>
@@ -62,6 +63,38 @@ export interface PublishOptions {
   featured?: boolean
 }
 
+/** One original image a catalog read found, in the product's own image order. */
+export interface CatalogImage {
+  productRef: string
+  productTitle: string
+  imageRef: string
+}
+
+export type CatalogSelection = BulkSelection
+export type CatalogSelectionKind = CatalogSelection['kind']
+
+export interface ReadCatalogOptions {
+  /** What a previous call answered with `started`; null on the first call. */
+  operation: string | null
+  /** A picked product that is gone (deleted since it was picked): skipped, not fatal. */
+  onMissing?: (productId: string, reason: string) => void
+}
+
+/**
+ * A catalog read, immediate (a folder) or asynchronous (a Shopify bulk
+ * operation): call again with the `started` handle until it is `ready`.
+ * A read that cannot finish throws an AppError (retryable when it may).
+ */
+export type CatalogRead =
+  | { state: 'started'; operation: string }
+  | { state: 'running' }
+  | {
+      state: 'ready'
+      images: AsyncIterable<CatalogImage>
+      /** True when images Atelier published may still be listed (checked against the publications table). */
+      mayIncludeOurs: boolean
+    }
+
 export interface StorePlatform {
   readonly name: PlatformName
   listProducts(query: ProductQuery, cursor: string | null): Promise<ProductPage>
@@ -73,4 +106,8 @@ export interface StorePlatform {
   publishImage(productId: string, image: Buffer, alt: string, opts: PublishOptions): Promise<{ externalId: string }>
   /** Removes exactly what publishImage added; never an original. Idempotent. */
   unpublishImage(productId: string, externalId: string): Promise<void>
+  /** The selection kinds readCatalog accepts (a folder has no collections). */
+  readonly catalogSelections: ReadonlySet<CatalogSelectionKind>
+  /** The original images a selection covers, for a bulk run; streamed, never held whole. */
+  readCatalog(selection: CatalogSelection, opts: ReadCatalogOptions): Promise<CatalogRead>
 }

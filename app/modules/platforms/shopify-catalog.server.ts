@@ -1,83 +1,44 @@
 import { createInterface } from 'node:readline'
 import { Readable } from 'node:stream'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
-import { AppError, isAppError } from '#app/lib/errors.ts'
+import { AppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
-import { fileNameOf, OUR_FILE, searchQuery } from '#app/modules/platforms/shopify.server.ts'
-import type { ProductQuery, StorePlatform } from '#app/modules/platforms/types.ts'
 import type { AdminClient } from '#app/modules/shopify/admin-client.server.ts'
 import { BULK_OPERATION_RUN_QUERY, BULK_OPERATION_STATUS } from '#app/modules/shopify/documents.ts'
-import type { BulkSelection } from '#db/schema.ts'
+import { readListedCatalog, selectionQuery } from './catalog.server.ts'
+import { fileNameOf, OUR_FILE, searchQuery } from './shopify-query.ts'
+import type { CatalogImage, CatalogRead, CatalogSelection, CatalogSelectionKind, ReadCatalogOptions, StorePlatform } from './types.ts'
 
-// Reading the catalog for a bulk run: which product images a selection
-// covers, one at a time, in the product's own image order. Small selections
-// and folder catalogs go through the platform; a Shopify catalog is read with
-// one bulk operation whose JSONL result is streamed line by line, never held.
+// A Shopify catalog for a bulk run: picked products through the platform, any
+// other selection with one bulk operation (finished by webhook or polling)
+// whose JSONL result is streamed line by line, never held.
 
-export interface CatalogImage {
-  productRef: string
-  productTitle: string
-  imageRef: string
-}
+export const SHOPIFY_CATALOG_SELECTIONS: ReadonlySet<CatalogSelectionKind> = new Set(['all', 'collection', 'query', 'products'])
 
-const PAGE_SIZE = 100
-
-/** Every original image of the products a platform lists for a query, page by page. */
-export async function* listedImages(platform: StorePlatform, query: ProductQuery): AsyncGenerator<CatalogImage> {
-  let cursor: string | null = null
-  do {
-    const page = await platform.listProducts({ ...query, first: PAGE_SIZE }, cursor)
-    for (const product of page.products) {
-      for (const image of product.images) {
-        if (!image.ours) yield { productRef: product.id, productTitle: product.title, imageRef: image.id }
-      }
-    }
-    cursor = page.nextCursor
-  } while (cursor)
-}
-
-/**
- * The images of products the merchant picked one by one. A product that is
- * gone (deleted since it was picked) is skipped and reported, not fatal.
- */
-export async function* selectedImages(
+export async function readShopifyCatalog(
   platform: StorePlatform,
-  productIds: readonly string[],
-  onMissing: (productId: string, reason: string) => void = () => {},
-): AsyncGenerator<CatalogImage> {
-  for (const id of new Set(productIds)) {
-    let product
-    try {
-      product = await platform.getProduct(id)
-    } catch (e) {
-      if (isAppError(e) && (e.code === 'NOT_FOUND' || e.code === 'INVALID_INPUT')) {
-        onMissing(id, e.message)
-        continue
-      }
-      throw e
-    }
-    for (const image of product.images) {
-      if (!image.ours) yield { productRef: product.id, productTitle: product.title, imageRef: image.id }
-    }
-  }
+  deps: { client: AdminClient; fetchImpl: typeof fetch },
+  selection: CatalogSelection,
+  opts: ReadCatalogOptions,
+): Promise<CatalogRead> {
+  if (selection.kind === 'products') return readListedCatalog(platform, selection, opts)
+  if (!opts.operation) return { state: 'started', operation: await startCatalogRead(deps.client, selection) }
+  const status = await catalogReadStatus(deps.client, opts.operation)
+  if (status.state === 'running') return { state: 'running' }
+  if (status.state === 'failed') throw new AppError('INTERNAL', status.reason)
+  // why the guarded fetch: the file's URL comes from an API answer, like a CDN image's.
+  const images = status.url ? jsonlCatalogImages(remoteLines(status.url, deps.fetchImpl)) : emptyCatalog()
+  return { state: 'ready', images, mayIncludeOurs: true }
 }
 
-/** The platform query a selection means (local catalogs and page-by-page reads). */
-export function selectionQuery(selection: Exclude<BulkSelection, { kind: 'products' }>): ProductQuery {
-  if (selection.kind === 'collection') return { collectionId: selection.collectionId }
-  if (selection.kind === 'query') return { search: selection.query }
-  return {}
-}
-
-// ---------------------------------------------------------------------------
-// Shopify bulk operation
+async function* emptyCatalog(): AsyncGenerator<CatalogImage> {}
 
 /**
  * The bulk query for a selection: products with their media in position
  * order. why a literal and not variables: bulk queries take none; the search
  * string is a GraphQL string literal (JSON escaping is valid GraphQL escaping).
  */
-export function bulkCatalogQuery(selection: Exclude<BulkSelection, { kind: 'products' }>): string {
+export function bulkCatalogQuery(selection: Exclude<CatalogSelection, { kind: 'products' }>): string {
   const search = searchQuery(selectionQuery(selection))
   const args = search ? `(query: ${JSON.stringify(search)})` : ''
   return `{
@@ -109,7 +70,7 @@ export function bulkCatalogQuery(selection: Exclude<BulkSelection, { kind: 'prod
 /** Starts the catalog read; returns the bulk operation's id. A shop already running five bulk queries is told to wait (retryable). */
 export async function startCatalogRead(
   client: AdminClient,
-  selection: Exclude<BulkSelection, { kind: 'products' }>,
+  selection: Exclude<CatalogSelection, { kind: 'products' }>,
 ): Promise<string> {
   const data = await client.request(BULK_OPERATION_RUN_QUERY, { query: bulkCatalogQuery(selection) }, { idempotent: false })
   const payload = data.bulkOperationRunQuery

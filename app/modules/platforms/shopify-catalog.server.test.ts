@@ -1,6 +1,7 @@
 import { parse } from 'graphql'
 import { describe, expect, it } from 'vitest'
-import { bulkCatalogQuery, jsonlCatalogImages, type CatalogImage } from './catalog.server.ts'
+import { bulkCatalogQuery, jsonlCatalogImages } from './shopify-catalog.server.ts'
+import type { CatalogImage } from './types.ts'
 
 async function* linesOf(rows: unknown[]): AsyncGenerator<string> {
   for (const row of rows) yield typeof row === 'string' ? row : JSON.stringify(row)
