@@ -3,6 +3,7 @@ import { db } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { AppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
+import { platformFor } from '#app/modules/platforms/index.server.ts'
 import type { AdminGraphql } from '#app/modules/shopify/admin.server.ts'
 import { renders, subscriptions, usageLedger, type Subscription, type Tenant } from '#db/schema.ts'
 
@@ -186,11 +187,11 @@ export async function usageThisPeriod(tenantId: string, plan?: Subscription): Pr
 
 /**
  * Refuses renders before any GPU time is spent when the shop has no active
- * plan or the renders would pass the cap. Local tenants are not billed.
+ * plan or the renders would pass the cap. Free where the platform charges no usage.
  * This is the early, advisory check; reserveRenders is the binding one.
  */
 export async function assertCanRender(tenant: Tenant, count: number): Promise<void> {
-  await checkCap(db(), tenant, count)
+  await billingFor(tenant).assertCanRender(count)
 }
 
 /** A transaction of db() (what reserveRenders runs in). */
@@ -205,7 +206,10 @@ export type Tx = Parameters<Parameters<ReturnType<typeof db>['transaction']>[0]>
  * renders it added.
  */
 export async function reserveRenders(tx: Tx, tenant: Tenant, count: () => Promise<number>): Promise<void> {
-  if (tenant.platform !== 'shopify') return
+  await billingFor(tenant).reserveRenders(tx, count)
+}
+
+async function reserveUsage(tx: Tx, tenant: Tenant, count: () => Promise<number>): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`atelier:render-cap:${tenant.id}`}, 0))`)
   // why counted under the lock: what is new depends on what the request before this one inserted.
   const n = await count()
@@ -213,7 +217,6 @@ export async function reserveRenders(tx: Tx, tenant: Tenant, count: () => Promis
 }
 
 async function checkCap(executor: ReturnType<typeof db> | Tx, tenant: Tenant, count: number): Promise<void> {
-  if (tenant.platform !== 'shopify') return
   const plan = await currentPlan(tenant.id)
   if (!plan || plan.status !== 'ACTIVE' || !plan.usageLineItemId) {
     throw new AppError('BILLING_REQUIRED', 'Choose a plan to start rendering: open the Plan page.', { details: { planUrl: '/app/plan' } })
@@ -243,7 +246,10 @@ async function checkCap(executor: ReturnType<typeof db> | Tx, tenant: Tenant, co
  * retried charge returns the first record.
  */
 export async function chargeRender(tenant: Tenant, renderId: string, admin: AdminGraphql): Promise<string | null> {
-  if (tenant.platform !== 'shopify') return null
+  return billingFor(tenant).billed ? chargeUsage(tenant, renderId, admin) : null
+}
+
+async function chargeUsage(tenant: Tenant, renderId: string, admin: AdminGraphql): Promise<string | null> {
   const entry = await db().query.usageLedger.findFirst({
     where: and(eq(usageLedger.tenantId, tenant.id), eq(usageLedger.idempotencyKey, `render:${renderId}`)),
   })
@@ -269,7 +275,10 @@ export async function chargeRender(tenant: Tenant, renderId: string, admin: Admi
 
 /** Charges finished renders not charged yet (a charge that failed earlier), oldest first. */
 export async function chargeOutstanding(tenant: Tenant, admin: AdminGraphql, limit = 25): Promise<number> {
-  if (tenant.platform !== 'shopify') return 0
+  return billingFor(tenant).billed ? chargeOutstandingUsage(tenant, admin, limit) : 0
+}
+
+async function chargeOutstandingUsage(tenant: Tenant, admin: AdminGraphql, limit: number): Promise<number> {
   const pending = await db()
     .select({ renderId: usageLedger.renderId })
     .from(usageLedger)
@@ -279,8 +288,46 @@ export async function chargeOutstanding(tenant: Tenant, admin: AdminGraphql, lim
   let charged = 0
   for (const { renderId } of pending) {
     if (!renderId) continue
-    await chargeRender(tenant, renderId, admin)
+    await chargeUsage(tenant, renderId, admin)
     charged++
   }
   return charged
+}
+
+// ---------------------------------------------------------------------------
+// Who pays: the platform says whether its renders are charged as app usage.
+
+export interface RenderPrice {
+  amount: number
+  currency: string
+}
+
+/** Billing for one tenant: the usage plan where the platform charges app usage, free otherwise. */
+export interface Biller {
+  readonly billed: boolean
+  /** The early, advisory cap check, before any GPU time is spent. */
+  assertCanRender(count: number): Promise<void>
+  /** The binding cap check, in the transaction that inserts the renders. */
+  reserveRenders(tx: Tx, count: () => Promise<number>): Promise<void>
+  pricePerRender(): Promise<RenderPrice>
+}
+
+export function billingFor(tenant: Tenant): Biller {
+  if (!platformFor(tenant).chargesAppUsage) return FREE
+  return {
+    billed: true,
+    assertCanRender: (count) => checkCap(db(), tenant, count),
+    reserveRenders: (tx, count) => reserveUsage(tx, tenant, count),
+    pricePerRender: async () => {
+      const plan = await currentPlan(tenant.id)
+      return { amount: plan?.pricePerRender ?? env().BILLING_PRICE_PER_RENDER, currency: plan?.currency ?? env().BILLING_CURRENCY }
+    },
+  }
+}
+
+const FREE: Biller = {
+  billed: false,
+  assertCanRender: async () => {},
+  reserveRenders: async () => {},
+  pricePerRender: async () => ({ amount: 0, currency: env().BILLING_CURRENCY }),
 }

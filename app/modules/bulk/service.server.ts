@@ -6,7 +6,7 @@ import { env } from '#app/lib/env.server.ts'
 import { AppError, isAppError, notFound } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { pickBackendFor } from '#app/modules/backends/pool.server.ts'
-import { assertCanRender, currentPlan } from '#app/modules/billing/service.server.ts'
+import { assertCanRender, billingFor } from '#app/modules/billing/service.server.ts'
 import { resolveLook } from '#app/modules/looks/index.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
 import { platformFor, publishedMediaIds } from '#app/modules/platforms/index.server.ts'
@@ -780,13 +780,6 @@ export async function measuredRenderMs(tenantId: string): Promise<{ ms: number; 
   return { ms: DEFAULT_RENDER_MS, from: 'default' }
 }
 
-async function pricePerRender(tenant: Tenant): Promise<{ amount: number; currency: string }> {
-  // why 0 off Shopify: local (and not yet billed) catalogs render for free.
-  if (tenant.platform !== 'shopify') return { amount: 0, currency: env().BILLING_CURRENCY }
-  const plan = await currentPlan(tenant.id)
-  return { amount: plan?.pricePerRender ?? env().BILLING_PRICE_PER_RENDER, currency: plan?.currency ?? env().BILLING_CURRENCY }
-}
-
 async function estimateRun(tx: Tx, run: BulkRun, tenant: Tenant): Promise<BulkEstimate> {
   const [c] = await tx
     .select({
@@ -798,7 +791,8 @@ async function estimateRun(tx: Tx, run: BulkRun, tenant: Tenant): Promise<BulkEs
     .where(eq(bulkRunItems.runId, run.id))
   // why kept with the estimate: the page says what it was measured from, which later renders must not change.
   const { ms, from } = await measuredRenderMs(tenant.id)
-  const price = await pricePerRender(tenant)
+  // why it can be 0: local (and not yet billed) catalogs render for free.
+  const price = await billingFor(tenant).pricePerRender()
   const backendSeconds = Math.round((c.renders * ms) / 1000)
   return {
     products: c.products,

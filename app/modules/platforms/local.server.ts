@@ -205,6 +205,7 @@ export function createLocalPlatform(catalogDir: string): LocalPlatform {
     publishImage,
     unpublishImage,
     listProblems,
+    chargesAppUsage: false,
     catalogSelections: LOCAL_CATALOG_SELECTIONS,
     readCatalog: (selection, opts) => readListedCatalog(platform, selection, opts),
   }

@@ -565,6 +565,7 @@ export function createShopifyPlatform(options: ShopifyPlatformOptions): StorePla
     readImage,
     publishImage,
     unpublishImage,
+    chargesAppUsage: true,
     catalogSelections: SHOPIFY_CATALOG_SELECTIONS,
     readCatalog: (selection, opts) => readShopifyCatalog(platform, { client, fetchImpl: fetchImpl as typeof fetch }, selection, opts),
   }

@@ -106,6 +106,8 @@ export interface StorePlatform {
   publishImage(productId: string, image: Buffer, alt: string, opts: PublishOptions): Promise<{ externalId: string }>
   /** Removes exactly what publishImage added; never an original. Idempotent. */
   unpublishImage(productId: string, externalId: string): Promise<void>
+  /** Whether renders for this catalog are charged as app usage (Shopify's usage plan); false renders free. */
+  readonly chargesAppUsage: boolean
   /** The selection kinds readCatalog accepts (a folder has no collections). */
   readonly catalogSelections: ReadonlySet<CatalogSelectionKind>
   /** The original images a selection covers, for a bulk run; streamed, never held whole. */
