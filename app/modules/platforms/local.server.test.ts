@@ -283,3 +283,32 @@ describe('local platform filters', () => {
     expect(await platform.listCollections()).toEqual([])
   })
 })
+
+describe('reading the catalog for a bulk run', () => {
+  async function imagesOf(read: Awaited<ReturnType<LocalPlatform['readCatalog']>>): Promise<string[]> {
+    if (read.state !== 'ready') throw new Error(`expected a ready read, got ${read.state}`)
+    const found: string[] = []
+    for await (const image of read.images) found.push(`${image.productRef}/${image.imageRef}`)
+    return found
+  }
+
+  it('is ready at once, in product and image order, a gone product reported', async () => {
+    const all = await imagesOf(await platform.readCatalog({ kind: 'all' }, { operation: null }))
+    expect(all).toHaveLength(6)
+    expect(all.filter((i) => i.startsWith('jeans-straight/'))).toEqual(['jeans-straight/front.jpg', 'jeans-straight/back.jpg'])
+    expect(await imagesOf(await platform.readCatalog({ kind: 'query', query: 'jeans' }, { operation: null }))).toHaveLength(2)
+    const missing: string[] = []
+    const picked = await platform.readCatalog(
+      { kind: 'products', productIds: ['tee-classic', 'gone-product'] },
+      { operation: null, onMissing: (id) => missing.push(id) },
+    )
+    expect(await imagesOf(picked)).toEqual(['tee-classic/front.jpg'])
+    expect(missing).toEqual(['gone-product'])
+  })
+
+  it('has no collections to read and renders for free', () => {
+    expect(platform.catalogSelections.has('collection')).toBe(false)
+    expect(platform.catalogSelections.has('all')).toBe(true)
+    expect(platform.chargesAppUsage).toBe(false)
+  })
+})
