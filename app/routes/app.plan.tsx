@@ -4,13 +4,13 @@ import { Badge, Banner, BlockStack, Button, Card, InlineStack, Layout, Page, Pro
 import { env } from '#app/lib/env.server.ts'
 import { errorResponse } from '#app/lib/http.server.ts'
 import { useI18n } from '#app/lib/i18n.ts'
-import { currentPlan, startPlan, syncPlan, usageThisPeriod } from '#app/modules/billing/service.server.ts'
+import { billingFor, currentPlan, startPlan, syncPlan, usageThisPeriod } from '#app/modules/billing/service.server.ts'
 import { adminGraphql } from '#app/modules/shopify/admin.server.ts'
 import { requireShop } from '#app/modules/tenants/session.server.ts'
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const { tenant } = await requireShop(request)
-  if (tenant.platform !== 'shopify') {
+  if (!billingFor(tenant).billed) {
     return { billed: false as const, status: null, usage: null, price: env().BILLING_PRICE_PER_RENDER, test: false }
   }
   // Returning from Shopify's confirmation page (charge_id), or no plan yet: ask Shopify.
