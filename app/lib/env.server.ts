@@ -33,6 +33,8 @@ export const envSchema = z
     RENDER_WAIT_TIMEOUT: z.coerce.number().int().min(100).default(180_000),
     /** On SIGTERM a worker lets running renders finish for at most this long, then exits non-zero naming them. */
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    /** OS niceness of a worker process (0-19): on a host it shares with the web process, pages go first. */
+    WORKER_NICE: z.coerce.number().int().min(0).max(19).default(5),
     MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
     /** Largest request body of a page action, bytes (webhooks, /api/renders and the mask upload have their own). */
     MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),

@@ -1,3 +1,4 @@
+import os from 'node:os'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { db } from '#app/lib/db.server.ts'
@@ -55,6 +56,8 @@ describe('a worker killed mid-render', () => {
         describe: async () => ({ status: (await readRender(render.id)).status, output: first.output() }),
       },
     )
+    // why checked here: a worker yields the CPU to pages on a host it shares (WORKER_NICE, default 5).
+    expect(os.getPriority(first.child.pid!)).toBe(5)
     first.child.kill('SIGKILL')
     expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' })
 
