@@ -2,38 +2,18 @@
 // on a free port, and what each process spent of the CPU.
 import { spawn } from 'node:child_process'
 import { closeSync, openSync, readFileSync } from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
+import { dropDatabase, freePort } from '#test/support/services.ts'
 import { sleep } from './support.ts'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
-}
+export { freePort }
 
 /** Drops and recreates the bench's own database, so every run starts from the same empty state. */
 export async function freshDatabase(url: string): Promise<void> {
-  const name = new URL(url).pathname.slice(1)
-  if (!name.includes('load')) throw new Error(`Refusing to drop ${name}: the load bench's database must have "load" in its name`)
-  const admin = new URL(url)
-  admin.pathname = '/postgres'
-  const client = new pg.Client({ connectionString: admin.toString() })
-  await client.connect()
-  try {
-    await client.query(`drop database if exists "${name}" with (force)`)
-  } finally {
-    await client.end()
-  }
+  await dropDatabase(url, 'load')
   const { applyMigrations, ensureDatabase } = await import('#app/lib/setup.server.ts')
   await ensureDatabase(url)
   await applyMigrations(url)

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { mkdtempSync } from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { Session } from '@shopify/shopify-api'
@@ -16,6 +15,7 @@ import { createSessionStorage } from '#app/modules/shopify/session-storage.serve
 import { upsertTenant } from '#app/modules/tenants/service.server.ts'
 import { startShopifyAdminFake, type ShopifyAdminFake } from '#test/fakes/shopify-admin/index.ts'
 import { insertRender } from '#test/support/fixtures.ts'
+import { freePort } from '#test/support/services.ts'
 import { appBridgeShim } from './app-bridge-shim.ts'
 import { launchBrowser } from './browser.ts'
 
@@ -38,17 +38,6 @@ let browser: Browser
 let page: Page
 let token: string
 let host: string
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
-}
 
 function catalogImage(handle: string, file: string): Buffer {
   return readFileSync(path.resolve('catalog', handle, file))

@@ -1,12 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import pg from 'pg'
 import type { TestProject } from 'vitest/node'
 import { applyMigrations, ensureDatabase } from '#app/lib/setup.server.ts'
 import { copyCatalog } from '#test/support/isolation.ts'
+import { dropDatabase, freePort } from '#test/support/services.ts'
 import { ensureNative } from '../../scripts/build-native.ts'
 
 declare module 'vitest' {
@@ -16,37 +15,12 @@ declare module 'vitest' {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
-}
-
 let server: ChildProcess | undefined
-
-/** Every e2e run starts from an empty database: the browser sees only what this run made. */
-async function resetDatabase(url: string): Promise<void> {
-  const name = new URL(url).pathname.slice(1)
-  if (!name.includes('e2e')) throw new Error(`Refusing to drop ${name}: e2e databases must have "e2e" in their name`)
-  const admin = new URL(url)
-  admin.pathname = '/postgres'
-  const client = new pg.Client({ connectionString: admin.toString() })
-  await client.connect()
-  try {
-    await client.query(`drop database if exists "${name}" with (force)`)
-  } finally {
-    await client.end()
-  }
-}
 
 export default async function setup(project: TestProject) {
   const databaseUrl = process.env.E2E_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/atelier_e2e'
-  await resetDatabase(databaseUrl)
+  // why: every e2e run starts from an empty database; the browser sees only what this run made.
+  await dropDatabase(databaseUrl, 'e2e')
   await ensureDatabase(databaseUrl)
   await applyMigrations(databaseUrl)
   if (process.env.E2E_SKIP_BUILD !== '1') {
@@ -73,7 +47,10 @@ export default async function setup(project: TestProject) {
     // studio renders (with the native encoder all four could finish before the page showed progress).
     WORKER_CONCURRENCY: '1',
   }
-  server = spawn(process.execPath, ['--import', 'tsx', 'scripts/serve.ts', '--with-worker'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  server = spawn(process.execPath, ['--import', 'tsx', 'scripts/serve.ts', '--with-worker'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   const baseUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the app did not start within 60 s')), 60_000)
     server!.stdout!.on('data', (chunk: Buffer) => {

@@ -4,6 +4,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
 
 // Private Redis and PostgreSQL servers for tests that kill or restart them:
 // their own process on a free port and a temp dir, never the shared ones.
@@ -17,7 +18,28 @@ export async function freePort(): Promise<number> {
   return port
 }
 
-async function waitForPort(port: number, child: ChildProcess, what: string, output: () => string, timeoutMs = 20_000): Promise<void> {
+/** Drops a throwaway database (its name must contain `mustContain`), so a run starts from nothing. */
+export async function dropDatabase(url: string, mustContain: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1)
+  if (!name.includes(mustContain)) throw new Error(`Refusing to drop ${name}: its name must contain "${mustContain}"`)
+  const admin = new URL(url)
+  admin.pathname = '/postgres'
+  const client = new pg.Client({ connectionString: admin.toString() })
+  await client.connect()
+  try {
+    await client.query(`drop database if exists "${name}" with (force)`)
+  } finally {
+    await client.end()
+  }
+}
+
+async function waitForPort(
+  port: number,
+  child: ChildProcess,
+  what: string,
+  output: () => string,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited at start:\n${output()}`)
@@ -113,8 +135,13 @@ export async function startPrivateRedis(): Promise<PrivateService> {
 /** The newest PostgreSQL server binaries on this machine (Debian's layout). */
 export function postgresBinDir(): string {
   const root = '/usr/lib/postgresql'
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : []
-  if (versions.length === 0) throw new Error('No PostgreSQL server binaries under /usr/lib/postgresql (apt-get install -y postgresql)')
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : []
+  if (versions.length === 0)
+    throw new Error('No PostgreSQL server binaries under /usr/lib/postgresql (apt-get install -y postgresql)')
   return path.join(root, versions[0], 'bin')
 }
 
