@@ -5,7 +5,8 @@ import type { RenderResult } from '#app/modules/backends/types.ts'
 import type { RawImage, SourceImage } from './types.ts'
 import { marketSchema, sceneSchema, type CpuStudioScene } from '#app/modules/looks/schema.ts'
 import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
-import { FIDELITY_VERSION, fidelityScore, measureFidelity } from './fidelity.server.ts'
+import { compareFidelity, FIDELITY_VERSION, fidelityScore, measureFidelity, prepareFidelity } from './fidelity.server.ts'
+import * as check from './fidelity/check.server.ts'
 import { normaliseImage } from './normalise.server.ts'
 import { quietControls } from '#test/support/render-controls.ts'
 
@@ -120,6 +121,22 @@ describe('measureFidelity', () => {
     expect(m.maskCoverage).toBeGreaterThan(0.3)
     expect(m.maskCoverage).toBeLessThan(0.7)
     expect(m.score).toBeLessThan(40)
+  })
+})
+
+describe('fidelity threads', () => {
+  it('report on a thread exactly what the check reports in this thread, for pixels and for a JPEG', async () => {
+    const frame = { width: W, height: H }
+    const input = { source, sourceMask: render.sourceMask, placement: render.placement, frame }
+    const here = await check.prepareFidelity(input)
+    const threaded = await prepareFidelity(input)
+    // why: on a thread the reference comes back in shared memory, so the comparison sends it without a copy
+    expect(threaded.detail?.src.buffer).toBeInstanceOf(SharedArrayBuffer)
+    for (const result of [tinted(12), render.image!]) {
+      const expected = await check.compareFidelity(here, result)
+      expect(await compareFidelity(threaded, result)).toEqual(expected)
+      expect(await compareFidelity(here, result)).toEqual(expected)
+    }
   })
 })
 

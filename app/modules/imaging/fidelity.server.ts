@@ -1,66 +1,79 @@
-import sharp from 'sharp'
-import type { FidelityReport, Placement, RawImage, SourceImage } from './types.ts'
-import { compareDetail } from './fidelity/compare.server.ts'
-import { prepareDetail } from './fidelity/reference.server.ts'
-import { detailScore } from './fidelity/score.ts'
-import type { DetailMeasures, DetailReference } from './fidelity/types.ts'
+// The fidelity check's one entry point. The check (imaging/fidelity/) runs on
+// a pool of worker threads sized to the machine (FIDELITY_THREADS), so its
+// JavaScript overlaps the composite and the encode instead of following them
+// (docs/decisions/014-fidelity-threads.md); with 0 threads, or where a thread
+// cannot start, it runs in the caller's thread with the same results.
+import { availableParallelism } from 'node:os'
+import { env } from '#app/lib/env.server.ts'
+import { logger } from '#app/lib/logger.server.ts'
+import * as check from './fidelity/check.server.ts'
+import { shareImage } from './fidelity/share.ts'
+import {
+  createFidelityThreads,
+  threadEntry,
+  ThreadStartError,
+  type FidelityThreads,
+  type ThreadTask,
+} from './fidelity/threads.server.ts'
+import type { Fidelity, FidelityInput, FidelityReference } from './fidelity/check.server.ts'
+import type { RawImage } from './types.ts'
 
-// why re-exported: this file is the fidelity check's one entry point; the eval reads the readings through it.
-export { compareDetail }
-export type { DetailReadings } from './fidelity/compare.server.ts'
+export { FIDELITY_VERSION, fidelityScore } from './fidelity/check.server.ts'
+export { sharedBytes } from './fidelity/share.ts'
+export type { Fidelity, FidelityInput, FidelityReference } from './fidelity/check.server.ts'
+// why re-exported: the eval reads the readings behind a score through this entry.
+export { compareDetail, type DetailReadings } from './fidelity/compare.server.ts'
 
-/** Bump when a measure or the score formula changes: scores of different versions don't compare (docs/decisions/013). */
-export const FIDELITY_VERSION = 5
-/** Smallest visible product (result px across) a fidelity check is made on. */
-const WINDOW = 8
+let threads: FidelityThreads | null | undefined
 
-export interface FidelityInput {
-  source: SourceImage
-  /** Product mask covering the source frame (any resolution), white = product. */
-  sourceMask: RawImage
-  /** The render: decoded pixels, or the encoded file a backend returned. */
-  result: RawImage | Buffer
-  placement: Placement
+/** The pool, started on first use; null when the check runs in the caller's thread. */
+function pool(): FidelityThreads | null {
+  if (threads !== undefined) return threads
+  const size = env().FIDELITY_THREADS ?? availableParallelism()
+  const entry = size > 0 ? threadEntry() : null
+  threads = entry ? createFidelityThreads(size, entry) : null
+  return threads
+}
+
+/** Runs `task` on a thread with `args()` (pixels moved to shared memory), else `here()` in this thread. */
+async function run<T>(task: ThreadTask, args: () => unknown[], here: () => Promise<T>): Promise<T> {
+  const p = pool()
+  if (!p) return here()
+  try {
+    return await p.run<T>(task, args())
+  } catch (e) {
+    if (!(e instanceof ThreadStartError)) throw e
+    logger().warn({ err: e.message }, 'fidelity threads unavailable: checking fidelity on the main thread')
+    threads = null
+    void p.close()
+    return here()
+  }
 }
 
 /**
- * ssim, deltaEMean, deltaEP95: the aligned measures of imaging/fidelity/
- * (interior SSIM; ΔE2000 of matched blocks), the same numbers the score is
- * made of. maskCoverage: share of the product (mask mass) inside the result frame.
+ * Everything that needs only the source and the placement. why separate: it
+ * needs no result pixels, so a backend can run it whenever it has a core to
+ * spare (the CPU studio starts it once the product is placed, a remote render
+ * while the backend works), and only the comparison waits for final pixels.
  */
-export type Fidelity = FidelityReport
+export function prepareFidelity(input: Parameters<typeof check.prepareFidelity>[0]): Promise<FidelityReference> {
+  const shared = () => [
+    {
+      ...input,
+      source: { ...input.source, pixels: shareImage(input.source.pixels) },
+      sourceMask: shareImage(input.sourceMask),
+    },
+  ]
+  return run('prepare', shared, () => check.prepareFidelity(input))
+}
 
-/**
- * With the shift-robust measures (every render whose product is in the
- * frame) the score is detailScore() of imaging/fidelity/score.ts: structure,
- * colour, edge and print detail, each judged after aligning the result.
- * Without them (no product in the frame to align), this formula, each part
- * 0..1, multiplied, × 100:
- *
- *   structure = clamp((ssim − 0.80) / (0.95 − 0.80))
- *       an untouched composite measures 0.96–1 (resampling and JPEG only);
- *       a blur of σ ≈ 0.6 % of the canvas height measures ~0.83–0.91.
- *   colour    = 1 / (1 + (ΔE / 3)^4),  ΔE = max(deltaEMean, deltaEP95 / 2)
- *       a logistic in ΔE: 1 → 0.99, 1.5 → 0.94, 2 → 0.84, 3 → 0.5, 4 → 0.24.
- *       ΔE ≈ 1 is a just-noticeable difference, ≈ 3 is visible at a glance;
- *       the p95 term catches a local change (a recoloured logo) the mean hides.
- *   coverage  = clamp((maskCoverage − 0.6) / 0.38)
- *       a product cut by the frame is not the product; ≥ 98 % visible is whole.
- */
-export function fidelityScore(
-  ssim: number,
-  deltaEMean: number,
-  deltaEP95: number,
-  maskCoverage: number,
-  detail?: DetailMeasures,
-): number {
-  if (detail) return detailScore(detail, maskCoverage)
-  const clamp = (v: number): number => Math.min(1, Math.max(0, v))
-  const structure = clamp((ssim - 0.8) / (0.95 - 0.8))
-  const dE = Math.max(deltaEMean, deltaEP95 / 2)
-  const colour = 1 / (1 + (dE / 3) ** 4)
-  const coverage = clamp((maskCoverage - 0.6) / 0.38)
-  return Math.round(1000 * structure * colour * coverage) / 10
+/** Compares a result (pixels or encoded file) of `reference.frame` size with the prepared source side. */
+export function compareFidelity(reference: FidelityReference, result: RawImage | Buffer): Promise<Fidelity> {
+  return run(
+    'compare',
+    () => [reference, Buffer.isBuffer(result) ? result : shareImage(result)],
+    () => check.compareFidelity(reference, result),
+  )
 }
 
 /**
@@ -70,134 +83,18 @@ export function fidelityScore(
  */
 export async function measureFidelity(input: FidelityInput): Promise<Fidelity> {
   const { source, sourceMask, result, placement } = input
-  const reference = await prepareFidelity({ source, sourceMask, placement, frame: await resultSize(result) })
+  const reference = await prepareFidelity({ source, sourceMask, placement, frame: await check.resultSize(result) })
   return compareFidelity(reference, result)
 }
 
-/** The source side of a fidelity check, resampled and ready to compare with a result. */
-export interface FidelityReference {
-  frame: { width: number; height: number }
-  coverage: number
-  /** The shift-robust measures' source side (absent when the product isn't in the frame). */
-  detail?: DetailReference
+/** Starts the threads now (a worker does at start-up), so the first render does not wait for them to load. */
+export async function warmFidelity(): Promise<void> {
+  await pool()?.warm()
 }
 
-/**
- * Everything that needs only the source and the placement. why separate: it
- * needs no result pixels, so a backend can run it whenever it has a core to
- * spare (the CPU studio starts it once the product is placed, a remote render
- * while the backend works), and only the comparison waits for final pixels.
- */
-export async function prepareFidelity(input: {
-  source: SourceImage
-  sourceMask: RawImage
-  placement: Placement
-  frame: { width: number; height: number }
-}): Promise<FidelityReference> {
-  const { source, sourceMask, placement, frame } = input
-  const region = visibleRegion(placement, frame)
-  if (!region) return { frame, coverage: 0 }
-  // why started first: its resample runs in libvips while the mask is summed here.
-  const detailing = prepareDetail({ source, sourceMask, placement, frame })
-  detailing.catch(() => undefined)
-  const coverage = maskCoverage(sourceMask, source, region)
-  const detail = await detailing
-  return coverage === 0 ? { frame, coverage } : { frame, coverage, detail }
-}
-
-/** Compares a result (pixels or encoded file) of `reference.frame` size with the prepared source side. */
-export async function compareFidelity(reference: FidelityReference, result: RawImage | Buffer): Promise<Fidelity> {
-  const { detail, coverage } = reference
-  if (!detail) return finish(coverage)
-  return finish(coverage, await compareDetail(detail, result))
-}
-
-/** The report; without the aligned measures (no product to compare) structure 0 and colour 99, so the score is 0. */
-function finish(maskCoverage: number, detail?: DetailMeasures): Fidelity {
-  const ssim = detail?.interiorSsim ?? 0
-  const deltaEMean = detail?.matchedDeltaEMean ?? 99
-  const deltaEP95 = detail?.matchedDeltaEP95 ?? 99
-  return {
-    ssim: round(ssim, 4),
-    deltaEMean: round(deltaEMean, 3),
-    deltaEP95: round(deltaEP95, 3),
-    maskCoverage: round(maskCoverage, 4),
-    ...(detail && {
-      interiorSsim: round(detail.interiorSsim, 4),
-      matchedDeltaEMean: round(detail.matchedDeltaEMean, 3),
-      matchedDeltaEP95: round(detail.matchedDeltaEP95, 3),
-      edgeScore: round(detail.edgeScore, 3),
-      detailRatio: round(detail.detailRatio, 3),
-      alignment: detail.alignment,
-      heat: detail.heat,
-    }),
-    score: fidelityScore(ssim, deltaEMean, deltaEP95, maskCoverage, detail),
-    version: FIDELITY_VERSION,
-  }
-}
-
-function round(v: number, digits: number): number {
-  const f = 10 ** digits
-  return Math.round(v * f) / f
-}
-
-interface Rect {
-  left: number
-  top: number
-  width: number
-  height: number
-}
-
-function isRaw(image: RawImage | Buffer): image is RawImage {
-  return !Buffer.isBuffer(image)
-}
-
-async function resultSize(result: RawImage | Buffer): Promise<{ width: number; height: number }> {
-  if (isRaw(result)) return result
-  const meta = await sharp(result).metadata()
-  return { width: meta.autoOrient?.width ?? meta.width, height: meta.autoOrient?.height ?? meta.height }
-}
-
-/** The part of the placed product inside the result frame, in result px and in source px (whole pixels). */
-function visibleRegion(p: Placement, frame: { width: number; height: number }): { result: Rect; source: Rect } | undefined {
-  const x0 = Math.max(0, Math.ceil(p.x))
-  const y0 = Math.max(0, Math.ceil(p.y))
-  const x1 = Math.min(frame.width, Math.floor(p.x + p.crop.width * p.scale))
-  const y1 = Math.min(frame.height, Math.floor(p.y + p.crop.height * p.scale))
-  if (x1 - x0 < WINDOW || y1 - y0 < WINDOW) return undefined
-  const left = Math.round(p.crop.left + (x0 - p.x) / p.scale)
-  const top = Math.round(p.crop.top + (y0 - p.y) / p.scale)
-  const width = Math.max(1, Math.min(p.crop.left + p.crop.width - left, Math.round((x1 - x0) / p.scale)))
-  const height = Math.max(1, Math.min(p.crop.top + p.crop.height - top, Math.round((y1 - y0) / p.scale)))
-  return { result: { left: x0, top: y0, width: x1 - x0, height: y1 - y0 }, source: { left, top, width, height } }
-}
-
-/** Share of the mask's mass that falls inside the visible source region. */
-function maskCoverage(mask: RawImage, source: SourceImage, region: { source: Rect } | undefined): number {
-  const sx = mask.width / source.width
-  const sy = mask.height / source.height
-  const r = region?.source
-  const x0 = r ? Math.max(0, Math.floor(r.left * sx)) : 0
-  const x1 = r ? Math.min(mask.width, Math.ceil((r.left + r.width) * sx)) : 0
-  const y0 = r ? Math.floor(r.top * sy) : 0
-  const y1 = r ? Math.ceil((r.top + r.height) * sy) : 0
-  const data = mask.data
-  let total = 0
-  let visible = 0
-  for (let y = 0; y < mask.height; y++) {
-    const base = y * mask.width
-    let row = 0
-    if (y >= y0 && y < y1 && x0 < x1) {
-      let inside = 0
-      for (let x = 0; x < x0; x++) row += data[base + x]
-      for (let x = x0; x < x1; x++) inside += data[base + x]
-      for (let x = x1; x < mask.width; x++) row += data[base + x]
-      visible += inside
-      row += inside
-    } else {
-      for (let x = 0; x < mask.width; x++) row += data[base + x]
-    }
-    total += row
-  }
-  return total === 0 ? 0 : visible / total
+/** Stops the threads; the next check starts them again. */
+export async function closeFidelity(): Promise<void> {
+  const p = threads
+  threads = undefined
+  await p?.close()
 }
