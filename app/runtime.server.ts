@@ -13,6 +13,7 @@ import { closePool } from '#app/modules/backends/pool.server.ts'
 import { closeBackends } from '#app/modules/backends/registry.server.ts'
 import { startBulkWorker, type BulkWorkerOptions } from '#app/modules/bulk/jobs.server.ts'
 import { closeBulkQueue, type BulkJob } from '#app/modules/bulk/queue.server.ts'
+import { closeFidelity, warmFidelity } from '#app/modules/imaging/fidelity.server.ts'
 import { jpegEncoder, type JpegEncoderInfo } from '#app/modules/imaging/jpeg.server.ts'
 import { rendersRunningHere, startRenderWorker, type RenderWorkerOptions } from '#app/modules/renders/jobs.server.ts'
 import { listenToHealthChecks } from '#app/modules/scheduler/dispatcher.server.ts'
@@ -49,6 +50,8 @@ export async function startBackgroundWork(opts: BackgroundWorkOptions = {}): Pro
   await checkServices()
   // why before any render: JPEG_ENCODER=native stops here, not in the first render.
   const encoder = jpegEncoder()
+  // why before any render: the fidelity threads load the check once, not during the first render.
+  await warmFidelity()
   const renderWorker = startRenderWorker({
     ...opts.render,
     // why the reconciler in every process that renders: it repairs what
@@ -72,6 +75,7 @@ export async function startBackgroundWork(opts: BackgroundWorkOptions = {}): Pro
     await closePool()
     await closeBackends()
     await closeHealth()
+    await closeFidelity()
     await closeDb()
     stage = 'closed'
   }

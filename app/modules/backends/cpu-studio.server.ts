@@ -3,7 +3,7 @@ import sharp from 'sharp'
 import { AppError } from '#app/lib/errors.ts'
 import { paintBackground } from '#app/modules/imaging/backgrounds.ts'
 import { compositeProduct, edgeMatte, localReach, placeProduct, type PlacedProduct, type Sampled } from '#app/modules/imaging/compose.ts'
-import { compareFidelity, prepareFidelity } from '#app/modules/imaging/fidelity.server.ts'
+import { compareFidelity, prepareFidelity, sharedBytes } from '#app/modules/imaging/fidelity.server.ts'
 import { lightMatch, productMeanColour } from '#app/modules/imaging/light.ts'
 import { encodeFinalJpeg } from '#app/modules/imaging/jpeg.server.ts'
 import { findProductMask, type Box } from '#app/modules/imaging/mask.server.ts'
@@ -107,8 +107,8 @@ async function renderScene(request: RenderRequest, controls: RenderControls, max
   const finding = findProductMask(source, request.mask)
   finding.catch(() => undefined)
   await stage(controls, 5, 'building the scene')
-  // why unsafe: the backdrop paints every byte, so zero-filling 12 MB first is wasted work.
-  const canvas = Buffer.allocUnsafe(output.width * output.height * 3)
+  // why shared memory: the fidelity check reads the finished canvas from its own thread without a copy.
+  const canvas = sharedBytes(output.width * output.height * 3)
   paintBackground(canvas, output.width, output.height, scene.background, request.seed)
 
   await stage(controls, 20, 'finding the product')
