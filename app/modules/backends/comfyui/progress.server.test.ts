@@ -26,4 +26,10 @@ describe('parseSocketMessage', () => {
     expect(parseSocketMessage(frame('executing', { node: '3' }))).toBeUndefined()
     expect(parseSocketMessage(frame('progress', { prompt_id: 'p1', value: 'three', max: 20 }))).toBeUndefined()
   })
+
+  it('ignores an event named after an Object method instead of throwing in the socket listener', () => {
+    for (const type of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      expect(parseSocketMessage(frame(type, { prompt_id: 'p1' }))).toBeUndefined()
+    }
+  })
 })

@@ -172,7 +172,7 @@ export function parseSocketMessage(raw: unknown): SocketEvent | undefined {
     return undefined
   }
   const envelope = socketMessageSchema.safeParse(json)
-  if (!envelope.success || !(envelope.data.type in socketEvents)) return undefined
+  if (!envelope.success || !Object.hasOwn(socketEvents, envelope.data.type)) return undefined
   const type = envelope.data.type as keyof SocketEvents
   const parsed = socketEvents[type].safeParse(envelope.data.data)
   // why: a message without prompt_id (the `executing` resent on reconnect) can't be placed; polling covers it.
