@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const { lookVersions, resolveLook } = await import('#app/modules/looks/index.ts')
   const { platformFor } = await import('#app/modules/platforms/index.server.ts')
   const { publishRender } = await import('#app/modules/renders/service.server.ts')
-  const { closeAdminClients } = await import('#app/modules/shopify/admin-client.server.ts')
+  const { closeAdminClients } = await import('#app/modules/shopify/admin/budget.server.ts')
   const { SHOPIFY_API_VERSION } = await import('#app/modules/shopify/api-version.ts')
   const { renders, sessionTable, tenants } = await import('#db/schema.ts')
   const { startShopifyAdminFake } = await import('#test/fakes/shopify-admin/index.ts')

@@ -2,7 +2,7 @@
 // mid-publish: `publisher.ts <tenantId> <renderId>`; exits 0 when published.
 import { eq } from 'drizzle-orm'
 import { closeDb, db } from '#app/lib/db.server.ts'
-import { closeAdminClients } from '#app/modules/shopify/admin-client.server.ts'
+import { closeAdminClients } from '#app/modules/shopify/admin/budget.server.ts'
 import { publishRender } from '#app/modules/renders/service.server.ts'
 import { tenants } from '#db/schema.ts'
 

@@ -8,7 +8,7 @@ import { chargeRender, startPlan, syncPlan, usageThisPeriod } from '#app/modules
 import { platformFor } from '#app/modules/platforms/index.server.ts'
 import { processRender } from '#app/modules/renders/jobs.server.ts'
 import { createRenders } from '#app/modules/renders/service.server.ts'
-import { closeAdminClients } from '#app/modules/shopify/admin-client.server.ts'
+import { closeAdminClients } from '#app/modules/shopify/admin/budget.server.ts'
 import { adminGraphql } from '#app/modules/shopify/admin.server.ts'
 import { SHOPIFY_API_VERSION } from '#app/modules/shopify/api-version.ts'
 import { renders, sessionTable, tenants, usageLedger, type Tenant } from '#db/schema.ts'

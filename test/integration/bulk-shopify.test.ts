@@ -20,7 +20,7 @@ import {
   writeItems,
 } from '#app/modules/bulk/service.server.ts'
 import { startRenderWorker } from '#app/modules/renders/jobs.server.ts'
-import { closeAdminClients } from '#app/modules/shopify/admin-client.server.ts'
+import { closeAdminClients } from '#app/modules/shopify/admin/budget.server.ts'
 import { SHOPIFY_API_VERSION } from '#app/modules/shopify/api-version.ts'
 import { action as webhookAction } from '#app/routes/webhooks.tsx'
 import { bulkRunItems, bulkRuns, renders, sessionTable, subscriptions, tenants, type BulkRun, type Tenant } from '#db/schema.ts'

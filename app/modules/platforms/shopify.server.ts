@@ -5,12 +5,9 @@ import { env } from '#app/lib/env.server.ts'
 import { AppError, isAppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { blockedBy, fetchVia, sharedGuard, type OutboundGuard } from '#app/lib/outbound.server.ts'
-import {
-  assertNoUserErrors,
-  sharedAdminRedis,
-  userErrorCodes,
-  type AdminClient,
-} from '#app/modules/shopify/admin-client.server.ts'
+import { sharedAdminRedis } from '#app/modules/shopify/admin/budget.server.ts'
+import type { AdminClient } from '#app/modules/shopify/admin/client.server.ts'
+import { assertNoUserErrors, userErrorCodes } from '#app/modules/shopify/admin/errors.ts'
 import {
   FILE_DELETE,
   FILE_UPDATE,

@@ -1,4 +1,4 @@
-import { createAdminClient, type AdminClient } from './admin-client.server.ts'
+import { createAdminClient, type AdminClient } from './admin/client.server.ts'
 import { offlineAccessToken } from './tokens.server.ts'
 
 /** Sends one Admin GraphQL operation for the tenant's shop and returns `data`. */

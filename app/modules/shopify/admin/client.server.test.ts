@@ -4,9 +4,11 @@ import { env, resetEnvCache } from '#app/lib/env.server.ts'
 import { AppError } from '#app/lib/errors.ts'
 import { deleteQueueKeys } from '#test/support/queue.ts'
 import { isolateQueue } from '#test/support/isolation.ts'
-import { assertNoUserErrors, createAdminClient, describeOperation, type AdminResponseEvent } from './admin-client.server.ts'
-import { SHOPIFY_API_VERSION } from './api-version.ts'
-import { LIST_PRODUCTS, MEDIA_IMAGE_NODE, STAGED_UPLOADS_CREATE } from './documents.ts'
+import { SHOPIFY_API_VERSION } from '../api-version.ts'
+import { LIST_PRODUCTS, MEDIA_IMAGE_NODE, STAGED_UPLOADS_CREATE } from '../documents.ts'
+import { createAdminClient, type AdminResponseEvent } from './client.server.ts'
+import { describeOperation } from './cost.ts'
+import { assertNoUserErrors } from './errors.ts'
 
 // The client against a scripted `fetch`: the leaky bucket below follows
 // Shopify's published rules (requested cost taken up front, THROTTLED with
