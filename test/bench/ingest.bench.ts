@@ -65,7 +65,7 @@ function rssSampler() {
 }
 
 async function child(mode: Measurement['mode'], url: string, products: number): Promise<Measurement> {
-  const { remoteLines, jsonlCatalogImages } = await import('#app/modules/platforms/shopify-catalog.server.ts')
+  const { remoteLines, jsonlCatalogImages } = await import('#app/modules/shopify/platform/bulk-catalog.server.ts')
   const { writeItems } = await import('#app/modules/bulk/service.server.ts')
   const { closeDb, db } = await import('#app/lib/db.server.ts')
   const { upsertTenant } = await import('#app/modules/tenants/service.server.ts')

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { env } from '#app/lib/env.server.ts'
-import { createProductLock } from '#app/modules/platforms/shopify.server.ts'
+import { createProductLock } from '#app/modules/shopify/platform/lock.server.ts'
 
 // A publisher killed while it holds a product's attach lock must not hold up
 // the next publish to that product for long; a live one keeps its lock.
@@ -11,7 +11,7 @@ const redis = new Redis(env().REDIS_URL)
 afterAll(() => redis.quit())
 
 const holder = `
-import { createProductLock } from '#app/modules/platforms/shopify.server.ts'
+import { createProductLock } from '#app/modules/shopify/platform/lock.server.ts'
 import { Redis } from 'ioredis'
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
 await createProductLock(process.argv[1], () => redis)(process.argv[2], async () => {

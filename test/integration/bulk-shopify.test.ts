@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { db } from '#app/lib/db.server.ts'
 import { resetEnvCache } from '#app/lib/env.server.ts'
 import { registerBackend } from '#app/modules/backends/registry.server.ts'
-import { jsonlCatalogImages, remoteLines } from '#app/modules/platforms/shopify-catalog.server.ts'
+import { jsonlCatalogImages, remoteLines } from '#app/modules/shopify/platform/bulk-catalog.server.ts'
 import { startBulkWorker } from '#app/modules/bulk/jobs.server.ts'
 import { closeBulkQueue } from '#app/modules/bulk/queue.server.ts'
 import {

@@ -4,9 +4,9 @@ import { db } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { AppError } from '#app/lib/errors.ts'
 import { adminFor } from '#app/modules/shopify/admin.server.ts'
+import { createShopifyPlatform } from '#app/modules/shopify/platform/index.server.ts'
 import { publications, type Tenant } from '#db/schema.ts'
 import { createLocalPlatform } from './local.server.ts'
-import { createShopifyPlatform } from './shopify.server.ts'
 import type { StorePlatform } from './types.ts'
 
 const cache = new Map<string, StorePlatform>()

@@ -213,7 +213,7 @@ export const LIST_COLLECTIONS = `#graphql
 
 /**
  * Starts a bulk query over the catalog (bulk runs). The inner query is a
- * string: bulk queries take no variables (app/modules/platforms/shopify-catalog.server.ts
+ * string: bulk queries take no variables (app/modules/shopify/platform/bulk-catalog.server.ts
  * builds it). why groupObjects false: grouping is slower and more likely to
  * time out; our reader joins children to parents by __parentId.
  */

@@ -3,11 +3,18 @@ import { Readable } from 'node:stream'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { AppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
-import type { AdminClient } from '#app/modules/shopify/admin/client.server.ts'
-import { BULK_OPERATION_RUN_QUERY, BULK_OPERATION_STATUS } from '#app/modules/shopify/documents.ts'
-import { readListedCatalog, selectionQuery } from './catalog.server.ts'
-import { fileNameOf, OUR_FILE, searchQuery } from './shopify-query.ts'
-import type { CatalogImage, CatalogRead, CatalogSelection, CatalogSelectionKind, ReadCatalogOptions, StorePlatform } from './types.ts'
+import { readListedCatalog, selectionQuery } from '#app/modules/platforms/catalog.server.ts'
+import type {
+  CatalogImage,
+  CatalogRead,
+  CatalogSelection,
+  CatalogSelectionKind,
+  ReadCatalogOptions,
+  StorePlatform,
+} from '#app/modules/platforms/types.ts'
+import type { AdminClient } from '../admin/client.server.ts'
+import { BULK_OPERATION_RUN_QUERY, BULK_OPERATION_STATUS } from '../documents.ts'
+import { fileNameOf, OUR_FILE, searchQuery } from './query.ts'
 
 // A Shopify catalog for a bulk run: picked products through the platform, any
 // other selection with one bulk operation (finished by webhook or polling)

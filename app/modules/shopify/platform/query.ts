@@ -1,4 +1,4 @@
-import type { ProductQuery } from './types.ts'
+import type { ProductQuery } from '#app/modules/platforms/types.ts'
 
 // Shopify's search syntax and file names: pure, shared by the platform and its catalog read.
 

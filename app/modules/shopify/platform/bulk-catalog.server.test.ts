@@ -1,7 +1,7 @@
 import { parse } from 'graphql'
 import { describe, expect, it } from 'vitest'
-import { bulkCatalogQuery, jsonlCatalogImages } from './shopify-catalog.server.ts'
-import type { CatalogImage } from './types.ts'
+import { bulkCatalogQuery, jsonlCatalogImages } from './bulk-catalog.server.ts'
+import type { CatalogImage } from '#app/modules/platforms/types.ts'
 
 async function* linesOf(rows: unknown[]): AsyncGenerator<string> {
   for (const row of rows) yield typeof row === 'string' ? row : JSON.stringify(row)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { searchQuery } from './shopify.server.ts'
+import { searchQuery } from './query.ts'
 
 describe('Shopify product search syntax', () => {
   it('turns words into title prefixes and filters into exact clauses', () => {
