@@ -1,8 +1,8 @@
 import type { ActionFunctionArgs } from '@remix-run/node'
 import { isAppError } from '#app/lib/errors.ts'
 import { authenticate } from '#app/shopify.server.ts'
-import { isShopDomain } from '#app/modules/webhooks/delivery.ts'
-import { handleWebhook } from '#app/modules/webhooks/service.server.ts'
+import { isShopDomain } from '#app/modules/shopify/webhooks/delivery.ts'
+import { handleWebhook } from '#app/modules/shopify/webhooks/service.server.ts'
 
 // Every topic in shopify.app.toml is delivered here. The library verifies the
 // HMAC (401 on a bad one, before we read anything); the service then checks the
