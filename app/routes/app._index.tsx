@@ -32,7 +32,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   ])
   const counts = await renderCountsByProduct(tenant.id, page.products.map((p) => p.id))
   return {
-    embedded: tenant.platform === 'shopify',
+    embedded: platform.capabilities.embedded,
     q: query.q ?? '',
     filters: { vendor: query.vendor ?? '', type: query.type ?? '', status: query.status ?? '', collection: query.collection ?? '' },
     collections,

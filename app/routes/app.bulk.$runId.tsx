@@ -103,7 +103,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     capLeft,
     failures,
     csvUrl: `/app/bulk/${run.id}/report.csv`,
-    embedded: tenant.platform === 'shopify',
+    embedded: platformFor(tenant).capabilities.embedded,
   }
 }
 

@@ -31,7 +31,7 @@ import { requireTenant } from '#app/modules/tenants/session.server.ts'
 export async function loader({ request }: LoaderFunctionArgs) {
   const tenant = await requireTenant(request)
   const platform = platformFor(tenant)
-  const embedded = tenant.platform === 'shopify'
+  const { embedded } = platform.capabilities
   // why ?ids=: the admin's selection (the product list's bulk action) can open this form with its products.
   const prefill = (new URL(request.url).searchParams.get('ids') ?? '')
     .split(',')

@@ -55,7 +55,8 @@ function heatOf(value: unknown): FidelityHeat | null {
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const tenant = await requireTenant(request)
-  const product = await platformFor(tenant).getProduct(params.productId ?? '').catch(throwAsResponse)
+  const platform = platformFor(tenant)
+  const product = await platform.getProduct(params.productId ?? '').catch(throwAsResponse)
   const rows = await listRenders(tenant.id, { productRef: product.id, limit: 60 })
   const progress = await progressOf(tenant.id, rows.filter(isActive))
   const personaChoices = await studioPersonaAvailability(tenant.id)
@@ -106,8 +107,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     published: product.images.filter((i) => i.ours).length,
     renders,
     threshold: env().FIDELITY_THRESHOLD,
-    // why Shopify only: a folder catalog has no image order to change.
-    canFeature: tenant.platform === 'shopify',
+    canFeature: platform.capabilities.featuredImage,
     personasAvailable: personaChoices.any,
     personaAvailability: personaChoices.personas,
     personasDown: personaChoices.down,

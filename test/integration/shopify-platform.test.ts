@@ -292,6 +292,10 @@ describe('publishing through the render service', () => {
     expect((await undoPublish(tenant, renderId)).reviewState).toBe('unpublished')
   })
 
+  it('runs embedded in the admin and can make an image the featured one', () => {
+    expect(platform.capabilities).toEqual({ embedded: true, featuredImage: true })
+  })
+
   it('a featured publish puts our image first', async () => {
     const published = await publishRender(tenant, renderId, { featured: true })
     expect(published.reviewState).toBe('published')

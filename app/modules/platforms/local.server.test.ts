@@ -311,4 +311,8 @@ describe('reading the catalog for a bulk run', () => {
     expect(platform.catalogSelections.has('all')).toBe(true)
     expect(platform.chargesAppUsage).toBe(false)
   })
+
+  it('runs outside any admin and has no image order to change', () => {
+    expect(platform.capabilities).toEqual({ embedded: false, featuredImage: false })
+  })
 })

@@ -198,6 +198,8 @@ export function createLocalPlatform(catalogDir: string): LocalPlatform {
   const listCollections = async () => []
   const platform: LocalPlatform = {
     name: 'local',
+    // why no featured image: a folder catalog has no image order to change.
+    capabilities: { embedded: false, featuredImage: false },
     listProducts,
     getProduct,
     listCollections,

@@ -95,8 +95,17 @@ export type CatalogRead =
       mayIncludeOurs: boolean
     }
 
+/** What a platform's pages can offer, so a route asks the platform instead of naming one. */
+export interface PlatformCapabilities {
+  /** The app runs inside the platform's admin (App Bridge: its resource picker, downloads through the top frame). */
+  readonly embedded: boolean
+  /** A published image can be made the product's featured (first) one. */
+  readonly featuredImage: boolean
+}
+
 export interface StorePlatform {
   readonly name: PlatformName
+  readonly capabilities: PlatformCapabilities
   listProducts(query: ProductQuery, cursor: string | null): Promise<ProductPage>
   getProduct(productId: string): Promise<Product>
   /** Collections to filter by (empty where the platform has none). */

@@ -57,6 +57,7 @@ export function createShopifyPlatform(options: ShopifyPlatformOptions): StorePla
   const ctx = shopifyContext(options)
   const platform: StorePlatform = {
     name: 'shopify',
+    capabilities: { embedded: true, featuredImage: true },
     listProducts: (query, cursor) => listProducts(ctx, query, cursor),
     getProduct: (productId) => getProduct(ctx, productId),
     listCollections: () => listCollections(ctx),
