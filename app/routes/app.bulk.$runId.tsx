@@ -20,7 +20,7 @@ import { z } from 'zod'
 import { errorCodes } from '#app/lib/errors.ts'
 import { errorResponse, throwAsResponse } from '#app/lib/http.server.ts'
 import { useI18n } from '#app/lib/i18n.ts'
-import { billingFor, currentPlan, usageThisPeriod } from '#app/modules/billing/service.server.ts'
+import { billingFor } from '#app/modules/billing/service.server.ts'
 import { describeImages, describeSelection, formatDuration, formatMoney, statusTone } from '#app/modules/bulk/format.ts'
 import {
   bulkRunProgress,
@@ -68,12 +68,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     // why measured again only for older runs: the estimate records what it was computed from.
     run.estimate?.timingFrom ?? measuredRenderMs(tenant.id).then((m) => m.from),
   ])
-  let capLeft: { amount: number; currency: string } | null = null
-  if (billingFor(tenant).billed && run.status === 'awaiting_confirmation') {
-    const plan = await currentPlan(tenant.id)
-    const usage = await usageThisPeriod(tenant.id, plan)
-    capLeft = { amount: Math.max(0, Math.round((usage.cap - usage.amount) * 100) / 100), currency: usage.currency }
-  }
+  const capLeft = run.status === 'awaiting_confirmation' ? await billingFor(tenant).capLeft() : null
   const collectionTitle =
     run.selection.kind === 'collection'
       ? (

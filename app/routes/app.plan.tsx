@@ -4,8 +4,10 @@ import { Badge, Banner, BlockStack, Button, Card, InlineStack, Layout, Page, Pro
 import { env } from '#app/lib/env.server.ts'
 import { errorResponse } from '#app/lib/http.server.ts'
 import { useI18n } from '#app/lib/i18n.ts'
-import { billingFor, currentPlan, startPlan, syncPlan, usageThisPeriod } from '#app/modules/billing/service.server.ts'
+import { billingFor } from '#app/modules/billing/service.server.ts'
 import { adminGraphql } from '#app/modules/shopify/admin.server.ts'
+import { currentPlan, startPlan, syncPlan } from '#app/modules/shopify/billing/plan.server.ts'
+import { usageThisPeriod } from '#app/modules/shopify/billing/usage.server.ts'
 import { requireShop } from '#app/modules/tenants/session.server.ts'
 
 export async function loader({ request }: LoaderFunctionArgs) {
