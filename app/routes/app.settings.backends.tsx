@@ -3,7 +3,7 @@ import { useLoaderData } from '@remix-run/react'
 import { Badge, Banner, BlockStack, Button, Card, InlineStack, Layout, Page, Text } from '@shopify/polaris'
 import { CheckReason } from '#app/components/CheckReason.tsx'
 import { useI18n, type Translate } from '#app/lib/i18n.ts'
-import { listBackendConfigs, toBackendConfigView, type BackendConfigView } from '#app/modules/backends/configs.server.ts'
+import { listBackendConfigs, toBackendConfigView, type BackendConfigView } from '#app/modules/backends/rows.server.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
 
 // Settings → GPU backends: the shop's own servers (editable, /new and /:id)

@@ -17,7 +17,7 @@ import {
   updateBackendConfig,
   type BackendConfigInput,
   type CredentialsChange,
-} from '#app/modules/backends/configs.server.ts'
+} from '#app/modules/backends/rows.server.ts'
 import { testConnection } from '#app/modules/backends/health.server.ts'
 import { operationSchema } from '#app/modules/looks/schema.ts'
 import { requireShop } from '#app/modules/tenants/session.server.ts'

@@ -1,6 +1,6 @@
 // The ComfyUI fake as its own process, so the chaos suite can SIGKILL the GPU
 // server mid-render: prints {"url": ...} once listening; `--step-ms N`.
-import { comfyuiPersonaSettingsSchema, comfyuiSceneSettingsSchema } from '#app/modules/backends/comfyui/settings.ts'
+import { comfyuiPersonaSettingsSchema, comfyuiSceneSettingsSchema } from '#app/modules/backends/comfyui/look-settings.ts'
 import { personas, scenes } from '#app/modules/looks/index.ts'
 import { startComfyFake } from '#test/fakes/comfyui/index.ts'
 

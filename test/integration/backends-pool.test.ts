@@ -11,7 +11,7 @@ import {
   deleteBackendConfig,
   updateBackendConfig,
   type BackendConfigInput,
-} from '#app/modules/backends/configs.server.ts'
+} from '#app/modules/backends/rows.server.ts'
 import { studioPersonaAvailability } from '#app/modules/backends/availability.server.ts'
 import { checkBackends, closeHealth } from '#app/modules/backends/health.server.ts'
 import { allBackends, backendsFor, closePool, type PooledBackend } from '#app/modules/backends/pool.server.ts'

@@ -6,10 +6,10 @@ import {
   type Persona,
   type Scene,
 } from '#app/modules/looks/schema.ts'
-import { comfyuiPersonaSettingsSchema, comfyuiSceneSettingsSchema } from './comfyui/settings.ts'
+import { comfyuiPersonaSettingsSchema, comfyuiSceneSettingsSchema } from './comfyui/look-settings.ts'
 import { templates as comfyuiTemplates } from './comfyui/templates.ts'
-import { personaSettings as sdwebuiPersona, sceneSettings as sdwebuiScene } from './sdwebui/settings.ts'
-import { personaSettings as weshopPersona, sceneSettings as weshopScene } from './weshop/settings.ts'
+import { personaSettings as sdwebuiPersona, sceneSettings as sdwebuiScene } from './sdwebui/look-settings.ts'
+import { personaSettings as weshopPersona, sceneSettings as weshopScene } from './weshop/look-settings.ts'
 import type { BackendCapabilities } from './types.ts'
 
 // What each backend TYPE can realise: its operations, and for every scene and

@@ -13,7 +13,7 @@ import {
   sameServer,
   specOfInput,
   type BackendConfigInput,
-} from './configs.server.ts'
+} from './rows.server.ts'
 import { reasonOf, type CheckReason } from './failure.server.ts'
 import { allBackends, buildBackend } from './pool.server.ts'
 import type { Backend } from './types.ts'

@@ -7,7 +7,7 @@ import { startComfyFake, type ComfyFake } from '#test/fakes/comfyui/index.ts'
 import { startSdwebuiFake, type SdwebuiFake } from '#test/fakes/sdwebui/index.ts'
 import { FAKE_WESHOP_KEY, startWeshopFake, type WeshopFake } from '#test/fakes/weshop/index.ts'
 import { createComfyClient } from './comfyui/client.server.ts'
-import { publicOnly } from './configs.server.ts'
+import { publicOnly } from './rows.server.ts'
 import { buildBackend } from './pool.server.ts'
 
 // Every backend a shop can point somewhere goes through the outbound guard:

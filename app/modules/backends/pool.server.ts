@@ -5,7 +5,7 @@ import type { BackendType, Operation } from '#app/modules/looks/schema.ts'
 import type { BackendConfig } from '#db/schema.ts'
 import type { ConfigurableType } from './capabilities.ts'
 import { createComfyuiBackend } from './comfyui/adapter.server.ts'
-import { enabledBackendConfigs, specOf, type BackendCredentials, type BackendSpec } from './configs.server.ts'
+import { enabledBackendConfigs, specOf, type BackendCredentials, type BackendSpec } from './rows.server.ts'
 import { availableBackends, pickFrom } from './registry.server.ts'
 import { slotsOf } from './slots.ts'
 import type { Backend, BackendCapabilities, RenderControls, RenderRequest, RenderResult } from './types.ts'
@@ -82,7 +82,7 @@ const factories: Record<ConfigurableType, BackendFactory> = {
   weshop: async ({ id, url, credentials, publicOnly }) => {
     const [{ createWeshopBackend }, { weshopConfig }] = await Promise.all([
       import('./weshop/adapter.server.ts'),
-      import('./weshop/config.server.ts'),
+      import('./weshop/env.server.ts'),
     ])
     // why the deployment's config: WESHOP_BASE_URL and the preset ids hold for every shop's key.
     const config = weshopConfig()

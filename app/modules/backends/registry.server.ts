@@ -1,12 +1,12 @@
 import { AppError } from '#app/lib/errors.ts'
 import { closeSharedGuards } from '#app/lib/outbound.server.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
-import { comfyuiBackendsFromEnv } from './comfyui/config.server.ts'
+import { comfyuiBackendsFromEnv } from './comfyui/env.server.ts'
 import { createCpuStudioBackend } from './cpu-studio.server.ts'
-import { sdwebuiBackendsFromEnv } from './sdwebui/config.server.ts'
+import { sdwebuiBackendsFromEnv } from './sdwebui/env.server.ts'
 import type { Backend } from './types.ts'
 import { createWeshopBackend } from './weshop/adapter.server.ts'
-import { weshopConfig } from './weshop/config.server.ts'
+import { weshopConfig } from './weshop/env.server.ts'
 
 // The deployment's own backends, from the environment: COMFYUI_URLS,
 // SDWEBUI_URLS, WESHOP_API_KEY, and the built-in CPU studio. Backends that

@@ -13,7 +13,7 @@ import { recordingControls } from '#test/support/render-controls.ts'
 import { expectNotApi, garbageKinds } from '#test/support/not-api.ts'
 import { planFrame } from '../frame.server.ts'
 import { comfyuiBackendId, createComfyuiBackend, type ComfyuiBackend } from './adapter.server.ts'
-import { comfyuiSceneSettingsSchema, comfyuiPersonaSettingsSchema } from './settings.ts'
+import { comfyuiSceneSettingsSchema, comfyuiPersonaSettingsSchema } from './look-settings.ts'
 
 /** The model files Atelier's looks name, installed on the fake GPU server. */
 const atelierModels = {

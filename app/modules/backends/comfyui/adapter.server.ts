@@ -18,7 +18,7 @@ import {
   type ComfyClientOptions,
   type RunEvent,
 } from './client.server.ts'
-import { comfyuiSceneSettingsSchema, personaSettings, sceneSettings } from './settings.ts'
+import { comfyuiSceneSettingsSchema, personaSettings, sceneSettings } from './look-settings.ts'
 import { fillTemplate, templateFor, templateLabel, templates as builtInTemplates, type WorkflowTemplate } from './templates.ts'
 
 // A ComfyUI server as a Backend. Per render: find the product's keep mask,

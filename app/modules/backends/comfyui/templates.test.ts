@@ -3,7 +3,7 @@ import { personas } from '#app/modules/looks/personas.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
 import { validatePrompt, type ApiPrompt } from '#test/fakes/comfyui/index.ts'
 import { planFrame } from '../frame.server.ts'
-import { personaSettings, sceneSettings } from './settings.ts'
+import { personaSettings, sceneSettings } from './look-settings.ts'
 import { fillTemplate, parseTemplates, templateFor, templates } from './templates.ts'
 import { rawTemplates } from './workflows.ts'
 

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { AppError } from '#app/lib/errors.ts'
 import { operationSchema, type Operation } from '#app/modules/looks/schema.ts'
 import { apiNodeSchema, type ApiWorkflow, type InputValue } from './api.ts'
-import type { ComfyuiPersonaSettings, ComfyuiSceneSettings } from './settings.ts'
+import type { ComfyuiPersonaSettings, ComfyuiSceneSettings } from './look-settings.ts'
 import { rawTemplates } from './workflows.ts'
 
 // A workflow template is a ComfyUI graph in API format plus its SLOTS: the

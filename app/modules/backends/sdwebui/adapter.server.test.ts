@@ -15,7 +15,7 @@ import { recordingControls } from '#test/support/render-controls.ts'
 import { expectNotApi, garbageKinds } from '#test/support/not-api.ts'
 import { createSdwebuiBackend, sdwebuiBackendId, type SdwebuiBackend, type SdwebuiBackendOptions } from './adapter.server.ts'
 import { img2imgRequestSchema, type Img2imgRequest } from './api.ts'
-import { personaSettings, sceneSettings, sdwebuiSceneSectionSchema } from './settings.ts'
+import { personaSettings, sceneSettings, sdwebuiSceneSectionSchema } from './look-settings.ts'
 
 const beach = scenes.find((s) => s.id === 'beach')!
 const studio = scenes.find((s) => s.id === 'studio-white')!

@@ -30,7 +30,7 @@ import {
   sdwebuiSceneSectionSchema,
   type SdwebuiPersonaSettings,
   type SdwebuiSceneSettings,
-} from './settings.ts'
+} from './look-settings.ts'
 
 export { API_IMG2IMG_JOB } from './generate.server.ts'
 export { checkpointName, findCheckpoint, img2imgPayload, type PayloadInput } from './payload.ts'

@@ -3,7 +3,7 @@ import type { BackendCapabilities } from '../types.ts'
 import type { ControlnetUnit, Sampler, Scheduler, SdModel } from './api.ts'
 import type { SdwebuiClient } from './client.server.ts'
 import { checkpointName, findCheckpoint, findControlnetModel, unitFor, type Resolved } from './payload.ts'
-import type { ControlnetUnitSettings, SdwebuiSceneSettings } from './settings.ts'
+import type { ControlnetUnitSettings, SdwebuiSceneSettings } from './look-settings.ts'
 
 // The server's lists (checkpoints, samplers, schedulers, ControlNet models and
 // preprocessors), read once per TTL, and the names a look's settings take on

@@ -6,7 +6,7 @@ import {
   moduleThresholds,
   type ControlnetUnitSettings,
   type SdwebuiSceneSettings,
-} from './settings.ts'
+} from './look-settings.ts'
 
 // What goes over the wire to SD WebUI and how its names are matched: pure
 // functions of their inputs, so each can be tested without a server.

@@ -19,7 +19,7 @@ import { recordingControls } from '#test/support/render-controls.ts'
 import { expectNotApi, garbageKinds } from '#test/support/not-api.ts'
 import { fitFrame as planFrame } from '../frame.server.ts'
 import { createWeshopBackend, type WeshopBackend, type WeshopBackendOptions } from './adapter.server.ts'
-import { WESHOP_NEGATIVE } from './settings.ts'
+import { WESHOP_NEGATIVE } from './look-settings.ts'
 
 const beach = scenes.find((s) => s.id === 'beach')!
 const studio = scenes.find((s) => s.id === 'studio-white')!

@@ -27,7 +27,7 @@ import {
   type ResolvedPersona,
   type ResolvedScene,
   type WeshopPresetIdsInput,
-} from './settings.ts'
+} from './look-settings.ts'
 
 // WeShop's hosted OpenAPI as a Backend, for one tenant's API key. Per render:
 // find the product's mask on our side (for the worker's protection and the
@@ -54,7 +54,7 @@ import {
 // re-renders still differ; the same seed does not reproduce an image.
 
 export interface WeshopBackendOptions {
-  /** The tenant's key, or a function that decrypts it per request (see config.server.ts). Never logged. */
+  /** The tenant's key, or a function that decrypts it per request (see env.server.ts). Never logged. */
   apiKey: WeshopApiKey
   /** Backend id (default `weshop`); one per tenant key when several tenants bring their own. */
   id?: string
@@ -62,7 +62,7 @@ export interface WeshopBackendOptions {
   baseUrl?: string
   /** Largest output edge offered. */
   maxEdge?: number
-  /** Preset ids (from GET /openapi/v1/agent/info) by look id; they win over settings.ts. */
+  /** Preset ids (from GET /openapi/v1/agent/info) by look id; they win over look-settings.ts. */
   presets?: WeshopPresetIdsInput
   log?: Logger
   /** Client timings and retries (tests shorten them). */

@@ -2,7 +2,7 @@ import { inspect } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import { decryptSecret, isEncrypted } from '#app/lib/crypto.server.ts'
 import { FAKE_WESHOP_KEY, startWeshopFake, type WeshopFake } from '#test/fakes/weshop/index.ts'
-import { storeWeshopApiKey, weshopBackendForStoredKey, weshopConfig } from './config.server.ts'
+import { storeWeshopApiKey, weshopBackendForStoredKey, weshopConfig } from './env.server.ts'
 
 let fake: WeshopFake | undefined
 afterEach(async () => {

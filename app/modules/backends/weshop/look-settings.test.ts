@@ -12,7 +12,7 @@ import {
   sceneSettings,
   tryonAspectRatio,
   weshopPresetIdsSchema,
-} from './settings.ts'
+} from './look-settings.ts'
 
 describe('WeShop settings for the looks', () => {
   it('map every scene, and nothing that is not a scene', () => {

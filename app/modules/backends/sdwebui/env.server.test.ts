@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { sdwebuiBackendsFromEnv, sdwebuiUrls } from './config.server.ts'
+import { sdwebuiBackendsFromEnv, sdwebuiUrls } from './env.server.ts'
 
 describe('SDWEBUI_URLS', () => {
   it('reads a comma-separated list of http(s) URLs, one per server', () => {

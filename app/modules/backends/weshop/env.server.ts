@@ -5,7 +5,7 @@ import { personas } from '#app/modules/looks/personas.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
 import { createWeshopBackend, type WeshopBackendOptions, type WeshopBackend } from './adapter.server.ts'
 import { WESHOP_BASE_URL } from './client.server.ts'
-import { weshopPresetIdsSchema, type WeshopPresetIds } from './settings.ts'
+import { weshopPresetIdsSchema, type WeshopPresetIds } from './look-settings.ts'
 
 // The deployment's WeShop settings, read here rather than in env.server.ts so
 // the backend module owns them:

@@ -11,7 +11,7 @@ import {
   sdwebuiPersonaTuningSchema,
   sdwebuiSceneSectionSchema,
   sdwebuiSceneTuningSchema,
-} from './settings.ts'
+} from './look-settings.ts'
 
 describe('SD WebUI settings per look', () => {
   it('has a usable mapping for every scene: the look’s section and this backend’s tuning', () => {

@@ -17,7 +17,7 @@ import { controlnetControlModes, type InpaintingFill } from './api.ts'
 //   A change here alters pixels too: bump the look's version with it.
 //
 // Both are validated here, at the edge of this backend, with the look's id in
-// the error; settings.test.ts checks that every scene and persona has both.
+// the error; look-settings.test.ts checks that every scene and persona has both.
 
 const controlnetUnitSettingsSchema = z.object({
   /** Preprocessor, e.g. `depth_midas`, `canny` (GET /controlnet/module_list). */
@@ -170,7 +170,7 @@ export function sceneSettings(scene: Scene): SdwebuiSceneSettings {
   const section = sdwebuiSceneSectionSchema.safeParse(scene.backends.sdwebui)
   if (!section.success) throw unusable('Scene', scene, z.prettifyError(section.error))
   const tuning = sdwebuiSceneTuningSchema.safeParse(sceneTuning[scene.id])
-  if (!tuning.success) throw unusable('Scene', scene, `no SD WebUI tuning for this scene in sdwebui/settings.ts`)
+  if (!tuning.success) throw unusable('Scene', scene, `no SD WebUI tuning for this scene in sdwebui/look-settings.ts`)
   return { ...section.data, ...tuning.data }
 }
 
@@ -178,6 +178,6 @@ export function personaSettings(persona: Persona): SdwebuiPersonaSettings {
   const section = sdwebuiPersonaSectionSchema.safeParse(persona.backends.sdwebui)
   if (!section.success) throw unusable('Persona', persona, z.prettifyError(section.error))
   const tuning = sdwebuiPersonaTuningSchema.safeParse(personaTuning[persona.id])
-  if (!tuning.success) throw unusable('Persona', persona, `no SD WebUI tuning for this persona in sdwebui/settings.ts`)
+  if (!tuning.success) throw unusable('Persona', persona, `no SD WebUI tuning for this persona in sdwebui/look-settings.ts`)
   return { ...section.data, ...tuning.data }
 }

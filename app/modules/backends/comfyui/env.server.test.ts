@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { comfyuiUrls } from './config.server.ts'
+import { comfyuiUrls } from './env.server.ts'
 
 describe('COMFYUI_URLS', () => {
   it('reads a comma-separated list of http(s) URLs', () => {

@@ -11,7 +11,7 @@ import { generatedContents, poses, tryonAspectRatios, type TryonAspectRatio } fr
 // why preset ids are empty: WeShop's preset ids (`locationId`, `fashionModelId`)
 // are integers listed per agent by `GET /openapi/v1/agent/info?agentName=…` for
 // an account's key, and we hold no list of the real ones. Until someone fills
-// them in here (or in WESHOP_PRESET_IDS, config.server.ts), runs describe the
+// them in here (or in WESHOP_PRESET_IDS, env.server.ts), runs describe the
 // scene and the persona in words, which the reference allows ("provide at
 // least one of locationId, fashionModelId, or textDescription"). The looks'
 // own `backends.weshop` sections carry string placeholders WeShop would
