@@ -15,7 +15,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import sharp from 'sharp'
-import { CPU_STUDIO_WORKFLOW, createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.ts'
+import { CPU_STUDIO_WORKFLOW, createCpuStudioBackend } from '#app/modules/backends/cpu-studio/adapter.server.ts'
 import type { Placement, RawImage, SourceImage } from '#app/modules/backends/types.ts'
 import { deltaE2000, linearToSrgb8, srgbToLab } from '#app/modules/imaging/colour.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'

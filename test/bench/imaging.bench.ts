@@ -4,7 +4,7 @@
 // Target: ratio ≤ 1.5. The last line is machine-read: `BENCH imaging ratio=<x>`.
 import { performance } from 'node:perf_hooks'
 import sharp from 'sharp'
-import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.ts'
+import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio/adapter.server.ts'
 import { FINAL_JPEG, jpegEncoder } from '#app/modules/imaging/jpeg.server.ts'
 import type { RenderRequest } from '#app/modules/backends/types.ts'
 import { measureFidelity } from '#app/modules/imaging/fidelity.server.ts'

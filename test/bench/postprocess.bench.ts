@@ -25,7 +25,7 @@
 // The last line is machine-read: `BENCH postprocess ratio=<x> rss_growth_mb=<y>`.
 import { performance } from 'node:perf_hooks'
 import sharp from 'sharp'
-import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.ts'
+import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio/adapter.server.ts'
 import { FINAL_JPEG, encodeFinalJpeg, jpegEncoder } from '#app/modules/imaging/jpeg.server.ts'
 import type { Placement, RawImage, RenderResult, SourceImage } from '#app/modules/backends/types.ts'
 import { findProductMask } from '#app/modules/imaging/mask.server.ts'

@@ -1,5 +1,5 @@
 import sharp, { type Sharp } from 'sharp'
-import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.ts'
+import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio/adapter.server.ts'
 import type { RawImage, RenderResult, SourceImage } from '#app/modules/backends/types.ts'
 import { measureFidelity } from '#app/modules/imaging/fidelity.server.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'

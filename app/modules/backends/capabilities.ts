@@ -53,7 +53,7 @@ function resolves(settings: () => unknown): boolean {
   }
 }
 
-// why a copy and not an import of cpu-studio.server.ts: that module loads
+// why a copy and not an import of cpu-studio/adapter.server.ts: that module loads
 // sharp; this one is read by pages and tests without it (a test keeps the two equal).
 const CPU_STUDIO_OPERATIONS: readonly Operation[] = ['product_scene', 'scene_swap']
 

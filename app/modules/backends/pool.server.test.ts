@@ -11,7 +11,7 @@ import {
   type BackendLike,
 } from './capabilities.ts'
 import { createComfyuiBackend } from './comfyui/adapter.server.ts'
-import { createCpuStudioBackend } from './cpu-studio.server.ts'
+import { createCpuStudioBackend } from './cpu-studio/adapter.server.ts'
 import { buildBackend } from './pool.server.ts'
 import { createSdwebuiBackend } from './sdwebui/adapter.server.ts'
 import { createWeshopBackend } from './weshop/adapter.server.ts'

@@ -1,6 +1,6 @@
 import sharp from 'sharp'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.ts'
+import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio/adapter.server.ts'
 import type { RenderResult } from '#app/modules/backends/types.ts'
 import type { RawImage, SourceImage } from './types.ts'
 import { marketSchema, sceneSchema, type CpuStudioScene } from '#app/modules/looks/schema.ts'

@@ -1,6 +1,6 @@
 import sharp from 'sharp'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.ts'
+import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio/adapter.server.ts'
 import { FINAL_JPEG } from '#app/modules/imaging/jpeg.server.ts'
 import type { RenderResult } from '#app/modules/backends/types.ts'
 import type { SourceImage } from './types.ts'

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.ts'
+import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio/adapter.server.ts'
 import type { RenderResult } from '#app/modules/backends/types.ts'
 import type { RawImage, SourceImage } from './types.ts'
 import { marketSchema, sceneSchema } from '#app/modules/looks/schema.ts'

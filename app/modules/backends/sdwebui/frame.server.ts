@@ -2,7 +2,7 @@ import sharp from 'sharp'
 import type { ProductMask } from '#app/modules/imaging/mask.server.ts'
 import { placeProduct } from '#app/modules/imaging/compose.ts'
 import { dilate } from '#app/modules/imaging/morphology.ts'
-import { DEFAULT_STUDIO } from '../cpu-studio.server.ts'
+import { DEFAULT_STUDIO } from '../cpu-studio/adapter.server.ts'
 import { framedMask, framedPixels, planFrame, rawInput, workFrame } from '../frame.server.ts'
 import type { Placement, RawImage, RenderRequest } from '../types.ts'
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio.server.ts'
+import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio/adapter.server.ts'
 import { markets } from '#app/modules/looks/markets.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
 import { H, W, fidelityFixture, type FidelityFixture } from '#test/support/fidelity-render.ts'

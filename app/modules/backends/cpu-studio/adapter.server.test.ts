@@ -11,8 +11,8 @@ import {
   type Scene,
 } from '#app/modules/looks/schema.ts'
 import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
-import { createCpuStudioBackend } from './cpu-studio.server.ts'
-import type { RenderControls, RenderRequest, SourceImage } from './types.ts'
+import { createCpuStudioBackend } from './adapter.server.ts'
+import type { RenderControls, RenderRequest, SourceImage } from '../types.ts'
 
 const STUDIO: CpuStudioScene = {
   background: { kind: 'radial', inner: [250, 245, 236], outer: [230, 219, 202] },

@@ -9,7 +9,7 @@ import { encodeFinalJpeg } from '#app/modules/imaging/jpeg.server.ts'
 import { findProductMask, type Box } from '#app/modules/imaging/mask.server.ts'
 import { paintShadow } from '#app/modules/imaging/shadow.ts'
 import type { CpuStudioScene, Operation } from '#app/modules/looks/schema.ts'
-import type { Backend, BackendCapabilities, RawImage, RenderControls, RenderRequest, RenderResult } from './types.ts'
+import type { Backend, BackendCapabilities, RawImage, RenderControls, RenderRequest, RenderResult } from '../types.ts'
 
 export const CPU_STUDIO_ID = 'cpu-studio'
 /** Bump when a change alters the pixels this backend produces. */
