@@ -7,7 +7,7 @@ import { CheckReason } from '#app/components/CheckReason.tsx'
 import { errorResponse, throwAsResponse, type ActionError } from '#app/lib/http.server.ts'
 import { isAppError } from '#app/lib/errors.ts'
 import { useI18n } from '#app/lib/i18n.ts'
-import { backendTypes, configurableTypes, type ConfigurableType } from '#app/modules/backends/capabilities.ts'
+import { backendTypes, configurableTypes, type ConfigurableType } from '#app/modules/backends/descriptors.ts'
 import {
   createBackendConfig,
   deleteBackendConfig,

@@ -2,16 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { messages } from '#app/lib/i18n.ts'
 import { personas, scenes } from '#app/modules/looks/index.ts'
 import { operations, type BackendType, type Operation, type Persona } from '#app/modules/looks/schema.ts'
-import {
-  allowedOperations,
-  backendTypes,
-  configurableTypes,
-  lookAvailability,
-  PERSONA_OPERATIONS,
-  type BackendLike,
-} from './capabilities.ts'
+import { allowedOperations, lookAvailability, PERSONA_OPERATIONS, type BackendLike } from './capabilities.ts'
 import { createComfyuiBackend } from './comfyui/adapter.server.ts'
 import { createCpuStudioBackend } from './cpu-studio/adapter.server.ts'
+import { backendTypes, configurableTypes } from './descriptors.ts'
 import { buildBackend } from './pool.server.ts'
 import { createSdwebuiBackend } from './sdwebui/adapter.server.ts'
 import { createWeshopBackend } from './weshop/adapter.server.ts'

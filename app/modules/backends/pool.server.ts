@@ -1,12 +1,10 @@
 import { AppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
-import { sharedGuard } from '#app/lib/outbound.server.ts'
 import type { BackendType, Operation } from '#app/modules/looks/schema.ts'
 import type { BackendConfig } from '#db/schema.ts'
-import type { ConfigurableType } from './capabilities.ts'
-import { createComfyuiBackend } from './comfyui/adapter.server.ts'
-import { enabledBackendConfigs, specOf, type BackendCredentials, type BackendSpec } from './rows.server.ts'
-import { availableBackends, pickFrom } from './registry.server.ts'
+import type { Closable } from './descriptor.server.ts'
+import { enabledBackendConfigs, specOf, type BackendSpec } from './rows.server.ts'
+import { availableBackends, descriptorOf, pickFrom } from './registry.server.ts'
 import { slotsOf } from './slots.ts'
 import type { Backend, BackendCapabilities, RenderControls, RenderRequest, RenderResult } from './types.ts'
 
@@ -40,63 +38,11 @@ export interface PooledBackend extends Backend {
   close(): Promise<void>
 }
 
-type Closable = Backend & { close?: () => Promise<void> | void }
-type BackendFactory = (spec: BackendSpec) => Promise<Closable>
-
-function authHeaders(credentials: BackendCredentials | null): Record<string, string> | undefined {
-  if (credentials?.kind === 'bearer') return { Authorization: `Bearer ${credentials.token}` }
-  if (credentials?.kind === 'basic') {
-    return { Authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` }
-  }
-  return undefined
-}
-
-/** A URL with HTTP basic credentials in it, the way the SD WebUI client takes them (--api-auth). */
-function withBasicAuth(url: string, credentials: BackendCredentials | null): string {
-  if (credentials?.kind === 'bearer') {
-    throw new AppError('INVALID_INPUT', 'SD WebUI takes a user name and password (--api-auth), not a bearer token.')
-  }
-  if (credentials?.kind !== 'basic') return url
-  const u = new URL(url)
-  u.username = encodeURIComponent(credentials.username)
-  u.password = encodeURIComponent(credentials.password)
-  return u.toString().replace(/\/+$/, '')
-}
-
-function apiKeyOf(credentials: BackendCredentials | null): string {
-  if (credentials?.kind !== 'apiKey') throw new AppError('INVALID_INPUT', 'A WeShop backend needs its API key.')
-  return credentials.apiKey
-}
-
-const guardFor = (publicOnly: boolean) => (publicOnly ? sharedGuard() : undefined)
-
-// why lazy imports for SD WebUI and WeShop: a process loads only the adapters
-// its rows use (ComfyUI's is loaded by the registry for COMFYUI_URLS anyway).
-const factories: Record<ConfigurableType, BackendFactory> = {
-  comfyui: async ({ id, url, credentials, publicOnly }) =>
-    createComfyuiBackend({ id, url, client: { headers: authHeaders(credentials), outbound: guardFor(publicOnly) } }),
-  sdwebui: async ({ id, url, credentials, publicOnly }) => {
-    const { createSdwebuiBackend } = await import('./sdwebui/adapter.server.ts')
-    return createSdwebuiBackend({ id, url: withBasicAuth(url, credentials), client: { outbound: guardFor(publicOnly) } })
-  },
-  weshop: async ({ id, url, credentials, publicOnly }) => {
-    const [{ createWeshopBackend }, { weshopConfig }] = await Promise.all([
-      import('./weshop/adapter.server.ts'),
-      import('./weshop/env.server.ts'),
-    ])
-    // why the deployment's config: WESHOP_BASE_URL and the preset ids hold for every shop's key.
-    const config = weshopConfig()
-    // why these origins for results: the operator's WESHOP_BASE_URL may sit on a private address (a local
-    // fake), and so may a row's own endpoint where the API itself may be private (operator rows, local mode).
-    const trusted = publicOnly || !url ? [config.baseUrl] : [config.baseUrl, url]
-    const client = { outbound: guardFor(publicOnly), resultsGuard: sharedGuard(trusted) }
-    return createWeshopBackend({ id, apiKey: apiKeyOf(credentials), baseUrl: url || config.baseUrl, presets: config.presets, client })
-  },
-}
-
 /** Builds a backend from a spec (a saved row, or a form's "Test connection"). The caller closes it. */
-export function buildBackend(spec: BackendSpec): Promise<Closable> {
-  return factories[spec.type](spec)
+export async function buildBackend(spec: BackendSpec): Promise<Closable> {
+  const build = descriptorOf(spec.type).build
+  if (!build) throw new AppError('INVALID_INPUT', `Backend type "${spec.type}" cannot be configured`)
+  return build(spec)
 }
 
 interface PoolMeta {

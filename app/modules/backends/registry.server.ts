@@ -1,25 +1,32 @@
 import { AppError } from '#app/lib/errors.ts'
 import { closeSharedGuards } from '#app/lib/outbound.server.ts'
-import type { Operation } from '#app/modules/looks/schema.ts'
-import { comfyuiBackendsFromEnv } from './comfyui/env.server.ts'
-import { createCpuStudioBackend } from './cpu-studio/adapter.server.ts'
-import { sdwebuiBackendsFromEnv } from './sdwebui/env.server.ts'
+import type { BackendType, Operation } from '#app/modules/looks/schema.ts'
+import { comfyuiDescriptor } from './comfyui/descriptor.server.ts'
+import { cpuStudioDescriptor } from './cpu-studio/descriptor.server.ts'
+import type { BackendDescriptor, Closable } from './descriptor.server.ts'
+import { sdwebuiDescriptor } from './sdwebui/descriptor.server.ts'
 import type { Backend } from './types.ts'
-import { createWeshopBackend } from './weshop/adapter.server.ts'
-import { weshopConfig } from './weshop/env.server.ts'
+import { weshopDescriptor } from './weshop/descriptor.server.ts'
 
 // The deployment's own backends, from the environment: COMFYUI_URLS,
 // SDWEBUI_URLS, WESHOP_API_KEY, and the built-in CPU studio. Backends that
 // operators or shops add in Settings → GPU backends come from the pool
 // (pool.server.ts), which wraps these too.
+
+/**
+ * How each backend type is built, one line each (what each type is:
+ * descriptors.ts). why GPU servers first: pickBackend takes the first capable
+ * backend, and a connected ComfyUI (COMFYUI_URLS) should do the scene swaps it can do.
+ */
+const descriptors: readonly BackendDescriptor[] = [comfyuiDescriptor, sdwebuiDescriptor, weshopDescriptor, cpuStudioDescriptor]
+
 let backends: Backend[] | undefined
 
-/** A deployment-wide WeShop account (WESHOP_API_KEY); shops can also connect their own key in Settings. */
-function weshopFromEnv(source: Record<string, string | undefined> = process.env): Backend[] {
-  if (!source.WESHOP_API_KEY) return []
-  const config = weshopConfig(source)
-  // why a function: the key is read per request and never kept on the backend object (logs, JSON).
-  return [createWeshopBackend({ id: 'weshop', apiKey: () => process.env.WESHOP_API_KEY ?? '', baseUrl: config.baseUrl, presets: config.presets })]
+/** The server half of a type's descriptor (how it is built). */
+export function descriptorOf(type: BackendType): BackendDescriptor {
+  const found = descriptors.find((d) => d.type === type)
+  if (!found) throw new AppError('INTERNAL', `No descriptor for backend type "${type}"`)
+  return found
 }
 
 /** Adds a backend to this process (a connected GPU server; the bench's zero-latency backend). */
@@ -28,9 +35,7 @@ export function registerBackend(backend: Backend): void {
 }
 
 export function availableBackends(): Backend[] {
-  // why GPU servers first: pickBackend takes the first capable backend, and a
-  // connected ComfyUI (COMFYUI_URLS) should do the scene swaps it can do.
-  backends ??= [...comfyuiBackendsFromEnv(), ...sdwebuiBackendsFromEnv(), ...weshopFromEnv(), createCpuStudioBackend()]
+  backends ??= descriptors.flatMap((d) => d.fromEnv())
   return backends
 }
 
@@ -62,6 +67,6 @@ export function personasAvailable(): boolean {
 export async function closeBackends(): Promise<void> {
   const open = backends ?? []
   backends = undefined
-  await Promise.all(open.map((b) => (b as Backend & { close?: () => Promise<void> | void }).close?.()))
+  await Promise.all(open.map((b) => (b as Closable).close?.()))
   await closeSharedGuards()
 }

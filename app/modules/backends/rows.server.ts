@@ -7,7 +7,8 @@ import { AppError, notFound } from '#app/lib/errors.ts'
 import { assertPublicUrl, blockedBy } from '#app/lib/outbound.server.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
 import { backendConfigs, type BackendCheck, type BackendConfig } from '#db/schema.ts'
-import { allowedOperations, backendTypes, isConfigurableType, type ConfigurableType } from './capabilities.ts'
+import { allowedOperations } from './capabilities.ts'
+import { backendTypes, isConfigurableType, type ConfigurableType } from './descriptors.ts'
 
 // The GPU backends a deployment (tenant_id null) or a shop connected in
 // Settings: the only module that reads or writes backend_configs. Credentials

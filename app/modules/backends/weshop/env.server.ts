@@ -73,6 +73,14 @@ export function weshopConfig(source: Record<string, string | undefined> = proces
   return { baseUrl: parsed.data.WESHOP_BASE_URL, presets: parsed.data.WESHOP_PRESET_IDS }
 }
 
+/** A deployment-wide WeShop account (WESHOP_API_KEY); shops can also connect their own key in Settings. */
+export function weshopBackendsFromEnv(source: Record<string, string | undefined> = process.env): WeshopBackend[] {
+  if (!source.WESHOP_API_KEY) return []
+  const config = weshopConfig(source)
+  // why a function: the key is read per request and never kept on the backend object (logs, JSON).
+  return [createWeshopBackend({ id: 'weshop', apiKey: () => process.env.WESHOP_API_KEY ?? '', baseUrl: config.baseUrl, presets: config.presets })]
+}
+
 /** A key as it goes into the database: checked for shape, then encrypted (crypto.server.ts). */
 export function storeWeshopApiKey(plain: string): string {
   const key = plain.trim()
