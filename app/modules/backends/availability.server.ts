@@ -1,5 +1,6 @@
 import { logger } from '#app/lib/logger.server.ts'
 import { lookAvailability } from './capabilities.ts'
+import { backendTypes } from './descriptors.ts'
 import { checkBackends, healthOf } from './health.server.ts'
 import { backendsFor, type PooledBackend } from './pool.server.ts'
 
@@ -19,12 +20,13 @@ export interface PersonaChoice {
 }
 
 /**
- * Which of these backends answered their last health check. The in-process
- * CPU studio has no server to be down; a backend never checked (just saved)
- * is checked now, once, and its result kept like any other check.
+ * Which of these backends answered their last health check. An in-process
+ * backend (the CPU studio) has no server to be down; a backend never checked
+ * (just saved) is checked now, once, and its result kept like any other check.
  */
 export async function liveBackends(backends: readonly PooledBackend[]): Promise<{ live: PooledBackend[]; down: PooledBackend[] }> {
-  const remote = backends.filter((b) => b.type !== 'cpu-studio')
+  const inProcess = (b: PooledBackend) => backendTypes[b.type]?.inProcess === true
+  const remote = backends.filter((b) => !inProcess(b))
   const statuses = new Map(await Promise.all(remote.map(async (b) => [b.id, await healthOf(b.id).catch(() => null)] as const)))
   const unchecked = remote.filter((b) => statuses.get(b.id) === null)
   if (unchecked.length > 0) {
@@ -35,7 +37,7 @@ export async function liveBackends(backends: readonly PooledBackend[]): Promise<
     })
     for (const c of checked) statuses.set(c.backendId, { ok: c.check.ok, consecutiveFailures: 0, checkedAt: c.check.checkedAt, detail: null })
   }
-  const isLive = (b: PooledBackend) => b.type === 'cpu-studio' || statuses.get(b.id)?.ok === true
+  const isLive = (b: PooledBackend) => inProcess(b) || statuses.get(b.id)?.ok === true
   return { live: backends.filter(isLive), down: backends.filter((b) => !isLive(b)) }
 }
 

@@ -5,6 +5,7 @@ import { env } from '#app/lib/env.server.ts'
 import { AppError, isAppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { redisConnection } from '#app/lib/redis.server.ts'
+import type { BackendType } from '#app/modules/looks/schema.ts'
 import type { BackendCheck, BackendConfig } from '#db/schema.ts'
 import {
   configBackendId,
@@ -14,6 +15,7 @@ import {
   specOfInput,
   type BackendConfigInput,
 } from './rows.server.ts'
+import { backendTypes } from './descriptors.ts'
 import { reasonOf, type CheckReason } from './failure.server.ts'
 import { allBackends, buildBackend } from './pool.server.ts'
 import type { Backend } from './types.ts'
@@ -145,8 +147,8 @@ export function onBackendHealth(listener: HealthListener | undefined): void {
 async function publish(backendId: string, type: string, check: BackendCheck): Promise<void> {
   try {
     await recordHealth(backendId, check.ok, check.detail)
-    // why only remote backends: the in-process CPU studio has no server to be down.
-    if (type !== 'cpu-studio') await healthListener?.(backendId, check.ok)
+    // why only remote backends: an in-process one (the CPU studio) has no server to be down.
+    if (backendTypes[type as BackendType]?.inProcess !== true) await healthListener?.(backendId, check.ok)
   } catch (e) {
     logger().warn({ backend: backendId, reason: (e as Error).message }, 'could not publish a backend health check')
   }

@@ -1,12 +1,13 @@
 import { env } from '#app/lib/env.server.ts'
+import { backendTypes } from './descriptors.ts'
 import type { BackendCapabilities } from './types.ts'
 
 /**
  * Renders a backend takes at once: what it declares, else one per GPU server.
- * The in-process CPU studio runs in every worker process, so its real limit is
- * the workers' own concurrency; the scheduler never holds it back.
+ * An in-process backend (the CPU studio) runs in every worker process, so its
+ * real limit is the workers' own concurrency; the scheduler never holds it back.
  */
 export function slotsOf(c: BackendCapabilities): number {
   if (c.slots !== undefined) return Math.max(1, Math.floor(c.slots))
-  return c.type === 'cpu-studio' ? env().WORKER_CONCURRENCY * 16 : 1
+  return backendTypes[c.type]?.inProcess === true ? env().WORKER_CONCURRENCY * 16 : 1
 }
