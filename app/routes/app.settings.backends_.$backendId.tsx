@@ -7,7 +7,7 @@ import { CheckReason } from '#app/components/CheckReason.tsx'
 import { errorResponse, throwAsResponse, type ActionError } from '#app/lib/http.server.ts'
 import { isAppError } from '#app/lib/errors.ts'
 import { useI18n } from '#app/lib/i18n.ts'
-import { backendTypes, configurableTypes, type ConfigurableType } from '#app/modules/backends/descriptors.ts'
+import { backendTypes, configurableTypes, isConfigurableType, type ConfigurableType } from '#app/modules/backends/descriptors.ts'
 import {
   createBackendConfig,
   deleteBackendConfig,
@@ -37,10 +37,10 @@ async function ownConfig(tenantId: string, backendId: string | undefined): Promi
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const { tenant } = await requireShop(request)
   const existing = await ownConfig(tenant.id, params.backendId)
-  const asked = new URL(request.url).searchParams.get('type')
+  const asked = new URL(request.url).searchParams.get('type') ?? ''
   return {
     config: existing ? toBackendConfigView(existing) : null,
-    initialType: (configurableTypes as readonly string[]).includes(asked ?? '') ? (asked as ConfigurableType) : 'comfyui',
+    initialType: isConfigurableType(asked) ? asked : configurableTypes[0],
     types: configurableTypes.map((type) => ({
       type,
       operations: [...backendTypes[type].operations],
