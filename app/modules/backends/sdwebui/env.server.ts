@@ -5,8 +5,8 @@ import { splitCredentials } from './client.server.ts'
 // SDWEBUI_URLS: the SD WebUI servers (AUTOMATIC1111 or Forge, started with
 // --api) this deployment renders on, comma-separated, e.g.
 // `http://gpu-1:7860,http://user:secret@gpu-2:7860` (credentials for
-// --api-auth); empty = none. Read here rather than in env.server.ts so the
-// backend module owns its one setting.
+// --api-auth); empty = none. Read here rather than in app/lib/env.server.ts
+// so the backend module owns its one setting.
 //
 // Each server renders one image at a time: give every SD WebUI backend ONE
 // slot in the scheduler. Inside a process the adapter also takes turns per

@@ -1,22 +1,20 @@
 import { z } from 'zod'
-import { decryptSecret, encryptSecret } from '#app/lib/crypto.server.ts'
-import { AppError } from '#app/lib/errors.ts'
 import { personas } from '#app/modules/looks/personas.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
-import { createWeshopBackend, type WeshopBackendOptions, type WeshopBackend } from './adapter.server.ts'
+import { createWeshopBackend, type WeshopBackend } from './adapter.server.ts'
 import { WESHOP_BASE_URL } from './client.server.ts'
 import { weshopPresetIdsSchema, type WeshopPresetIds } from './look-settings.ts'
 
-// The deployment's WeShop settings, read here rather than in env.server.ts so
-// the backend module owns them:
+// The deployment's WeShop settings, read here rather than in
+// app/lib/env.server.ts so the backend module owns them:
 //   WESHOP_BASE_URL    default https://openapi.weshop.ai. WeShop asks that its key
 //                      go to that host only; anything else must be a loopback
 //                      address (the test fake).
 //   WESHOP_PRESET_IDS  JSON preset ids by look id, from GET /openapi/v1/agent/info:
 //                      {"aimodel": {"locations": {"beach": 12}, "fashionModels": {"amara": 34}},
 //                       "aiproduct": {"locations": {"studio-white": 56}}}
-// The API key is the tenant's own: stored encrypted (storeWeshopApiKey) and
-// decrypted per request by the backend (weshopBackendForStoredKey).
+// A deployment-wide key is WESHOP_API_KEY; a tenant's own is stored
+// encrypted (stored-key.server.ts).
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]'])
 
@@ -78,32 +76,12 @@ export function weshopBackendsFromEnv(source: Record<string, string | undefined>
   if (!source.WESHOP_API_KEY) return []
   const config = weshopConfig(source)
   // why a function: the key is read per request and never kept on the backend object (logs, JSON).
-  return [createWeshopBackend({ id: 'weshop', apiKey: () => process.env.WESHOP_API_KEY ?? '', baseUrl: config.baseUrl, presets: config.presets })]
-}
-
-/** A key as it goes into the database: checked for shape, then encrypted (crypto.server.ts). */
-export function storeWeshopApiKey(plain: string): string {
-  const key = plain.trim()
-  if (!/^[\x21-\x7e]{8,512}$/.test(key)) {
-    throw new AppError('INVALID_INPUT', 'That does not look like a WeShop API key. Copy it again from open.weshop.ai → API keys.')
-  }
-  return encryptSecret(key)
-}
-
-/**
- * A tenant's WeShop backend from its stored key. The key is decrypted for
- * each request and dropped after it; the backend object never holds it.
- */
-export function weshopBackendForStoredKey(
-  storedKey: string,
-  opts: Omit<WeshopBackendOptions, 'apiKey' | 'baseUrl' | 'presets'> & { env?: Record<string, string | undefined> } = {},
-): WeshopBackend {
-  const { env, ...rest } = opts
-  const config = weshopConfig(env)
-  return createWeshopBackend({
-    ...rest,
-    apiKey: () => decryptSecret(storedKey),
-    baseUrl: config.baseUrl,
-    presets: config.presets,
-  })
+  return [
+    createWeshopBackend({
+      id: 'weshop',
+      apiKey: () => process.env.WESHOP_API_KEY ?? '',
+      baseUrl: config.baseUrl,
+      presets: config.presets,
+    }),
+  ]
 }
