@@ -5,6 +5,7 @@ import { allowedOperations } from './capabilities.ts'
 import { createComfyuiBackend } from './comfyui/adapter.server.ts'
 import { createCpuStudioBackend } from './cpu-studio/adapter.server.ts'
 import { backendTypes, configurableTypes } from './descriptors.ts'
+import { descriptorOf } from './registry.server.ts'
 import { createSdwebuiBackend } from './sdwebui/adapter.server.ts'
 import { createWeshopBackend } from './weshop/adapter.server.ts'
 
@@ -56,5 +57,14 @@ describe('what each backend type can do', () => {
     expect(backendTypes.sdwebui.authSchemes).toEqual(['basic'])
     expect(backendTypes.weshop.credentials).toBe('api-key')
     expect(configurableTypes).not.toContain('cpu-studio')
+  })
+
+  it("builds each type through its own descriptor's server half", () => {
+    for (const [type, info] of Object.entries(backendTypes)) {
+      const descriptor = descriptorOf(type as BackendType)
+      expect(descriptor.type, type).toBe(type)
+      expect(descriptor.operations, type).toEqual(info.operations)
+      expect(typeof descriptor.build, type).toBe(info.configurable ? 'function' : 'undefined')
+    }
   })
 })

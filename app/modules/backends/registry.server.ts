@@ -15,18 +15,22 @@ import { weshopDescriptor } from './weshop/descriptor.server.ts'
 
 /**
  * How each backend type is built, one line each (what each type is:
- * descriptors.ts). why GPU servers first: pickBackend takes the first capable
- * backend, and a connected ComfyUI (COMFYUI_URLS) should do the scene swaps it can do.
+ * descriptors.ts); the typecheck fails when a type is missing. why GPU servers
+ * first: pickBackend takes the first capable backend, and a connected ComfyUI
+ * (COMFYUI_URLS) should do the scene swaps it can do.
  */
-const descriptors: readonly BackendDescriptor[] = [comfyuiDescriptor, sdwebuiDescriptor, weshopDescriptor, cpuStudioDescriptor]
+const descriptors = {
+  comfyui: comfyuiDescriptor,
+  sdwebui: sdwebuiDescriptor,
+  weshop: weshopDescriptor,
+  'cpu-studio': cpuStudioDescriptor,
+} satisfies Record<BackendType, BackendDescriptor>
 
 let backends: Backend[] | undefined
 
 /** The server half of a type's descriptor (how it is built). */
 export function descriptorOf(type: BackendType): BackendDescriptor {
-  const found = descriptors.find((d) => d.type === type)
-  if (!found) throw new AppError('INTERNAL', `No descriptor for backend type "${type}"`)
-  return found
+  return descriptors[type]
 }
 
 /** Adds a backend to this process (a connected GPU server; the bench's zero-latency backend). */
@@ -35,7 +39,7 @@ export function registerBackend(backend: Backend): void {
 }
 
 export function availableBackends(): Backend[] {
-  backends ??= descriptors.flatMap((d) => d.fromEnv())
+  backends ??= Object.values(descriptors).flatMap((d) => d.fromEnv())
   return backends
 }
 
