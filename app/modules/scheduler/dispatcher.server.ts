@@ -116,9 +116,9 @@ export interface Dispatcher {
 /** Slots a backend offers: its own figure, else one per GPU server, and "as many as the workers run" in-process. */
 export { slotsOf }
 
-/** Whether loading a different model costs anything on this backend type. */
+/** Whether loading a different model costs anything on this backend type (in-process work loads none). */
 function switchesModels(c: BackendCapabilities): boolean {
-  return c.type !== 'cpu-studio'
+  return !backendTypes[c.type].inProcess
 }
 
 /** The policy's view of a backend; `models` are the model keys in play (a reported model outside them is not ours). */
@@ -200,7 +200,7 @@ export function needsOf(
   if (render.maskKey !== undefined) base.masked = render.maskKey !== null
   const named = backends.find((b) => b.id === render.backend)
   const type = named?.capabilities().type
-  if (!type || type === 'cpu-studio') return { ...base, only: [render.backend] }
+  if (!type || backendTypes[type].inProcess) return { ...base, only: [render.backend] }
   // why: a shop's own servers (Settings → GPU backends) render that shop's work only.
   const shops = (b: DispatchBackend) => !b.tenantId || b.tenantId === render.tenantId
   const fallback = fallbackIds(render, backends.filter((b) => shops(b) && b.capabilities().type !== type))
