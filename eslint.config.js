@@ -32,6 +32,16 @@ export default tseslint.config(
               from: './app/modules',
               message: 'app/lib imports no module: move the code into the module, or pass it in.',
             },
+            {
+              // why: a page or job asks platformFor / billingFor; only those two registries pick Shopify's code.
+              target: [
+                './app/modules/!(shopify|platforms|billing)/**/*',
+                './app/modules/platforms/**/!(index.server.ts)',
+                './app/modules/billing/**/!(service.server.ts)',
+              ],
+              from: './app/modules/shopify',
+              message: 'Platform-neutral modules do not import Shopify: ask platformFor(tenant) or billingFor(tenant).',
+            },
           ],
         },
       ],

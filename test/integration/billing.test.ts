@@ -4,7 +4,7 @@ import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { db } from '#app/lib/db.server.ts'
 import { resetEnvCache } from '#app/lib/env.server.ts'
-import { chargeRender } from '#app/modules/billing/service.server.ts'
+import { billingFor } from '#app/modules/billing/service.server.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
 import { processRender } from '#app/modules/renders/jobs.server.ts'
 import { createRenders } from '#app/modules/renders/service.server.ts'
@@ -90,9 +90,9 @@ describe('billing', () => {
     expect(fake.state(domain).usageRecords[0].amount).toMatch(/^0\.50?$/)
 
     // Charging again (a retried job) does not bill twice, even if our own record of the charge were lost.
-    await chargeRender(tenant, render.id, adminGraphql(domain))
+    await billingFor(tenant).chargeRender(render.id)
     await db().update(usageLedger).set({ chargeExternalId: null }).where(eq(usageLedger.renderId, render.id))
-    await chargeRender(tenant, render.id, adminGraphql(domain))
+    await billingFor(tenant).chargeRender(render.id)
     expect(fake.state(domain).usageRecords).toHaveLength(1)
 
     const usage = await usageThisPeriod(tenant.id, plan)

@@ -1,7 +1,6 @@
 import { env } from '#app/lib/env.server.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
-import type { AdminGraphql } from '#app/modules/shopify/admin.server.ts'
-import { chargeOutstandingUsage, chargeUsage, usageBiller } from '#app/modules/shopify/billing/usage.server.ts'
+import { usageBiller } from '#app/modules/shopify/billing/usage.server.ts'
 import type { Tenant } from '#db/schema.ts'
 import type { Biller, Tx } from './types.ts'
 
@@ -21,6 +20,8 @@ const FREE: Biller = {
   reserveRenders: async () => {},
   pricePerRender: async () => ({ amount: 0, currency: env().BILLING_CURRENCY }),
   capLeft: async () => null,
+  chargeRender: async () => null,
+  chargeOutstanding: async () => 0,
 }
 
 /**
@@ -42,18 +43,4 @@ export async function assertCanRender(tenant: Tenant, count: number): Promise<vo
  */
 export async function reserveRenders(tx: Tx, tenant: Tenant, count: () => Promise<number>): Promise<void> {
   await billingFor(tenant).reserveRenders(tx, count)
-}
-
-/**
- * Charges one finished render exactly once: the ledger row is keyed by the
- * render, and Shopify's usage record by idempotencyKey = render id, so a
- * retried charge returns the first record.
- */
-export async function chargeRender(tenant: Tenant, renderId: string, admin: AdminGraphql): Promise<string | null> {
-  return billingFor(tenant).billed ? chargeUsage(tenant, renderId, admin) : null
-}
-
-/** Charges finished renders not charged yet (a charge that failed earlier), oldest first. */
-export async function chargeOutstanding(tenant: Tenant, admin: AdminGraphql, limit = 25): Promise<number> {
-  return billingFor(tenant).billed ? chargeOutstandingUsage(tenant, admin, limit) : 0
 }

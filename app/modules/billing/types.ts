@@ -20,4 +20,8 @@ export interface Biller {
   pricePerRender(): Promise<RenderPrice>
   /** What is left under this period's cap; null where nothing is capped. */
   capLeft(): Promise<RenderPrice | null>
+  /** Charges one finished render exactly once; the charge's id, null where nothing is charged. */
+  chargeRender(renderId: string): Promise<string | null>
+  /** Charges finished renders not charged yet (a charge that failed earlier), oldest first; how many. */
+  chargeOutstanding(limit?: number): Promise<number>
 }

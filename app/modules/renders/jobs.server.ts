@@ -17,7 +17,7 @@ import { explainFidelity } from '#app/modules/imaging/fidelity-reasons.ts'
 import { getMarket, getPersona, getScene } from '#app/modules/looks/index.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
 import { renders, tenants, usageLedger, type Render } from '#db/schema.ts'
-import { billingFor, chargeOutstanding } from '#app/modules/billing/service.server.ts'
+import { billingFor } from '#app/modules/billing/service.server.ts'
 import {
   reconcile,
   renderFinished,
@@ -47,11 +47,11 @@ async function loadSource(render: Render): Promise<SourceImage> {
  */
 async function chargeIfBilled(tenantId: string, log: ReturnType<typeof logger>): Promise<void> {
   const tenant = await db().query.tenants.findFirst({ where: eq(tenants.id, tenantId) })
-  if (!tenant || !billingFor(tenant).billed) return
+  const biller = tenant && billingFor(tenant)
+  if (!biller || !biller.billed) return
   try {
-    const { adminGraphql } = await import('#app/modules/shopify/admin.server.ts')
     // why all outstanding: this render, and any whose charge failed before.
-    await chargeOutstanding(tenant, adminGraphql(tenant.externalId))
+    await biller.chargeOutstanding()
   } catch (e) {
     log.warn({ code: isAppError(e) ? e.code : undefined, reason: (e as Error).message }, 'charging the render failed; will retry')
   }

@@ -5,7 +5,7 @@ import { AppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import type { Biller, Tx } from '#app/modules/billing/types.ts'
 import { renders, usageLedger, type Subscription, type Tenant } from '#db/schema.ts'
-import type { AdminGraphql } from '../admin.server.ts'
+import { adminGraphql, type AdminGraphql } from '../admin.server.ts'
 import { assertOk, currentPlan, type UserError } from './plan.server.ts'
 
 // Renders on the shop's usage plan: the cap checked before they start, each
@@ -21,8 +21,14 @@ const USAGE_RECORD_CREATE = `#graphql
     }
   }`
 
-/** The Biller of a tenant whose platform charges app usage (Shopify's usage plan). */
-export function usageBiller(tenant: Tenant): Biller {
+/**
+ * The Biller of a tenant whose platform charges app usage (Shopify's usage
+ * plan). Charges go through `admin`, by default the shop's own client on its
+ * offline token (tests pass one for the Admin API fake).
+ */
+export function usageBiller(tenant: Tenant, admin?: AdminGraphql): Biller {
+  // why asked only when charging: checking the cap needs no Admin client.
+  const shopAdmin = () => admin ?? adminGraphql(tenant.externalId)
   return {
     billed: true,
     assertCanRender: (count) => checkCap(db(), tenant, count),
@@ -36,6 +42,8 @@ export function usageBiller(tenant: Tenant): Biller {
       const usage = await usageThisPeriod(tenant.id, plan)
       return { amount: Math.max(0, Math.round((usage.cap - usage.amount) * 100) / 100), currency: usage.currency }
     },
+    chargeRender: async (renderId) => chargeUsage(tenant, renderId, shopAdmin()),
+    chargeOutstanding: async (limit = 25) => chargeOutstandingUsage(tenant, shopAdmin(), limit),
   }
 }
 
@@ -104,7 +112,7 @@ async function checkCap(executor: ReturnType<typeof db> | Tx, tenant: Tenant, co
  * render, and Shopify's usage record by idempotencyKey = render id, so a
  * retried charge returns the first record.
  */
-export async function chargeUsage(tenant: Tenant, renderId: string, admin: AdminGraphql): Promise<string | null> {
+async function chargeUsage(tenant: Tenant, renderId: string, admin: AdminGraphql): Promise<string | null> {
   const entry = await db().query.usageLedger.findFirst({
     where: and(eq(usageLedger.tenantId, tenant.id), eq(usageLedger.idempotencyKey, `render:${renderId}`)),
   })
@@ -129,7 +137,7 @@ export async function chargeUsage(tenant: Tenant, renderId: string, admin: Admin
 }
 
 /** Charges finished renders not charged yet (a charge that failed earlier), oldest first. */
-export async function chargeOutstandingUsage(tenant: Tenant, admin: AdminGraphql, limit: number): Promise<number> {
+async function chargeOutstandingUsage(tenant: Tenant, admin: AdminGraphql, limit: number): Promise<number> {
   const pending = await db()
     .select({ renderId: usageLedger.renderId })
     .from(usageLedger)
