@@ -42,6 +42,11 @@ export default tseslint.config(
               from: './app/modules/shopify',
               message: 'Platform-neutral modules do not import Shopify: ask platformFor(tenant) or billingFor(tenant).',
             },
+            {
+              target: './app/modules/shopify',
+              from: './app/modules/platforms/local.server.ts',
+              message: "A platform does not import another's implementation: share the code from imaging/ or platforms/.",
+            },
           ],
         },
       ],

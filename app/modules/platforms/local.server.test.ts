@@ -5,7 +5,8 @@ import path from 'node:path'
 import sharp from 'sharp'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ErrorCode } from '#app/lib/errors.ts'
-import { createLocalPlatform, imageExtension, type LocalPlatform } from './local.server.ts'
+import { imageExtension } from '#app/modules/imaging/extension.ts'
+import { createLocalPlatform, type LocalPlatform } from './local.server.ts'
 
 const products = [
   { id: 'cap-embroidered', title: 'Embroidered Cap', vendor: 'Northfield', productType: 'Hats', images: ['front.jpg'] },

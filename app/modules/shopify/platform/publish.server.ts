@@ -1,5 +1,5 @@
 import { AppError } from '#app/lib/errors.ts'
-import { imageExtension } from '#app/modules/platforms/local.server.ts'
+import { imageExtension } from '#app/modules/imaging/extension.ts'
 import type { PublishOptions } from '#app/modules/platforms/types.ts'
 import { assertNoUserErrors } from '../admin/errors.ts'
 import { sleep } from '../admin/sleep.ts'
