@@ -5,7 +5,7 @@ import { useState } from 'react'
 import { z } from 'zod'
 import { useI18n } from '#app/lib/i18n.ts'
 import { productImageUrl } from '#app/lib/media.server.ts'
-import { platformFor } from '#app/modules/platforms/index.server.ts'
+import { capabilitiesFor, platformFor } from '#app/modules/platforms/index.server.ts'
 import { renderCountsByProduct } from '#app/modules/renders/service.server.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
 
@@ -32,7 +32,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   ])
   const counts = await renderCountsByProduct(tenant.id, page.products.map((p) => p.id))
   return {
-    embedded: platform.capabilities.embedded,
+    embedded: capabilitiesFor(tenant).embedded,
     q: query.q ?? '',
     filters: { vendor: query.vendor ?? '', type: query.type ?? '', status: query.status ?? '', collection: query.collection ?? '' },
     collections,

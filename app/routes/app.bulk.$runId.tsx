@@ -35,8 +35,8 @@ import {
   retryFailedItems,
 } from '#app/modules/bulk/service.server.ts'
 import { getMarket, getPersona, getScene } from '#app/modules/looks/index.ts'
-import { platformFor } from '#app/modules/platforms/index.server.ts'
-import type { BulkLook } from '#db/schema.ts'
+import { capabilitiesFor, platformFor } from '#app/modules/platforms/index.server.ts'
+import type { BulkLook, Tenant } from '#db/schema.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
 import { useLiveRevalidation } from '#app/lib/live.ts'
 
@@ -59,6 +59,15 @@ function lookNames(look: BulkLook) {
   }
 }
 
+/** The picked collection's title; undefined where the platform cannot say (not connected, unreachable), and the page shows the id. */
+async function collectionTitleOf(tenant: Tenant, collectionId: string): Promise<string | undefined> {
+  try {
+    return (await platformFor(tenant).listCollections()).find((c) => c.id === collectionId)?.title
+  } catch {
+    return undefined
+  }
+}
+
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const tenant = await requireTenant(request)
   const run = await getBulkRun(tenant.id, params.runId ?? '').catch(throwAsResponse)
@@ -70,13 +79,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   ])
   const capLeft = run.status === 'awaiting_confirmation' ? await billingFor(tenant).capLeft() : null
   const collectionTitle =
-    run.selection.kind === 'collection'
-      ? (
-          await platformFor(tenant)
-            .listCollections()
-            .catch(() => [])
-        ).find((c) => run.selection.kind === 'collection' && c.id === run.selection.collectionId)?.title
-      : undefined
+    run.selection.kind === 'collection' ? await collectionTitleOf(tenant, run.selection.collectionId) : undefined
   const stopped = parseRunError(run.errorMessage)
   return {
     run: {
@@ -98,7 +101,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     capLeft,
     failures,
     csvUrl: `/app/bulk/${run.id}/report.csv`,
-    embedded: platformFor(tenant).capabilities.embedded,
+    embedded: capabilitiesFor(tenant).embedded,
   }
 }
 

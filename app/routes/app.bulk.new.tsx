@@ -25,13 +25,13 @@ import { startBulkRun } from '#app/modules/bulk/service.server.ts'
 import { studioPersonaAvailability } from '#app/modules/backends/availability.server.ts'
 import { lookOptions } from '#app/modules/looks/index.ts'
 import { operations } from '#app/modules/looks/schema.ts'
-import { platformFor } from '#app/modules/platforms/index.server.ts'
+import { capabilitiesFor, platformFor } from '#app/modules/platforms/index.server.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const tenant = await requireTenant(request)
   const platform = platformFor(tenant)
-  const { embedded } = platform.capabilities
+  const { embedded } = capabilitiesFor(tenant)
   // why ?ids=: the admin's selection (the product list's bulk action) can open this form with its products.
   const prefill = (new URL(request.url).searchParams.get('ids') ?? '')
     .split(',')

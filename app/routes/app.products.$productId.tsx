@@ -22,7 +22,7 @@ import { signedImageUrl } from '#app/lib/storage.server.ts'
 import { studioPersonaAvailability } from '#app/modules/backends/availability.server.ts'
 import { backendName } from '#app/modules/scheduler/liveness.server.ts'
 import { lookOptions } from '#app/modules/looks/index.ts'
-import { platformFor } from '#app/modules/platforms/index.server.ts'
+import { capabilitiesFor, platformFor } from '#app/modules/platforms/index.server.ts'
 import { MAX_MASK_BYTES, maskTooLarge } from '#app/modules/renders/mask.server.ts'
 import {
   approveRender,
@@ -107,7 +107,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     published: product.images.filter((i) => i.ours).length,
     renders,
     threshold: env().FIDELITY_THRESHOLD,
-    canFeature: platform.capabilities.featuredImage,
+    canFeature: capabilitiesFor(tenant).featuredImage,
     personasAvailable: personaChoices.any,
     personaAvailability: personaChoices.personas,
     personasDown: personaChoices.down,

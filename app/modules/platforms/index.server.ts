@@ -7,12 +7,26 @@ import { adminFor } from '#app/modules/shopify/admin.server.ts'
 import { createShopifyPlatform } from '#app/modules/shopify/platform/index.server.ts'
 import { publications, type Tenant } from '#db/schema.ts'
 import { createLocalPlatform } from './local.server.ts'
-import type { StorePlatform } from './types.ts'
+import type { PlatformCapabilities, StorePlatform } from './types.ts'
 
 const cache = new Map<string, StorePlatform>()
 
 /** The platform a tenant's products live on. */
 export function platformFor(tenant: Tenant): StorePlatform {
+  const platform = connectedPlatform(tenant)
+  if (!platform) throw new AppError('INVALID_INPUT', `The ${tenant.platform} platform is not connected yet`)
+  return platform
+}
+
+// why a default: a page must still render for a tenant whose platform is not connected yet.
+const NOT_CONNECTED: PlatformCapabilities = { embedded: false, featuredImage: false }
+
+/** What the tenant's platform lets its pages offer; never throws (nothing extra where it is not connected). */
+export function capabilitiesFor(tenant: Tenant): PlatformCapabilities {
+  return connectedPlatform(tenant)?.capabilities ?? NOT_CONNECTED
+}
+
+function connectedPlatform(tenant: Tenant): StorePlatform | undefined {
   if (tenant.platform === 'local') {
     const dir = path.resolve(tenant.settings.catalogDir ?? env().CATALOG_DIR)
     let p = cache.get(dir)
@@ -33,7 +47,7 @@ export function platformFor(tenant: Tenant): StorePlatform {
     }
     return p
   }
-  throw new AppError('INVALID_INPUT', `The ${tenant.platform} platform is not connected yet`)
+  return undefined
 }
 
 /**

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest'
+import type { Tenant } from '#db/schema.ts'
+import { capabilitiesFor, platformFor } from './index.server.ts'
+
+// What pages may offer is asked of the tenant's platform; a platform not
+// connected yet still answers (nothing extra) so its pages render.
+
+function tenantOn(platform: Tenant['platform']): Tenant {
+  return {
+    id: '00000000-0000-4000-8000-000000000001',
+    platform,
+    externalId: `${platform}-shop`,
+    displayName: 'A shop',
+    settings: { catalogDir: 'catalog' },
+    createdAt: new Date(0),
+    uninstalledAt: null,
+  }
+}
+
+describe('capabilitiesFor', () => {
+  it('answers what the connected platform reports', () => {
+    const tenant = tenantOn('local')
+    expect(capabilitiesFor(tenant)).toEqual(platformFor(tenant).capabilities)
+    expect(capabilitiesFor(tenant)).toEqual({ embedded: false, featuredImage: false })
+  })
+
+  it('never throws for a platform not connected yet, and offers nothing extra', () => {
+    const tenant = tenantOn('taobao')
+    expect(() => platformFor(tenant)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }))
+    expect(capabilitiesFor(tenant)).toEqual({ embedded: false, featuredImage: false })
+  })
+})
