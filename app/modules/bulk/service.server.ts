@@ -12,7 +12,6 @@ import type { Operation } from '#app/modules/looks/schema.ts'
 import { platformFor, publishedMediaIds } from '#app/modules/platforms/index.server.ts'
 import type { CatalogImage } from '#app/modules/platforms/types.ts'
 import { cancelOpenRenders, createRenders } from '#app/modules/renders/service.server.ts'
-import { findTenant } from '#app/modules/tenants/service.server.ts'
 import {
   bulkRunItems,
   bulkRuns,
@@ -935,21 +934,17 @@ export function bulkRunReport(tenantId: string, run: BulkRun): ReadableStream<Ui
 }
 
 // ---------------------------------------------------------------------------
-// Webhook
+// The platform's notice (Shopify's bulk_operations/finish webhook)
 
 /**
- * bulk_operations/finish: the catalog read of a run is done (or failed).
- * Only nudges the run: reading the file is the worker's job, and the poll
- * would find it anyway, whichever comes first; the run's lock and status
- * make the second one a no-op.
+ * The platform says a catalog read (`operationId`, as readCatalog started it)
+ * is done or failed. Only nudges the run: reading the result is the worker's
+ * job, and the poll would find it anyway, whichever comes first; the run's
+ * lock and status make the second one a no-op.
  */
-export async function catalogReadFinished(shop: string, payload: Record<string, unknown>): Promise<string | null> {
-  const operationId = payload.admin_graphql_api_id
-  if (typeof operationId !== 'string') return null
-  const tenant = await findTenant('shopify', shop)
-  if (!tenant) return null
+export async function catalogReadFinished(tenantId: string, operationId: string): Promise<string | null> {
   const run = await db().query.bulkRuns.findFirst({
-    where: and(eq(bulkRuns.tenantId, tenant.id), eq(bulkRuns.sourceOperation, operationId), eq(bulkRuns.status, 'estimating')),
+    where: and(eq(bulkRuns.tenantId, tenantId), eq(bulkRuns.sourceOperation, operationId), eq(bulkRuns.status, 'estimating')),
   })
   if (!run) return null
   await armRun(run.id)
