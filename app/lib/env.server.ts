@@ -35,7 +35,7 @@ export const envSchema = z
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
     /** OS niceness of a worker process (0-19): on a host it shares with the web process, pages go first. */
     WORKER_NICE: z.coerce.number().int().min(0).max(19).default(5),
-    /** Worker threads that run the fidelity check (default: one per core); 0 runs it on the main thread. */
+    /** Worker threads that run the fidelity check (default: cores − 1, none on two cores); 0 runs it on the main thread. */
     FIDELITY_THREADS: z.coerce.number().int().min(0).max(64).optional(),
     MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
     /** Largest request body of a page action, bytes (webhooks, /api/renders and the mask upload have their own). */

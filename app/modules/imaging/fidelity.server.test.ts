@@ -1,11 +1,20 @@
 import sharp from 'sharp'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio/adapter.server.ts'
 import type { RenderResult } from '#app/modules/backends/types.ts'
 import type { RawImage, SourceImage } from './types.ts'
 import { marketSchema, sceneSchema, type CpuStudioScene } from '#app/modules/looks/schema.ts'
 import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
-import { compareFidelity, FIDELITY_VERSION, fidelityScore, measureFidelity, prepareFidelity } from './fidelity.server.ts'
+import { resetEnvCache } from '#app/lib/env.server.ts'
+import {
+  closeFidelity,
+  compareFidelity,
+  defaultThreads,
+  FIDELITY_VERSION,
+  fidelityScore,
+  measureFidelity,
+  prepareFidelity,
+} from './fidelity.server.ts'
 import * as check from './fidelity/check.server.ts'
 import { normaliseImage } from './normalise.server.ts'
 import { quietControls } from '#test/support/render-controls.ts'
@@ -125,6 +134,21 @@ describe('measureFidelity', () => {
 })
 
 describe('fidelity threads', () => {
+  beforeAll(async () => {
+    process.env.FIDELITY_THREADS = '2'
+    resetEnvCache()
+    await closeFidelity()
+  })
+  afterAll(async () => {
+    delete process.env.FIDELITY_THREADS
+    resetEnvCache()
+    await closeFidelity()
+  })
+
+  it('size themselves one per core beyond the first, none on two cores', () => {
+    expect([1, 2, 3, 4, 16].map(defaultThreads)).toEqual([0, 0, 2, 3, 15])
+  })
+
   it('report on a thread exactly what the check reports in this thread, for pixels and for a JPEG', async () => {
     const frame = { width: W, height: H }
     const input = { source, sourceMask: render.sourceMask, placement: render.placement, frame }

@@ -1,8 +1,8 @@
 // The fidelity check's one entry point. The check (imaging/fidelity/) runs on
-// a pool of worker threads sized to the machine (FIDELITY_THREADS), so its
-// JavaScript overlaps the composite and the encode instead of following them
-// (docs/decisions/014-fidelity-threads.md); with 0 threads, or where a thread
-// cannot start, it runs in the caller's thread with the same results.
+// a pool of worker threads sized to the machine (FIDELITY_THREADS), so on a
+// machine with cores to spare its JavaScript overlaps the composite and the
+// encode (docs/decisions/014-fidelity-threads.md); with 0 threads, or where a
+// thread cannot start, it runs in the caller's thread with the same results.
 import { availableParallelism } from 'node:os'
 import { env } from '#app/lib/env.server.ts'
 import { logger } from '#app/lib/logger.server.ts'
@@ -26,10 +26,20 @@ export { compareDetail, type DetailReadings } from './fidelity/compare.server.ts
 
 let threads: FidelityThreads | null | undefined
 
+/**
+ * One thread per core beyond the first, none on two cores or fewer. why: on
+ * two cores a render already keeps both busy (libvips, the encoder, the
+ * composite), and the threads' copies and second heaps made renders slower
+ * (`npm run bench -- imaging`, docs/decisions/014-fidelity-threads.md).
+ */
+export function defaultThreads(cores: number): number {
+  return cores > 2 ? cores - 1 : 0
+}
+
 /** The pool, started on first use; null when the check runs in the caller's thread. */
 function pool(): FidelityThreads | null {
   if (threads !== undefined) return threads
-  const size = env().FIDELITY_THREADS ?? availableParallelism()
+  const size = env().FIDELITY_THREADS ?? defaultThreads(availableParallelism())
   const entry = size > 0 ? threadEntry() : null
   threads = entry ? createFidelityThreads(size, entry) : null
   return threads
