@@ -142,7 +142,7 @@ console.log(`bare decode + encode: ${bareMs.toFixed(1)} ms (fastest ${Math.min(.
 console.log(
   `full path, ${HEADLINE_SCENE}, ${square.width}×${square.height}: ${fullMs.toFixed(1)} ms (fastest ${Math.min(...fullTimes).toFixed(1)})`,
 )
-console.log(`CPU, all threads: bare ${median(bareCpu).toFixed(0)} ms, full path ${median(fullCpu).toFixed(0)} ms (${sharp.concurrency()} libvips threads; fidelity threads: FIDELITY_THREADS, default one per core)`)
+console.log(`CPU, all threads: bare ${median(bareCpu).toFixed(0)} ms, full path ${median(fullCpu).toFixed(0)} ms (${sharp.concurrency()} libvips threads; fidelity threads: FIDELITY_THREADS, default cores − 1, none on ≤ 2 cores)`)
 console.log(`full path against the bare run beside it, median of ${RUNS} rounds: ${roundRatio.toFixed(2)}×`)
 console.log(`event loop held during ${RUNS} renders: p99 ${loopP99.toFixed(0)} ms, longest ${loopMax.toFixed(0)} ms`)
 console.log(
