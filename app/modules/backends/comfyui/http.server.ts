@@ -4,6 +4,7 @@ import { AppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { fetchVia, type OutboundGuard } from '#app/lib/outbound.server.ts'
 import { jsonOf, notApiError, quotable } from '../failure.server.ts'
+import { timedRequest } from '../request.server.ts'
 import {
   historyResponseSchema,
   promptAcceptedSchema,
@@ -57,27 +58,15 @@ export function comfyConnection(opts: {
 }
 
 async function request(conn: ComfyConnection, path: string, init: RequestInit = {}): Promise<Response> {
-  const { baseUrl, requestTimeoutMs } = conn
-  const timeout = AbortSignal.timeout(requestTimeoutMs)
-  const caller = init.signal ?? undefined
-  try {
-    const headers = conn.headers ? { ...conn.headers, ...(init.headers as Record<string, string> | undefined) } : init.headers
-    return await conn.send(`${baseUrl}${path}`, {
-      ...init,
-      headers,
-      signal: caller ? AbortSignal.any([caller, timeout]) : timeout,
-    })
-  } catch (cause) {
-    if (caller?.aborted) throw caller.reason
-    if (timeout.aborted) {
-      throw new AppError('BACKEND_TIMEOUT', `ComfyUI at ${baseUrl} did not answer ${path} within ${requestTimeoutMs} ms`, {
-        retryable: true,
-        cause,
-      })
-    }
-    const reason = cause instanceof Error ? ((cause.cause as Error | undefined)?.message ?? cause.message) : String(cause)
-    throw new AppError('BACKEND_UNAVAILABLE', `ComfyUI at ${baseUrl} is unreachable (${reason})`, { retryable: true, cause })
-  }
+  const headers = conn.headers ? { ...conn.headers, ...(init.headers as Record<string, string> | undefined) } : init.headers
+  return timedRequest({
+    server: 'ComfyUI',
+    baseUrl: conn.baseUrl,
+    path,
+    init: { ...init, headers },
+    timeoutMs: conn.requestTimeoutMs,
+    send: conn.send,
+  })
 }
 
 async function statusError(conn: ComfyConnection, res: Response, path: string): Promise<AppError> {

@@ -3,6 +3,7 @@ import { abortedError as sharedAbortedError } from '../abort.ts'
 import { AppError } from '#app/lib/errors.ts'
 import { fetchVia, type OutboundGuard } from '#app/lib/outbound.server.ts'
 import { jsonOf, notApiError, quotable } from '../failure.server.ts'
+import { timedRequest } from '../request.server.ts'
 import {
   apiErrorSchema,
   controlnetModelListSchema,
@@ -190,33 +191,10 @@ export function createSdwebuiClient(options: SdwebuiClientOptions): SdwebuiClien
   const send = fetchVia(options.outbound)
 
   async function request(path: string, init: RequestInit & { timeoutMs?: number } = {}): Promise<Response> {
-    const timeoutMs = init.timeoutMs ?? requestTimeoutMs
-    const timeout = AbortSignal.timeout(timeoutMs)
-    const caller = init.signal ?? undefined
-    const headers = new Headers(init.headers)
+    const { timeoutMs = requestTimeoutMs, ...rest } = init
+    const headers = new Headers(rest.headers)
     if (authorization) headers.set('Authorization', authorization)
-    try {
-      return await send(`${baseUrl}${path}`, {
-        ...init,
-        headers,
-        signal: caller ? AbortSignal.any([caller, timeout]) : timeout,
-      })
-    } catch (cause) {
-      if (caller?.aborted) throw caller.reason
-      if (timeout.aborted) {
-        throw new AppError('BACKEND_TIMEOUT', `SD WebUI at ${baseUrl} did not answer ${path} within ${timeoutMs} ms`, {
-          retryable: true,
-          cause,
-          details: { backend: baseUrl, path },
-        })
-      }
-      const reason = cause instanceof Error ? ((cause.cause as Error | undefined)?.message ?? cause.message) : String(cause)
-      throw new AppError('BACKEND_UNAVAILABLE', `SD WebUI at ${baseUrl} is unreachable (${reason})`, {
-        retryable: true,
-        cause,
-        details: { backend: baseUrl, path },
-      })
-    }
+    return timedRequest({ server: 'SD WebUI', baseUrl, path, init: { ...rest, headers }, timeoutMs, send })
   }
 
   async function failure(res: Response, path: string): Promise<AppError> {
