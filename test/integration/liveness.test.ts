@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:net'
 import type { Worker } from 'bullmq'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -60,6 +61,21 @@ async function comfyFake(stepMs = 2): Promise<ComfyFake> {
   return fake
 }
 
+const holders: Server[] = []
+
+/**
+ * Kills the fake as a crashed server dies: its port keeps refusing. why hold
+ * the port: under load another test file's fake can take a freed port, and a
+ * render would then reach a different ComfyUI that does not know its models.
+ */
+async function kill(fake: ComfyFake): Promise<void> {
+  const port = Number(new URL(fake.url).port)
+  await fake.close()
+  const holder = createServer((socket) => socket.destroy())
+  await new Promise<void>((resolve, reject) => holder.once('error', reject).listen(port, '127.0.0.1', resolve))
+  holders.push(holder)
+}
+
 /** A ComfyUI backend on the fake; why long client timeouts by default: only the liveness mechanism may end a hung render. */
 function comfyBackend(id: string, fake: ComfyFake, client: { stallTimeoutMs?: number } = {}): Backend {
   const backend = createComfyuiBackend({
@@ -103,6 +119,7 @@ afterAll(async () => {
   await releaseAll(prefix, [worker])
   configureScheduler(undefined)
   for (const fake of fakes) await fake.close().catch(() => {})
+  for (const holder of holders) await new Promise((resolve) => holder.close(resolve))
   for (const [k, v] of Object.entries(saved)) {
     if (v === undefined) delete process.env[k]
     else process.env[k] = v
@@ -140,7 +157,7 @@ describe('a dead or hung GPU backend', () => {
   it('a render queued while its only backend is down waits visibly, is never dispatched, and fails as unavailable', async () => {
     const fake = await comfyFake()
     comfyBackend('live-queued', fake)
-    await fake.close()
+    await kill(fake)
     await waitFor('the circuit to open on failed health checks', async () => ((await circuitOf('live-queued')).circuit === 'open' ? true : undefined))
     const render = await modelRender('live-queued')
     const failed = await expectVisibleWaitThenUnavailable(render, 'live-queued')
@@ -154,7 +171,7 @@ describe('a dead or hung GPU backend', () => {
     const render = await modelRender('live-killed')
     await waitFor('the render to run on the server', async () => ((await readRender(render.id)).status === 'running' ? true : undefined))
     await sleep(200)
-    await fake.close()
+    await kill(fake)
     await waitFor('the render to be retrying', async () => ((await readRender(render.id)).status === 'retrying' ? true : undefined))
     const failed = await expectVisibleWaitThenUnavailable(render, 'live-killed')
     expect(failed.attempts).toBeLessThan(20)
@@ -175,7 +192,7 @@ describe('a dead or hung GPU backend', () => {
   it('the studio page says which backend a render waits for, since when, and gives no ETA', async () => {
     const fake = await comfyFake()
     comfyBackend('live-studio', fake)
-    await fake.close()
+    await kill(fake)
     await waitFor('the circuit to open on failed health checks', async () => ((await circuitOf('live-studio')).circuit === 'open' ? true : undefined))
     const local = await localTenant()
     const [image] = await catalogImages(local)
@@ -197,7 +214,7 @@ describe('a dead or hung GPU backend', () => {
   it('fails over to a capable backend of another type when the only one of its type is down', async () => {
     const fake = await comfyFake()
     comfyBackend('live-failover', fake)
-    await fake.close()
+    await kill(fake)
     await waitFor('the backend to be known down', async () => ((await circuitOf('live-failover')).downSince !== undefined ? true : undefined))
     // A hosted model service (another type) that answers: the render moves there.
     const inner = createZeroLatencyBackend({ id: 'live-hosted', claimsProtected: true })
