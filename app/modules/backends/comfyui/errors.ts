@@ -1,20 +1,13 @@
 import { AppError } from '#app/lib/errors.ts'
 import { abortedError as sharedAbortedError } from '../abort.ts'
+import { PYTHON_INPUT_ERRORS } from '../python-errors.ts'
 import type { ApiWorkflow, ExecutionError, NodeErrors, PromptRejected } from './api.ts'
 
 // What ComfyUI's refusals and failures mean for a render: pure mappings from
 // its answers to AppErrors, so the retry decision can be read and tested alone.
 
 /** Exception types that fail the same way on every attempt: the graph or its inputs are wrong. */
-const DETERMINISTIC_EXCEPTIONS = new Set([
-  'ValueError',
-  'TypeError',
-  'KeyError',
-  'IndexError',
-  'AttributeError',
-  'AssertionError',
-  'NotImplementedError',
-])
+const DETERMINISTIC_EXCEPTIONS = new Set(PYTHON_INPUT_ERRORS)
 
 /** Whether an exception type (e.g. `builtins.ValueError`) would fail again on a retry. */
 export function isValidationFailure(exceptionType: string): boolean {

@@ -3,6 +3,7 @@ import { abortedError as sharedAbortedError } from '../abort.ts'
 import { AppError } from '#app/lib/errors.ts'
 import { fetchVia, type OutboundGuard } from '#app/lib/outbound.server.ts'
 import { jsonOf, notApiError, quotable } from '../failure.server.ts'
+import { PYTHON_INPUT_ERRORS } from '../python-errors.ts'
 import { timedRequest } from '../request.server.ts'
 import {
   apiErrorSchema,
@@ -82,16 +83,10 @@ export function abortedError(reason: unknown): AppError {
  * NansException: the checkpoint needs --no-half; retrying changes nothing.
  */
 const DETERMINISTIC_EXCEPTIONS = new Set([
+  ...PYTHON_INPUT_ERRORS,
   'HTTPException',
   'RequestValidationError',
   'ValidationError',
-  'ValueError',
-  'TypeError',
-  'KeyError',
-  'IndexError',
-  'AttributeError',
-  'AssertionError',
-  'NotImplementedError',
   'NansException',
 ])
 
