@@ -13,7 +13,8 @@ import { quietControls } from '#test/support/render-controls.ts'
 export const W = 480
 export const H = 640
 
-const market = marketSchema.parse({
+/** A German market, 3:4: the look every fidelity test renders for. */
+export const market = marketSchema.parse({
   id: 'de',
   version: 1,
   nameKey: 'looks.market.de.name',

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio/adapter.server.ts'
 import type { RenderResult } from '#app/modules/backends/types.ts'
 import type { RawImage, SourceImage } from './types.ts'
-import { marketSchema, sceneSchema, type CpuStudioScene } from '#app/modules/looks/schema.ts'
+import { sceneSchema, type CpuStudioScene } from '#app/modules/looks/schema.ts'
+import { market } from '#test/support/fidelity-render.ts'
 import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
 import { resetEnvCache } from '#app/lib/env.server.ts'
 import {
@@ -28,17 +29,6 @@ const WARM_SCENE: CpuStudioScene = {
   lightColor: [255, 240, 222],
 }
 
-const market = marketSchema.parse({
-  id: 'de',
-  version: 1,
-  nameKey: 'looks.market.de.name',
-  country: 'DE',
-  flag: 'DE',
-  defaultPersonas: ['p'],
-  defaultScenes: ['s'],
-  aspectRatio: '3:4',
-  altTextLanguage: 'de',
-})
 
 const W = 768
 const H = 1024
