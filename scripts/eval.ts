@@ -1,21 +1,26 @@
-// Fidelity eval over the golden set (`npm run eval`): runs the same check the
-// render pipeline runs on every case of test/golden/manifest.json, prints the
-// recall per defect type and the false-alarm rate on the clean controls, the
-// score distribution per case type (table + test-results/eval-scores.png),
-// and compares with test/golden/baseline.json.
+// Fidelity eval (`npm run eval`): runs the same check the render pipeline
+// runs on every case of the basic golden set (test/golden/manifest.json):
+// recall per defect type, false alarms on the clean controls, the score
+// distribution (table + test-results/eval-scores.png), against
+// test/golden/baseline.json. Then the realistic set per family and the
+// catalog × scene sweep (eval/held-out.ts), against realistic-baseline.json.
 //
 //   npm run eval                      exits 1 on a regression against the baseline
 //   npm run eval -- --update-baseline rewrites the baseline from this run
 //   npm run eval -- --why             prints the readings behind every case's edge and detail
 //   npm run eval -- --only tote       only cases whose id contains "tote" (no baseline check)
 //
-// The last line is machine-read: `EVAL recall=<min recall over perceptible defects> false_alarms=<rate>`.
+// The last line is machine-read: `EVAL recall=<r> false_alarms=<f> reason_accuracy=<a> region_hits=<h>`:
+// the lowest recall of any defect type or family, the highest false-alarm share of the basic set's
+// controls, any realistic clean family and the sweep, and the realistic set's flagged defects' reason
+// accuracy and region hits.
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import sharp from 'sharp'
 import { env } from '#app/lib/env.server.ts'
 import { BASELINE_PATH, PERCEPTIBLE_DEFECTS, REPO_ROOT } from '#test/golden/golden-set.ts'
 import { regressions, runGoldenEval, toBaseline, type EvalBaseline, type EvalSummary } from '#test/golden/eval-golden.ts'
+import { runHeldOut, type HeldOutRun } from './eval/held-out.ts'
 
 /** A recall may drop (or false alarms rise) by this much before it counts as a regression: less than one case in a dozen. */
 const TOLERANCE = 0.02
@@ -217,8 +222,25 @@ async function main(): Promise<number> {
     }
   }
 
-  console.log(`EVAL recall=${summary.minPerceptibleRecall.toFixed(2)} false_alarms=${summary.falseAlarms.toFixed(2)}`)
+  const heldOut = await runHeldOut({ threshold, only, why, updateBaseline, tolerance: TOLERANCE })
+  if (heldOut.regressions.length > 0) {
+    failed = true
+    console.log(`REGRESSION against the realistic baseline (tolerance ${TOLERANCE}):`)
+    for (const line of heldOut.regressions) console.log(`  - ${line}`)
+  } else if (heldOut.realistic && heldOut.sweep && !updateBaseline && !only)
+    console.log('no regression against the realistic baseline')
+  console.log(evalLine(summary, heldOut))
   return failed ? 1 : 0
+}
+
+function evalLine(basic: EvalSummary, heldOut: HeldOutRun): string {
+  const { realistic, sweep } = heldOut
+  const recall = Math.min(basic.minPerceptibleRecall, realistic?.minRecall ?? 1)
+  const sweepShare = sweep && sweep.checked > 0 ? sweep.flagged / sweep.checked : 0
+  const falseAlarms = Math.max(basic.falseAlarms, realistic?.maxFalseAlarms ?? 0, sweepShare)
+  const reasons = realistic ? realistic.reasonAccuracy.toFixed(2) : 'n/a'
+  const regions = realistic ? realistic.regionHits.toFixed(2) : 'n/a'
+  return `EVAL recall=${recall.toFixed(2)} false_alarms=${falseAlarms.toFixed(2)} reason_accuracy=${reasons} region_hits=${regions}`
 }
 
 process.exit(await main())

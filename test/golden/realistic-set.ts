@@ -10,7 +10,8 @@ import { GOLDEN_DIR } from './golden-set.ts'
 
 export const REALISTIC_DIR = path.join(GOLDEN_DIR, 'realistic')
 export const REALISTIC_MANIFEST = path.join(REALISTIC_DIR, 'manifest.json')
-export const REALISTIC_BASELINE = path.join(REALISTIC_DIR, 'baseline.json')
+/** Beside the set, not in it: regenerating the set rewrites its folder, never the recorded baseline. */
+export const REALISTIC_BASELINE = path.join(GOLDEN_DIR, 'realistic-baseline.json')
 
 /** What a generator changes on a product that a shopper would see. Each must be flagged. */
 export const DEFECT_FAMILIES = [
