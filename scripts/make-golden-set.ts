@@ -1132,4 +1132,6 @@ async function main(): Promise<void> {
   console.log(`Done: ${cases.length} cases, ${(bytes / 1024 / 1024).toFixed(2)} MB of images`)
 }
 
-await main()
+// why one entry: `npm run golden -- --realistic` makes the realistic set (scripts/make-realistic-set.ts).
+if (process.argv.includes('--realistic')) await import('./make-realistic-set.ts')
+else await main()
