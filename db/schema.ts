@@ -84,7 +84,16 @@ export const sessionTable = pgTable('session', {
 
 export interface FidelityReason {
   /** i18n key under fidelity.reason.* */
-  code: 'colour_shifted' | 'detail_lost' | 'edge_changed' | 'product_cut_off' | 'structure_changed'
+  code:
+    | 'colour_shifted'
+    | 'detail_lost'
+    | 'edge_changed'
+    | 'product_cut_off'
+    | 'structure_changed'
+    | 'part_changed'
+    | 'print_colour_changed'
+    | 'print_warped'
+    | 'shape_changed'
   /** How strong, 0..1, for ordering. */
   severity: number
   /** Where on the result image (fractions of width/height), when known. */

@@ -1,4 +1,5 @@
 import type { FidelityReason } from '#db/schema.ts'
+import type { FidelityReport } from './types.ts'
 
 /** The measured parts of a fidelity check that reasons are read from. */
 export interface FidelityParts {
@@ -13,6 +14,8 @@ export interface FidelityParts {
   interiorSsim?: number
   matchedDeltaEMean?: number
   matchedDeltaEP95?: number
+  /** The interior's worst local change (fidelity v6), with where it is in fractions of the result. */
+  localChange?: FidelityReport['localChange']
 }
 
 // why these cut-offs: they are the points where the score formula (see
@@ -26,20 +29,45 @@ const COVERAGE_WHOLE = 0.97
 const EDGE_CHANGED = 0.8
 const DETAIL_LOST = 0.75
 
+/** The reason each kind of local change is named by. */
+const LOCAL_REASON: Record<NonNullable<FidelityReport['localChange']>['kind'], FidelityReason['code']> = {
+  outline: 'edge_changed',
+  shape: 'shape_changed',
+  warp: 'print_warped',
+  detail: 'detail_lost',
+  colour: 'print_colour_changed',
+  part: 'part_changed',
+}
+
 /** Says in words (reason codes) why a render's product may look different from the original. */
 export function explainFidelity(f: FidelityParts): FidelityReason[] {
   const reasons: FidelityReason[] = []
+  const local = f.localChange
+  if (local && local.badness >= 1) {
+    // why it leads: a change in one place, at its own place, is what a shopper finds first side by side,
+    // and the measures over the whole product also move when one part of it changed.
+    reasons.push({ code: LOCAL_REASON[local.kind], severity: 1, ...(local.region && { region: local.region }) })
+  }
+  const add = (reason: FidelityReason): void => {
+    if (!reasons.some((r) => r.code === reason.code)) reasons.push(reason)
+  }
   // why the robust ones first: older stored reports carry pixel-wise SSIM and ΔE in ssim and deltaE* (ADR 013),
   // and a product the generator moved by 2 px has the pixel-wise SSIM and ΔE of a changed one.
   const ssim = f.interiorSsim ?? f.ssim
   const dE = Math.max(f.matchedDeltaEMean ?? f.deltaEMean, (f.matchedDeltaEP95 ?? f.deltaEP95) / 2)
-  if (dE > DELTA_E_VISIBLE) reasons.push({ code: 'colour_shifted', severity: Math.min(1, (dE - DELTA_E_VISIBLE) / 4) })
+  if (dE > DELTA_E_VISIBLE) add({ code: 'colour_shifted', severity: Math.min(1, (dE - DELTA_E_VISIBLE) / 4) })
   if (f.detailRatio !== undefined && f.detailRatio < DETAIL_LOST) {
-    reasons.push({ code: 'detail_lost', severity: Math.min(1, (DETAIL_LOST - f.detailRatio) / DETAIL_LOST) })
+    add({ code: 'detail_lost', severity: Math.min(1, (DETAIL_LOST - f.detailRatio) / DETAIL_LOST) })
   } else if (ssim < SSIM_CHANGED) {
-    reasons.push({ code: f.detailRatio === undefined ? 'detail_lost' : 'structure_changed', severity: Math.min(1, (SSIM_CHANGED - ssim) / 0.3) })
+    add({
+      code: f.detailRatio === undefined ? 'detail_lost' : 'structure_changed',
+      severity: Math.min(1, (SSIM_CHANGED - ssim) / 0.3),
+    })
   }
-  if (f.edgeScore !== undefined && f.edgeScore < EDGE_CHANGED) reasons.push({ code: 'edge_changed', severity: Math.min(1, (EDGE_CHANGED - f.edgeScore) / 0.4) })
-  if (f.maskCoverage < COVERAGE_WHOLE) reasons.push({ code: 'product_cut_off', severity: Math.min(1, (COVERAGE_WHOLE - f.maskCoverage) / 0.4) })
+  if (f.edgeScore !== undefined && f.edgeScore < EDGE_CHANGED)
+    add({ code: 'edge_changed', severity: Math.min(1, (EDGE_CHANGED - f.edgeScore) / 0.4) })
+  if (f.maskCoverage < COVERAGE_WHOLE)
+    add({ code: 'product_cut_off', severity: Math.min(1, (COVERAGE_WHOLE - f.maskCoverage) / 0.4) })
+  // why stable: at equal severity the local change stays first.
   return reasons.sort((a, b) => b.severity - a.severity)
 }

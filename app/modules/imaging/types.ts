@@ -49,6 +49,13 @@ export interface FidelityReport {
   edgeScore?: number
   /** 1 = the print's detail is all there; below 0.75 print or letters were lost or changed. */
   detailRatio?: number
+  /** The interior's worst local change (fidelity v6): 1 = just visible; where, in fractions of the result. */
+  localChange?: {
+    badness: number
+    /** What changed there: the outline, an inner contour, the print slid, its detail smeared, a print colour, a part. */
+    kind: 'outline' | 'shape' | 'warp' | 'detail' | 'colour' | 'part'
+    region?: { x: number; y: number; width: number; height: number }
+  }
   /** How far the product sat from its placement (result px) and at what scale. */
   alignment?: { dx: number; dy: number; scale: number }
   /** Where the product changed: cols × rows cells over `rect` (result px), 0 same … 1 changed, −1 no product. */

@@ -9,7 +9,7 @@ import type { DetailMeasures, DetailReference } from './types.ts'
 // thread (thread.server.ts) or, when threads are off, the caller's own.
 
 /** Bump when a measure or the score formula changes: scores of different versions don't compare (docs/decisions/013). */
-export const FIDELITY_VERSION = 5
+export const FIDELITY_VERSION = 6
 /** Smallest visible product (result px across) a fidelity check is made on. */
 const WINDOW = 8
 
@@ -53,7 +53,7 @@ export function fidelityScore(
   maskCoverage: number,
   detail?: DetailMeasures,
 ): number {
-  if (detail) return detailScore(detail, maskCoverage)
+  if (detail) return detailScore({ ...detail, localBadness: detail.local.badness }, maskCoverage)
   const clamp = (v: number): number => Math.min(1, Math.max(0, v))
   const structure = clamp((ssim - 0.8) / (0.95 - 0.8))
   const dE = Math.max(deltaEMean, deltaEP95 / 2)
@@ -95,13 +95,13 @@ export async function prepareFidelity(input: {
 
 /** Compares a result (pixels or encoded file) of `reference.frame` size with the prepared source side. */
 export async function compareFidelity(reference: FidelityReference, result: RawImage | Buffer): Promise<Fidelity> {
-  const { detail, coverage } = reference
+  const { detail, coverage, frame } = reference
   if (!detail) return finish(coverage)
-  return finish(coverage, await compareDetail(detail, result))
+  return finish(coverage, await compareDetail(detail, result), frame)
 }
 
 /** The report; without the aligned measures (no product to compare) structure 0 and colour 99, so the score is 0. */
-function finish(maskCoverage: number, detail?: DetailMeasures): Fidelity {
+function finish(maskCoverage: number, detail?: DetailMeasures, frame?: { width: number; height: number }): Fidelity {
   const ssim = detail?.interiorSsim ?? 0
   const deltaEMean = detail?.matchedDeltaEMean ?? 99
   const deltaEP95 = detail?.matchedDeltaEP95 ?? 99
@@ -117,11 +117,27 @@ function finish(maskCoverage: number, detail?: DetailMeasures): Fidelity {
       edgeScore: round(detail.edgeScore, 3),
       detailRatio: round(detail.detailRatio, 3),
       alignment: detail.alignment,
+      localChange: localReport(detail.local, frame),
       heat: detail.heat,
     }),
     score: fidelityScore(ssim, deltaEMean, deltaEP95, maskCoverage, detail),
     version: FIDELITY_VERSION,
   }
+}
+
+/** The local change as the report keeps it: where in fractions of the result, as reasons carry regions. */
+function localReport(local: DetailMeasures['local'], frame?: { width: number; height: number }): Fidelity['localChange'] {
+  const r = local.region
+  const region =
+    r && frame
+      ? {
+          x: round(r.left / frame.width, 4),
+          y: round(r.top / frame.height, 4),
+          width: round(r.width / frame.width, 4),
+          height: round(r.height / frame.height, 4),
+        }
+      : undefined
+  return { badness: round(local.badness, 3), kind: local.kind, ...(region && { region }) }
 }
 
 function round(v: number, digits: number): number {

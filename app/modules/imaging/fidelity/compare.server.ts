@@ -21,6 +21,9 @@ import { matchedDeltaE } from './colour-blocks.ts'
 import { edgeBadness, edgeCells, edgeReadings, type EdgeReadings } from './edge-band.ts'
 import { detailCells, highPass, printBadness, type PrintReadings, printReadings, recheckAligned } from './print-detail.ts'
 import { heatMap } from './heat-map.ts'
+import { localChange } from './local-change.ts'
+import { changeKind } from './change-kind.ts'
+import { VISIBLE } from './score.ts'
 
 /** The readings the edge score and detail ratio are made of (scripts/eval.ts prints them with --why). */
 export interface DetailReadings {
@@ -53,24 +56,37 @@ export async function compareDetail(
   // why the unwarped result first: a second resampling would soften the print it is judged on.
   const detail = detailCells(ref, highPass(rawLuma, width, height, 'rawDetail'), motion)
   if (!still) recheckAligned(ref, detail, () => highPass(alignedLuma, width, height, 'alignedDetail'))
+  const local = localChange(ref, aligned)
   const readings = { edge: edgeReadings(edge), detail: printReadings(detail) }
   // why these scales: each reading is 1 at its visible threshold, which lands on the reason cut-offs
   // of fidelity-reasons.ts (edge changed below 0.8, print lost detail below 0.75).
   const edgeScore = Math.max(0, 1 - 0.2 * edgeBadness(readings.edge))
   const detailRatio = Math.max(0, 1 - 0.25 * printBadness(readings.detail))
   const k = ref.resultRect.width / width
+  const kY = ref.resultRect.height / height
+  const region = local.box && {
+    left: ref.resultRect.left + local.box.left * k,
+    top: ref.resultRect.top + local.box.top * kY,
+    width: local.box.width * k,
+    height: local.box.height * kY,
+  }
   return {
     interiorSsim,
     matchedDeltaEMean: colour.mean,
     matchedDeltaEP95: colour.p95,
     edgeScore,
     detailRatio,
+    local: {
+      badness: local.badness,
+      kind: local.cues ? changeKind(local.cues, local.area, detailRatio < VISIBLE.detailRatio) : 'part',
+      ...(region && { region }),
+    },
     alignment: {
       dx: Math.round(100 * motion.tx * k) / 100,
       dy: Math.round(100 * motion.ty * k) / 100,
       scale: Math.round(10000 * motion.s) / 10000,
     },
-    heat: heatMap(ref, edge, detail, colour.perBlock),
+    heat: heatMap(ref, edge, detail, colour.perBlock, local),
     readings,
   }
 }

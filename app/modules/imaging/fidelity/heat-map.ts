@@ -5,13 +5,20 @@ import { BLOCK } from './colour-blocks.ts'
 import { EDGE_STRETCH, type EdgeCells } from './edge-band.ts'
 import { DETAIL_WORST, type DetailCellsOut } from './print-detail.ts'
 import { VISIBLE } from './score.ts'
+import type { LocalReading } from './local-change.ts'
 
 /**
  * Heat of each HEAT_CELLS² cell: the worst of its outline change, its print
  * change and its colour change (matched ΔE2000 of the interior blocks whose
  * centre lies in it), each 1 at twice its visible threshold.
  */
-export function heatMap(ref: DetailReference, edge: EdgeCells, detail: DetailCellsOut, blockDeltaE: Float64Array): DetailMeasures['heat'] {
+export function heatMap(
+  ref: DetailReference,
+  edge: EdgeCells,
+  detail: DetailCellsOut,
+  blockDeltaE: Float64Array,
+  local?: LocalReading,
+): DetailMeasures['heat'] {
   const { cols, rows } = ref.cells
   const cells: number[] = new Array(cols * rows).fill(-1)
   for (let c = 0; c < cells.length; c++) {
@@ -40,6 +47,16 @@ export function heatMap(ref: DetailReference, edge: EdgeCells, detail: DetailCel
   }
   for (let c = 0; c < cells.length; c++) {
     if (count[c] > 0) cells[c] = Math.max(cells[c], Math.min(1, sum[c] / count[c] / (2 * VISIBLE.deltaE)))
+  }
+  if (local?.box) {
+    // why the whole patch: a button gone is one cell's worth of change, and that cell must light up.
+    const heat = Math.min(1, local.badness / 2)
+    const { left, top, width, height } = local.box
+    for (let y = top; y < top + height; y++)
+      for (let x = left; x < left + width; x++) {
+        const c = ref.cells.colOf[x] + ref.cells.rowOf[y]
+        cells[c] = Math.max(cells[c], heat)
+      }
   }
   return { cols, rows, rect: ref.resultRect, cells: cells.map((v) => (v < 0 ? -1 : Math.round(100 * v) / 100)) }
 }

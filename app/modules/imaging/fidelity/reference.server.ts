@@ -8,6 +8,7 @@ import { narrowGaps, partThickness, signedDistance, thinBand } from './distance.
 import { coverageOf, facesDown, fillFrom, floorRow, nearOutline, productColour } from './scene.ts'
 import { interiorBlocks } from './colour-blocks.ts'
 import { highPass } from './print-detail.ts'
+import { blurredLab } from './local-change.ts'
 
 export async function prepareDetail(input: {
   source: SourceImage
@@ -39,6 +40,7 @@ export async function prepareDetail(input: {
   }
   const srcDetail = highPass(srcLuma, width, height)
   const { blocks, blockLab, blockRgb } = interiorBlocks(src, signed, width, height)
+  const [srcLabL, srcLabA, srcLabB] = blurredLab(src, width, height)
   return {
     frame,
     resultRect,
@@ -56,6 +58,9 @@ export async function prepareDetail(input: {
     thin: thinBand(signed, width, height),
     thickness: partThickness(signed, width, height),
     srcDetail,
+    srcLabL,
+    srcLabA,
+    srcLabB,
     blocks,
     blockLab,
     blockRgb,

@@ -7,6 +7,8 @@ export interface ScoreParts {
   matchedDeltaEP95: number
   edgeScore: number
   detailRatio: number
+  /** The worst local change's badness (local-change.ts), 1 = just visible; absent before fidelity v6. */
+  localBadness?: number
 }
 
 /** Where each part is "just visible" (its badness is 1): the same cut-offs fidelity-reasons.ts names. */
@@ -22,6 +24,7 @@ const KNEE = (7 / 3) ** (1 / 8)
  *   colour     max(ΔE mean, ΔE p95 / 2) / 2        (matched ΔE2000; 2 ≈ two just-noticeable steps)
  *   edge       (1 − edgeScore) / (1 − 0.8)
  *   detail     (1 − detailRatio) / (1 − 0.75)
+ *   local      the worst local change's mass / MASS_VISIBLE (local-change.ts)
  *   k(x)       1 / (1 + (x / KNEE)^8): 1.00 at x ≤ 0.5, 0.93 at 0.8, exactly 0.7 at 1, 0.2 at 1.3
  *   coverage   clamp((maskCoverage − 0.6) / 0.38), as in fidelityScore
  *
@@ -38,6 +41,7 @@ export function detailScore(p: ScoreParts, maskCoverage: number): number {
   const colour = k(Math.max(p.matchedDeltaEMean, p.matchedDeltaEP95 / 2) / VISIBLE.deltaE)
   const edge = k((1 - p.edgeScore) / (1 - VISIBLE.edgeScore))
   const detail = k((1 - p.detailRatio) / (1 - VISIBLE.detailRatio))
+  const local = k(p.localBadness ?? 0)
   const coverage = Math.min(1, Math.max(0, (maskCoverage - 0.6) / 0.38))
-  return Math.round(1000 * coverage * structure * colour * edge * detail) / 10
+  return Math.round(1000 * coverage * structure * colour * edge * detail * local) / 10
 }

@@ -1,5 +1,9 @@
 // The prepared source side of the shift-robust measures, and what a comparison returns.
 import type { CellGrid, Rect } from './grid.ts'
+import type { ChangeKind } from './change-kind.ts'
+
+/** L*, a*, b* planes of a grid. */
+export type LabPlanes = readonly [Float32Array, Float32Array, Float32Array]
 
 /** What needs only the source and the placement, ready to compare with any result of `frame` size. */
 export interface DetailReference {
@@ -29,6 +33,10 @@ export interface DetailReference {
   /** Thickness (grid px) of the part of the product each band pixel belongs to; PART_MAX and above = the body. */
   thickness: Float32Array
   srcDetail: Float32Array
+  /** The source's Lab, blurred (local-change.ts). */
+  srcLabL: Float32Array
+  srcLabA: Float32Array
+  srcLabB: Float32Array
   /** Interior blocks for ΔE: top-left pixel of each, and the source's mean Lab over it. */
   blocks: Int32Array
   blockLab: Float32Array
@@ -47,6 +55,8 @@ export interface DetailMeasures {
   edgeScore: number
   /** 1 = all of the print's detail is found again; below 0.75 print or letters were lost or changed. */
   detailRatio: number
+  /** The interior's worst local change (local-change.ts): badness 1 = just visible; where, in result px. */
+  local: { badness: number; kind: ChangeKind; region?: Rect }
   /** The alignment found: result = source moved by (dx, dy) result px and scaled by `scale`. */
   alignment: { dx: number; dy: number; scale: number }
   /**
