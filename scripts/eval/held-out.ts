@@ -19,6 +19,8 @@ export interface HeldOutRun {
   sweep?: SweepSummary
   /** Regressions against the recorded baseline (empty when none, or when nothing was compared). */
   regressions: string[]
+  /** Whether a baseline was there to compare with. */
+  compared?: boolean
 }
 
 const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length))
@@ -40,7 +42,15 @@ function printRealistic(s: RealisticSummary, why: boolean): void {
           ? 'WHERE'
           : ''
     const said = r.flagged ? ` said ${r.reason ?? 'nothing'}${r.regionHit === false ? ', elsewhere' : ''}` : ''
-    console.log(`${pad(label, 6)}${pad(r.case.id, 44)} score ${padLeft(r.fidelity.score.toFixed(1), 5)}${said}`)
+    let line = `${pad(label, 6)}${pad(r.case.id, 44)} score ${padLeft(r.fidelity.score.toFixed(1), 5)}${said}`
+    const local = r.fidelity.localChange
+    if (why && local) line += `  [local ${local.badness} ${local.kind}]`
+    if (why && r.readings) {
+      const e = r.readings.edge
+      const d = r.readings.detail
+      line += ` [edge stretch ${e.stretch} overall ${e.overall} thin ${e.thin} fringe ${e.fringe} part ${e.part} halo ${e.haloShare} | print overall ${d.overall} worst ${d.worst} deficit ${d.deficit}]`
+    }
+    console.log(line)
   }
   console.log(
     `\nrealistic set: fidelity v${s.fidelityVersion}, threshold ${s.threshold}; reason and place are read on the flagged defects`,
@@ -84,7 +94,7 @@ export async function runHeldOut(opts: {
 }): Promise<HeldOutRun> {
   const run: HeldOutRun = { regressions: [] }
   if (existsSync(REALISTIC_MANIFEST)) {
-    run.realistic = await runRealisticEval({ threshold: opts.threshold, filter: opts.only })
+    run.realistic = await runRealisticEval({ threshold: opts.threshold, filter: opts.only, readings: opts.why })
     printRealistic(run.realistic, opts.why)
   } else console.log(`\nno realistic set at ${path.relative(process.cwd(), REALISTIC_MANIFEST)} (npm run golden -- --realistic)`)
   // why not under --only: the sweep renders ~100 images, and a filtered run is for looking at a few cases.
@@ -100,11 +110,14 @@ export async function runHeldOut(opts: {
     return run
   }
   const base = await readBaseline()
-  if (!base) console.log('no realistic baseline yet: run with --update-baseline to record one')
-  else
-    run.regressions = [
-      ...realisticRegressions(run.realistic, base.realistic, opts.tolerance),
-      ...sweepRegressions(run.sweep, base.sweep),
-    ]
+  if (!base) {
+    console.log('no realistic baseline yet: run with --update-baseline to record one')
+    return run
+  }
+  run.compared = true
+  run.regressions = [
+    ...realisticRegressions(run.realistic, base.realistic, opts.tolerance),
+    ...sweepRegressions(run.sweep, base.sweep),
+  ]
   return run
 }

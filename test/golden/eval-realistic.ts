@@ -6,7 +6,13 @@ import { readFile } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import sharp from 'sharp'
 import type { FidelityReport, RawImage, SourceImage } from '#app/modules/backends/types.ts'
-import { compareFidelity, prepareFidelity, type FidelityReference } from '#app/modules/imaging/fidelity.server.ts'
+import {
+  compareDetail,
+  compareFidelity,
+  prepareFidelity,
+  type DetailReadings,
+  type FidelityReference,
+} from '#app/modules/imaging/fidelity.server.ts'
 import { explainFidelity } from '#app/modules/imaging/fidelity-reasons.ts'
 import { fromRoot, loadMask, loadSource } from './golden-set.ts'
 import type { SweepBaseline } from './sweep.ts'
@@ -40,6 +46,8 @@ export interface RealisticResult {
   /** Flagged defects: one of `regions` overlaps the defect's region. */
   regionHit?: boolean
   ms: number
+  /** The edge and print readings, when asked for (eval --why). */
+  readings?: DetailReadings
 }
 
 export interface FamilySummary {
@@ -108,7 +116,11 @@ async function decodeResult(file: string): Promise<RawImage> {
   return { data, width: info.width, height: info.height, channels: 3 }
 }
 
-export async function runRealisticEval(opts: { threshold: number; filter?: string }): Promise<RealisticSummary> {
+export async function runRealisticEval(opts: {
+  threshold: number
+  filter?: string
+  readings?: boolean
+}): Promise<RealisticSummary> {
   const manifest = await readRealisticManifest()
   const cases = manifest.cases.filter((c) => !opts.filter || c.id.includes(opts.filter))
   const sources = new Map<string, SourceImage>()
@@ -130,7 +142,9 @@ export async function runRealisticEval(opts: { threshold: number; filter?: strin
     }
     const fidelity = await compareFidelity(reference, result)
     const ms = performance.now() - started
-    results.push(judge(c, fidelity, frame, opts.threshold, ms))
+    const judged = judge(c, fidelity, frame, opts.threshold, ms)
+    if (opts.readings && reference.detail) judged.readings = (await compareDetail(reference.detail, result)).readings
+    results.push(judged)
   }
   return summarise(results, opts.threshold)
 }

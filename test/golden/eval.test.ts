@@ -4,6 +4,9 @@ import { env } from '#app/lib/env.server.ts'
 import { FIDELITY_VERSION } from '#app/modules/imaging/fidelity.server.ts'
 import { regressions, runGoldenEval, type EvalBaseline } from './eval-golden.ts'
 import { BASELINE_PATH, PERCEPTIBLE_DEFECTS } from './golden-set.ts'
+import { flagRegions, overlaps, realisticRegressions, runRealisticEval, type HeldOutBaseline } from './eval-realistic.ts'
+import { REALISTIC_BASELINE } from './realistic-set.ts'
+import { runSweep, sweepRegressions } from './sweep.ts'
 
 // CI's guard on the fidelity check: the committed golden set must keep its
 // recall and false-alarm targets, and must not fall behind the recorded
@@ -22,4 +25,35 @@ describe('fidelity golden set', () => {
     const baseline = JSON.parse(await readFile(BASELINE_PATH, 'utf8')) as EvalBaseline
     expect(regressions(summary, baseline, 0.02)).toEqual([])
   }, 120_000)
+})
+
+// The held-out checks (issue 14): the realistic set and the catalog sweep may
+// not fall behind what realistic-baseline.json recorded; their targets are
+// what fidelity v6 is built to reach, so they are reported by `npm run eval`.
+describe('realistic fidelity set and catalog sweep', () => {
+  it('hold the recorded baseline family by family', async () => {
+    const threshold = env().FIDELITY_THRESHOLD
+    const base = JSON.parse(await readFile(REALISTIC_BASELINE, 'utf8')) as HeldOutBaseline
+    const realistic = await runRealisticEval({ threshold })
+    expect(realistic.results.length).toBe(base.realistic.cases)
+    expect(realistic.families.map((f) => f.family).sort()).toEqual(Object.keys(base.realistic.flagged).sort())
+    expect(realisticRegressions(realistic, base.realistic, 0.02)).toEqual([])
+    const sweep = await runSweep({ threshold })
+    expect(sweep.checked).toBe(base.sweep.checked)
+    expect(sweepRegressions(sweep, base.sweep)).toEqual([])
+  }, 240_000)
+
+  it('says where a flagged check points, in result px', () => {
+    const heat = { cols: 2, rows: 2, rect: { left: 100, top: 50, width: 200, height: 100 }, cells: [0.2, 0.7, -1, 0.5] }
+    const regions = flagRegions(
+      { ssim: 1, deltaEMean: 0, deltaEP95: 0, maskCoverage: 1, score: 50, version: 5, heat },
+      { width: 400, height: 200 },
+    )
+    expect(regions).toEqual([
+      { left: 200, top: 50, width: 100, height: 50 },
+      { left: 200, top: 100, width: 100, height: 50 },
+    ])
+    expect(overlaps(regions[0], { left: 290, top: 90, width: 20, height: 20 })).toBe(true)
+    expect(overlaps(regions[0], { left: 100, top: 50, width: 100, height: 50 })).toBe(false)
+  })
 })
