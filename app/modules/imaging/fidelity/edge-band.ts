@@ -16,7 +16,10 @@ export interface EdgeCells {
   overall: number
   /** Net change of the thin parts relative to their own area (0 when the product has none). */
   thin: number
-  /** Mean overshoot on the scene side: colour pushed beyond the scene, away from the product (a fringe). */
+  /**
+   * Mean overshoot on the scene side (colour pushed beyond the scene, away from
+   * the product: a fringe), less the product side's own (sharpening rings both).
+   */
   fringe: number
   /**
    * Mean share of the source's backdrop colour the band moved toward, off the
@@ -168,6 +171,9 @@ export function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Floa
   const partThick = new Float64Array(m)
   let overshoot = 0
   let outside = 0
+  // The same overshoot on the product side: a sharpened render rings on both sides of its outline, a halo on one.
+  let innerOvershoot = 0
+  let inside = 0
   // Where a halo (the source's backdrop colour round the product) would read as lost coverage (see `haloShare`).
   let towardBackdrop = 0
   let separable = 0
@@ -228,6 +234,9 @@ export function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Floa
     if (signed[i] < 0) {
       overshoot += Math.max(0, -a - Math.max(0, -before))
       outside++
+    } else if (signed[i] > 0) {
+      innerOvershoot += Math.max(0, a - 1 - Math.max(0, before - 1))
+      inside++
     }
   }
   const net = new Float32Array(m)
@@ -258,7 +267,7 @@ export function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Floa
     overall: allHeld === 0 ? 0 : allGained / allHeld,
     // why the 40 px floor: a few px of thin part can't be weighed.
     thin: thinHeld < 40 ? 0 : thinGained / thinHeld,
-    fringe: outside === 0 ? 0 : overshoot / outside,
+    fringe: outside === 0 ? 0 : Math.max(0, overshoot / outside - (inside === 0 ? 0 : innerOvershoot / inside)),
     toBackdrop: separable === 0 ? Number.NaN : towardBackdrop / separable,
     haloShare:
       counted === 0
