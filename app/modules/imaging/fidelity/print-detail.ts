@@ -102,6 +102,9 @@ export interface DetailCellsOut {
  */
 const DETAIL_INSET = INTERIOR + 4
 
+/** Gain of the print's detail a render may carry over the source's before it counts as detail that appeared (mild sharpening). */
+const SHARPENED = 1.6
+
 /** Per-pixel high-pass energy (levels²) that is grain and JPEG noise, not print. */
 const DETAIL_NOISE = 4
 
@@ -212,7 +215,8 @@ export function detailCells(ref: DetailReference, resDetail: Float32Array, motio
       }
       if (n < 24) continue
       const floor = DETAIL_NOISE * n
-      const energy = Math.max(se, re)
+      // why the result's energy is let grow by SHARPENED²: a sharpened render has the same print, crisper.
+      const energy = Math.max(se, re / SHARPENED ** 2)
       if (energy <= 2 * floor) continue
       const w = r * windows.cols + q
       kept[w] = peak(sum) / energy
@@ -257,7 +261,7 @@ export function recheckAligned(ref: DetailReference, detail: DetailCellsOut, ali
         for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) sum[k++] += sv * alignedDetail[i + dy * width + dx]
       }
     }
-    const energy = Math.max(se, re)
+    const energy = Math.max(se, re / SHARPENED ** 2)
     if (energy > 0) detail.kept[w] = Math.max(detail.kept[w], peak(sum) / energy)
   }
 }
