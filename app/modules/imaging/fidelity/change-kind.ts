@@ -109,8 +109,10 @@ const OUTLINE_SHARE = 0.2
 /** A slide of at least this many grid px that explains this much of a patch means the patch moved, not changed. */
 const SLIDE_MIN = 3
 const SLIDE_EXPLAINS = 0.65
-/** Grid px: a moved patch at least this large is a print that slid (warped); a smaller one a contour (a pocket's opening). */
-const PRINT_AREA = 100
+/** Mass of a moved patch from which it is a print that slid (warped); below, a contour moved (a pocket's opening, a waistband). */
+const PRINT_MASS = 2000
+/** Gradient energy kept (result over source) by anything moved or smeared; a part taken away leaves less (flat fabric). */
+const KEPT_ENERGY = 0.12
 /** Hue change this many times the lightness change, the same way over the patch, is a print colour drifting. */
 const HUE_SHARE = 2.5
 const COHERENT = 0.9
@@ -119,19 +121,21 @@ const OPENING_AREA = 1000
 
 /**
  * The family a patch belongs to, read off its cues in order: near the
- * outline; moved as a whole (by its size, a print or a contour); recoloured
- * the same way throughout with its detail kept; smeared where the print
- * detail measure also lost detail (`printLost`); a large opening; else a
- * part that is gone or new.
+ * outline; moved as a whole with its detail kept (by its mass, a print or a
+ * contour); recoloured the same way throughout with its detail kept;
+ * smeared, some detail left, where the print detail measure also lost
+ * detail (`printLost`); a large opening; else a part that is gone or new
+ * (a part taken away leaves flat fabric: almost no detail).
  */
-export function changeKind(cues: PatchCues, area: number, printLost: boolean): ChangeKind {
+export function changeKind(cues: PatchCues, area: number, mass: number, printLost: boolean): ChangeKind {
   const { slide } = cues
   const reach = Math.max(Math.abs(slide.dx), Math.abs(slide.dy))
   if (cues.outlineShare >= OUTLINE_SHARE) return 'outline'
   // why below SLIDE_REACH: a best slide at the end of the search found another part like it, not this one moved.
-  if (reach >= SLIDE_MIN && reach < SLIDE_REACH && slide.explained >= SLIDE_EXPLAINS) return area >= PRINT_AREA ? 'warp' : 'shape'
+  const slid = reach >= SLIDE_MIN && reach < SLIDE_REACH && slide.explained >= SLIDE_EXPLAINS
+  if (slid && cues.energy >= KEPT_ENERGY) return mass >= PRINT_MASS ? 'warp' : 'shape'
   if (cues.hueShare >= HUE_SHARE && cues.coherence >= COHERENT && cues.energy > 0.5 && cues.energy < 2) return 'colour'
-  if (printLost && cues.energy < 0.5) return 'detail'
+  if (printLost && cues.energy >= KEPT_ENERGY && cues.energy < 0.5) return 'detail'
   if (area >= OPENING_AREA && cues.outlineShare > 0.1) return 'shape'
   return 'part'
 }

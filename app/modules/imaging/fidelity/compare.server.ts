@@ -78,7 +78,7 @@ export async function compareDetail(
     detailRatio,
     local: {
       badness: local.badness,
-      kind: local.cues ? changeKind(local.cues, local.area, detailRatio < VISIBLE.detailRatio) : 'part',
+      kind: local.cues ? changeKind(local.cues, local.area, local.mass, detailRatio < VISIBLE.detailRatio) : 'part',
       ...(region && { region }),
     },
     alignment: {

@@ -279,6 +279,8 @@ export interface LocalReading {
   /** The worst patch, grid px, and the cues that name its kind (absent when nothing changed). */
   box?: Rect
   area: number
+  /** Σ (ΔE − CHANGED_DE) over the patch. */
+  mass: number
   cues?: PatchCues
 }
 
@@ -297,7 +299,7 @@ export function localChange(ref: DetailReference, aligned: Uint8Array): LocalRea
   const worst = changedPatches(change, src, res, width, height).find(
     (p) => p.area >= MIN_AREA && Math.min(p.box.width, p.box.height) >= MIN_SIDE,
   )
-  if (!worst) return { badness: 0, area: 0 }
+  if (!worst) return { badness: 0, area: 0, mass: 0 }
   const cues = patchCues(src, res, signed, patchPixels(change, worst.seed, width, height), worst.box, width, height)
-  return { badness: worst.mass / MASS_VISIBLE, box: worst.box, area: worst.area, cues }
+  return { badness: worst.mass / MASS_VISIBLE, box: worst.box, area: worst.area, mass: worst.mass, cues }
 }
