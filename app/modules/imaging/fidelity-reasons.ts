@@ -16,6 +16,8 @@ export interface FidelityParts {
   matchedDeltaEP95?: number
   /** The interior's worst local change (fidelity v6), with where it is in fractions of the result. */
   localChange?: FidelityReport['localChange']
+  /** Where each family of measures found its change (fidelity v6). */
+  regions?: FidelityReport['regions']
 }
 
 // why these cut-offs: they are the points where the score formula (see
@@ -48,24 +50,28 @@ export function explainFidelity(f: FidelityParts): FidelityReason[] {
     // and the measures over the whole product also move when one part of it changed.
     reasons.push({ code: LOCAL_REASON[local.kind], severity: 1, ...(local.region && { region: local.region }) })
   }
-  const add = (reason: FidelityReason): void => {
-    if (!reasons.some((r) => r.code === reason.code)) reasons.push(reason)
+  const add = (reason: FidelityReason, region?: FidelityReason['region']): void => {
+    if (!reasons.some((r) => r.code === reason.code)) reasons.push(region ? { ...reason, region } : reason)
   }
+  const where = f.regions ?? {}
   // why the robust ones first: older stored reports carry pixel-wise SSIM and ΔE in ssim and deltaE* (ADR 013),
   // and a product the generator moved by 2 px has the pixel-wise SSIM and ΔE of a changed one.
   const ssim = f.interiorSsim ?? f.ssim
   const dE = Math.max(f.matchedDeltaEMean ?? f.deltaEMean, (f.matchedDeltaEP95 ?? f.deltaEP95) / 2)
-  if (dE > DELTA_E_VISIBLE) add({ code: 'colour_shifted', severity: Math.min(1, (dE - DELTA_E_VISIBLE) / 4) })
+  if (dE > DELTA_E_VISIBLE) add({ code: 'colour_shifted', severity: Math.min(1, (dE - DELTA_E_VISIBLE) / 4) }, where.colour)
   if (f.detailRatio !== undefined && f.detailRatio < DETAIL_LOST) {
-    add({ code: 'detail_lost', severity: Math.min(1, (DETAIL_LOST - f.detailRatio) / DETAIL_LOST) })
+    add({ code: 'detail_lost', severity: Math.min(1, (DETAIL_LOST - f.detailRatio) / DETAIL_LOST) }, where.detail)
   } else if (ssim < SSIM_CHANGED) {
-    add({
-      code: f.detailRatio === undefined ? 'detail_lost' : 'structure_changed',
-      severity: Math.min(1, (SSIM_CHANGED - ssim) / 0.3),
-    })
+    add(
+      {
+        code: f.detailRatio === undefined ? 'detail_lost' : 'structure_changed',
+        severity: Math.min(1, (SSIM_CHANGED - ssim) / 0.3),
+      },
+      where.detail,
+    )
   }
   if (f.edgeScore !== undefined && f.edgeScore < EDGE_CHANGED)
-    add({ code: 'edge_changed', severity: Math.min(1, (EDGE_CHANGED - f.edgeScore) / 0.4) })
+    add({ code: 'edge_changed', severity: Math.min(1, (EDGE_CHANGED - f.edgeScore) / 0.4) }, where.edge)
   if (f.maskCoverage < COVERAGE_WHOLE)
     add({ code: 'product_cut_off', severity: Math.min(1, (COVERAGE_WHOLE - f.maskCoverage) / 0.4) })
   // why stable: at equal severity the local change stays first.

@@ -56,6 +56,12 @@ export interface FidelityReport {
     kind: 'outline' | 'shape' | 'warp' | 'detail' | 'colour' | 'part'
     region?: { x: number; y: number; width: number; height: number }
   }
+  /** Where the edge, print and colour measures each found their change, in fractions of the result (fidelity v6). */
+  regions?: {
+    edge?: { x: number; y: number; width: number; height: number }
+    detail?: { x: number; y: number; width: number; height: number }
+    colour?: { x: number; y: number; width: number; height: number }
+  }
   /** How far the product sat from its placement (result px) and at what scale. */
   alignment?: { dx: number; dy: number; scale: number }
   /** Where the product changed: cols × rows cells over `rect` (result px), 0 same … 1 changed, −1 no product. */

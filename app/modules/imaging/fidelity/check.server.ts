@@ -118,6 +118,7 @@ function finish(maskCoverage: number, detail?: DetailMeasures, frame?: { width: 
       detailRatio: round(detail.detailRatio, 3),
       alignment: detail.alignment,
       localChange: localReport(detail.local, frame),
+      ...(frame && { regions: familyRegions(detail.regions, frame) }),
       heat: detail.heat,
     }),
     score: fidelityScore(ssim, deltaEMean, deltaEP95, maskCoverage, detail),
@@ -125,18 +126,34 @@ function finish(maskCoverage: number, detail?: DetailMeasures, frame?: { width: 
   }
 }
 
+type Fractions = { x: number; y: number; width: number; height: number }
+
+function fractionsOf(
+  r: { left: number; top: number; width: number; height: number },
+  frame: { width: number; height: number },
+): Fractions {
+  return {
+    x: round(r.left / frame.width, 4),
+    y: round(r.top / frame.height, 4),
+    width: round(r.width / frame.width, 4),
+    height: round(r.height / frame.height, 4),
+  }
+}
+
+/** Each family's region in fractions of the result, as reasons carry them. */
+function familyRegions(regions: DetailMeasures['regions'], frame: { width: number; height: number }): Fidelity['regions'] {
+  const out: NonNullable<Fidelity['regions']> = {}
+  for (const family of ['edge', 'detail', 'colour'] as const) {
+    const r = regions[family]
+    if (r) out[family] = fractionsOf(r, frame)
+  }
+  return out
+}
+
 /** The local change as the report keeps it: where in fractions of the result, as reasons carry regions. */
 function localReport(local: DetailMeasures['local'], frame?: { width: number; height: number }): Fidelity['localChange'] {
   const r = local.region
-  const region =
-    r && frame
-      ? {
-          x: round(r.left / frame.width, 4),
-          y: round(r.top / frame.height, 4),
-          width: round(r.width / frame.width, 4),
-          height: round(r.height / frame.height, 4),
-        }
-      : undefined
+  const region = r && frame ? fractionsOf(r, frame) : undefined
   return { badness: round(local.badness, 3), kind: local.kind, ...(region && { region }) }
 }
 

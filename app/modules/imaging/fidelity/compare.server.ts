@@ -70,6 +70,7 @@ export async function compareDetail(
     width: local.box.width * k,
     height: local.box.height * kY,
   }
+  const { heat, regions } = heatMap(ref, edge, detail, colour.perBlock, local)
   return {
     interiorSsim,
     matchedDeltaEMean: colour.mean,
@@ -86,7 +87,8 @@ export async function compareDetail(
       dy: Math.round(100 * motion.ty * k) / 100,
       scale: Math.round(10000 * motion.s) / 10000,
     },
-    heat: heatMap(ref, edge, detail, colour.perBlock, local),
+    heat,
+    regions,
     readings,
   }
 }

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { H, W, fidelityFixture, type FidelityFixture } from '#test/support/fidelity-render.ts'
+import { explainFidelity } from '../fidelity-reasons.ts'
 
 let fx: FidelityFixture
 beforeAll(async () => {
@@ -21,7 +22,18 @@ describe('heat map', () => {
         data[i + 2] = Math.max(0, data[i + 2] - 20)
       }
     }
-    const heat = (await fx.measure({ data, width: W, height: H, channels: 3 })).heat!
+    const measured = await fx.measure({ data, width: W, height: H, channels: 3 })
+    const heat = measured.heat!
+    // The colour measure's own region holds the patch, and every reason given says where.
+    const colour = measured.regions!.colour!
+    const centre = { x: (from.x + side / 2) / W, y: (from.y + side / 2) / H }
+    expect(centre.x).toBeGreaterThanOrEqual(colour.x)
+    expect(centre.x).toBeLessThanOrEqual(colour.x + colour.width)
+    expect(centre.y).toBeGreaterThanOrEqual(colour.y)
+    expect(centre.y).toBeLessThanOrEqual(colour.y + colour.height)
+    const reasons = explainFidelity(measured)
+    expect(reasons.length).toBeGreaterThan(0)
+    for (const r of reasons) expect(r.region, r.code).toBeDefined()
     const cw = heat.rect.width / heat.cols
     const ch = heat.rect.height / heat.rows
     const hot = heat.cells.flatMap((v, c) => (v >= 0.5 ? [c] : []))

@@ -64,4 +64,6 @@ export interface DetailMeasures {
    * (result px), row-major, 0 (same) … 1 (changed); -1 where there is no product.
    */
   heat: { cols: number; rows: number; rect: Rect; cells: number[] }
+  /** Where the edge, print and colour measures each found their change, result px (heat-map.ts). */
+  regions: { edge?: Rect; detail?: Rect; colour?: Rect }
 }
