@@ -42,7 +42,9 @@ export function blurredLab(rgb: Uint8Array, width: number, height: number, key?:
   const n = width * height
   const plane = (c: string): Float32Array => (key ? f32(`${key}.${c}`, n, false) : new Float32Array(n))
   const planes = [plane('L'), plane('a'), plane('b')] as const
-  const raw = [f32('local.rawL', n, false), f32('local.rawA', n, false), f32('local.rawB', n, false)] as const
+  const rawL = f32('local.rawL', n, false)
+  const rawA = f32('local.rawA', n, false)
+  const rawB = f32('local.rawB', n, false)
   for (let i = 0, o = 0; i < n; i++, o += 3) {
     const rl = SRGB_TO_LINEAR[rgb[o]]
     const gl = SRGB_TO_LINEAR[rgb[o + 1]]
@@ -50,12 +52,14 @@ export function blurredLab(rgb: Uint8Array, width: number, height: number, key?:
     const fx = labF((0.4124564 * rl + 0.3575761 * gl + 0.1804375 * bl) / 0.95047)
     const fy = labF(0.2126729 * rl + 0.7151522 * gl + 0.072175 * bl)
     const fz = labF((0.0193339 * rl + 0.119192 * gl + 0.9503041 * bl) / 1.08883)
-    raw[0][i] = 116 * fy - 16
-    raw[1][i] = 500 * (fx - fy)
-    raw[2][i] = 200 * (fy - fz)
+    rawL[i] = 116 * fy - 16
+    rawA[i] = 500 * (fx - fy)
+    rawB[i] = 200 * (fy - fz)
   }
   const tmp = f32('local.tmp', n, false)
-  for (let c = 0; c < 3; c++) blur5(raw[c], width, height, tmp, planes[c])
+  blur5(rawL, width, height, tmp, planes[0])
+  blur5(rawA, width, height, tmp, planes[1])
+  blur5(rawB, width, height, tmp, planes[2])
   return planes
 }
 
@@ -129,6 +133,9 @@ export function changeMap(src: LabPlanes, res: LabPlanes, signed: Float32Array, 
       const L = sL[i] + oL
       const a = sa[i] + oa
       const b = sb[i] + ob
+      let best = (rL[i] - L) ** 2 + (ra[i] - a) ** 2 + (rb[i] - b) ** 2
+      // why the early ways out: only changed pixels are read further, and most pixels match in place.
+      if (best <= CHANGED_DE ** 2) continue
       // why less near the source's own edges: two resamplers draw a print edge with different profiles.
       const slack =
         EDGE_SLACK *
@@ -139,8 +146,6 @@ export function changeMap(src: LabPlanes, res: LabPlanes, signed: Float32Array, 
           ),
         )
       const limit = (CHANGED_DE + slack) ** 2
-      let best = (rL[i] - L) ** 2 + (ra[i] - a) ** 2 + (rb[i] - b) ** 2
-      // why the early way out: only changed pixels are read further, and most pixels match in place.
       if (best <= limit) continue
       for (let dy = -width; dy <= width && best > limit; dy += width) {
         for (let dx = -1; dx <= 1; dx++) {
