@@ -17,7 +17,7 @@ import path from 'node:path'
 import sharp from 'sharp'
 import { CPU_STUDIO_WORKFLOW, createCpuStudioBackend } from '#app/modules/backends/cpu-studio/adapter.server.ts'
 import type { Placement, RawImage, SourceImage } from '#app/modules/backends/types.ts'
-import { deltaE2000, linearToSrgb8, srgbToLab } from '#app/modules/imaging/colour.ts'
+import { srgbToLab } from '#app/modules/imaging/colour.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
 import { markets } from '#app/modules/looks/markets.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
@@ -32,6 +32,19 @@ import {
   type GoldenManifest,
 } from '#test/golden/golden-set.ts'
 import { quietControls } from '#test/support/render-controls.ts'
+import {
+  blendInto,
+  clamp01,
+  clamp8,
+  decodeRgb,
+  distanceInside,
+  encodeJpeg,
+  labToSrgb,
+  meanDeltaE,
+  productAlpha,
+  signedDistance,
+  type Rgb8,
+} from './golden/pixels.ts'
 
 /** Stored results: JPEG at this quality, no chroma subsampling (the backends' own final format is q92 4:4:4). */
 const RESULT_JPEG = { quality: 90, chromaSubsampling: '4:4:4' } as const
@@ -212,69 +225,6 @@ const PRODUCTS: GoldenProduct[] = [
 
 // ---------------------------------------------------------------- pixels
 
-interface Rgb8 {
-  data: Uint8Array
-  width: number
-  height: number
-}
-
-async function decodeRgb(file: Buffer): Promise<Rgb8> {
-  const { data, info } = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })
-  return { data: new Uint8Array(data), width: info.width, height: info.height }
-}
-
-function encodeJpeg(image: Rgb8, quality: number = RESULT_JPEG.quality): Promise<Buffer> {
-  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .jpeg({ quality, chromaSubsampling: '4:4:4' })
-    .toBuffer()
-}
-
-function clamp8(v: number): number {
-  return v < 0 ? 0 : v > 255 ? 255 : Math.round(v)
-}
-
-function clamp01(v: number): number {
-  return v < 0 ? 0 : v > 1 ? 1 : v
-}
-
-/**
- * The product's coverage on the result, 0..1 per result pixel: the source
- * mask carried through the placement the same way the composite samples it.
- */
-function productAlpha(
-  mask: RawImage,
-  source: { width: number; height: number },
-  p: Placement,
-  frame: { width: number; height: number },
-): Float32Array {
-  const alpha = new Float32Array(frame.width * frame.height)
-  const mx = mask.width / source.width
-  const my = mask.height / source.height
-  const w = Math.round(p.crop.width * p.scale)
-  const h = Math.round(p.crop.height * p.scale)
-  for (let j = 0; j < h; j++) {
-    const Y = p.y + j
-    if (Y < 0 || Y >= frame.height) continue
-    const sy = Math.min(mask.height - 1, Math.max(0, (p.crop.top + ((j + 0.5) * p.crop.height) / h) * my - 0.5))
-    const y0 = Math.floor(sy)
-    const y1 = Math.min(mask.height - 1, y0 + 1)
-    const fy = sy - y0
-    for (let i = 0; i < w; i++) {
-      const X = p.x + i
-      if (X < 0 || X >= frame.width) continue
-      const sx = Math.min(mask.width - 1, Math.max(0, (p.crop.left + ((i + 0.5) * p.crop.width) / w) * mx - 0.5))
-      const x0 = Math.floor(sx)
-      const x1 = Math.min(mask.width - 1, x0 + 1)
-      const fx = sx - x0
-      const d = mask.data
-      const top = d[y0 * mask.width + x0] * (1 - fx) + d[y0 * mask.width + x1] * fx
-      const bottom = d[y1 * mask.width + x0] * (1 - fx) + d[y1 * mask.width + x1] * fx
-      alpha[Y * frame.width + X] = (top * (1 - fy) + bottom * fy) / 255
-    }
-  }
-  return alpha
-}
-
 /** A source box in result pixels (integer, clipped to the frame). */
 function toResult(
   box: SourceBox,
@@ -287,60 +237,6 @@ function toResult(
   const x1 = Math.min(frame.width, Math.round(p.x + (box[2] * source.width - p.crop.left) * p.scale))
   const y1 = Math.min(frame.height, Math.round(p.y + (box[3] * source.height - p.crop.top) * p.scale))
   return { x0, y0, x1, y1 }
-}
-
-/**
- * Chamfer (3-4) distance in pixels from every pixel to the nearest pixel
- * where `inside` is false (0 outside). Accurate to a few percent: enough to
- * place bands and feathers.
- */
-function distanceInside(inside: Uint8Array, width: number, height: number): Float32Array {
-  const big = 1e9
-  const d = new Float32Array(width * height)
-  for (let i = 0; i < d.length; i++) d[i] = inside[i] ? big : 0
-  const at = (x: number, y: number): number => (x < 0 || y < 0 || x >= width || y >= height ? big : d[y * width + x])
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = y * width + x
-      if (d[i] === 0) continue
-      d[i] = Math.min(d[i], at(x - 1, y) + 3, at(x, y - 1) + 3, at(x - 1, y - 1) + 4, at(x + 1, y - 1) + 4)
-    }
-  }
-  for (let y = height - 1; y >= 0; y--) {
-    for (let x = width - 1; x >= 0; x--) {
-      const i = y * width + x
-      if (d[i] === 0) continue
-      d[i] = Math.min(d[i], at(x + 1, y) + 3, at(x, y + 1) + 3, at(x + 1, y + 1) + 4, at(x - 1, y + 1) + 4)
-    }
-  }
-  for (let i = 0; i < d.length; i++) d[i] = d[i] >= big ? big : d[i] / 3
-  return d
-}
-
-/** Signed distance to the product outline (alpha 0.5 contour): > 0 inside, < 0 outside, in px. */
-function signedDistance(alpha: Float32Array, width: number, height: number): Float32Array {
-  const inside = new Uint8Array(alpha.length)
-  const outside = new Uint8Array(alpha.length)
-  for (let i = 0; i < alpha.length; i++) {
-    inside[i] = alpha[i] >= 0.5 ? 1 : 0
-    outside[i] = 1 - inside[i]
-  }
-  const din = distanceInside(inside, width, height)
-  const dout = distanceInside(outside, width, height)
-  const s = new Float32Array(alpha.length)
-  // why the half: pixel centres either side of the contour are half a pixel from it.
-  for (let i = 0; i < s.length; i++) s[i] = inside[i] ? din[i] - 0.5 : -(dout[i] - 0.5)
-  return s
-}
-
-/** Out = a + w × (b − a) per pixel (w 0..1, one per pixel). */
-function blendInto(base: Rgb8, other: Uint8Array, weight: Float32Array): Rgb8 {
-  const out = new Uint8Array(base.data.length)
-  for (let i = 0, o = 0; i < weight.length; i++, o += 3) {
-    const w = weight[i]
-    for (let c = 0; c < 3; c++) out[o + c] = clamp8(base.data[o + c] + w * (other[o + c] - base.data[o + c]))
-  }
-  return { data: out, width: base.width, height: base.height }
 }
 
 /** Catmull-Rom weights for a sample at fraction t between taps 1 and 2 of four. */
@@ -397,23 +293,6 @@ async function gaussian(image: Rgb8, sigma: number): Promise<Uint8Array> {
 
 // ---------------------------------------------------------------- colour
 
-// sRGB (D65) XYZ → linear RGB, the inverse of colour.ts's matrix.
-const XN = 0.95047
-const ZN = 1.08883
-
-function labToSrgb(L: number, a: number, b: number, out: Float64Array): void {
-  const fy = (L + 16) / 116
-  const fx = fy + a / 500
-  const fz = fy - b / 200
-  const inv = (t: number): number => (t > 6 / 29 ? t * t * t : 3 * (6 / 29) * (6 / 29) * (t - 4 / 29))
-  const X = XN * inv(fx)
-  const Y = inv(fy)
-  const Z = ZN * inv(fz)
-  out[0] = linearToSrgb8(3.2404542 * X - 1.5371385 * Y - 0.4985314 * Z)
-  out[1] = linearToSrgb8(-0.969266 * X + 1.8760108 * Y + 0.041556 * Z)
-  out[2] = linearToSrgb8(0.0556434 * X - 0.2040259 * Y + 1.0572252 * Z)
-}
-
 /** The product moved by `amount` along a Lab direction (mostly hue/chroma, a little lightness), blended by its coverage. */
 function colourShifted(image: Rgb8, alpha: Float32Array, hue: number, amount: number): Rgb8 {
   const h = (hue * Math.PI) / 180
@@ -433,21 +312,6 @@ function colourShifted(image: Rgb8, alpha: Float32Array, hue: number, amount: nu
     out[o + 2] = rgb[2]
   }
   return { data: out, width: image.width, height: image.height }
-}
-
-/** Mean ΔE2000 between two images over solid product pixels. */
-function meanDeltaE(a: Uint8Array, b: Uint8Array, alpha: Float32Array): number {
-  const lab = new Float64Array(6)
-  let sum = 0
-  let n = 0
-  for (let i = 0, o = 0; i < alpha.length; i++, o += 3) {
-    if (alpha[i] < 0.99) continue
-    srgbToLab(a[o], a[o + 1], a[o + 2], lab, 0)
-    srgbToLab(b[o], b[o + 1], b[o + 2], lab, 3)
-    sum += deltaE2000(lab[0], lab[1], lab[2], lab[3], lab[4], lab[5])
-    n++
-  }
-  return n === 0 ? 0 : sum / n
 }
 
 /** The colour shift whose mean ΔE2000 over the product (after rounding to 8 bits) is `target`, found by bisection. */

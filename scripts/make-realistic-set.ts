@@ -21,7 +21,7 @@ import {
 } from '#test/golden/realistic-set.ts'
 import { frameShifted, frameZoomed, marginCropped, relit, sharpened } from './realistic/controls.ts'
 import { applyDefect, drawingToResult, type Scene } from './realistic/defects.ts'
-import { changedBox, decodeRgb, encodeJpeg, meanDeltaE, productAlpha, seedOf, signedDistance } from './realistic/pixels.ts'
+import { changedBox, decodeRgb, encodeJpeg, meanDeltaE, productAlpha, seedOf, signedDistance } from './golden/pixels.ts'
 import { PRODUCTS, type RealisticProduct } from './realistic/products.ts'
 import { prepareProduct, renderOn, scenePlate, texturedSource, type Rendered } from './realistic/studio.ts'
 

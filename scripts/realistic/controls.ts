@@ -3,7 +3,7 @@
 // returns the frame and, where the product moved, its new placement.
 import sharp from 'sharp'
 import type { Placement } from '#app/modules/backends/types.ts'
-import { clamp8, decodeRgb, encodeJpeg, meanDeltaE, RESULT_JPEG, sampleCubic, type Rgb8 } from './pixels.ts'
+import { clamp8, decodeRgb, encodeJpeg, meanDeltaE, RESULT_JPEG, sampleCubic, type Rgb8 } from '../golden/pixels.ts'
 
 /** The whole frame moved by (dx, dy) px; the edge rows and columns fill what opens up. */
 export function frameShifted(image: Rgb8, p: Placement, dx: number, dy: number): { image: Rgb8; placement: Placement } {

@@ -2,8 +2,8 @@
 // renders (in result px) with what the manifest records about each.
 import type { Placement } from '#app/modules/backends/types.ts'
 import { addPart, removePart, type Shape } from './parts.ts'
-import type { Rgb8 } from './pixels.ts'
-import { seedOf } from './pixels.ts'
+import type { Rgb8 } from '../golden/pixels.ts'
+import { seedOf } from '../golden/pixels.ts'
 import { elementWeight, garbled, melted, recoloured, warped } from './print.ts'
 import type { DefectSpec, Part, RealisticProduct, Rect } from './products.ts'
 import { hemShortened, narrowed, necklineDeeper, thickened } from './shape.ts'

@@ -1,7 +1,7 @@
 // Small parts taken off or put on a render: a button, pocket, eyelet or
 // slider inpainted from the fabric around it, or copied to where the source
 // has none. All in result px, weighted by the product's coverage.
-import { blendInto, clamp01, clamp8, type Rgb8 } from './pixels.ts'
+import { blendInto, clamp01, clamp8, type Rgb8 } from '../golden/pixels.ts'
 
 /** An ellipse (centre, radii) or a box (centre, half sizes) in result px. */
 export interface Shape {

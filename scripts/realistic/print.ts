@@ -13,7 +13,7 @@ import {
   sampleCubic,
   type Box,
   type Rgb8,
-} from './pixels.ts'
+} from '../golden/pixels.ts'
 
 /**
  * How much each pixel belongs to the print element: its colour within

@@ -1,7 +1,7 @@
 // Shape defects on a render: a neckline cut deeper, a hem shortened, a
 // sleeve narrowed, straps thickened. Where the product gives way, the scene
 // plate (the scene painted alone) shows instead. All in result px.
-import { clamp01, clamp8, clipBox, gauss, smoothstep, type Box, type Rgb8 } from './pixels.ts'
+import { clamp01, clamp8, clipBox, gauss, smoothstep, type Box, type Rgb8 } from '../golden/pixels.ts'
 import { rng } from '#test/fixtures/product-images.ts'
 
 /**

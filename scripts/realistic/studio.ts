@@ -11,7 +11,7 @@ import { markets } from '#app/modules/looks/markets.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
 import { REPO_ROOT } from '#test/golden/golden-set.ts'
 import { quietControls } from '#test/support/render-controls.ts'
-import { decodeRgb, encodeJpeg, seedOf, type Rgb8 } from './pixels.ts'
+import { decodeRgb, encodeJpeg, seedOf, type Rgb8 } from '../golden/pixels.ts'
 import type { RealisticProduct } from './products.ts'
 import { fabricWeight, maskDepth, textured } from './texture.ts'
 

@@ -2,7 +2,7 @@
 // soft folds, painted inside the product only so the cut-out keeps its edge.
 import type { RawImage } from '#app/modules/backends/types.ts'
 import { rng } from '#test/fixtures/product-images.ts'
-import { clamp01, clamp8, distanceInside, gauss } from './pixels.ts'
+import { clamp01, clamp8, distanceInside, gauss } from '../golden/pixels.ts'
 
 export interface Fabric {
   /** plain: a checker of crossing threads; twill: diagonal ribs; knit: columns of loops; satin: fine rows. */

@@ -1,4 +1,4 @@
-// Pixel helpers the realistic golden set shares: 8-bit RGB frames, the
+// Pixel helpers both golden set generators share: 8-bit RGB frames, the
 // product's coverage on a render, distances to its outline, Lab round trips
 // and the bounding box of what a case changed.
 import sharp from 'sharp'
