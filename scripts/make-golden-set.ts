@@ -15,7 +15,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import sharp from 'sharp'
-import { CPU_STUDIO_WORKFLOW, createCpuStudioBackend } from '#app/modules/backends/cpu-studio/adapter.server.ts'
+import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio/adapter.server.ts'
 import type { Placement, RawImage, SourceImage } from '#app/modules/backends/types.ts'
 import { srgbToLab } from '#app/modules/imaging/colour.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
@@ -42,7 +42,9 @@ import {
   labToSrgb,
   meanDeltaE,
   productAlpha,
+  sampleCubic,
   signedDistance,
+  studioRender,
   type Rgb8,
 } from './golden/pixels.ts'
 
@@ -239,45 +241,20 @@ function toResult(
   return { x0, y0, x1, y1 }
 }
 
-/** Catmull-Rom weights for a sample at fraction t between taps 1 and 2 of four. */
-function cubicWeights(t: number, out: Float64Array): void {
-  const t2 = t * t
-  const t3 = t2 * t
-  out[0] = -0.5 * t3 + t2 - 0.5 * t
-  out[1] = 1.5 * t3 - 2.5 * t2 + 1
-  out[2] = -1.5 * t3 + 2 * t2 + 0.5 * t
-  out[3] = 0.5 * t3 - 0.5 * t2
-}
-
 /**
  * The image moved by t and scaled by s about c (Catmull-Rom, edge-clamped).
  * why bicubic: a regenerated product is as sharp as the original; bilinear
  * would soften it and make the control a blur.
  */
 function warped(image: Rgb8, s: number, tx: number, ty: number, cx: number, cy: number): Uint8Array {
-  const { width, height, data } = image
-  const out = new Uint8Array(data.length)
-  const wx = new Float64Array(4)
-  const wy = new Float64Array(4)
+  const { width, height } = image
+  const out = new Uint8Array(image.data.length)
   for (let y = 0; y < height; y++) {
     const sy = cy + (y - ty - cy) / s
-    const y0 = Math.floor(sy)
-    cubicWeights(sy - y0, wy)
     for (let x = 0; x < width; x++) {
       const sx = cx + (x - tx - cx) / s
-      const x0 = Math.floor(sx)
-      cubicWeights(sx - x0, wx)
       const o = (y * width + x) * 3
-      for (let c = 0; c < 3; c++) {
-        let v = 0
-        for (let j = 0; j < 4; j++) {
-          const yy = Math.min(height - 1, Math.max(0, y0 - 1 + j))
-          let row = 0
-          for (let i = 0; i < 4; i++) row += wx[i] * data[(yy * width + Math.min(width - 1, Math.max(0, x0 - 1 + i))) * 3 + c]
-          v += wy[j] * row
-        }
-        out[o + c] = clamp8(v)
-      }
+      for (let c = 0; c < 3; c++) out[o + c] = clamp8(sampleCubic(image, sx, sy, c))
     }
   }
   return out
@@ -978,12 +955,7 @@ async function main(): Promise<void> {
   const manifest: GoldenManifest = {
     version: 1,
     generator: 'scripts/make-golden-set.ts',
-    render: {
-      backend: 'cpu-studio',
-      workflow: CPU_STUDIO_WORKFLOW,
-      sharp: sharp.versions.sharp ?? '',
-      vips: sharp.versions.vips,
-    },
+    render: studioRender(),
     cases,
   }
   if (only) {

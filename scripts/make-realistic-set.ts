@@ -9,7 +9,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import sharp from 'sharp'
-import { CPU_STUDIO_WORKFLOW } from '#app/modules/backends/cpu-studio/adapter.server.ts'
 import type { Placement, RawImage, SourceImage } from '#app/modules/backends/types.ts'
 import { REPO_ROOT } from '#test/golden/golden-set.ts'
 import {
@@ -21,7 +20,7 @@ import {
 } from '#test/golden/realistic-set.ts'
 import { frameShifted, frameZoomed, marginCropped, relit, sharpened } from './realistic/controls.ts'
 import { applyDefect, drawingToResult, type Scene } from './realistic/defects.ts'
-import { changedBox, decodeRgb, encodeJpeg, meanDeltaE, productAlpha, seedOf, signedDistance } from './golden/pixels.ts'
+import { changedBox, decodeRgb, encodeJpeg, meanDeltaE, productAlpha, seedOf, signedDistance, studioRender } from './golden/pixels.ts'
 import { PRODUCTS, type RealisticProduct } from './realistic/products.ts'
 import { prepareProduct, renderOn, scenePlate, texturedSource, type Rendered } from './realistic/studio.ts'
 
@@ -237,12 +236,7 @@ async function main(): Promise<void> {
   const manifest: RealisticManifest = realisticManifestSchema.parse({
     version: 1,
     generator: 'scripts/make-realistic-set.ts',
-    render: {
-      backend: 'cpu-studio',
-      workflow: CPU_STUDIO_WORKFLOW,
-      sharp: sharp.versions.sharp ?? '',
-      vips: sharp.versions.vips,
-    },
+    render: studioRender(),
     cases,
   })
   await writeFile(REALISTIC_MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`)

@@ -3,6 +3,7 @@
 // and the bounding box of what a case changed.
 import sharp from 'sharp'
 import type { Placement, RawImage } from '#app/modules/backends/types.ts'
+import { CPU_STUDIO_WORKFLOW } from '#app/modules/backends/cpu-studio/adapter.server.ts'
 import { deltaE2000, linearToSrgb8, srgbToLab } from '#app/modules/imaging/colour.ts'
 
 export interface Rgb8 {
@@ -241,4 +242,9 @@ export function clipBox(box: Box, width: number, height: number): Box {
     x1: Math.min(width, Math.ceil(box.x1)),
     y1: Math.min(height, Math.ceil(box.y1)),
   }
+}
+
+/** What a manifest records of the renderer: the backend, its workflow and the libvips build that drew the set. */
+export function studioRender(): { backend: string; workflow: string; sharp: string; vips: string } {
+  return { backend: 'cpu-studio', workflow: CPU_STUDIO_WORKFLOW, sharp: sharp.versions.sharp ?? '', vips: sharp.versions.vips }
 }
