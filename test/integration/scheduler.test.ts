@@ -5,21 +5,15 @@ import type { BackendCapabilities } from '#app/modules/backends/types.ts'
 import { createDispatcher, type DispatchBackend, type Dispatcher, type Execute } from '#app/modules/scheduler/dispatcher.server.ts'
 import type { WorkClass } from '#app/modules/scheduler/policy.ts'
 import { isolateQueue } from '#test/support/isolation.ts'
-import { deleteQueueKeys, sleep, waitFor } from '#test/support/queue.ts'
+import { deleteQueueKeys, redisConnections, sleep, waitFor } from '#test/support/queue.ts'
 
 // The scheduler's Redis state and lock, with several dispatchers standing in
 // for several processes (each its own connection). Execution is a fake that
 // holds each render a few ms and reports back through a random dispatcher.
 
 let prefix: string
-const connections: Redis[] = []
-
-function connect(): Redis {
-  const redis = new Redis(env().REDIS_URL, { maxRetriesPerRequest: 1 })
-  redis.on('error', () => {})
-  connections.push(redis)
-  return redis
-}
+const redis = redisConnections()
+const connect = (): Redis => redis.open()
 
 function gpu(id: string, slots = 1): DispatchBackend {
   const capabilities: BackendCapabilities = { type: 'comfyui', operations: ['model_swap'], personas: true, maxEdge: 2048, models: [], slots }
@@ -39,7 +33,7 @@ beforeAll(() => {
 })
 
 afterAll(async () => {
-  for (const c of connections) await c.quit().catch(() => c.disconnect())
+  await redis.closeAll()
   await deleteQueueKeys(prefix)
 })
 

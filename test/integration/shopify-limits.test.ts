@@ -4,7 +4,7 @@ import { Redis } from 'ioredis'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { db } from '#app/lib/db.server.ts'
-import { env, resetEnvCache } from '#app/lib/env.server.ts'
+import { resetEnvCache } from '#app/lib/env.server.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
 import { createShopifyPlatform } from '#app/modules/shopify/platform/index.server.ts'
 import type { PublishCheckpoint, StorePlatform } from '#app/modules/platforms/types.ts'
@@ -18,7 +18,7 @@ import { startShopifyAdminFake, type ShopifyAdminFake } from '#test/fakes/shopif
 import { sampleProductPng } from '#test/support/fixtures.ts'
 import { isolateQueue } from '#test/support/isolation.ts'
 import { installFakeShop } from '#test/support/shopify.ts'
-import { releaseAll } from '#test/support/queue.ts'
+import { redisConnections, releaseAll } from '#test/support/queue.ts'
 
 // Rate limits, retries and refusals of the Admin client against the fake:
 // its leaky bucket, THROTTLED answers, injected 5xx and dropped connections.
@@ -32,14 +32,8 @@ let fake: ShopifyAdminFake
 let domain: string
 let tenant: Tenant
 let platform: StorePlatform
-const connections: Redis[] = []
-
-function connection(): Redis {
-  const r = new Redis(env().REDIS_URL, { maxRetriesPerRequest: 1 })
-  r.on('error', () => {})
-  connections.push(r)
-  return r
-}
+const redis = redisConnections()
+const connection = (): Redis => redis.open()
 
 beforeAll(async () => {
   prefix = isolateQueue()
@@ -73,7 +67,7 @@ afterAll(async () => {
   if (tenant) await db().delete(tenants).where(eq(tenants.id, tenant.id))
   if (domain) await db().delete(sessionTable).where(eq(sessionTable.shop, domain))
   await fake?.close()
-  for (const r of connections) await r.quit().catch(() => r.disconnect())
+  await redis.closeAll()
   await closeAdminClients()
   await releaseAll(prefix)
 })

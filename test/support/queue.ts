@@ -11,6 +11,25 @@ import { removeCreatedTenants } from './fixtures.ts'
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /**
+ * Redis connections a test opens as it goes and closes together in afterAll.
+ * why the swallowed errors and one retry: a test that stops Redis must fail on its assertion, not on a stray reconnect.
+ */
+export function redisConnections(): { open(): Redis; closeAll(): Promise<void> } {
+  const opened: Redis[] = []
+  return {
+    open() {
+      const redis = new Redis(env().REDIS_URL, { maxRetriesPerRequest: 1 })
+      redis.on('error', () => {})
+      opened.push(redis)
+      return redis
+    },
+    async closeAll() {
+      for (const redis of opened.splice(0)) await redis.quit().catch(() => redis.disconnect())
+    },
+  }
+}
+
+/**
  * Polls until `probe` returns something truthy. The error names what was
  * awaited and the last value seen, so a timeout in CI says why.
  */

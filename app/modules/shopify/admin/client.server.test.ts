@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { env, resetEnvCache } from '#app/lib/env.server.ts'
+import { resetEnvCache } from '#app/lib/env.server.ts'
 import { AppError } from '#app/lib/errors.ts'
-import { deleteQueueKeys } from '#test/support/queue.ts'
+import { deleteQueueKeys, redisConnections } from '#test/support/queue.ts'
 import { isolateQueue } from '#test/support/isolation.ts'
 import { SHOPIFY_API_VERSION } from '../api-version.ts'
 import { LIST_PRODUCTS, MEDIA_IMAGE_NODE, STAGED_UPLOADS_CREATE } from '../documents.ts'
@@ -29,14 +29,8 @@ const MUTATION = `#graphql
 `
 
 let prefix: string
-const connections: Redis[] = []
-
-function connection(): Redis {
-  const r = new Redis(env().REDIS_URL, { maxRetriesPerRequest: 1 })
-  r.on('error', () => {})
-  connections.push(r)
-  return r
-}
+const redis = redisConnections()
+const connection = (): Redis => redis.open()
 
 beforeAll(() => {
   prefix = isolateQueue()
@@ -45,7 +39,7 @@ beforeAll(() => {
 })
 
 afterAll(async () => {
-  for (const r of connections) await r.quit().catch(() => r.disconnect())
+  await redis.closeAll()
   await deleteQueueKeys(prefix)
 })
 
