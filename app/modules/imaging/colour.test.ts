@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SRGB_TO_LINEAR, deltaE2000, deltaE2000Rgb, linearToSrgb8, srgbToLab } from './colour.ts'
+import { SRGB_TO_LINEAR, deltaE2000, deltaE2000Rgb, linearToSrgb8, srgbToLab, srgbToLabTabulated } from './colour.ts'
 
 // Sharma, Wu & Dalal (2005), Table 1: L1 a1 b1, L2 a2 b2, ΔE00 — all 34 pairs.
 const SHARMA: Array<[number, number, number, number, number, number, number]> = [
@@ -85,5 +85,22 @@ describe('sRGB → CIELAB (D65)', () => {
   it('measures a just-noticeable difference near 1 for close greys', () => {
     expect(deltaE2000Rgb([128, 128, 128], [129, 129, 129])).toBeLessThan(1)
     expect(deltaE2000Rgb([128, 128, 128], [131, 131, 131])).toBeGreaterThan(1)
+  })
+})
+
+describe('sRGB → CIELAB from the tabulated f(t)', () => {
+  it('stays within 0.01 (L*, a*, b*) of the exact conversion over the whole cube', () => {
+    const exact = new Float64Array(3)
+    const tabulated = new Float64Array(3)
+    let worst = 0
+    for (let r = 0; r < 256; r += 5)
+      for (let g = 0; g < 256; g += 5)
+        for (let b = 0; b < 256; b += 5) {
+          srgbToLab(r, g, b, exact)
+          srgbToLabTabulated(r, g, b, tabulated)
+          for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(exact[c] - tabulated[c]))
+        }
+    expect(worst).toBeLessThan(0.01)
+    expect(worst).toBeGreaterThan(0)
   })
 })

@@ -4,7 +4,7 @@
 // logo melted. why apart from the colour blocks and the print detail: those
 // average over the product or over print windows, and a change of well
 // under 1 % of the product moves neither.
-import { SRGB_TO_LINEAR } from '../colour.ts'
+import { srgbToLabTabulated } from '../colour.ts'
 import { f32, i32, u8 } from './scratch.ts'
 import { INTERIOR, type Rect } from './grid.ts'
 export type { LabPlanes } from './types.ts'
@@ -45,45 +45,18 @@ export function blurredLab(rgb: Uint8Array, width: number, height: number, key?:
   const rawL = f32('local.rawL', n, false)
   const rawA = f32('local.rawA', n, false)
   const rawB = f32('local.rawB', n, false)
+  const lab = new Float64Array(3)
   for (let i = 0, o = 0; i < n; i++, o += 3) {
-    const rl = SRGB_TO_LINEAR[rgb[o]]
-    const gl = SRGB_TO_LINEAR[rgb[o + 1]]
-    const bl = SRGB_TO_LINEAR[rgb[o + 2]]
-    const fx = labF((0.4124564 * rl + 0.3575761 * gl + 0.1804375 * bl) / 0.95047)
-    const fy = labF(0.2126729 * rl + 0.7151522 * gl + 0.072175 * bl)
-    const fz = labF((0.0193339 * rl + 0.119192 * gl + 0.9503041 * bl) / 1.08883)
-    rawL[i] = 116 * fy - 16
-    rawA[i] = 500 * (fx - fy)
-    rawB[i] = 200 * (fy - fz)
+    srgbToLabTabulated(rgb[o], rgb[o + 1], rgb[o + 2], lab)
+    rawL[i] = lab[0]
+    rawA[i] = lab[1]
+    rawB[i] = lab[2]
   }
   const tmp = f32('local.tmp', n, false)
   blur5(rawL, width, height, tmp, planes[0])
   blur5(rawA, width, height, tmp, planes[1])
   blur5(rawB, width, height, tmp, planes[2])
   return planes
-}
-
-/** Steps of the table labF is read from, over 0 … 1.1 (the largest X/Xn, Z/Zn of an sRGB colour is < 1.09). */
-const LAB_STEPS = 4096
-const LAB_TOP = 1.1
-/**
- * CIELAB's f(t) tabulated, read with linear interpolation. why: three cube
- * roots a pixel were most of this measure's cost, and the table is within
- * 0.001 L* of them, far below the ΔE 6 it tells changes by.
- */
-const LAB_F = ((): Float64Array => {
-  const table = new Float64Array(LAB_STEPS + 2)
-  for (let i = 0; i < table.length; i++) {
-    const t = (i / LAB_STEPS) * LAB_TOP
-    table[i] = t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 / 116) * t + 16 / 116
-  }
-  return table
-})()
-
-function labF(t: number): number {
-  const x = (t < 0 ? 0 : t > LAB_TOP ? LAB_TOP : t) * (LAB_STEPS / LAB_TOP)
-  const i = x | 0
-  return LAB_F[i] + (x - i) * (LAB_F[i + 1] - LAB_F[i])
 }
 
 /** [1 4 6 4 1]/16 along rows then columns, edges clamped. why the borders apart: the inner loops then have no clamps. */
