@@ -2,15 +2,16 @@
 // studio onto every scene, checked as the pipeline checks it. A faithful
 // composite must never fail the gate; a product the studio refuses (a busy
 // lifestyle photo) is counted apart, not as a pass.
-import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { AppError } from '#app/lib/errors.ts'
 import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio/adapter.server.ts'
-import { measureFidelity } from '#app/modules/imaging/fidelity.server.ts'
+import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
 import { markets } from '#app/modules/looks/markets.ts'
+import { listedImages } from '#app/modules/platforms/catalog.server.ts'
+import { createLocalPlatform } from '#app/modules/platforms/local.server.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
 import { quietControls } from '#test/support/render-controls.ts'
-import { loadSource, REPO_ROOT } from './golden-set.ts'
+import { REPO_ROOT } from './golden-set.ts'
 
 /** Long edge of the sweep's renders: the size the golden sets work at, and about 100 renders a minute here. */
 const EDGE = 768
@@ -31,26 +32,20 @@ export interface SweepSummary {
   refused: number
 }
 
-async function catalogImages(): Promise<string[]> {
-  const root = path.join(REPO_ROOT, 'catalog')
-  const images: string[] = []
-  for (const dir of (await readdir(root, { withFileTypes: true }))
-    .filter((d) => d.isDirectory())
-    .map((d) => d.name)
-    .sort()) {
-    const product = JSON.parse(await readFile(path.join(root, dir, 'product.json'), 'utf8')) as {
-      images: Array<{ file: string }>
-    }
-    for (const image of product.images) images.push(path.posix.join('catalog', dir, image.file))
+/** Every original image of the sample catalog, read the way a local store's bulk run reads it. */
+async function* catalogImages(): AsyncGenerator<{ name: string; bytes: Buffer }> {
+  const platform = createLocalPlatform(path.join(REPO_ROOT, 'catalog'))
+  for await (const image of listedImages(platform, {})) {
+    yield { name: `${image.productRef}/${image.imageRef}`, bytes: await platform.readImage(image.productRef, image.imageRef) }
   }
-  return images
 }
 
 export async function runSweep(opts: { threshold: number; filter?: string }): Promise<SweepSummary> {
   const backend = createCpuStudioBackend()
   const results: SweepResult[] = []
-  for (const image of (await catalogImages()).filter((f) => !opts.filter || f.includes(opts.filter))) {
-    const source = await loadSource(image)
+  for await (const { name: image, bytes } of catalogImages()) {
+    if (opts.filter && !image.includes(opts.filter)) continue
+    const source = await normaliseImage(bytes)
     // why the photo's own aspect: a merchant's market frame crops nothing off a product the studio fits in.
     const landscape = source.width > source.height
     const output = landscape
@@ -71,9 +66,9 @@ export async function runSweep(opts: { threshold: number; filter?: string }): Pr
           },
           quietControls(),
         )
-        const fidelity =
-          r.fidelity ??
-          (await measureFidelity({ source, sourceMask: r.sourceMask, result: r.pixels ?? r.image!, placement: r.placement }))
+        // why no fallback: the CPU studio measures the pixels it encoded itself, and the pipeline relies on that.
+        const fidelity = r.fidelity
+        if (!fidelity) throw new Error(`the CPU studio returned ${image} on ${scene.id} unmeasured`)
         results.push({ image, scene: scene.id, score: fidelity.score, flagged: fidelity.score < opts.threshold })
       } catch (err) {
         if (!(err instanceof AppError)) throw err
