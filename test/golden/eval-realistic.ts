@@ -16,6 +16,7 @@ import {
 import { explainFidelity } from '#app/modules/imaging/fidelity-reasons.ts'
 import { fromRoot, loadMask, loadSource } from './golden-set.ts'
 import type { SweepBaseline } from './sweep.ts'
+import type { FidelityReason } from '#db/schema.ts'
 import {
   CLEAN_FAMILIES,
   DEFECT_FAMILIES,
@@ -84,8 +85,11 @@ const HOT = 0.5
  * Where the check points: the top reason's own region when it carries one,
  * else the heat map's cells at or past the visible threshold.
  */
-export function flagRegions(fidelity: FidelityReport, frame: { width: number; height: number }): Rect[] {
-  const top = explainFidelity(fidelity)[0]
+export function flagRegions(
+  fidelity: FidelityReport,
+  frame: { width: number; height: number },
+  top: FidelityReason | undefined = explainFidelity(fidelity)[0],
+): Rect[] {
   if (top?.region) {
     const r = top.region
     return [{ left: r.x * frame.width, top: r.y * frame.height, width: r.width * frame.width, height: r.height * frame.height }]
@@ -157,10 +161,11 @@ function judge(
   ms: number,
 ): RealisticResult {
   const flagged = fidelity.score < threshold
-  const regions = flagged ? flagRegions(fidelity, frame) : []
+  const top = flagged ? explainFidelity(fidelity)[0] : undefined
+  const regions = flagged ? flagRegions(fidelity, frame, top) : []
   const out: RealisticResult = { case: c, fidelity, flagged, correct: flagged === (c.expected === 'defect'), regions, ms }
   if (!flagged) return out
-  out.reason = explainFidelity(fidelity)[0]?.code
+  out.reason = top?.code
   if (c.expected === 'defect') {
     out.reasonRight = out.reason !== undefined && EXPECTED_REASONS[c.family as DefectFamily].includes(out.reason)
     out.regionHit = c.region !== undefined && regions.some((r) => overlaps(r, c.region!))
