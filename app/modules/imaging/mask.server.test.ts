@@ -100,7 +100,10 @@ describe('findProductMask on a uniform backdrop', () => {
   }
 
   it('gives a soft drop shadow back to the backdrop, and keeps a grey garment the shadow’s colour', async () => {
-    for (const garment of [[38, 62, 120], [205, 205, 205]] as const) {
+    for (const garment of [
+      [38, 62, 120],
+      [205, 205, 205],
+    ] as const) {
       const shot = productShot({ width: 900, height: 900, garment: [...garment], seed: 4 })
       const source = await withDropShadow(shot, 30)
       const found = await findProductMask(source)
@@ -227,6 +230,22 @@ describe('findProductMask with a merchant mask', () => {
     const found = await findProductMask(source, drawn)
     expect(found.origin).toBe('merchant')
     expect(iou(found, shot.truth, 800, 800)).toBeGreaterThan(0.98)
+    // a busy floor round the Keep has no one colour to un-mix the edge from
+    expect(found.backdrop).toBeUndefined()
+  })
+
+  it('reads the backdrop round a merchant mask on a uniform backdrop', async () => {
+    const { shot, source } = await sourceOf({ width: 800, height: 800 })
+    const drawn = await sharp(Buffer.from(shot.truth), { raw: { width: 800, height: 800, channels: 1 } })
+      .png()
+      .toBuffer()
+    const found = await findProductMask(source, drawn)
+    const auto = await findProductMask(source)
+    expect(found.origin).toBe('merchant')
+    expect(found.backdrop).toBeDefined()
+    const [r, g, b] = found.backdrop!
+    const [ar, ag, ab] = auto.backdrop!
+    expect(Math.hypot(r - ar, g - ag, b - ab)).toBeLessThan(6)
   })
 
   it('refuses an empty merchant mask', async () => {

@@ -2,7 +2,16 @@ import sharp from 'sharp'
 import { AppError } from '#app/lib/errors.ts'
 import type { RawImage, SourceImage } from './types.ts'
 import { SRGB_TO_LINEAR, deltaE2000, srgbToLab } from './colour.ts'
-import { clearBits, featherInwardBits, grownTo, openThenCloseBits, removeSmallRegionsBits, unpack, type Bits } from './morphology.ts'
+import {
+  clearBits,
+  dilate,
+  featherInwardBits,
+  grownTo,
+  openThenCloseBits,
+  removeSmallRegionsBits,
+  unpack,
+  type Bits,
+} from './morphology.ts'
 
 export interface Box {
   left: number
@@ -109,7 +118,54 @@ async function maskFromMerchant(source: SourceImage, bytes: Buffer, workEdge: nu
   } catch (cause) {
     throw new AppError('BACKEND_NEEDS_MASK', `The mask could not be read. ${NEEDS_MASK_HINT}`, { cause })
   }
-  return finish({ data, width, height, channels: 1 }, source.width, source.height, 'merchant')
+  const found = finish({ data, width, height, channels: 1 }, source.width, source.height, 'merchant')
+  const backdrop = backdropRound(found.mask, source.pixels)
+  return backdrop ? { ...found, backdrop } : found
+}
+
+/** Unpainted work px round a merchant's Keep whose source colours say whether it lies on a backdrop. */
+const ROUND_REACH = 4
+/** RGB distance from the round's median within which a pixel is that backdrop. */
+const ROUND_TOLERANCE = 20
+/** Share of the round within ROUND_TOLERANCE for it to count as a uniform backdrop (a soft drop shadow may fill the rest). */
+const ROUND_UNIFORM = 0.85
+
+/**
+ * The backdrop colour right round a merchant's Keep, when the pixels there
+ * are uniform (a flat-lay on paper); undefined on a scene or busy floor.
+ * why: a brush follows a 2 px strap only roughly, so its soft edge pixels
+ * mix strap and backdrop; knowing the backdrop lets the composite un-mix
+ * them, as it does for a cut-out it found itself, instead of drawing the
+ * strap a third fainter.
+ */
+export function backdropRound(mask: RawImage, pixels: RawImage): [number, number, number] | undefined {
+  const { width, height, data } = mask
+  const painted = new Uint8Array(width * height)
+  for (let i = 0; i < painted.length; i++) painted[i] = data[i] === 0 ? 0 : 1
+  const near = dilate(painted, width, height, ROUND_REACH)
+  const sx = pixels.width / width
+  const sy = pixels.height / height
+  const ch = pixels.channels
+  const colours: number[] = []
+  for (let y = 0; y < height; y++) {
+    const py = Math.min(pixels.height - 1, Math.floor((y + 0.5) * sy))
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x
+      if (painted[i] || !near[i]) continue
+      const o = (py * pixels.width + Math.min(pixels.width - 1, Math.floor((x + 0.5) * sx))) * ch
+      colours.push(pixels.data[o], pixels.data[o + 1], pixels.data[o + 2])
+    }
+  }
+  const n = colours.length / 3
+  if (n < 64) return undefined
+  const rgb = new Uint8Array(colours)
+  const ring = Int32Array.from({ length: n }, (_, i) => i)
+  const median: [number, number, number] = [channelMedian(rgb, ring, 0), channelMedian(rgb, ring, 1), channelMedian(rgb, ring, 2)]
+  let within = 0
+  for (let i = 0; i < rgb.length; i += 3) {
+    if (Math.hypot(rgb[i] - median[0], rgb[i + 1] - median[1], rgb[i + 2] - median[2]) <= ROUND_TOLERANCE) within++
+  }
+  return within >= ROUND_UNIFORM * n ? median : undefined
 }
 
 // ---------------------------------------------------------------- alpha channel

@@ -104,7 +104,7 @@ describe('cpu-studio render', () => {
     expect(meta.icc).toBeUndefined()
     expect([result.width, result.height]).toEqual([600, 800])
     expect(result.pixels).toMatchObject({ width: 600, height: 800, channels: 3 })
-    expect(result.workflow).toBe('cpu-studio@1')
+    expect(result.workflow).toBe('cpu-studio@2')
     expect(result.backendMs).toBeGreaterThan(0)
     expect(result.fidelity?.score).toBeGreaterThanOrEqual(90)
   })

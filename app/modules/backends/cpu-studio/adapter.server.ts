@@ -13,7 +13,7 @@ import type { Backend, BackendCapabilities, RawImage, RenderControls, RenderRequ
 
 export const CPU_STUDIO_ID = 'cpu-studio'
 /** Bump when a change alters the pixels this backend produces. */
-export const CPU_STUDIO_WORKFLOW = 'cpu-studio@1'
+export const CPU_STUDIO_WORKFLOW = 'cpu-studio@2'
 
 const OPERATIONS: Operation[] = ['product_scene', 'scene_swap']
 const NEEDS_GPU_MESSAGE =
