@@ -21,7 +21,8 @@ import { matchedDeltaE } from './colour-blocks.ts'
 import { edgeBadness, edgeCells, edgeReadings, type EdgeReadings } from './edge-band.ts'
 import { detailCells, highPass, printBadness, type PrintReadings, printReadings, recheckAligned } from './print-detail.ts'
 import { heatMap } from './heat-map.ts'
-import { localChange } from './local-change.ts'
+import { localChange, type LocalReading } from './local-change.ts'
+import { coveragePlanes, thinChange, type ThinReading } from './thin-change.ts'
 import { changeKind } from './change-kind.ts'
 import { VISIBLE } from './score.ts'
 
@@ -52,11 +53,12 @@ export async function compareDetail(
 
   const interiorSsim = ssimInterior(ref.srcLuma, alignedLuma, signed, width, height)
   const colour = matchedDeltaE(ref, aligned)
-  const edge = edgeCells(ref, aligned, scene)
+  const coverage = coveragePlanes(n)
+  const edge = edgeCells(ref, aligned, scene, coverage)
   // why the unwarped result first: a second resampling would soften the print it is judged on.
   const detail = detailCells(ref, highPass(rawLuma, width, height, 'rawDetail'), motion)
   if (!still) recheckAligned(ref, detail, () => highPass(alignedLuma, width, height, 'alignedDetail'))
-  const local = localChange(ref, aligned)
+  const local = worstLocal(localChange(ref, aligned), thinChange(coverage, signed, ref.thickness, width, height))
   const readings = { edge: edgeReadings(edge), detail: printReadings(detail) }
   // why these scales: each reading is 1 at its visible threshold, which lands on the reason cut-offs
   // of fidelity-reasons.ts (edge changed below 0.8, print lost detail below 0.75).
@@ -91,4 +93,11 @@ export async function compareDetail(
     regions,
     readings,
   }
+}
+
+/** The interior's or the thin parts' change, whichever is worse; a thin part's is a part (no cues to name it otherwise). */
+function worstLocal(interior: LocalReading, thin: ThinReading): LocalReading {
+  if (thin.badness <= interior.badness || !thin.box) return interior
+  const area = thin.box.width * thin.box.height
+  return { badness: thin.badness, box: thin.box, area, mass: thin.badness }
 }

@@ -4,6 +4,7 @@ import { BAND } from './grid.ts'
 import type { DetailReference } from './types.ts'
 import { PART_MAX, PART_MIN } from './distance.ts'
 import { coverageOf } from './scene.ts'
+import type { CoveragePlanes } from './thin-change.ts'
 
 export interface EdgeCells {
   /** Per cell: net product gained (+) or lost (−) in the band, relative to what it held. */
@@ -77,12 +78,49 @@ function sceneNoise(
       if (x < 0 || x >= width) continue
       const j = y * width + x
       if (!(signed[j] < -(BAND + 1))) continue
-      const reading = ((rgb[3 * j] - scene[3 * j]) * fr + (rgb[3 * j + 1] - scene[3 * j + 1]) * fg + (rgb[3 * j + 2] - scene[3 * j + 2]) * fb) / contrast
+      const reading =
+        ((rgb[3 * j] - scene[3 * j]) * fr + (rgb[3 * j + 1] - scene[3 * j + 1]) * fg + (rgb[3 * j + 2] - scene[3 * j + 2]) * fb) /
+        contrast
       sum += reading * reading
       n++
     }
   }
   return n < 4 ? 0 : Math.sqrt(sum / n)
+}
+
+/** Thin parts' coverage is left out of thinChange where a scene pixel round reads further off than this (see sceneSwing). */
+const THIN_SCENE_MAX = 0.35
+
+/**
+ * The largest coverage read, against pixel i's own scene estimate, on the
+ * pure-scene pixels round it (every LIKE_STEP px within ±LIKE_REACH). why:
+ * a scene edge beside a strap (brick meeting a white wall, a lamp's glow)
+ * makes the estimate behind the strap a blend neither side has; the RMS
+ * of sceneNoise averages one such edge away.
+ */
+function sceneSwing(
+  rgb: Uint8Array,
+  i: number,
+  product: Float32Array,
+  scene: Float32Array,
+  signed: Float32Array,
+  width: number,
+  height: number,
+): number {
+  const sr = scene[3 * i]
+  const sg = scene[3 * i + 1]
+  const sb = scene[3 * i + 2]
+  const fr = product[3 * i] - sr
+  const fg = product[3 * i + 1] - sg
+  const fb = product[3 * i + 2] - sb
+  const contrast = fr * fr + fg * fg + fb * fb
+  let max = 0
+  someSceneAround(i, signed, width, height, (j) => {
+    const reading = Math.abs((rgb[3 * j] - sr) * fr + (rgb[3 * j + 1] - sg) * fg + (rgb[3 * j + 2] - sb) * fb) / contrast
+    if (reading > max) max = reading
+    return false
+  })
+  return max
 }
 
 /** Gains larger than this are checked against the scene's own colours (sceneExplains), and so are thin parts' losses. */
@@ -126,7 +164,14 @@ function sceneExplains(
   const mg = scene[3 * i + 1] + a * (pg - scene[3 * i + 1])
   const mb = scene[3 * i + 2] + a * (pb - scene[3 * i + 2])
   const asRead = (r - mr) ** 2 + (g - mg) ** 2 + (bl - mb) ** 2
-  if (a > b) return someSceneAround(i, signed, width, height, (j) => (r - rgb[3 * j]) ** 2 + (g - rgb[3 * j + 1]) ** 2 + (bl - rgb[3 * j + 2]) ** 2 < asRead)
+  if (a > b)
+    return someSceneAround(
+      i,
+      signed,
+      width,
+      height,
+      (j) => (r - rgb[3 * j]) ** 2 + (g - rgb[3 * j + 1]) ** 2 + (bl - rgb[3 * j + 2]) ** 2 < asRead,
+    )
   return someSceneAround(i, signed, width, height, (j) => {
     const sr = rgb[3 * j]
     const sg = rgb[3 * j + 1]
@@ -158,7 +203,7 @@ function someSceneAround(i: number, signed: Float32Array, width: number, height:
  * over the thin parts alone, and the fringe (scene-side pixels further from
  * the product's colour than the scene itself is).
  */
-export function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Float32Array): EdgeCells {
+export function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Float32Array, planes?: CoveragePlanes): EdgeCells {
   const { width, height, srcCoverage, product, cells, thin, signed } = ref
   const m = cells.cols * cells.rows
   const gained = new Float64Array(m)
@@ -212,18 +257,29 @@ export function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Floa
       const ww = wr * wr + wg * wg + wb * wb
       if (ww >= OFF_LINE * OFF_LINE) {
         separable++
-        towardBackdrop += ((aligned[3 * i] - scene[3 * i]) * wr + (aligned[3 * i + 1] - scene[3 * i + 1]) * wg + (aligned[3 * i + 2] - scene[3 * i + 2]) * wb) / ww
+        towardBackdrop +=
+          ((aligned[3 * i] - scene[3 * i]) * wr +
+            (aligned[3 * i + 1] - scene[3 * i + 1]) * wg +
+            (aligned[3 * i + 2] - scene[3 * i + 2]) * wb) /
+          ww
       } else if (!(k > 0.5)) ambiguous++
     }
-    if (thin[i]) {
+    const t = ref.thickness[i]
+    if (thin[i] || (planes && t < PART_MIN)) {
       // A thin part's loss must look like one: a pixel the source's coverage over a scene colour round
       // it explains as well is strap over a scene the estimate got wrong (a window's frame behind it).
       // why only here: round the body a halo fills the scene round the outline, and would explain itself.
       const kept = b - a > GAIN_CHECK && sceneExplains(aligned, i, product, scene, a, b, signed, width, height)
-      thinGained += kept ? 0 : a - b
-      thinHeld += b
+      if (thin[i]) {
+        thinGained += kept ? 0 : a - b
+        thinHeld += b
+      }
+      if (planes && sceneSwing(aligned, i, product, scene, signed, width, height) <= THIN_SCENE_MAX) {
+        planes.before[i] = b
+        planes.after[i] = kept ? b : a
+        planes.read[i] = 1
+      }
     }
-    const t = ref.thickness[i]
     // why from PART_MIN up: thinner parts are weighed against their area by `thin`, more exactly,
     // and a fraction of a pixel's noise is already a large share of a few pixels' width.
     if (t >= PART_MIN && t < PART_MAX) {
@@ -272,7 +328,8 @@ export function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Floa
     haloShare:
       counted === 0
         ? 1
-        : (ambiguous + (separable === 0 ? 0 : separable * Math.min(1, Math.max(0, towardBackdrop / separable / HALO_FULL)))) / counted,
+        : (ambiguous + (separable === 0 ? 0 : separable * Math.min(1, Math.max(0, towardBackdrop / separable / HALO_FULL)))) /
+          counted,
   }
 }
 
