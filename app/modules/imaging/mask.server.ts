@@ -145,25 +145,28 @@ export function backdropRound(mask: RawImage, pixels: RawImage): [number, number
   const near = dilate(painted, width, height, ROUND_REACH)
   const sx = pixels.width / width
   const sy = pixels.height / height
-  const ch = pixels.channels
-  const colours: number[] = []
+  // The source pixel under each unpainted work pixel of the round.
+  const round = new Int32Array(width * height)
+  let n = 0
   for (let y = 0; y < height; y++) {
-    const py = Math.min(pixels.height - 1, Math.floor((y + 0.5) * sy))
+    const row = Math.min(pixels.height - 1, Math.floor((y + 0.5) * sy)) * pixels.width
     for (let x = 0; x < width; x++) {
       const i = y * width + x
-      if (painted[i] || !near[i]) continue
-      const o = (py * pixels.width + Math.min(pixels.width - 1, Math.floor((x + 0.5) * sx))) * ch
-      colours.push(pixels.data[o], pixels.data[o + 1], pixels.data[o + 2])
+      if (!painted[i] && near[i]) round[n++] = row + Math.min(pixels.width - 1, Math.floor((x + 0.5) * sx))
     }
   }
-  const n = colours.length / 3
   if (n < 64) return undefined
-  const rgb = new Uint8Array(colours)
-  const ring = Int32Array.from({ length: n }, (_, i) => i)
-  const median: [number, number, number] = [channelMedian(rgb, ring, 0), channelMedian(rgb, ring, 1), channelMedian(rgb, ring, 2)]
+  const ring = round.subarray(0, n)
+  const { data: rgb, channels: ch } = pixels
+  const median: [number, number, number] = [
+    channelMedian(rgb, ring, 0, ch),
+    channelMedian(rgb, ring, 1, ch),
+    channelMedian(rgb, ring, 2, ch),
+  ]
   let within = 0
-  for (let i = 0; i < rgb.length; i += 3) {
-    if (Math.hypot(rgb[i] - median[0], rgb[i + 1] - median[1], rgb[i + 2] - median[2]) <= ROUND_TOLERANCE) within++
+  for (const p of ring) {
+    const o = p * ch
+    if (Math.hypot(rgb[o] - median[0], rgb[o + 1] - median[1], rgb[o + 2] - median[2]) <= ROUND_TOLERANCE) within++
   }
   return within >= ROUND_UNIFORM * n ? median : undefined
 }
@@ -243,9 +246,9 @@ function quantile(sorted: Float64Array, q: number): number {
 }
 
 /** Median of one channel of the ring's pixels, by histogram (the same value a sort would pick). */
-function channelMedian(data: Uint8Array, ring: Int32Array, channel: number): number {
+function channelMedian(data: Uint8Array, ring: Int32Array, channel: number, channels = 3): number {
   const histogram = new Uint32Array(256)
-  for (let i = 0; i < ring.length; i++) histogram[data[ring[i] * 3 + channel]]++
+  for (let i = 0; i < ring.length; i++) histogram[data[ring[i] * channels + channel]]++
   let seen = 0
   let value = 0
   while (seen + histogram[value] <= ring.length >> 1) seen += histogram[value++]
