@@ -61,8 +61,8 @@ export type CleanFamily = (typeof CLEAN_FAMILIES)[number]
  * and acceptably "colour shifted", never "edge changed".
  */
 export const EXPECTED_REASONS: Record<DefectFamily, readonly string[]> = {
-  small_part_missing: ['part_missing', 'part_changed'],
-  small_part_added: ['part_added', 'part_changed'],
+  small_part_missing: ['part_changed'],
+  small_part_added: ['part_changed'],
   print_colour: ['print_colour_changed', 'colour_shifted'],
   interior_shape: ['shape_changed'],
   print_warp: ['print_warped'],

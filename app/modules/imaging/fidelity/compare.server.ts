@@ -97,7 +97,5 @@ export async function compareDetail(
 
 /** The interior's or the thin parts' change, whichever is worse; a thin part's is a part (no cues to name it otherwise). */
 function worstLocal(interior: LocalReading, thin: ThinReading): LocalReading {
-  if (thin.badness <= interior.badness || !thin.box) return interior
-  const area = thin.box.width * thin.box.height
-  return { badness: thin.badness, box: thin.box, area, mass: thin.badness }
+  return thin.badness > interior.badness ? thin : interior
 }

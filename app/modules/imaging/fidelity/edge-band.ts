@@ -51,7 +51,11 @@ const NOISE_STEP = 2
  * nearby pure-scene pixels (which should all read 0). why: the estimate is a
  * local average; behind a brick wall's mortar lines the true scene swings
  * by more than the product's contrast with it, and an untouched outline
- * would read as a moved one.
+ * would read as a moved one. Written to `out`: [0] that RMS; [1] the swing,
+ * the largest of the readings taken against pixel i's own estimate. why the
+ * swing: a scene edge right beside a strap (brick meeting a white wall)
+ * makes the estimate behind the strap a blend neither side has, and the
+ * RMS averages one such edge away.
  */
 function sceneNoise(
   rgb: Uint8Array,
@@ -61,14 +65,19 @@ function sceneNoise(
   signed: Float32Array,
   width: number,
   height: number,
-): number {
-  const fr = product[3 * i] - scene[3 * i]
-  const fg = product[3 * i + 1] - scene[3 * i + 1]
-  const fb = product[3 * i + 2] - scene[3 * i + 2]
+  out: Float64Array,
+): void {
+  const sr = scene[3 * i]
+  const sg = scene[3 * i + 1]
+  const sb = scene[3 * i + 2]
+  const fr = product[3 * i] - sr
+  const fg = product[3 * i + 1] - sg
+  const fb = product[3 * i + 2] - sb
   const contrast = fr * fr + fg * fg + fb * fb
   const x0 = i % width
   const y0 = (i - x0) / width
   let sum = 0
+  let swing = 0
   let n = 0
   for (let dy = -NOISE_REACH; dy <= NOISE_REACH; dy += NOISE_STEP) {
     const y = y0 + dy
@@ -82,46 +91,20 @@ function sceneNoise(
         ((rgb[3 * j] - scene[3 * j]) * fr + (rgb[3 * j + 1] - scene[3 * j + 1]) * fg + (rgb[3 * j + 2] - scene[3 * j + 2]) * fb) /
         contrast
       sum += reading * reading
+      const own = Math.abs((rgb[3 * j] - sr) * fr + (rgb[3 * j + 1] - sg) * fg + (rgb[3 * j + 2] - sb) * fb) / contrast
+      if (own > swing) swing = own
       n++
     }
   }
-  return n < 4 ? 0 : Math.sqrt(sum / n)
+  out[0] = n < 4 ? 0 : Math.sqrt(sum / n)
+  out[1] = n < 4 ? 0 : swing
 }
 
-/** Thin parts' coverage is left out of thinChange where a scene pixel round reads further off than this (see sceneSwing). */
+/** sceneNoise's out: one per module, filled and read within one pixel's step of edgeCells. */
+const NOISE = new Float64Array(2)
+
+/** Thin parts' coverage is left out of thinChange where a scene pixel round reads further off than this (sceneNoise's swing). */
 const THIN_SCENE_MAX = 0.35
-
-/**
- * The largest coverage read, against pixel i's own scene estimate, on the
- * pure-scene pixels round it (every LIKE_STEP px within ±LIKE_REACH). why:
- * a scene edge beside a strap (brick meeting a white wall, a lamp's glow)
- * makes the estimate behind the strap a blend neither side has; the RMS
- * of sceneNoise averages one such edge away.
- */
-function sceneSwing(
-  rgb: Uint8Array,
-  i: number,
-  product: Float32Array,
-  scene: Float32Array,
-  signed: Float32Array,
-  width: number,
-  height: number,
-): number {
-  const sr = scene[3 * i]
-  const sg = scene[3 * i + 1]
-  const sb = scene[3 * i + 2]
-  const fr = product[3 * i] - sr
-  const fg = product[3 * i + 1] - sg
-  const fb = product[3 * i + 2] - sb
-  const contrast = fr * fr + fg * fg + fb * fb
-  let max = 0
-  someSceneAround(i, signed, width, height, (j) => {
-    const reading = Math.abs((rgb[3 * j] - sr) * fr + (rgb[3 * j + 1] - sg) * fg + (rgb[3 * j + 2] - sb) * fb) / contrast
-    if (reading > max) max = reading
-    return false
-  })
-  return max
-}
 
 /** Gains larger than this are checked against the scene's own colours (sceneExplains), and so are thin parts' losses. */
 const GAIN_CHECK = 0.15
@@ -230,7 +213,8 @@ export function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Floa
     if (Number.isNaN(before)) continue
     const after = coverageOf(aligned, i, product, scene)
     if (Number.isNaN(after)) continue
-    if (sceneNoise(aligned, i, product, scene, signed, width, height) > MAX_SCENE_NOISE) continue
+    sceneNoise(aligned, i, product, scene, signed, width, height, NOISE)
+    if (NOISE[0] > MAX_SCENE_NOISE) continue
     const x = i % width
     const c = cells.colOf[x] + cells.rowOf[(i - x) / width]
     const b = before < 0 ? 0 : before > 1 ? 1 : before
@@ -274,7 +258,7 @@ export function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Floa
         thinGained += kept ? 0 : a - b
         thinHeld += b
       }
-      if (planes && sceneSwing(aligned, i, product, scene, signed, width, height) <= THIN_SCENE_MAX) {
+      if (planes && NOISE[1] <= THIN_SCENE_MAX) {
         planes.before[i] = b
         planes.after[i] = kept ? b : a
         planes.read[i] = 1

@@ -35,8 +35,9 @@ export interface ThinReading {
   badness: number
   /** Grid px (absent when nothing changed). */
   box?: Rect
-  /** Whether the patch gained product (a part added) or lost it. */
-  gained: boolean
+  /** Its pixels, and Σ (|change| − THIN_CHANGED) over them. */
+  area: number
+  mass: number
 }
 
 /**
@@ -91,7 +92,7 @@ export function thinChange(
   const change = changeOf(planes, signed, thickness, width, height)
   const seen = u8('thin.seen', change.length, true)
   const queue = i32('thin.queue', change.length, false)
-  let worst: ThinReading = { badness: 0, gained: false }
+  let worst: ThinReading = { badness: 0, area: 0, mass: 0 }
   for (let start = 0; start < change.length; start++) {
     if (seen[start] || change[start] === 0) continue
     const sign = Math.sign(change[start])
@@ -127,7 +128,7 @@ export function thinChange(
     const h = y1 - y0 + 1
     if (tail < MIN_AREA || Math.max(w, h) > MAX_ELONGATION * Math.min(w, h) || tail < MIN_FILL * w * h) continue
     const badness = mass / THIN_MASS_VISIBLE
-    if (badness > worst.badness) worst = { badness, box: { left: x0, top: y0, width: w, height: h }, gained: sign > 0 }
+    if (badness > worst.badness) worst = { badness, box: { left: x0, top: y0, width: w, height: h }, area: tail, mass }
   }
   return worst
 }
