@@ -34,6 +34,17 @@ export interface Placement {
   y: number
 }
 
+/** A region of a result in fractions of its width and height, as reasons carry it. */
+export interface Fractions {
+  x: number
+  y: number
+  width: number
+  height: number
+}
+
+/** What a local change is: the outline, an inner contour, the print slid, its detail smeared, a print colour, a part. */
+export type ChangeKind = 'outline' | 'shape' | 'warp' | 'detail' | 'colour' | 'part'
+
 /** What the fidelity check measured; the score formula is in imaging/fidelity.server.ts. */
 export interface FidelityReport {
   /** The aligned measures below (interiorSsim, matchedDeltaE*); older reports: a pixel-wise pass (docs/decisions/013). */
@@ -50,18 +61,9 @@ export interface FidelityReport {
   /** 1 = the print's detail is all there; below 0.75 print or letters were lost or changed. */
   detailRatio?: number
   /** The interior's worst local change (fidelity v6): 1 = just visible; where, in fractions of the result. */
-  localChange?: {
-    badness: number
-    /** What changed there: the outline, an inner contour, the print slid, its detail smeared, a print colour, a part. */
-    kind: 'outline' | 'shape' | 'warp' | 'detail' | 'colour' | 'part'
-    region?: { x: number; y: number; width: number; height: number }
-  }
+  localChange?: { badness: number; kind: ChangeKind; region?: Fractions }
   /** Where the edge, print and colour measures each found their change, in fractions of the result (fidelity v6). */
-  regions?: {
-    edge?: { x: number; y: number; width: number; height: number }
-    detail?: { x: number; y: number; width: number; height: number }
-    colour?: { x: number; y: number; width: number; height: number }
-  }
+  regions?: { edge?: Fractions; detail?: Fractions; colour?: Fractions }
   /** How far the product sat from its placement (result px) and at what scale. */
   alignment?: { dx: number; dy: number; scale: number }
   /** Where the product changed: cols × rows cells over `rect` (result px), 0 same … 1 changed, −1 no product. */

@@ -3,8 +3,8 @@
 // something is there that wasn't (or the other way round).
 import { INTERIOR, type Rect } from './grid.ts'
 import type { LabPlanes } from './types.ts'
-
-export type ChangeKind = 'outline' | 'shape' | 'warp' | 'detail' | 'colour' | 'part'
+import type { ChangeKind } from '../types.ts'
+export type { ChangeKind } from '../types.ts'
 
 export interface PatchCues {
   /** Share of the patch within OUTLINE_NEAR px of the outline. */

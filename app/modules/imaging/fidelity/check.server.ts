@@ -1,5 +1,5 @@
 import sharp from 'sharp'
-import type { FidelityReport, Placement, RawImage, SourceImage } from '../types.ts'
+import type { FidelityReport, Fractions, Placement, RawImage, SourceImage } from '../types.ts'
 import { compareDetail } from './compare.server.ts'
 import { prepareDetail } from './reference.server.ts'
 import { detailScore } from './score.ts'
@@ -125,8 +125,6 @@ function finish(maskCoverage: number, detail?: DetailMeasures, frame?: { width: 
     version: FIDELITY_VERSION,
   }
 }
-
-type Fractions = { x: number; y: number; width: number; height: number }
 
 function fractionsOf(
   r: { left: number; top: number; width: number; height: number },

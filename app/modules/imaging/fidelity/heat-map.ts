@@ -11,13 +11,6 @@ import type { LocalReading } from './local-change.ts'
 /** Heat at which a cell says "changed here": its measure's visible threshold. */
 const HOT = 0.5
 
-/** Where each family of measures found its change, in result px (absent where it found none). */
-export interface FamilyRegions {
-  edge?: Rect
-  detail?: Rect
-  colour?: Rect
-}
-
 /**
  * Heat of each HEAT_CELLS² cell: the worst of its outline change, its print
  * change, its colour change (matched ΔE2000 of the interior blocks whose
@@ -31,7 +24,7 @@ export function heatMap(
   detail: DetailCellsOut,
   blockDeltaE: Float64Array,
   local?: LocalReading,
-): { heat: DetailMeasures['heat']; regions: FamilyRegions } {
+): Pick<DetailMeasures, 'heat' | 'regions'> {
   const families = { edge: edgeHeat(ref, edge), detail: detailHeat(ref, detail), colour: colourHeat(ref, blockDeltaE) }
   const cells = families.edge.map((v, c) => Math.max(v, families.detail[c], families.colour[c]))
   if (local?.box) {
