@@ -19,8 +19,6 @@ import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio/adapter
 import type { Placement, RawImage, SourceImage } from '#app/modules/backends/types.ts'
 import { srgbToLab } from '#app/modules/imaging/colour.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
-import { markets } from '#app/modules/looks/markets.ts'
-import { scenes } from '#app/modules/looks/scenes.ts'
 import { encodeShot, productShot, rng, type ProductShotOptions } from '#test/fixtures/product-images.ts'
 import {
   CASE_KINDS,
@@ -32,6 +30,7 @@ import {
   type GoldenManifest,
 } from '#test/golden/golden-set.ts'
 import { quietControls } from '#test/support/render-controls.ts'
+import { sceneRequest } from '#test/support/scene-request.ts'
 import {
   blendInto,
   clamp01,
@@ -675,20 +674,9 @@ async function renderProduct(product: GoldenProduct, dir: string): Promise<Rende
     maxBytes: 64 * 1024 * 1024,
     maxPixels: 40_000_000,
   })
-  const scene = scenes.find((s) => s.id === product.scene)
-  if (!scene) throw new Error(`unknown scene ${product.scene}`)
+  const mask = product.brushMask ? await brushMask(source) : undefined
   const result = await createCpuStudioBackend().render(
-    {
-      renderId: `golden-${product.id}`,
-      operation: 'product_scene',
-      source,
-      mask: product.brushMask ? await brushMask(source) : undefined,
-      persona: null,
-      market: markets[0],
-      scene,
-      seed: 7,
-      output: product.output,
-    },
+    sceneRequest({ renderId: `golden-${product.id}`, source, sceneId: product.scene, output: product.output, mask }),
     quietControls(),
   )
   // The protected output as a backend would deliver it: decoded from its own final JPEG.

@@ -7,10 +7,9 @@ import type { Placement, RawImage, SourceImage } from '#app/modules/backends/typ
 import { paintBackground } from '#app/modules/imaging/backgrounds.ts'
 import { findProductMask } from '#app/modules/imaging/mask.server.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
-import { markets } from '#app/modules/looks/markets.ts'
-import { scenes } from '#app/modules/looks/scenes.ts'
 import { REPO_ROOT } from '#test/golden/golden-set.ts'
 import { quietControls } from '#test/support/render-controls.ts'
+import { sceneById, sceneRequest } from '#test/support/scene-request.ts'
 import { decodeRgb, encodeJpeg, seedOf, type Rgb8 } from '../golden/pixels.ts'
 import type { RealisticProduct } from './products.ts'
 import { fabricWeight, maskDepth, textured } from './texture.ts'
@@ -109,17 +108,7 @@ export async function renderOn(
   sceneId: string,
 ): Promise<Rendered> {
   const result = await createCpuStudioBackend().render(
-    {
-      renderId: `realistic-${product.id}-${sceneId}`,
-      operation: 'product_scene',
-      source,
-      mask: brush,
-      persona: null,
-      market: markets[0],
-      scene: sceneById(sceneId),
-      seed: 7,
-      output: product.output,
-    },
+    sceneRequest({ renderId: `realistic-${product.id}-${sceneId}`, source, sceneId, output: product.output, mask: brush }),
     quietControls(),
   )
   const cleanFile = await encodeJpeg(await decodeRgb(result.image!))
@@ -132,10 +121,4 @@ export function scenePlate(sceneId: string, frame: { width: number; height: numb
   const studio = sceneById(sceneId).backends['cpu-studio'] ?? DEFAULT_STUDIO
   paintBackground(data, frame.width, frame.height, studio.background, 7)
   return { data, width: frame.width, height: frame.height }
-}
-
-function sceneById(id: string) {
-  const scene = scenes.find((s) => s.id === id)
-  if (!scene) throw new Error(`unknown scene ${id}`)
-  return scene
 }

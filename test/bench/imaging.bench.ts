@@ -7,13 +7,11 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import sharp from 'sharp'
 import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio/adapter.server.ts'
 import { FINAL_JPEG, jpegEncoder } from '#app/modules/imaging/jpeg.server.ts'
-import type { RenderRequest } from '#app/modules/backends/types.ts'
 import { measureFidelity } from '#app/modules/imaging/fidelity.server.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
-import { markets } from '#app/modules/looks/markets.ts'
-import { scenes } from '#app/modules/looks/scenes.ts'
 import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
 import { quietControls } from '#test/support/render-controls.ts'
+import { sceneRequest } from '#test/support/scene-request.ts'
 import { positiveInt } from './support.ts'
 
 const EDGE = 2048
@@ -54,20 +52,8 @@ const backend = createCpuStudioBackend()
 const controls = quietControls()
 
 async function fullPath(sceneId: string, output: { width: number; height: number }): Promise<number> {
-  const scene = scenes.find((s) => s.id === sceneId)
-  if (!scene) throw new Error(`unknown scene ${sceneId}`)
   const source = await normaliseImage(photo)
-  const request: RenderRequest = {
-    renderId: 'bench',
-    operation: 'product_scene',
-    source,
-    persona: null,
-    market: markets[0],
-    scene,
-    seed: 7,
-    output,
-  }
-  const result = await backend.render(request, controls)
+  const result = await backend.render(sceneRequest({ renderId: 'bench', source, sceneId, output }), controls)
   // The pipeline's rule: measure unless the backend already measured the pixels it encoded.
   const fidelity =
     result.fidelity ??
@@ -142,7 +128,9 @@ console.log(`bare decode + encode: ${bareMs.toFixed(1)} ms (fastest ${Math.min(.
 console.log(
   `full path, ${HEADLINE_SCENE}, ${square.width}×${square.height}: ${fullMs.toFixed(1)} ms (fastest ${Math.min(...fullTimes).toFixed(1)})`,
 )
-console.log(`CPU, all threads: bare ${median(bareCpu).toFixed(0)} ms, full path ${median(fullCpu).toFixed(0)} ms (${sharp.concurrency()} libvips threads; fidelity threads: FIDELITY_THREADS, default cores − 1, none on ≤ 2 cores)`)
+console.log(
+  `CPU, all threads: bare ${median(bareCpu).toFixed(0)} ms, full path ${median(fullCpu).toFixed(0)} ms (${sharp.concurrency()} libvips threads; fidelity threads: FIDELITY_THREADS, default cores − 1, none on ≤ 2 cores)`,
+)
 console.log(`full path against the bare run beside it, median of ${RUNS} rounds: ${roundRatio.toFixed(2)}×`)
 console.log(`event loop held during ${RUNS} renders: p99 ${loopP99.toFixed(0)} ms, longest ${loopMax.toFixed(0)} ms`)
 console.log(

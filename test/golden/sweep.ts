@@ -6,11 +6,11 @@ import path from 'node:path'
 import { AppError } from '#app/lib/errors.ts'
 import { createCpuStudioBackend } from '#app/modules/backends/cpu-studio/adapter.server.ts'
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
-import { markets } from '#app/modules/looks/markets.ts'
 import { listedImages } from '#app/modules/platforms/catalog.server.ts'
 import { createLocalPlatform } from '#app/modules/platforms/local.server.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
 import { quietControls } from '#test/support/render-controls.ts'
+import { sceneRequest } from '#test/support/scene-request.ts'
 import { REPO_ROOT } from './golden-set.ts'
 
 /** Long edge of the sweep's renders: the size the golden sets work at, and about 100 renders a minute here. */
@@ -54,16 +54,7 @@ export async function runSweep(opts: { threshold: number; filter?: string }): Pr
     for (const scene of scenes) {
       try {
         const r = await backend.render(
-          {
-            renderId: `sweep-${scene.id}`,
-            operation: 'product_scene',
-            source,
-            persona: null,
-            market: markets[0],
-            scene,
-            seed: 7,
-            output,
-          },
+          sceneRequest({ renderId: `sweep-${scene.id}`, source, sceneId: scene.id, output }),
           quietControls(),
         )
         // why no fallback: the CPU studio measures the pixels it encoded itself, and the pipeline relies on that.
