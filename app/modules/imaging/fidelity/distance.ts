@@ -154,11 +154,23 @@ export const PART_MIN = 10
  * maximum (van Herk / Gil-Werman), three comparisons a pixel a pass.
  */
 export function partThickness(signed: Float32Array, width: number, height: number): Float32Array {
-  const r = PART_MAX / 2
+  // why BAND further: a band pixel BAND px outside the body must still reach PART_MAX / 2 deep into it.
+  const r = PART_MAX / 2 + BAND
   const rows = runningMax(signed, width, height, r, true)
   const both = runningMax(rows, width, height, r, false)
   for (let i = 0; i < both.length; i++) both[i] = Math.min(PART_MAX, 2 * Math.max(0, both[i]))
   return both
+}
+
+/**
+ * The maximum over [lo, hi] from the running maxima: h from lo to its
+ * block's end, g from hi's block's start to hi. why not always both: where
+ * the window is cut by the border, lo and hi share a block and one of them
+ * reaches past the window.
+ */
+function windowMax(hLo: number, gHi: number, lo: number, hi: number, span: number): number {
+  if (Math.floor(lo / span) !== Math.floor(hi / span)) return Math.max(hLo, gHi)
+  return lo % span === 0 ? gHi : hLo
 }
 
 /**
@@ -182,7 +194,11 @@ export function runningMax(plane: Float32Array, width: number, height: number, r
         const v = plane[base + k]
         h[k] = k === width - 1 || (k + 1) % span === 0 ? v : Math.max(h[k + 1], v)
       }
-      for (let k = 0; k < width; k++) out[base + k] = Math.max(h[Math.max(0, k - r)], g[Math.min(width - 1, k + r)])
+      for (let k = 0; k < width; k++) {
+        const lo = Math.max(0, k - r)
+        const hi = Math.min(width - 1, k + r)
+        out[base + k] = windowMax(h[lo], g[hi], lo, hi, span)
+      }
     }
     return out
   }
@@ -200,9 +216,9 @@ export function runningMax(plane: Float32Array, width: number, height: number, r
   }
   for (let k = 0; k < height; k++) {
     const b = k * width
-    const lo = Math.max(0, k - r) * width
-    const hi = Math.min(height - 1, k + r) * width
-    for (let x = 0; x < width; x++) out[b + x] = Math.max(h[lo + x], g[hi + x])
+    const lo = Math.max(0, k - r)
+    const hi = Math.min(height - 1, k + r)
+    for (let x = 0; x < width; x++) out[b + x] = windowMax(h[lo * width + x], g[hi * width + x], lo, hi, span)
   }
   return out
 }

@@ -296,7 +296,8 @@ export function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Floa
   // by d px on both sides of a part t px thick is a part 2d / t thicker.
   const part = new Float32Array(m)
   for (let c = 0; c < m; c++) {
-    if (partPixels[c] < 12) continue
+    // why 4 px of outline: over fewer, a stripe's end or a scene estimate's slip reads as a part grown.
+    if (partPixels[c] < 4 * (2 * BAND + 1)) continue
     const outline = partPixels[c] / (2 * BAND + 1)
     part[c] = (2 * partGained[c]) / outline / Math.max(2, partThick[c] / partPixels[c])
   }
