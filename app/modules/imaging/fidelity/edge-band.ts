@@ -209,11 +209,24 @@ export function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Floa
   let counted = 0
   const { backdrop } = ref
   for (let i = 0; i < width * height; i++) {
-    const before = srcCoverage[i]
+    let before = srcCoverage[i]
     if (Number.isNaN(before)) continue
-    const after = coverageOf(aligned, i, product, scene)
+    let after = coverageOf(aligned, i, product, scene)
+    let colour = product
+    const rimBefore = ref.rimCoverage[i]
+    if (!Number.isNaN(rimBefore)) {
+      // The rim read both ways, backdrop mixed in or taken out: whichever explains the result better.
+      const rimAfter = coverageOf(aligned, i, ref.rimProduct, scene)
+      // why both: which way explains the result can't be told where one can't be read.
+      if (Number.isNaN(rimAfter) || Number.isNaN(after)) continue
+      if (Math.abs(rimAfter - rimBefore) < Math.abs(after - before)) {
+        before = rimBefore
+        after = rimAfter
+        colour = ref.rimProduct
+      }
+    }
     if (Number.isNaN(after)) continue
-    sceneNoise(aligned, i, product, scene, signed, width, height, NOISE)
+    sceneNoise(aligned, i, colour, scene, signed, width, height, NOISE)
     if (NOISE[0] > MAX_SCENE_NOISE) continue
     const x = i % width
     const c = cells.colOf[x] + cells.rowOf[(i - x) / width]
@@ -222,15 +235,15 @@ export function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Floa
     let a = after < -0.5 ? -0.5 : after > 1.5 ? 1.5 : after
     // A gain must look like the product: a pixel nearer a colour of the scene round it than to the
     // product is scene the estimate got wrong (a mortar line along a bag's rim), not a wider strap.
-    if (a - b > GAIN_CHECK && sceneExplains(aligned, i, product, scene, a, b, signed, width, height)) a = b
+    if (a - b > GAIN_CHECK && sceneExplains(aligned, i, colour, scene, a, b, signed, width, height)) a = b
     gained[c] += a - b
     held[c] += b
     readable[c]++
     {
       counted++
-      const ur = product[3 * i] - scene[3 * i]
-      const ug = product[3 * i + 1] - scene[3 * i + 1]
-      const ub = product[3 * i + 2] - scene[3 * i + 2]
+      const ur = colour[3 * i] - scene[3 * i]
+      const ug = colour[3 * i + 1] - scene[3 * i + 1]
+      const ub = colour[3 * i + 2] - scene[3 * i + 2]
       const vr = backdrop[3 * i] - scene[3 * i]
       const vg = backdrop[3 * i + 1] - scene[3 * i + 1]
       const vb = backdrop[3 * i + 2] - scene[3 * i + 2]
@@ -253,7 +266,7 @@ export function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Floa
       // A thin part's loss must look like one: a pixel the source's coverage over a scene colour round
       // it explains as well is strap over a scene the estimate got wrong (a window's frame behind it).
       // why only here: round the body a halo fills the scene round the outline, and would explain itself.
-      const kept = b - a > GAIN_CHECK && sceneExplains(aligned, i, product, scene, a, b, signed, width, height)
+      const kept = b - a > GAIN_CHECK && sceneExplains(aligned, i, colour, scene, a, b, signed, width, height)
       if (thin[i]) {
         thinGained += kept ? 0 : a - b
         thinHeld += b

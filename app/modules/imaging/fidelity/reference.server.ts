@@ -5,7 +5,7 @@ import { BAND, cellGrid, DETAIL_CELL, gridRegions, luma, maskOnGrid, windowGrid 
 import { resample } from './resample.server.ts'
 import type { DetailReference } from './types.ts'
 import { narrowGaps, partThickness, signedDistance, thinBand } from './distance.ts'
-import { coverageOf, facesDown, fillFrom, floorRow, nearOutline, productColour } from './scene.ts'
+import { coverageOf, facesDown, fillFrom, floorRow, nearOutline, productColour, rimProduct } from './scene.ts'
 import { interiorBlocks } from './colour-blocks.ts'
 import { highPass } from './print-detail.ts'
 import { blurredLab } from './local-change.ts'
@@ -33,10 +33,13 @@ export async function prepareDetail(input: {
   const srcCoverage = new Float32Array(n).fill(Number.NaN)
   const floor = floorRow(alpha, width, height)
   const gap = narrowGaps(signed, width, height)
+  const rim = rimProduct(product, src, signed, backdrop, width, height)
+  const rimCoverage = new Float32Array(n).fill(Number.NaN)
   for (let i = 0; i < n; i++) {
     if (Math.abs(signed[i]) > BAND) continue
     if (i >= floor * width || gap[i] || facesDown(signed, i, width, height)) continue
     srcCoverage[i] = coverageOf(src, i, product, backdrop)
+    if (!Number.isNaN(rim[3 * i])) rimCoverage[i] = coverageOf(src, i, rim, backdrop)
   }
   const srcDetail = highPass(srcLuma, width, height)
   const { blocks, blockLab, blockRgb } = interiorBlocks(src, signed, width, height)
@@ -55,6 +58,8 @@ export async function prepareDetail(input: {
     backdrop,
     product,
     srcCoverage,
+    rimProduct: rim,
+    rimCoverage,
     thin: thinBand(signed, width, height),
     thickness: partThickness(signed, width, height),
     srcDetail,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { signedDistance } from './distance.ts'
-import { coverageOf, facesDown, fillFrom, floorRow, nearOutline, productColour } from './scene.ts'
+import { coverageOf, facesDown, fillFrom, floorRow, nearOutline, productColour, rimProduct } from './scene.ts'
 
 const w = 64
 const h = 64
@@ -21,7 +21,9 @@ describe('coverageOf', () => {
   })
 
   it('reads nothing where product and scene are too close in colour', () => {
-    expect(coverageOf(Float32Array.from([60, 60, 60]), 0, Float32Array.from([70, 70, 70]), Float32Array.from([50, 50, 50]))).toBeNaN()
+    expect(
+      coverageOf(Float32Array.from([60, 60, 60]), 0, Float32Array.from([70, 70, 70]), Float32Array.from([50, 50, 50])),
+    ).toBeNaN()
   })
 })
 
@@ -30,7 +32,8 @@ describe('fillFrom', () => {
     const { near, sceneNear } = nearOutline(signed)
     expect(near.length).toBeGreaterThan(0)
     const scene = fillFrom(rgb, signed, w, h, -5, sceneNear, near)
-    for (const i of near) expect([scene[3 * i], scene[3 * i + 1], scene[3 * i + 2]].map((v) => Math.round(v))).toEqual([40, 60, 200])
+    for (const i of near)
+      expect([scene[3 * i], scene[3 * i + 1], scene[3 * i + 2]].map((v) => Math.round(v))).toEqual([40, 60, 200])
   })
 })
 
@@ -42,6 +45,42 @@ describe('productColour', () => {
     expect([p[3 * edge], p[3 * edge + 1], p[3 * edge + 2]]).toEqual([200, 40, 40])
     expect(p[3 * (32 * w + 32)]).toBeNaN()
     expect(p[0]).toBeNaN()
+  })
+})
+
+describe('rimProduct', () => {
+  /** A brown square on white whose outermost solid column is the brown mixed with white, as a photo's edge is. */
+  function square(inner: (y: number) => number[]): {
+    rgb: Uint8Array
+    product: Float32Array
+    backdrop: Float32Array
+    signed: Float32Array
+  } {
+    const a = Float32Array.from({ length: w * h }, (_, i) =>
+      i % w >= 16 && i % w < 48 && Math.floor(i / w) >= 16 && Math.floor(i / w) < 48 ? 1 : 0,
+    )
+    const s = signedDistance(a, w, h)
+    const px = new Uint8Array(3 * w * h).fill(255)
+    for (let i = 0; i < w * h; i++) if (a[i]) px.set(s[i] < 1 ? [180, 150, 130] : inner(Math.floor(i / w)), 3 * i)
+    const backdrop = new Float32Array(3 * w * h).fill(255)
+    return { rgb: px, product: productColour(px, a, s, w, h), backdrop, signed: s }
+  }
+
+  it("takes the backdrop out of a rim that mixes it with the product's colour deeper in", () => {
+    const { rgb: px, product, backdrop, signed: s } = square(() => [120, 70, 30])
+    const rim = rimProduct(product, px, s, backdrop, w, h)
+    const edge = 32 * w + 16
+    expect([rim[3 * edge], rim[3 * edge + 1], rim[3 * edge + 2]].map(Math.round)).toEqual([120, 70, 30])
+    // Read against the un-mixed colour, the rim is part product, part backdrop.
+    expect(coverageOf(px, edge, rim, backdrop)).toBeCloseTo(0.55, 1)
+    expect(rim[3 * (32 * w + 32)]).toBeNaN()
+  })
+
+  it('leaves a rim alone next to two colours of a print, or of a colour of its own', () => {
+    const striped = square((y) => (y % 4 < 2 ? [120, 70, 30] : [20, 20, 90]))
+    expect(rimProduct(striped.product, striped.rgb, striped.signed, striped.backdrop, w, h)[3 * (32 * w + 16)]).toBeNaN()
+    const piped = square(() => [20, 120, 40])
+    expect(rimProduct(piped.product, piped.rgb, piped.signed, piped.backdrop, w, h)[3 * (32 * w + 16)]).toBeNaN()
   })
 })
 

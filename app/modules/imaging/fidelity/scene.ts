@@ -223,7 +223,13 @@ function fillTaps(width: number, height: number, scene: Int32Array, readAt: Int3
  * within 3 px, else, for parts too thin to have any (a 2 px strap), the
  * most product-like pixel by mask within 2 px.
  */
-export function productColour(src: Uint8Array, alpha: Float32Array, signed: Float32Array, width: number, height: number): Float32Array {
+export function productColour(
+  src: Uint8Array,
+  alpha: Float32Array,
+  signed: Float32Array,
+  width: number,
+  height: number,
+): Float32Array {
   const out = new Float32Array(3 * width * height).fill(Number.NaN)
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -270,6 +276,86 @@ export function productColour(src: Uint8Array, alpha: Float32Array, signed: Floa
     }
   }
   return out
+}
+
+/** Grid px inside the outline from which the product's colour holds nothing of the photo's backdrop. */
+const RIM = 2
+/** Grey-level spread of the nearest deeper pixels past which they are two colours of a print, not one. */
+const RIM_SPREAD = 12
+/** RGB distance a rim colour may lie off the line from the product's deeper colour to the backdrop and still be a mix of the two. */
+const RIM_OFF_LINE = 10
+
+/**
+ * The product's colour at the outline's rim with the photo's backdrop taken
+ * out (NaN where productColour's needs nothing taken out): where the colour
+ * productColour read lies between the product's colour nearest deeper in
+ * (RIM px and more, within 3 px, one colour of it) and the backdrop, the
+ * deeper colour. why: the outermost pixels of a photo mix the product with
+ * its backdrop even where the mask is solid. A render may keep that mix or
+ * un-mix it (as the studio's matte does); the edge band reads both ways
+ * (edge-band.ts) and keeps the one that explains the result.
+ */
+export function rimProduct(
+  product: Float32Array,
+  src: Uint8Array,
+  signed: Float32Array,
+  backdrop: Float32Array,
+  width: number,
+  height: number,
+): Float32Array {
+  const out = new Float32Array(3 * width * height).fill(Number.NaN)
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x
+      if (Math.abs(signed[i]) > BAND || !(signed[i] < RIM) || Number.isNaN(product[3 * i])) continue
+      let near = Infinity
+      for (let yy = Math.max(0, y - 3); yy <= Math.min(height - 1, y + 3); yy++) {
+        for (let xx = Math.max(0, x - 3); xx <= Math.min(width - 1, x + 3); xx++) {
+          if (signed[yy * width + xx] >= RIM) near = Math.min(near, (xx - x) ** 2 + (yy - y) ** 2)
+        }
+      }
+      if (near === Infinity) continue
+      let n = 0
+      let r = 0
+      let g = 0
+      let b = 0
+      let lo = 255
+      let hi = 0
+      for (let yy = Math.max(0, y - 3); yy <= Math.min(height - 1, y + 3); yy++) {
+        for (let xx = Math.max(0, x - 3); xx <= Math.min(width - 1, x + 3); xx++) {
+          const k = yy * width + xx
+          if (signed[k] < RIM || (xx - x) ** 2 + (yy - y) ** 2 > near + 1) continue
+          n++
+          r += src[3 * k]
+          g += src[3 * k + 1]
+          b += src[3 * k + 2]
+          const l = (src[3 * k] + src[3 * k + 1] + src[3 * k + 2]) / 3
+          lo = Math.min(lo, l)
+          hi = Math.max(hi, l)
+        }
+      }
+      if (hi - lo > RIM_SPREAD || !mixedWithBackdrop(product, backdrop, i, r / n, g / n, b / n)) continue
+      out[3 * i] = r / n
+      out[3 * i + 1] = g / n
+      out[3 * i + 2] = b / n
+    }
+  }
+  return out
+}
+
+/** Whether product colour i lies between (r, g, b) and the backdrop there: the two mixed, not a colour of its own. */
+function mixedWithBackdrop(product: Float32Array, backdrop: Float32Array, i: number, r: number, g: number, b: number): boolean {
+  const dr = backdrop[3 * i] - r
+  const dg = backdrop[3 * i + 1] - g
+  const db = backdrop[3 * i + 2] - b
+  const dd = dr * dr + dg * dg + db * db
+  if (!(dd >= MIN_CONTRAST * MIN_CONTRAST)) return false
+  const pr = product[3 * i] - r
+  const pg = product[3 * i + 1] - g
+  const pb = product[3 * i + 2] - b
+  const t = (pr * dr + pg * dg + pb * db) / dd
+  if (!(t > 0.05 && t < 1)) return false
+  return (pr - t * dr) ** 2 + (pg - t * dg) ** 2 + (pb - t * db) ** 2 <= RIM_OFF_LINE * RIM_OFF_LINE
 }
 
 /**

@@ -30,6 +30,10 @@ export interface DetailReference {
   srcCoverage: Float32Array
   /** 1 for band pixels of the product's thin parts (straps, ties, handles narrower than THIN px). */
   thin: Uint8Array
+  /** The product's colour at the rim with the photo's backdrop taken out, RGB (NaN where nothing was, scene.ts rimProduct). */
+  rimProduct: Float32Array
+  /** Coverage of each rim pixel read from the source against rimProduct (NaN where it is). */
+  rimCoverage: Float32Array
   /** Thickness (grid px) of the part of the product each band pixel belongs to; PART_MAX and above = the body. */
   thickness: Float32Array
   srcDetail: Float32Array
