@@ -23,6 +23,7 @@ import { detailCells, highPass, printBadness, type PrintReadings, printReadings,
 import { heatMap } from './heat-map.ts'
 import { localChange, type LocalReading } from './local-change.ts'
 import { coveragePlanes, thinChange, type ThinReading } from './thin-change.ts'
+import { addedDetail } from './added-detail.ts'
 import { changeKind } from './change-kind.ts'
 import { VISIBLE } from './score.ts'
 
@@ -58,7 +59,11 @@ export async function compareDetail(
   // why the unwarped result first: a second resampling would soften the print it is judged on.
   const detail = detailCells(ref, highPass(rawLuma, width, height, 'rawDetail'), motion)
   if (!still) recheckAligned(ref, detail, () => highPass(alignedLuma, width, height, 'alignedDetail'))
-  const local = worstLocal(localChange(ref, aligned), thinChange(coverage, signed, ref.thickness, width, height))
+  const local = worstLocal(
+    localChange(ref, aligned),
+    thinChange(coverage, signed, ref.thickness, width, height),
+    addedDetail(detail, ref.detailGrid, width, height),
+  )
   const readings = { edge: edgeReadings(edge), detail: printReadings(detail) }
   // why these scales: each reading is 1 at its visible threshold, which lands on the reason cut-offs
   // of fidelity-reasons.ts (edge changed below 0.8, print lost detail below 0.75).
@@ -95,7 +100,10 @@ export async function compareDetail(
   }
 }
 
-/** The interior's or the thin parts' change, whichever is worse; a thin part's is a part (no cues to name it otherwise). */
-function worstLocal(interior: LocalReading, thin: ThinReading): LocalReading {
-  return thin.badness > interior.badness ? thin : interior
+/**
+ * The interior's change, the thin parts' or the added detail, whichever is
+ * worst; the last two are parts (no cues to name them otherwise).
+ */
+function worstLocal(interior: LocalReading, ...parts: ThinReading[]): LocalReading {
+  return parts.reduce<LocalReading>((worst, part) => (part.badness > worst.badness ? part : worst), interior)
 }

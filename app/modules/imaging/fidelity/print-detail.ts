@@ -40,7 +40,11 @@ function blur7(plane: Float32Array, width: number, height: number, tmp: Float32A
     const end = row + last - 3
     for (let x = 0; x < Math.min(3, width); x++) tmp[row + x] = tap7(plane, row, x, 1, last)
     for (let p = row + 3; p <= end; p++) {
-      tmp[p] = B7_0 * plane[p] + B7_1 * (plane[p - 1] + plane[p + 1]) + B7_2 * (plane[p - 2] + plane[p + 2]) + B7_3 * (plane[p - 3] + plane[p + 3])
+      tmp[p] =
+        B7_0 * plane[p] +
+        B7_1 * (plane[p - 1] + plane[p + 1]) +
+        B7_2 * (plane[p - 2] + plane[p + 2]) +
+        B7_3 * (plane[p - 3] + plane[p + 3])
     }
     for (let x = Math.max(3, last - 2); x < width; x++) tmp[row + x] = tap7(plane, row, x, 1, last)
   }
@@ -55,7 +59,10 @@ function blur7(plane: Float32Array, width: number, height: number, tmp: Float32A
     const p3 = Math.min(bottom, y + 3) * width
     for (let x = 0; x < width; x++) {
       out[c + x] =
-        B7_0 * tmp[c + x] + B7_1 * (tmp[m1 + x] + tmp[p1 + x]) + B7_2 * (tmp[m2 + x] + tmp[p2 + x]) + B7_3 * (tmp[m3 + x] + tmp[p3 + x])
+        B7_0 * tmp[c + x] +
+        B7_1 * (tmp[m1 + x] + tmp[p1 + x]) +
+        B7_2 * (tmp[m2 + x] + tmp[p2 + x]) +
+        B7_3 * (tmp[m3 + x] + tmp[p3 + x])
     }
   }
 }
@@ -93,7 +100,23 @@ export interface DetailCellsOut {
   kept: Float32Array
   /** Per window: how much detail there is to find (sum of squared band-pass, above the noise floor). */
   weight: Float32Array
+  /**
+   * Per window: the result's detail the source's doesn't explain (at its best
+   * offset and gain), beyond ADDED_OVER times the source's own, levels² a px
+   * (0 where none, or too few px to read).
+   */
+  added: Float32Array
 }
+
+/**
+ * Unexplained detail a window may carry, as a multiple of the source's: new
+ * grain of the same statistics, a sharpened weave the source's resampling
+ * had softened (the golden sets' clean renders reach 0.7 levels² a px; a
+ * pocket drawn on plain linen 14).
+ */
+const ADDED_OVER = 2
+/** Interior px a window needs for its added detail to be read: a quarter of it. */
+const ADDED_MIN_PX = (DETAIL_CELL * DETAIL_CELL) / 4
 
 /**
  * Grid px inside the outline where print detail is read. why deeper than the
@@ -194,6 +217,7 @@ export function detailCells(ref: DetailReference, resDetail: Float32Array, motio
   const m = windows.cols * windows.rows
   const kept = new Float32Array(m)
   const weight = new Float32Array(m)
+  const added = new Float32Array(m)
   const sum = new Float64Array(9)
   for (let r = 0; r < windows.rows; r++) {
     for (let q = 0; q < windows.cols; q++) {
@@ -214,6 +238,12 @@ export function detailCells(ref: DetailReference, resDetail: Float32Array, motio
         }
       }
       if (n < 24) continue
+      if (n >= ADDED_MIN_PX) {
+        // What of the result's detail the source's, scaled at its best offset, doesn't explain.
+        const c = Math.max(0, peak(sum))
+        const unexplained = se > 0 ? re - (c * c) / se : re
+        added[r * windows.cols + q] = Math.max(0, unexplained - ADDED_OVER * se) / n
+      }
       const floor = DETAIL_NOISE * n
       // why the result's energy is let grow by SHARPENED²: a sharpened render has the same print, crisper.
       const energy = Math.max(se, re / SHARPENED ** 2)
@@ -223,7 +253,7 @@ export function detailCells(ref: DetailReference, resDetail: Float32Array, motio
       weight[w] = energy - floor
     }
   }
-  return { kept, weight }
+  return { kept, weight, added }
 }
 
 /** Windows keeping less than this on whole-pixel offsets are read again on the sub-pixel aligned result. */
@@ -302,7 +332,7 @@ export interface PrintReadings {
  * a wiped logo takes all of a few, and a changed letter takes some of one
  * window among many good ones; each shows in a different statistic.
  */
-export function printReadings(detail: DetailCellsOut): PrintReadings {
+export function printReadings(detail: Pick<DetailCellsOut, 'kept' | 'weight'>): PrintReadings {
   const all: Array<[number, number]> = []
   let total = 0
   let sum = 0
