@@ -99,7 +99,8 @@ function range(a: number, b: number, descending: boolean): number[] {
 
 /**
  * The part copied from `from` onto `canvas` centred at (tx, ty), mirrored
- * if asked, its light scaled to the new spot's surroundings.
+ * if asked, its light scaled to the new spot's surroundings, with the
+ * coverage it has where it was (`alpha` is `from`'s).
  */
 export function addPart(from: Rgb8, canvas: Rgb8, alpha: Float32Array, part: Shape, to: [number, number], mirror = false): Rgb8 {
   const target: Shape = { ...part, cx: to[0], cy: to[1] }
@@ -116,7 +117,10 @@ export function addPart(from: Rgb8, canvas: Rgb8, alpha: Float32Array, part: Sha
       const sy = part.cy + (y - target.cy)
       const i = y * canvas.width + x
       for (let c = 0; c < 3; c++) fill[i * 3 + c] = Math.min(255, pixel(from, sx, sy, c) * light)
-      weight[i] = w * Math.min(1, alpha[i])
+      // why the part's own coverage, not the new spot's: a slider is wider than the strap it is put on.
+      const X = Math.min(canvas.width - 1, Math.max(0, Math.round(sx)))
+      const Y = Math.min(canvas.height - 1, Math.max(0, Math.round(sy)))
+      weight[i] = w * Math.min(1, alpha[Y * canvas.width + X])
     }
   }
   return blendInto(canvas, fill, weight)
