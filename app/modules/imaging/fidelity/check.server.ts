@@ -9,7 +9,7 @@ import type { DetailMeasures, DetailReference } from './types.ts'
 // thread (thread.server.ts) or, when threads are off, the caller's own.
 
 /** Bump when a measure or the score formula changes: scores of different versions don't compare (docs/decisions/013). */
-export const FIDELITY_VERSION = 7
+export const FIDELITY_VERSION = 8
 /** Smallest visible product (result px across) a fidelity check is made on. */
 const WINDOW = 8
 
