@@ -238,18 +238,18 @@ export function detailCells(ref: DetailReference, resDetail: Float32Array, motio
         }
       }
       if (n < 24) continue
+      const best = peak(sum)
+      const w = r * windows.cols + q
       if (n >= ADDED_MIN_PX) {
         // What of the result's detail the source's, scaled at its best offset, doesn't explain.
-        const c = Math.max(0, peak(sum))
-        const unexplained = se > 0 ? re - (c * c) / se : re
-        added[r * windows.cols + q] = Math.max(0, unexplained - ADDED_OVER * se) / n
+        const c = Math.max(0, best)
+        added[w] = Math.max(0, (se > 0 ? re - (c * c) / se : re) - ADDED_OVER * se) / n
       }
       const floor = DETAIL_NOISE * n
       // why the result's energy is let grow by SHARPENED²: a sharpened render has the same print, crisper.
       const energy = Math.max(se, re / SHARPENED ** 2)
       if (energy <= 2 * floor) continue
-      const w = r * windows.cols + q
-      kept[w] = peak(sum) / energy
+      kept[w] = best / energy
       weight[w] = energy - floor
     }
   }
@@ -306,13 +306,15 @@ export function peak(c: Float64Array): number {
   let best = 0
   for (let k = 1; k < 9; k++) if (c[k] > c[best]) best = k
   if (best !== 4) return c[best]
-  const along = (a: number, b: number, d: number): number => {
-    const curve = a - 2 * b + d
-    if (curve >= 0) return 0
-    const delta = (a - d) / (2 * curve)
-    return -((a - d) * delta) / 4
-  }
-  return c[4] + Math.max(0, along(c[3], c[4], c[5])) + Math.max(0, along(c[1], c[4], c[7]))
+  return c[4] + Math.max(0, parabolaRise(c[3], c[4], c[5])) + Math.max(0, parabolaRise(c[1], c[4], c[7]))
+}
+
+/** How far the parabola through (−1, a), (0, b), (1, d) rises above b at its top (0 when it opens upward). */
+function parabolaRise(a: number, b: number, d: number): number {
+  const curve = a - 2 * b + d
+  if (curve >= 0) return 0
+  const delta = (a - d) / (2 * curve)
+  return -((a - d) * delta) / 4
 }
 
 /** Window energy above the noise floor (levels², 16² px) that makes a window part of the print. */
