@@ -312,7 +312,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     const models = new Set(view.groups.map((g) => g.model))
     for (const s of Object.values(view.backends)) if (s.model) models.add(s.model)
     const backends = list.map((b) => backendView(b, view.backends[b.id], models))
-    const work: WorkView = { groups: view.groups, cursor: view.cursor, interactiveSeen: view.interactiveSeen }
+    const work: WorkView = { groups: view.groups, cursor: view.cursor, interactiveSeen: view.interactiveSeen, lastServed: view.lastServed }
     const expiresAt = await expireWaiting(work, backends, list, now)
     const pending: Promise<void>[] = []
     let dispatched = 0
@@ -327,7 +327,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         g.count = 0
         continue
       }
-      applyAssignment(backends, work, a, popped.next)
+      applyAssignment(backends, work, a, popped.next, now)
       pending.push(handOff(popped, a.backend, !b.switchesModels))
       if (++dispatched % 200 === 0) await store.extendLock(token, config.lockMs)
     }

@@ -184,6 +184,23 @@ describe('model affinity', () => {
     expect(decide(backends, view([group('bulk', 'big', 'm1', 100), starved]), 25_000)).toMatchObject({ model: 'm3', switched: true })
   })
 
+  it("counts starving from when a model's work last had a GPU, not from its oldest render", () => {
+    const backends = [gpu('gpu-1', 'm1'), gpu('gpu-2', 'm2', { busy: 1 })]
+    const old = () => group('bulk', 'small', 'm3', 50, { oldestAt: 0 })
+    // m3's work is an hour old, but a GPU rendered it 5 s ago: dropping m1 for it would start a reload storm.
+    const justServed = view([group('bulk', 'big', 'm1', 100), old()], { lastServed: { m3: 3_595_000 } })
+    expect(decide(backends, justServed, 3_600_000)).toMatchObject({ model: 'm1', switched: false })
+    const longAgo = view([group('bulk', 'big', 'm1', 100), old()], { lastServed: { m3: 3_500_000 } })
+    expect(decide(backends, longAgo, 3_600_000)).toMatchObject({ model: 'm3', switched: true })
+  })
+
+  it('records the dispatch time of the model it assigns', () => {
+    const backends = [gpu('gpu-1', 'm1')]
+    const work = view([group('bulk', 'big', 'm1', 2)])
+    applyAssignment(backends, work, decide(backends, work, 7)!, undefined, 7)
+    expect(work.lastServed).toEqual({ m1: 7 })
+  })
+
   it('never switches a multi-slot backend while it renders', () => {
     const backends = [gpu('gpu-1', 'm1', { slots: 2, busy: 1 })]
     expect(decide(backends, view([group('bulk', 't', 'm2', 100)]))).toBeUndefined()

@@ -71,6 +71,8 @@ export interface WorkView {
   cursor: Partial<Record<WorkClass, string>>
   /** When each model last had interactive work submitted. */
   interactiveSeen: Record<string, number>
+  /** When each model last had a render dispatched: how long its work has gone without a GPU (absent: never). */
+  lastServed?: Record<string, number>
 }
 
 export interface PolicyConfig {
@@ -333,9 +335,13 @@ function switchTarget(
   }
 
   // The only holder of a model that still has work: leaves only for work starving elsewhere.
-  const starving = unserved.filter(([, p]) => now - p.oldestAt > cfg.starvationMs)
+  // why since its last render, not its oldest one: a model just dropped has waited no time without
+  // a GPU, however old its work; counted from its oldest render it starves at once, and every only
+  // holder drops its own model for it, after every render (ADR 006).
+  const withoutGpu = (m: string, p: { oldestAt: number }): number => now - Math.max(p.oldestAt, work.lastServed?.[m] ?? -Infinity)
+  const starving = unserved.filter(([m, p]) => withoutGpu(m, p) > cfg.starvationMs)
   if (starving.length === 0) return undefined
-  return starving.sort((x, y) => x[1].oldestAt - y[1].oldestAt)[0][0]
+  return starving.sort((x, y) => withoutGpu(y[0], y[1]) - withoutGpu(x[0], x[1]))[0][0]
 }
 
 /**
@@ -357,13 +363,15 @@ export function fifoAssignment(backends: readonly BackendView[], work: WorkView)
 /**
  * Applies an assignment to the views, so the next decision sees it. `next` is
  * the group's new oldest render (undefined when the caller does not know it:
- * the old values are kept, which only affects ordering among one tenant's groups).
+ * the old values are kept, which only affects ordering among one tenant's groups);
+ * `now`, when given, is recorded as the model's last dispatch.
  */
 export function applyAssignment(
   backends: BackendView[],
   work: WorkView,
   a: Assignment,
   next?: { seq: number; at: number } | null,
+  now?: number,
 ): void {
   const b = backends.find((x) => x.id === a.backend)
   const g = work.groups.find((x) => x.key === a.group)
@@ -377,4 +385,5 @@ export function applyAssignment(
   }
   if (next === null) g.count = 0
   work.cursor[g.workClass] = g.tenant
+  if (now !== undefined) (work.lastServed ??= {})[g.model] = now
 }

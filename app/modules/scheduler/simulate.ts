@@ -85,7 +85,7 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
   const freeAt = new Map(opts.backends.map((b) => [b.id, 0]))
   const queues = new Map<string, SimRender[]>()
   const seqOf = new Map<string, number>()
-  const work: WorkView = { groups: [], cursor: {}, interactiveSeen: {} }
+  const work: WorkView = { groups: [], cursor: {}, interactiveSeen: {}, lastServed: {} }
   const groupByKey = new Map<string, GroupView>()
   const running: { endAt: number; backend: string }[] = []
   const starts: SimStart[] = []
@@ -136,7 +136,7 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
     for (let a = decide(); a; a = decide()) {
       const q = queues.get(a.group)!
       const r = q.shift()!
-      applyAssignment(backends, work, a, q.length > 0 ? { seq: seqOf.get(q[0].id)!, at: q[0].at } : null)
+      applyAssignment(backends, work, a, q.length > 0 ? { seq: seqOf.get(q[0].id)!, at: q[0].at } : null, now)
       // why per backend, not per slot: one GPU loads one model at a time, so a
       // multi-slot backend's renders queue behind its load.
       let startAt = Math.max(now, freeAt.get(a.backend)!)

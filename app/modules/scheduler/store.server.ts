@@ -69,6 +69,8 @@ export interface StoreView {
   backends: Record<string, BackendState>
   cursor: Partial<Record<WorkClass, string>>
   interactiveSeen: Record<string, number>
+  /** When each model last had a render dispatched. */
+  lastServed: Record<string, number>
   /** Earliest time a delayed render becomes ready. */
   nextReadyAt?: number
 }
@@ -136,7 +138,7 @@ for _, id in ipairs(due) do
   local f = redis.call('HMGET', k('item:' .. id), 'state', 'group', 'meta', 'cls', 'tenant', 'seq')
   if f[1] == 'delayed' then addPending(id, f[2], f[3], f[4], f[5], tonumber(f[6])) end
 end
-local out = { groups = {}, backends = {}, cursor = {}, seen = {} }
+local out = { groups = {}, backends = {}, cursor = {}, seen = {}, served = {} }
 local metas = redis.call('HGETALL', k('groups'))
 for i = 1, #metas, 2 do
   local group = metas[i]
@@ -159,6 +161,8 @@ out.cursor.interactive = redis.call('GET', k('rr:interactive')) or ''
 out.cursor.bulk = redis.call('GET', k('rr:bulk')) or ''
 local seen = redis.call('HGETALL', k('seen'))
 for i = 1, #seen, 2 do out.seen[seen[i]] = tonumber(seen[i + 1]) end
+local served = redis.call('HGETALL', k('served'))
+for i = 1, #served, 2 do out.served[served[i]] = tonumber(served[i + 1]) end
 local nxt = redis.call('ZRANGE', k('delayed'), 0, 0, 'WITHSCORES')
 if nxt[2] then out.nextReadyAt = tonumber(nxt[2]) end
 return cjson.encode(out)
@@ -173,7 +177,7 @@ if not head[1] then
 end
 local id = head[1]
 local item = k('item:' .. id)
-local f = redis.call('HMGET', item, 'cls', 'tenant', 'prio', 'home')
+local f = redis.call('HMGET', item, 'cls', 'tenant', 'prio', 'home', 'model')
 -- why: an empty backend means "the one it was made for" (work no connected backend can take).
 if backend == '' then backend = f[4] or 'unknown' end
 removePending(id, group, f[1], f[2])
@@ -182,6 +186,7 @@ redis.call('ZADD', k('inflight:' .. backend), now, id)
 redis.call('SADD', k('backends'), backend)
 if model ~= '' then redis.call('HSET', k('b:' .. backend), 'model', model) end
 redis.call('SET', k('rr:' .. f[1]), f[2])
+if f[5] then redis.call('HSET', k('served'), f[5], now) end
 local nxt = redis.call('ZRANGE', k('g:' .. group), 0, 0, 'WITHSCORES')
 local nextAt = ''
 if nxt[1] then nextAt = redis.call('HGET', k('item:' .. nxt[1]), 'at') or '' end
@@ -438,6 +443,7 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
         backends: Record<string, { busy: number; model: string; circuit: string; failures: number; openedAt: number; downSince: number }> | []
         cursor: { interactive: string; bulk: string }
         seen: Record<string, number> | []
+        served: Record<string, number> | []
         nextReadyAt?: number
       }
       // why: cjson encodes an empty Lua table as {}, whether it was a list or a map.
@@ -452,6 +458,7 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
         backends,
         cursor: { interactive: raw.cursor.interactive || undefined, bulk: raw.cursor.bulk || undefined },
         interactiveSeen: Array.isArray(raw.seen) ? {} : raw.seen,
+        lastServed: Array.isArray(raw.served) ? {} : raw.served,
         nextReadyAt: raw.nextReadyAt,
       }
     },
