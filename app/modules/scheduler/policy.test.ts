@@ -12,7 +12,7 @@ import {
   type WorkClass,
   type WorkView,
 } from './policy.ts'
-import { makespanLowerBound, simulate, type SimRender } from './simulate.ts'
+import { makespanLowerBound, minimumLoads, simulate, type SimRender } from './simulate.ts'
 
 const NEEDS: Needs = { operation: 'model_swap', persona: true, edge: 1024 }
 // Loading a model costs 2.5 renders; interactive work is remembered for 100 renders.
@@ -288,6 +288,36 @@ describe('over a whole run (simulated)', () => {
       const mine = starts.filter((s) => s.backend === b.id).sort((x, y) => x.dispatchedAt - y.dispatchedAt)
       for (let i = 1; i < mine.length; i++) expect(mine[i].dispatchedAt).toBeGreaterThanOrEqual(mine[i - 1].endAt)
     }
+  })
+})
+
+describe('the simulator and its bound on a pool of mixed speeds', () => {
+  const D = 1000
+  const bulk = (n: number, model = 'm1'): SimRender[] =>
+    Array.from({ length: n }, (_, i) => ({ id: `b${i}`, tenant: 'bulk', workClass: 'bulk', model, at: 0, durationMs: D }))
+
+  it("renders at each backend's speed and loads in each backend's own time", () => {
+    const backends = [{ id: 'slow', speed: 2.5, loadMs: 5 * D }]
+    const { starts, makespanMs, loads } = simulate(bulk(2), { backends, switchMs: 2 * D, dispatcher: 'policy', policy: CONFIG })
+    expect(loads).toBe(1)
+    expect(starts[0]).toMatchObject({ startAt: 5 * D, endAt: 7.5 * D })
+    expect(makespanMs).toBe(10 * D)
+  })
+
+  it('bounds the makespan by speed-weighted capacity, a slow backend adding less than a fast one', () => {
+    const fast = [
+      { id: 'f1', model: 'm1' },
+      { id: 'f2', model: 'm1' },
+    ]
+    const mixed = [...fast, { id: 's1', model: 'm1', speed: 4 }]
+    const renders = bulk(90)
+    expect(makespanLowerBound(renders, { backends: fast, switchMs: 0 })).toBeCloseTo(45 * D, 6)
+    // 2 + 1/4 speed-1 backends: 90 / 2.25 = 40 renders' time.
+    expect(makespanLowerBound(renders, { backends: mixed, switchMs: 0 })).toBeCloseTo(40 * D, 6)
+    expect(minimumLoads(renders, { backends: mixed })).toBe(1)
+    // A cold backend's one load can be a model nobody starts with; three cold backends load three times.
+    expect(minimumLoads([...renders, ...bulk(1, 'm2')], { backends: [...mixed, { id: 'cold' }] })).toBe(1)
+    expect(minimumLoads([...renders, ...bulk(1, 'm2')], { backends: [{ id: 'c1' }, { id: 'c2' }, { id: 'c3' }] })).toBe(3)
   })
 })
 

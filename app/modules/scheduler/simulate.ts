@@ -21,6 +21,7 @@ export interface SimRender {
   model: string
   /** When it is submitted, ms on the simulated clock. */
   at: number
+  /** On a backend of speed 1. */
   durationMs: number
 }
 
@@ -29,11 +30,15 @@ export interface SimBackend {
   slots?: number
   /** Loaded at the start (default: cold). */
   model?: string
+  /** Its render time as a multiple of a speed-1 backend's (2.5 = 2.5× slower); default 1. */
+  speed?: number
+  /** Its time to load another model (default: the options' switchMs). */
+  loadMs?: number
 }
 
 export interface SimOptions {
   backends: SimBackend[]
-  /** Time to load another model on a backend. */
+  /** Time to load another model on a backend without a loadMs of its own. */
   switchMs: number
   dispatcher: 'policy' | 'fifo'
   policy?: Partial<PolicyConfig>
@@ -63,6 +68,9 @@ export interface SimResult {
   waits: { id: string; workClass: WorkClass; tenant: string; waitMs: number }[]
 }
 
+const speedOf = (b: SimBackend): number => b.speed ?? 1
+const loadOf = (b: SimBackend, opts: Pick<SimOptions, 'switchMs'>): number => b.loadMs ?? opts.switchMs
+
 const NEEDS = { operation: 'render', persona: false, edge: 0 }
 
 /** Runs every render to completion and reports what happened, in dispatch order. */
@@ -80,6 +88,7 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
     switchesModels: true,
     circuit: 'closed',
   }))
+  const specs = new Map(opts.backends.map((b) => [b.id, b]))
   /** What each backend really has loaded (the view's model changes at dispatch, loads finish later). */
   const loaded = new Map(opts.backends.map((b) => [b.id, b.model]))
   const freeAt = new Map(opts.backends.map((b) => [b.id, 0]))
@@ -106,7 +115,17 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
     queues.set(key, q)
     let g = groupByKey.get(key)
     if (!g) {
-      g = { key, workClass: r.workClass, tenant: r.tenant, model: r.model, needs: NEEDS, excluded: [], count: 0, oldestSeq: 0, oldestAt: 0 }
+      g = {
+        key,
+        workClass: r.workClass,
+        tenant: r.tenant,
+        model: r.model,
+        needs: NEEDS,
+        excluded: [],
+        count: 0,
+        oldestSeq: 0,
+        oldestAt: 0,
+      }
       groupByKey.set(key, g)
       work.groups.push(g)
     }
@@ -139,17 +158,19 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
       applyAssignment(backends, work, a, q.length > 0 ? { seq: seqOf.get(q[0].id)!, at: q[0].at } : null, now)
       // why per backend, not per slot: one GPU loads one model at a time, so a
       // multi-slot backend's renders queue behind its load.
+      const spec = specs.get(a.backend)!
       let startAt = Math.max(now, freeAt.get(a.backend)!)
       const switched = loaded.get(a.backend) !== r.model
       if (switched) {
-        startAt += opts.switchMs
+        startAt += loadOf(spec, opts)
         loaded.set(a.backend, r.model)
         freeAt.set(a.backend, startAt)
         loads += 1
-        loadMs += opts.switchMs
+        loadMs += loadOf(spec, opts)
       }
-      const endAt = startAt + r.durationMs
-      renderMs += r.durationMs
+      const duration = r.durationMs * speedOf(spec)
+      const endAt = startAt + duration
+      renderMs += duration
       running.push({ endAt, backend: a.backend })
       starts.push({ id: r.id, backend: a.backend, dispatchedAt: now, startAt, endAt, switched })
       last = Math.max(last, endAt)
@@ -171,25 +192,40 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
 }
 
 /**
- * A lower bound on the makespan: all work spread evenly over every slot, plus
- * the loads no schedule avoids (each model once, and each backend at least
- * once when it starts cold), and never before the last arrival is rendered.
+ * A lower bound on the makespan. Backend b renders slots / speed of a
+ * speed-1 backend's work per unit of time; over the k fastest backends (for
+ * each k), all work spread at that rate, plus the loads no schedule avoids
+ * (each cold backend used once, and each model no backend starts with at
+ * least once), each placed where it costs least (on the slowest of them).
+ * Never less than the last arrival rendered on the fastest backend.
  */
 export function makespanLowerBound(renders: readonly SimRender[], opts: Pick<SimOptions, 'backends' | 'switchMs'>): number {
-  const slots = opts.backends.reduce((s, b) => s + (b.slots ?? 1), 0)
   const start = Math.min(...renders.map((r) => r.at))
   const work = renders.reduce((s, r) => s + r.durationMs, 0)
   const models = new Set(renders.map((r) => r.model))
   const preloaded = new Set(opts.backends.flatMap((b) => (b.model ? [b.model] : [])))
-  const coldBackends = opts.backends.filter((b) => !b.model).length
   const toLoad = [...models].filter((m) => !preloaded.has(m)).length
-  // why the minimum over how many slots are used: a slot left unused needs no load.
-  const warm = opts.backends.length - coldBackends
+  const rate = (b: SimBackend): number => (b.slots ?? 1) / speedOf(b)
+  const fastest = [...opts.backends].sort((a, b) => rate(b) - rate(a))
   let spread = Infinity
-  for (let used = 1; used <= opts.backends.length; used++) {
-    const loads = Math.max(toLoad, used - warm)
-    spread = Math.min(spread, (work + loads * opts.switchMs) / ((used * slots) / opts.backends.length))
+  for (let used = 1; used <= fastest.length; used++) {
+    const chosen = fastest.slice(0, used)
+    const capacity = chosen.reduce((s, b) => s + rate(b), 0)
+    // Work a load keeps a backend from: its time at that backend's rate; the cheapest loads are counted.
+    const cold = chosen.filter((b) => !b.model).map((b) => loadOf(b, opts) * rate(b))
+    const any = chosen.map((b) => loadOf(b, opts) * rate(b)).sort((a, b) => a - b)
+    const extra = Math.max(0, toLoad - cold.length)
+    const lost = cold.reduce((s, v) => s + v, 0) + any.slice(0, extra).reduce((s, v) => s + v, 0)
+    spread = Math.min(spread, (work + lost) / capacity)
   }
-  const lastArrival = Math.max(...renders.map((r) => r.at + r.durationMs - start))
+  const quickest = Math.min(...opts.backends.map(speedOf))
+  const lastArrival = Math.max(...renders.map((r) => r.at + r.durationMs * quickest - start))
   return Math.max(spread, lastArrival)
+}
+
+/** The fewest model loads of a schedule that uses every backend: each model no backend starts with, each cold backend once. */
+export function minimumLoads(renders: readonly SimRender[], opts: Pick<SimOptions, 'backends'>): number {
+  const models = new Set(renders.map((r) => r.model))
+  const preloaded = new Set(opts.backends.flatMap((b) => (b.model ? [b.model] : [])))
+  return Math.max(1, [...models].filter((m) => !preloaded.has(m)).length, opts.backends.filter((b) => !b.model).length)
 }

@@ -1,0 +1,214 @@
+// The scheduler benchmark's family of pools and workloads (issue 15): what a
+// real deployment looks like, not one kind workload. Each scenario is a fleet
+// and a list of renders for simulate(); measureScenario() reads a run the way
+// the targets are stated. Times are in ms of a speed-1 backend's render (D).
+import { percentile } from './support.ts'
+import type { SimBackend, SimRender, SimResult } from '#app/modules/scheduler/simulate.ts'
+
+export interface Scenario {
+  name: string
+  backends: SimBackend[]
+  /** Load time of a backend without its own. */
+  switchMs: number
+  renders: SimRender[]
+  /** Shops whose bulk runs overlap: their shares of throughput are compared. */
+  bulkRuns?: string[]
+  /** A shop that submits a burst of interactive renders: the others' waits during it are read. */
+  burst?: { tenant: string; from: number }
+}
+
+/** Render and load of a speed-1 backend: the production policy's ratio (2.5). */
+export const RENDER_MS = 20_000
+const LOAD_MS = 2.5 * RENDER_MS
+
+/** mulberry32: a small seeded generator, so a run is reproducible. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const workflows = (n: number): string[] =>
+  [
+    'model_swap:studio-white',
+    'model_swap:street-paris',
+    'product_scene:beach-dusk',
+    'try_on:loft',
+    'mannequin:cafe',
+    'model_swap:tokyo-night',
+  ].slice(0, n)
+
+/** A model drawn with the given popularity (weights summing to 1), or uniformly. */
+function pick(rand: () => number, models: string[], weights?: number[]): string {
+  if (!weights) return models[Math.floor(rand() * models.length)]
+  let u = rand()
+  for (let i = 0; i < models.length; i++) if ((u -= weights[i]) < 0) return models[i]
+  return models[models.length - 1]
+}
+
+interface Mix {
+  rand: () => number
+  models: string[]
+  weights?: number[]
+}
+
+const duration = (rand: () => number): number => Math.round(RENDER_MS * (0.8 + 0.4 * rand()))
+
+function bulkRun(mix: Mix, tenant: string, count: number, at: number): SimRender[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `${tenant}-b${i}`,
+    tenant,
+    workClass: 'bulk' as const,
+    model: pick(mix.rand, mix.models, mix.weights),
+    at,
+    durationMs: duration(mix.rand),
+  }))
+}
+
+/** Interactive renders from `shops` shops, each a Poisson stream `gap` renders apart, until `until`. */
+function trickle(mix: Mix, shops: number, gap: number, until: number): SimRender[] {
+  const out: SimRender[] = []
+  for (let s = 0; s < shops; s++) {
+    const tenant = `shop-${s}`
+    let at = -Math.log(1 - mix.rand()) * gap * RENDER_MS
+    for (let n = 0; at < until; n++) {
+      out.push({
+        id: `${tenant}-i${n}`,
+        tenant,
+        workClass: 'interactive',
+        model: pick(mix.rand, mix.models, mix.weights),
+        at: Math.round(at),
+        durationMs: duration(mix.rand),
+      })
+      at += -Math.log(1 - mix.rand()) * gap * RENDER_MS
+    }
+  }
+  return out
+}
+
+const gpus = (n: number, spec: Omit<SimBackend, 'id'> = {}, from = 1): SimBackend[] =>
+  Array.from({ length: n }, (_, i) => ({ id: `gpu-${from + i}`, ...spec }))
+
+/** The family: identical GPUs with 3 and 6 workflows, mixed speeds, staggered bulk runs, a burst. */
+export function scenarios(seed: number, bulk = 2000): Scenario[] {
+  const out: Scenario[] = []
+  for (const n of [3, 6]) {
+    const mix = { rand: random(seed), models: workflows(n) }
+    const horizon = ((bulk * RENDER_MS) / 4) * 0.9
+    out.push({
+      name: `identical-${n}`,
+      backends: gpus(4),
+      switchMs: LOAD_MS,
+      renders: [...bulkRun(mix, 'shop-bulk', bulk, 0), ...trickle(mix, 5, 40, horizon)],
+    })
+  }
+  {
+    const mix = { rand: random(seed + 1), models: workflows(4), weights: [0.4, 0.3, 0.2, 0.1] }
+    const count = Math.round(bulk * 0.75)
+    // Capacity 2 + 2 / 2.5 = 2.8 fast GPUs.
+    const horizon = ((count * RENDER_MS) / 2.8) * 0.9
+    out.push({
+      name: 'mixed-speeds',
+      backends: [...gpus(2), ...gpus(2, { speed: 2.5, loadMs: 2.5 * LOAD_MS }, 3)],
+      switchMs: LOAD_MS,
+      renders: [...bulkRun(mix, 'shop-bulk', count, 0), ...trickle(mix, 5, 40, horizon)],
+    })
+  }
+  {
+    const mix = { rand: random(seed + 2), models: workflows(4) }
+    const each = Math.round(bulk * 0.3)
+    const runs = ['shop-a', 'shop-b', 'shop-c']
+    const horizon = ((3 * each * RENDER_MS) / 4) * 0.9
+    out.push({
+      name: 'staggered-bulk',
+      backends: gpus(4),
+      switchMs: LOAD_MS,
+      renders: [...runs.flatMap((t, k) => bulkRun(mix, t, each, k * 50 * RENDER_MS)), ...trickle(mix, 12, 120, horizon)],
+      bulkRuns: runs,
+    })
+  }
+  {
+    const mix = { rand: random(seed + 3), models: workflows(3) }
+    const count = Math.round(bulk / 2)
+    const horizon = ((count * RENDER_MS) / 4) * 0.9
+    const from = 100 * RENDER_MS
+    const burst: SimRender[] = Array.from({ length: 200 }, (_, i) => ({
+      id: `shop-burst-i${i}`,
+      tenant: 'shop-burst',
+      workClass: 'interactive',
+      model: pick(mix.rand, mix.models),
+      at: from + Math.round(mix.rand() * 5_000),
+      durationMs: duration(mix.rand),
+    }))
+    out.push({
+      name: 'burst',
+      backends: gpus(4),
+      switchMs: LOAD_MS,
+      renders: [...bulkRun(mix, 'shop-bulk', count, 0), ...trickle(mix, 5, 20, horizon), ...burst],
+      burst: { tenant: 'shop-burst', from },
+    })
+  }
+  return out
+}
+
+export interface ScenarioFigures {
+  makespan: number
+  /** Interactive waits, in renders of the fastest backend, sorted. */
+  interactive: number[]
+  loads: number
+  /** Other shops' interactive p95 (renders) while the burst was being served; NaN without a burst. */
+  othersDuringBurst: number
+  /** Largest distance of a concurrent bulk run's share of throughput from an equal share, in points; NaN without. */
+  bulkShareSpread: number
+}
+
+export function measureScenario(s: Scenario, r: SimResult): ScenarioFigures {
+  const fastest = RENDER_MS * Math.min(...s.backends.map((b) => b.speed ?? 1))
+  const byId = new Map(s.renders.map((x) => [x.id, x]))
+  const interactive = r.waits.filter((w) => w.workClass === 'interactive').map((w) => w.waitMs / fastest)
+  return {
+    makespan: r.makespanMs,
+    interactive: interactive.sort((a, b) => a - b),
+    loads: r.loads,
+    othersDuringBurst: s.burst ? othersDuringBurst(s.burst, r, byId, fastest) : Number.NaN,
+    bulkShareSpread: s.bulkRuns ? shareSpread(s.bulkRuns, r, byId) : Number.NaN,
+  }
+}
+
+/** p95 of the other shops' interactive waits among renders submitted from the burst's start until its last render started. */
+function othersDuringBurst(
+  burst: NonNullable<Scenario['burst']>,
+  r: SimResult,
+  byId: Map<string, SimRender>,
+  unit: number,
+): number {
+  const burstEnd = Math.max(...r.starts.filter((x) => byId.get(x.id)!.tenant === burst.tenant).map((x) => x.startAt))
+  const waits = r.waits
+    .filter((w) => {
+      const x = byId.get(w.id)!
+      return w.workClass === 'interactive' && x.tenant !== burst.tenant && x.at >= burst.from && x.at <= burstEnd
+    })
+    .map((w) => w.waitMs / unit)
+    .sort((a, b) => a - b)
+  return waits.length === 0 ? 0 : percentile(waits, 95)
+}
+
+/** Over the time every run had work (last run's start → first run's last completion): each run's share of bulk completions. */
+function shareSpread(runs: string[], r: SimResult, byId: Map<string, SimRender>): number {
+  const from = Math.max(...runs.map((t) => Math.min(...[...byId.values()].filter((x) => x.tenant === t).map((x) => x.at))))
+  const until = Math.min(
+    ...runs.map((t) => Math.max(...r.starts.filter((x) => byId.get(x.id)!.tenant === t).map((x) => x.endAt))),
+  )
+  const done = new Map(runs.map((t) => [t, 0]))
+  for (const x of r.starts) {
+    const t = byId.get(x.id)!.tenant
+    if (done.has(t) && x.endAt > from && x.endAt <= until) done.set(t, done.get(t)! + 1)
+  }
+  const total = [...done.values()].reduce((a, b) => a + b, 0)
+  if (total === 0) return 0
+  return Math.max(...[...done.values()].map((n) => Math.abs(n / total - 1 / runs.length))) * 100
+}
