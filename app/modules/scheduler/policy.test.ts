@@ -194,11 +194,22 @@ describe('model affinity', () => {
     expect(decide(backends, longAgo, 3_600_000)).toMatchObject({ model: 'm3', switched: true })
   })
 
-  it('records the dispatch time of the model it assigns', () => {
+  it("does not count a shop's work as starving while its run renders on other models", () => {
+    const backends = [gpu('gpu-1', 'm1'), gpu('gpu-2', 'm2', { busy: 1 })]
+    const work = (tenantServed: Record<string, number>) =>
+      view([group('bulk', 'run', 'm1', 100), group('bulk', 'run', 'm3', 100, { oldestAt: 0 })], { tenantServed })
+    expect(decide(backends, work({ run: 3_599_000 }), 3_600_000)).toMatchObject({ model: 'm1', switched: false })
+    // Another shop's work on m3, whose shop has had nothing for an hour, does starve.
+    const other = view([group('bulk', 'run', 'm1', 100), group('bulk', 'small', 'm3', 1, { oldestAt: 0 })], { tenantServed: { run: 3_599_000 } })
+    expect(decide(backends, other, 3_600_000)).toMatchObject({ model: 'm3', switched: true })
+  })
+
+  it('records the dispatch time of the model and the shop it assigns', () => {
     const backends = [gpu('gpu-1', 'm1')]
     const work = view([group('bulk', 'big', 'm1', 2)])
     applyAssignment(backends, work, decide(backends, work, 7)!, undefined, 7)
     expect(work.lastServed).toEqual({ m1: 7 })
+    expect(work.tenantServed).toEqual({ big: 7 })
   })
 
   it('never switches a multi-slot backend while it renders', () => {

@@ -73,6 +73,8 @@ export interface WorkView {
   interactiveSeen: Record<string, number>
   /** When each model last had a render dispatched: how long its work has gone without a GPU (absent: never). */
   lastServed?: Record<string, number>
+  /** When each tenant last had a render dispatched, of any model. */
+  tenantServed?: Record<string, number>
 }
 
 export interface PolicyConfig {
@@ -270,7 +272,8 @@ export function nextAssignment(
     }
     const own = groups.filter((g) => g.workClass === 'bulk' && g.model === b.model && eligible(b, g, backends))
     // why: a GPU holds one model; a multi-slot backend only changes it when idle.
-    const target = b.busy === 0 ? switchTarget(b, pendingOf(b), holders, usableSwitching.length, work, now, cfg, loadCost) : undefined
+    const mine = groups.filter((g) => eligible(b, g, backends))
+    const target = b.busy === 0 ? switchTarget(b, pendingOf(b), holders, usableSwitching.length, work, now, cfg, loadCost, mine) : undefined
     if (target !== undefined) {
       const there = groups.filter((g) => g.model === target && eligible(b, g, backends))
       const inClass = there.filter((g) => g.workClass === 'interactive')
@@ -291,6 +294,7 @@ function switchTarget(
   now: number,
   cfg: PolicyConfig,
   loadCost: number,
+  mine: readonly GroupView[],
 ): string | undefined {
   const cur = b.model
   const others = [...pending.entries()].filter(([m, p]) => m !== cur && p.count > 0)
@@ -335,13 +339,37 @@ function switchTarget(
   }
 
   // The only holder of a model that still has work: leaves only for work starving elsewhere.
-  // why since its last render, not its oldest one: a model just dropped has waited no time without
-  // a GPU, however old its work; counted from its oldest render it starves at once, and every only
-  // holder drops its own model for it, after every render (ADR 006).
-  const withoutGpu = (m: string, p: { oldestAt: number }): number => now - Math.max(p.oldestAt, work.lastServed?.[m] ?? -Infinity)
-  const starving = unserved.filter(([m, p]) => withoutGpu(m, p) > cfg.starvationMs)
-  if (starving.length === 0) return undefined
-  return starving.sort((x, y) => withoutGpu(y[0], y[1]) - withoutGpu(x[0], x[1]))[0][0]
+  return starvingModel(mine, held, work, now, cfg)
+}
+
+/**
+ * The model of the work that has gone longest without a GPU, if that is
+ * longer than starvationMs: the time since its oldest render, since its model
+ * last had a render dispatched and since its shop last had one, whichever is
+ * shortest. why not its oldest render alone: a model just dropped has waited
+ * no time without a GPU, however old its work, and a shop whose run renders on
+ * other models is served; counted from the oldest render, work starves at
+ * once, and every only holder drops its model for it after each render, a
+ * reload storm (ADR 006).
+ */
+function starvingModel(
+  groups: readonly GroupView[],
+  held: (m: string) => number,
+  work: WorkView,
+  now: number,
+  cfg: PolicyConfig,
+): string | undefined {
+  let pick: string | undefined
+  let longest = cfg.starvationMs
+  for (const g of groups) {
+    if (g.count <= 0 || held(g.model) > 0) continue
+    const since = Math.max(g.oldestAt, work.lastServed?.[g.model] ?? -Infinity, work.tenantServed?.[g.tenant] ?? -Infinity)
+    if (now - since > longest) {
+      longest = now - since
+      pick = g.model
+    }
+  }
+  return pick
 }
 
 /**
@@ -385,5 +413,8 @@ export function applyAssignment(
   }
   if (next === null) g.count = 0
   work.cursor[g.workClass] = g.tenant
-  if (now !== undefined) (work.lastServed ??= {})[g.model] = now
+  if (now !== undefined) {
+    ;(work.lastServed ??= {})[g.model] = now
+    ;(work.tenantServed ??= {})[g.tenant] = now
+  }
 }

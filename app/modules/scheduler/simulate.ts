@@ -94,7 +94,7 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
   const freeAt = new Map(opts.backends.map((b) => [b.id, 0]))
   const queues = new Map<string, SimRender[]>()
   const seqOf = new Map<string, number>()
-  const work: WorkView = { groups: [], cursor: {}, interactiveSeen: {}, lastServed: {} }
+  const work: WorkView = { groups: [], cursor: {}, interactiveSeen: {}, lastServed: {}, tenantServed: {} }
   const groupByKey = new Map<string, GroupView>()
   const running: { endAt: number; backend: string }[] = []
   const starts: SimStart[] = []

@@ -69,8 +69,9 @@ export interface StoreView {
   backends: Record<string, BackendState>
   cursor: Partial<Record<WorkClass, string>>
   interactiveSeen: Record<string, number>
-  /** When each model last had a render dispatched. */
+  /** When each model, and each tenant, last had a render dispatched. */
   lastServed: Record<string, number>
+  tenantServed: Record<string, number>
   /** Earliest time a delayed render becomes ready. */
   nextReadyAt?: number
 }
@@ -138,7 +139,7 @@ for _, id in ipairs(due) do
   local f = redis.call('HMGET', k('item:' .. id), 'state', 'group', 'meta', 'cls', 'tenant', 'seq')
   if f[1] == 'delayed' then addPending(id, f[2], f[3], f[4], f[5], tonumber(f[6])) end
 end
-local out = { groups = {}, backends = {}, cursor = {}, seen = {}, served = {} }
+local out = { groups = {}, backends = {}, cursor = {}, seen = {}, served = {}, tenants = {} }
 local metas = redis.call('HGETALL', k('groups'))
 for i = 1, #metas, 2 do
   local group = metas[i]
@@ -163,6 +164,8 @@ local seen = redis.call('HGETALL', k('seen'))
 for i = 1, #seen, 2 do out.seen[seen[i]] = tonumber(seen[i + 1]) end
 local served = redis.call('HGETALL', k('served'))
 for i = 1, #served, 2 do out.served[served[i]] = tonumber(served[i + 1]) end
+local tenants = redis.call('HGETALL', k('servedTenant'))
+for i = 1, #tenants, 2 do out.tenants[tenants[i]] = tonumber(tenants[i + 1]) end
 local nxt = redis.call('ZRANGE', k('delayed'), 0, 0, 'WITHSCORES')
 if nxt[2] then out.nextReadyAt = tonumber(nxt[2]) end
 return cjson.encode(out)
@@ -187,6 +190,7 @@ redis.call('SADD', k('backends'), backend)
 if model ~= '' then redis.call('HSET', k('b:' .. backend), 'model', model) end
 redis.call('SET', k('rr:' .. f[1]), f[2])
 if f[5] then redis.call('HSET', k('served'), f[5], now) end
+if f[2] then redis.call('HSET', k('servedTenant'), f[2], now) end
 local nxt = redis.call('ZRANGE', k('g:' .. group), 0, 0, 'WITHSCORES')
 local nextAt = ''
 if nxt[1] then nextAt = redis.call('HGET', k('item:' .. nxt[1]), 'at') or '' end
@@ -444,6 +448,7 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
         cursor: { interactive: string; bulk: string }
         seen: Record<string, number> | []
         served: Record<string, number> | []
+        tenants: Record<string, number> | []
         nextReadyAt?: number
       }
       // why: cjson encodes an empty Lua table as {}, whether it was a list or a map.
@@ -459,6 +464,7 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
         cursor: { interactive: raw.cursor.interactive || undefined, bulk: raw.cursor.bulk || undefined },
         interactiveSeen: Array.isArray(raw.seen) ? {} : raw.seen,
         lastServed: Array.isArray(raw.served) ? {} : raw.served,
+        tenantServed: Array.isArray(raw.tenants) ? {} : raw.tenants,
         nextReadyAt: raw.nextReadyAt,
       }
     },
