@@ -157,7 +157,7 @@ export function scenarios(seed: number, bulk = 2000): Scenario[] {
 
 export interface ScenarioFigures {
   makespan: number
-  /** Interactive waits, in renders of the fastest backend, sorted. */
+  /** Interactive delays (interactiveDelays; a burst's own shop left out), sorted. */
   interactive: number[]
   loads: number
   /** Other shops' interactive p95 (renders) while the burst was being served; NaN without a burst. */
@@ -167,34 +167,43 @@ export interface ScenarioFigures {
 }
 
 export function measureScenario(s: Scenario, r: SimResult): ScenarioFigures {
-  const fastest = RENDER_MS * Math.min(...s.backends.map((b) => b.speed ?? 1))
   const byId = new Map(s.renders.map((x) => [x.id, x]))
-  const interactive = r.waits.filter((w) => w.workClass === 'interactive').map((w) => w.waitMs / fastest)
+  const interactive = interactiveDelays(s, r, s.burst?.tenant)
   return {
     makespan: r.makespanMs,
     interactive: interactive.sort((a, b) => a - b),
     loads: r.loads,
-    othersDuringBurst: s.burst ? othersDuringBurst(s.burst, r, byId, fastest) : Number.NaN,
+    othersDuringBurst: s.burst ? othersDuringBurst(s, r, byId) : Number.NaN,
     bulkShareSpread: s.bulkRuns ? shareSpread(s.bulkRuns, r, byId) : Number.NaN,
   }
 }
 
-/** p95 of the other shops' interactive waits among renders submitted from the burst's start until its last render started. */
-function othersDuringBurst(
-  burst: NonNullable<Scenario['burst']>,
-  r: SimResult,
-  byId: Map<string, SimRender>,
-  unit: number,
-): number {
-  const burstEnd = Math.max(...r.starts.filter((x) => byId.get(x.id)!.tenant === burst.tenant).map((x) => x.startAt))
-  const waits = r.waits
-    .filter((w) => {
-      const x = byId.get(w.id)!
-      return w.workClass === 'interactive' && x.tenant !== burst.tenant && x.at >= burst.from && x.at <= burstEnd
+/**
+ * Per interactive render, how much later its result came than on an idle
+ * fastest backend holding its model, in renders of that backend: the wait
+ * and any slowness of the backend it ran on (a load included).
+ */
+export function interactiveDelays(s: Scenario, r: SimResult, leaveOut?: string): number[] {
+  const quickest = Math.min(...s.backends.map((b) => b.speed ?? 1))
+  const byId = new Map(s.renders.map((x) => [x.id, x]))
+  return r.starts
+    .filter((x) => byId.get(x.id)!.workClass === 'interactive' && byId.get(x.id)!.tenant !== leaveOut)
+    .map((x) => {
+      const render = byId.get(x.id)!
+      return (x.endAt - render.at - render.durationMs * quickest) / (RENDER_MS * quickest)
     })
-    .map((w) => w.waitMs / unit)
-    .sort((a, b) => a - b)
-  return waits.length === 0 ? 0 : percentile(waits, 95)
+}
+
+/** p95 of the other shops' interactive delays among renders submitted from the burst's start until its last render started. */
+function othersDuringBurst(s: Scenario, r: SimResult, byId: Map<string, SimRender>): number {
+  const burst = s.burst!
+  const burstEnd = Math.max(...r.starts.filter((x) => byId.get(x.id)!.tenant === burst.tenant).map((x) => x.startAt))
+  const inBurst = r.starts.filter((x) => {
+    const render = byId.get(x.id)!
+    return render.at >= burst.from && render.at <= burstEnd
+  })
+  const delays = interactiveDelays(s, { ...r, starts: inBurst }, burst.tenant).sort((a, b) => a - b)
+  return delays.length === 0 ? 0 : percentile(delays, 95)
 }
 
 /** Over the time every run had work (last run's start → first run's last completion): each run's share of bulk completions. */

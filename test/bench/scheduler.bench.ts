@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     name: string
     vsBound: number
     vsFifo: number
-    /** p95 of interactive waits (renders of the fastest backend); a burst's own shop left out (it has its own figure). */
+    /** p95 of interactive delays (renders of the fastest backend, scheduler-scenarios.ts); a burst's own shop left out. */
     p95: number
     loadsOverMin: number
     othersDuringBurst: number
@@ -129,17 +129,11 @@ async function main(): Promise<void> {
     const policyRun = simulate(sc.renders, { ...opts, dispatcher: 'policy' })
     const fifoRun = simulate(sc.renders, { ...opts, dispatcher: 'fifo' })
     const m = measureScenario(sc, policyRun)
-    const own = sc.burst ? new Set(sc.renders.filter((r) => r.tenant === sc.burst!.tenant).map((r) => r.id)) : new Set<string>()
-    const fastest = Math.min(...sc.backends.map((b) => b.speed ?? 1)) * defaultPolicy.renderMs
-    const waits = policyRun.waits.filter((w) => w.workClass === 'interactive' && !own.has(w.id)).map((w) => w.waitMs / fastest)
     const row: Row = {
       name: sc.name,
       vsBound: policyRun.makespanMs / makespanLowerBound(sc.renders, opts),
       vsFifo: policyRun.makespanMs / fifoRun.makespanMs,
-      p95: percentile(
-        waits.sort((a, b) => a - b),
-        95,
-      ),
+      p95: percentile(m.interactive, 95),
       loadsOverMin: m.loads / minimumLoads(sc.renders, opts),
       othersDuringBurst: m.othersDuringBurst,
       shareSpread: m.bulkShareSpread,
