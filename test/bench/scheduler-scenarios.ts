@@ -10,6 +10,9 @@ export interface Scenario {
   backends: SimBackend[]
   /** Load time of a backend without its own. */
   switchMs: number
+  /** Share of renders whose first start fails partway, and the draws' seed. */
+  failureRate?: number
+  seed?: number
   renders: SimRender[]
   /** Shops whose bulk runs overlap: their shares of throughput are compared. */
   bulkRuns?: string[]
@@ -93,7 +96,7 @@ function trickle(mix: Mix, shops: number, gap: number, until: number): SimRender
 const gpus = (n: number, spec: Omit<SimBackend, 'id'> = {}, from = 1): SimBackend[] =>
   Array.from({ length: n }, (_, i) => ({ id: `gpu-${from + i}`, ...spec }))
 
-/** The family: identical GPUs with 3 and 6 workflows, mixed speeds, staggered bulk runs, a burst. */
+/** The family: identical GPUs with 3 and 6 workflows, mixed speeds, staggered bulk runs, failures with an outage, a burst. */
 export function scenarios(seed: number, bulk = 2000): Scenario[] {
   const out: Scenario[] = []
   for (const n of [3, 6]) {
@@ -129,6 +132,20 @@ export function scenarios(seed: number, bulk = 2000): Scenario[] {
       switchMs: LOAD_MS,
       renders: [...runs.flatMap((t, k) => bulkRun(mix, t, each, k * 50 * RENDER_MS)), ...trickle(mix, 12, 120, horizon)],
       bulkRuns: runs,
+    })
+  }
+  {
+    const mix = { rand: random(seed + 4), models: workflows(3) }
+    const count = Math.round(bulk * 0.75)
+    const horizon = ((count * RENDER_MS) / 4) * 0.9
+    out.push({
+      name: 'failures',
+      // One GPU down for 100 renders' time in the middle of the run.
+      backends: [...gpus(1), { id: 'gpu-2', down: [{ from: 100 * RENDER_MS, until: 200 * RENDER_MS }] }, ...gpus(2, {}, 3)],
+      switchMs: LOAD_MS,
+      failureRate: 0.05,
+      seed,
+      renders: [...bulkRun(mix, 'shop-bulk', count, 0), ...trickle(mix, 5, 40, horizon)],
     })
   }
   {

@@ -1,7 +1,8 @@
 // Scheduler benchmark: the scheduling policy against a FIFO dispatcher on a
 // family of simulated pools (scheduler-scenarios.ts: identical GPUs with 3
-// and 6 workflows, mixed speeds, three shops' staggered bulk runs, one shop's
-// burst), one line each against the targets of issue 15. Then the real Redis
+// and 6 workflows, mixed speeds, three shops' staggered bulk runs, 5 %
+// transient failures with one GPU down for a while, one shop's burst), one
+// line each against the targets of issue 15. Then the real Redis
 // dispatcher runs a scaled-down copy of the first (200 renders, tens of ms
 // each) with several dispatchers racing, and its makespan ratio is checked
 // against the simulation's on the same workload.
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
   console.log(`simulated in ${simMs.toFixed(0)} ms`)
 
   function scenarioRow(sc: Scenario): Row {
-    const opts = { backends: sc.backends, switchMs: sc.switchMs }
+    const opts = { backends: sc.backends, switchMs: sc.switchMs, failureRate: sc.failureRate, seed: sc.seed }
     const policyRun = simulate(sc.renders, { ...opts, dispatcher: 'policy' })
     const fifoRun = simulate(sc.renders, { ...opts, dispatcher: 'fifo' })
     const m = measureScenario(sc, policyRun)

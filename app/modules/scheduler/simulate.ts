@@ -13,6 +13,20 @@ import {
   type WorkClass,
   type WorkView,
 } from './policy.ts'
+import {
+  CIRCUIT_COOLDOWN_MS,
+  FAIL_FAST_MS,
+  FAILS_AT,
+  HEALTH_EVERY_MS,
+  MAX_ATTEMPTS,
+  failingRenders,
+  fault,
+  halfOpen,
+  health,
+  isDown,
+  success,
+  type DownWindow,
+} from './sim-faults.ts'
 
 export interface SimRender {
   id: string
@@ -34,6 +48,8 @@ export interface SimBackend {
   speed?: number
   /** Its time to load another model (default: the options' switchMs). */
   loadMs?: number
+  /** When it does not answer: renders sent to it fail fast, health checks fail. */
+  down?: DownWindow[]
 }
 
 export interface SimOptions {
@@ -42,6 +58,9 @@ export interface SimOptions {
   switchMs: number
   dispatcher: 'policy' | 'fifo'
   policy?: Partial<PolicyConfig>
+  /** Share of renders whose first start fails partway (a transient fault), drawn from `seed`. */
+  failureRate?: number
+  seed?: number
 }
 
 export interface SimStart {
@@ -66,6 +85,10 @@ export interface SimResult {
   starts: SimStart[]
   /** Enqueue → render start (model load included), per render. */
   waits: { id: string; workClass: WorkClass; tenant: string; waitMs: number }[]
+  /** Starts that failed (and were retried, or failed the render). */
+  failedStarts: number
+  /** Renders failed for good (MAX_ATTEMPTS starts failed). */
+  failed: number
 }
 
 const speedOf = (b: SimBackend): number => b.speed ?? 1
@@ -73,7 +96,19 @@ const loadOf = (b: SimBackend, opts: Pick<SimOptions, 'switchMs'>): number => b.
 
 const NEEDS = { operation: 'render', persona: false, edge: 0 }
 
-/** Runs every render to completion and reports what happened, in dispatch order. */
+/** A render on a backend: it ends at endAt, rendered or failed. */
+interface Running {
+  endAt: number
+  backend: string
+  render: SimRender
+  ok: boolean
+  start: SimStart
+}
+
+/**
+ * Runs every render to completion and reports what happened. `starts` holds
+ * each render's last start (the one that rendered it), in completion order.
+ */
 export function simulate(renders: readonly SimRender[], opts: SimOptions): SimResult {
   const arrivals = [...renders].sort((a, b) => a.at - b.at)
   const backends: BackendView[] = opts.backends.map((b) => ({
@@ -89,29 +124,43 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
     circuit: 'closed',
   }))
   const specs = new Map(opts.backends.map((b) => [b.id, b]))
+  const breakers = new Map(opts.backends.map((b) => [b.id, { failures: 0, openedAt: 0 }]))
+  const failing = failingRenders(
+    renders.map((r) => r.id),
+    opts.failureRate ?? 0,
+    opts.seed ?? 1,
+  )
+  const faulty = failing.size > 0 || opts.backends.some((b) => b.down?.length)
   /** What each backend really has loaded (the view's model changes at dispatch, loads finish later). */
   const loaded = new Map(opts.backends.map((b) => [b.id, b.model]))
   const freeAt = new Map(opts.backends.map((b) => [b.id, 0]))
   const queues = new Map<string, SimRender[]>()
   const seqOf = new Map<string, number>()
+  const attempts = new Map<string, number>()
+  const excludedOf = new Map<string, string[]>()
   const work: WorkView = { groups: [], cursor: {}, interactiveSeen: {}, lastServed: {}, tenantServed: {} }
   const groupByKey = new Map<string, GroupView>()
-  const running: { endAt: number; backend: string }[] = []
+  const running: Running[] = []
   const starts: SimStart[] = []
   let loads = 0
   let loadMs = 0
   let renderMs = 0
+  let failedStarts = 0
+  let failed = 0
   let next = 0
   let seq = 0
   let now = arrivals[0]?.at ?? 0
   const first = now
   let last = now
+  let nextHealth = faulty ? first : Infinity
 
   const submit = (r: SimRender) => {
-    const key = `${r.workClass}|${r.tenant}|${r.model}`
-    seqOf.set(r.id, ++seq)
+    const excluded = excludedOf.get(r.id) ?? []
+    const key = `${r.workClass}|${r.tenant}|${r.model}|${excluded.join(',')}`
+    if (!seqOf.has(r.id)) seqOf.set(r.id, ++seq)
     const q = queues.get(key) ?? []
     q.push(r)
+    q.sort((x, y) => seqOf.get(x.id)! - seqOf.get(y.id)!)
     queues.set(key, q)
     let g = groupByKey.get(key)
     if (!g) {
@@ -121,7 +170,7 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
         tenant: r.tenant,
         model: r.model,
         needs: NEEDS,
-        excluded: [],
+        excluded,
         count: 0,
         oldestSeq: 0,
         oldestAt: 0,
@@ -138,43 +187,90 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
   const decide = (): Assignment | undefined =>
     opts.dispatcher === 'policy' ? nextAssignment(backends, work, now, opts.policy) : fifoAssignment(backends, work)
 
-  while (next < arrivals.length || running.length > 0) {
-    // Advance to the next event: an arrival or a completion.
+  const finish = (run: Running) => {
+    const view = backends.find((x) => x.id === run.backend)!
+    const breaker = breakers.get(run.backend)!
+    view.busy -= 1
+    if (run.ok) {
+      success(view, breaker)
+      starts.push(run.start)
+      last = Math.max(last, run.endAt)
+      return
+    }
+    fault(view, breaker, now)
+    failedStarts += 1
+    if (attempts.get(run.render.id)! >= MAX_ATTEMPTS) {
+      failed += 1
+      last = Math.max(last, run.endAt)
+      return
+    }
+    // A retry goes back pending at once, the backend it failed on excluded (soft: the policy retries in place when none is left).
+    excludedOf.set(run.render.id, [...new Set([...(excludedOf.get(run.render.id) ?? []), run.backend])].sort())
+    submit(run.render)
+  }
+
+  const dispatch = (a: Assignment) => {
+    const q = queues.get(a.group)!
+    const r = q.shift()!
+    applyAssignment(backends, work, a, q.length > 0 ? { seq: seqOf.get(q[0].id)!, at: q[0].at } : null, now)
+    const spec = specs.get(a.backend)!
+    const attempt = (attempts.get(r.id) ?? 0) + 1
+    attempts.set(r.id, attempt)
+    if (isDown(spec.down, now)) {
+      const endAt = now + FAIL_FAST_MS
+      running.push({
+        endAt,
+        backend: a.backend,
+        render: r,
+        ok: false,
+        start: { id: r.id, backend: a.backend, dispatchedAt: now, startAt: endAt, endAt, switched: false },
+      })
+      return
+    }
+    // why per backend, not per slot: one GPU loads one model at a time, so a
+    // multi-slot backend's renders queue behind its load.
+    let startAt = Math.max(now, freeAt.get(a.backend)!)
+    const switched = loaded.get(a.backend) !== r.model
+    if (switched) {
+      startAt += loadOf(spec, opts)
+      loaded.set(a.backend, r.model)
+      freeAt.set(a.backend, startAt)
+      loads += 1
+      loadMs += loadOf(spec, opts)
+    }
+    const fails = attempt === 1 && failing.has(r.id)
+    const duration = r.durationMs * speedOf(spec) * (fails ? FAILS_AT : 1)
+    const endAt = startAt + duration
+    renderMs += duration
+    running.push({
+      endAt,
+      backend: a.backend,
+      render: r,
+      ok: !fails,
+      start: { id: r.id, backend: a.backend, dispatchedAt: now, startAt, endAt, switched },
+    })
+  }
+
+  const pending = () => work.groups.some((g) => g.count > 0)
+  while (next < arrivals.length || running.length > 0 || pending()) {
+    // Advance to the next event: an arrival, a completion, a health check or a circuit's cooldown ending.
     const nextArrival = next < arrivals.length ? arrivals[next].at : Infinity
     const nextEnd = running.reduce((m, r) => Math.min(m, r.endAt), Infinity)
-    now = Math.min(nextArrival, nextEnd)
+    let nextProbe = Infinity
+    for (const b of backends)
+      if (b.circuit === 'open') nextProbe = Math.min(nextProbe, breakers.get(b.id)!.openedAt + CIRCUIT_COOLDOWN_MS)
+    now = Math.min(nextArrival, nextEnd, nextHealth, nextProbe)
+    if (now === Infinity) throw new Error('simulation stalled: work waits and nothing can happen')
     for (let i = running.length - 1; i >= 0; i--) {
-      if (running[i].endAt <= now) {
-        const b = backends.find((x) => x.id === running[i].backend)!
-        b.busy -= 1
-        running.splice(i, 1)
-      }
+      if (running[i].endAt <= now) finish(running.splice(i, 1)[0])
     }
+    if (now >= nextHealth) {
+      for (const b of backends) health(b, breakers.get(b.id)!, isDown(specs.get(b.id)!.down, now), now)
+      nextHealth += HEALTH_EVERY_MS
+    }
+    for (const b of backends) halfOpen(b, breakers.get(b.id)!, now)
     while (next < arrivals.length && arrivals[next].at <= now) submit(arrivals[next++])
-
-    for (let a = decide(); a; a = decide()) {
-      const q = queues.get(a.group)!
-      const r = q.shift()!
-      applyAssignment(backends, work, a, q.length > 0 ? { seq: seqOf.get(q[0].id)!, at: q[0].at } : null, now)
-      // why per backend, not per slot: one GPU loads one model at a time, so a
-      // multi-slot backend's renders queue behind its load.
-      const spec = specs.get(a.backend)!
-      let startAt = Math.max(now, freeAt.get(a.backend)!)
-      const switched = loaded.get(a.backend) !== r.model
-      if (switched) {
-        startAt += loadOf(spec, opts)
-        loaded.set(a.backend, r.model)
-        freeAt.set(a.backend, startAt)
-        loads += 1
-        loadMs += loadOf(spec, opts)
-      }
-      const duration = r.durationMs * speedOf(spec)
-      const endAt = startAt + duration
-      renderMs += duration
-      running.push({ endAt, backend: a.backend })
-      starts.push({ id: r.id, backend: a.backend, dispatchedAt: now, startAt, endAt, switched })
-      last = Math.max(last, endAt)
-    }
+    for (let a = decide(); a; a = decide()) dispatch(a)
   }
 
   const byId = new Map(renders.map((r) => [r.id, r]))
@@ -188,6 +284,8 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
       const r = byId.get(s.id)!
       return { id: s.id, workClass: r.workClass, tenant: r.tenant, waitMs: s.startAt - r.at }
     }),
+    failedStarts,
+    failed,
   }
 }
 
@@ -196,12 +294,22 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
  * speed-1 backend's work per unit of time; over the k fastest backends (for
  * each k), all work spread at that rate, plus the loads no schedule avoids
  * (each cold backend used once, and each model no backend starts with at
- * least once), each placed where it costs least (on the slowest of them).
- * Never less than the last arrival rendered on the fastest backend.
+ * least once), each placed where it costs least (on the slowest of them),
+ * the time each is down, and the part of each failing render's first start
+ * that is lost. Never less than the last arrival rendered on the fastest backend.
  */
-export function makespanLowerBound(renders: readonly SimRender[], opts: Pick<SimOptions, 'backends' | 'switchMs'>): number {
+export function makespanLowerBound(
+  renders: readonly SimRender[],
+  opts: Pick<SimOptions, 'backends' | 'switchMs' | 'failureRate' | 'seed'>,
+): number {
   const start = Math.min(...renders.map((r) => r.at))
-  const work = renders.reduce((s, r) => s + r.durationMs, 0)
+  // The part of every failing render's first start that no schedule gets back.
+  const failing = failingRenders(
+    renders.map((r) => r.id),
+    opts.failureRate ?? 0,
+    opts.seed ?? 1,
+  )
+  const work = renders.reduce((s, r) => s + r.durationMs * (failing.has(r.id) ? 1 + FAILS_AT : 1), 0)
   const models = new Set(renders.map((r) => r.model))
   const preloaded = new Set(opts.backends.flatMap((b) => (b.model ? [b.model] : [])))
   const toLoad = [...models].filter((m) => !preloaded.has(m)).length
@@ -215,7 +323,8 @@ export function makespanLowerBound(renders: readonly SimRender[], opts: Pick<Sim
     const cold = chosen.filter((b) => !b.model).map((b) => loadOf(b, opts) * rate(b))
     const any = chosen.map((b) => loadOf(b, opts) * rate(b)).sort((a, b) => a - b)
     const extra = Math.max(0, toLoad - cold.length)
-    const lost = cold.reduce((s, v) => s + v, 0) + any.slice(0, extra).reduce((s, v) => s + v, 0)
+    const down = chosen.reduce((s, b) => s + (b.down ?? []).reduce((t, w) => t + (w.until - w.from) * rate(b), 0), 0)
+    const lost = cold.reduce((s, v) => s + v, 0) + any.slice(0, extra).reduce((s, v) => s + v, 0) + down
     spread = Math.min(spread, (work + lost) / capacity)
   }
   const quickest = Math.min(...opts.backends.map(speedOf))

@@ -1,0 +1,78 @@
+// Faults for the simulation (simulate.ts): renders that fail partway and are
+// retried elsewhere, backends that stop answering for a while, and the
+// circuit breaker and health checks the dispatcher runs against them, with
+// ADR 006's settings.
+import type { BackendView } from './policy.ts'
+
+/** Consecutive faults (failed renders or health checks) that open a backend's circuit. */
+export const CIRCUIT_THRESHOLD = 5
+/** How long an open circuit waits before one probe render. */
+export const CIRCUIT_COOLDOWN_MS = 30_000
+/** How often workers check every remote backend's health. */
+export const HEALTH_EVERY_MS = 15_000
+/** How long a render sent to a backend that is down takes to fail (a refused connection). */
+export const FAIL_FAST_MS = 1_000
+/** Starts of one render before it is failed for good. */
+export const MAX_ATTEMPTS = 3
+/** Share of its render a transient failure gets through before it fails. */
+export const FAILS_AT = 0.5
+
+export interface DownWindow {
+  from: number
+  until: number
+}
+
+export const isDown = (windows: readonly DownWindow[] | undefined, at: number): boolean =>
+  !!windows?.some((w) => at >= w.from && at < w.until)
+
+/** mulberry32: the failure draws are seeded, so every dispatcher meets the same failures. */
+function random(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** The renders whose first start fails partway (a transient backend fault): `rate` of them, drawn from `seed`. */
+export function failingRenders(ids: readonly string[], rate: number, seed: number): Set<string> {
+  if (rate <= 0) return new Set()
+  const rand = random(seed)
+  return new Set([...ids].sort().filter(() => rand() < rate))
+}
+
+/** One backend's breaker: consecutive faults and when it opened. */
+export interface Breaker {
+  failures: number
+  openedAt: number
+}
+
+export function fault(view: BackendView, breaker: Breaker, now: number): void {
+  breaker.failures += 1
+  view.downSince ??= now
+  // why a half-open fault re-opens at once: that was the probe failing.
+  if (breaker.failures >= CIRCUIT_THRESHOLD || view.circuit === 'half-open') {
+    view.circuit = 'open'
+    breaker.openedAt = now
+  }
+}
+
+export function success(view: BackendView, breaker: Breaker): void {
+  breaker.failures = 0
+  view.circuit = 'closed'
+  view.downSince = undefined
+}
+
+/** A health check's result: a failing one is a fault; a passing one ends an open circuit's cooldown (one probe decides). */
+export function health(view: BackendView, breaker: Breaker, down: boolean, now: number): void {
+  if (down) return fault(view, breaker, now)
+  view.downSince = undefined
+  if (view.circuit === 'open') breaker.openedAt = now - CIRCUIT_COOLDOWN_MS
+}
+
+/** Open circuits whose cooldown has passed let one probe through. */
+export function halfOpen(view: BackendView, breaker: Breaker, now: number): void {
+  if (view.circuit === 'open' && now >= breaker.openedAt + CIRCUIT_COOLDOWN_MS) view.circuit = 'half-open'
+}
