@@ -108,6 +108,8 @@ async function main(): Promise<void> {
     /** p95 of interactive delays (renders of the fastest backend, scheduler-scenarios.ts); a burst's own shop left out. */
     p95: number
     loadsOverMin: number
+    /** Share of those interactive renders that waited for a model load. */
+    loaded: number
     othersDuringBurst: number
     shareSpread: number
     misses: string[]
@@ -116,11 +118,11 @@ async function main(): Promise<void> {
   const t0 = performance.now()
   for (const sc of scenarios(SEED, BULK)) rows.push(scenarioRow(sc))
   const simMs = performance.now() - t0
-  console.log('scenario         renders  vs bound  vs FIFO  interactive p95  loads/min  others in burst  bulk spread')
+  console.log('scenario         renders  vs bound  vs FIFO  interactive p95 (loaded)  loads/min  others in burst  bulk spread')
   for (const r of rows) {
     const opt = (v: number, unit = '') => (Number.isNaN(v) ? '—' : `${v.toFixed(2)}${unit}`)
     console.log(
-      `${r.name.padEnd(15)}  ${String(scenarios(SEED, BULK).find((x) => x.name === r.name)!.renders.length).padStart(7)}  ${r.vsBound.toFixed(2).padStart(8)}  ${r.vsFifo.toFixed(2).padStart(7)}  ${`${r.p95.toFixed(2)} D`.padStart(15)}  ${r.loadsOverMin.toFixed(1).padStart(9)}  ${opt(r.othersDuringBurst, ' D').padStart(15)}  ${opt(r.shareSpread, ' pt').padStart(11)}`,
+      `${r.name.padEnd(15)}  ${String(scenarios(SEED, BULK).find((x) => x.name === r.name)!.renders.length).padStart(7)}  ${r.vsBound.toFixed(2).padStart(8)}  ${r.vsFifo.toFixed(2).padStart(7)}  ${`${r.p95.toFixed(2)} D (${Math.round(100 * r.loaded)} %)`.padStart(24)}  ${r.loadsOverMin.toFixed(1).padStart(9)}  ${opt(r.othersDuringBurst, ' D').padStart(15)}  ${opt(r.shareSpread, ' pt').padStart(11)}`,
     )
   }
   console.log(`simulated in ${simMs.toFixed(0)} ms`)
@@ -136,6 +138,7 @@ async function main(): Promise<void> {
       vsFifo: policyRun.makespanMs / fifoRun.makespanMs,
       p95: percentile(m.interactive, 95),
       loadsOverMin: m.loads / minimumLoads(sc.renders, opts),
+      loaded: m.interactiveLoaded,
       othersDuringBurst: m.othersDuringBurst,
       shareSpread: m.bulkShareSpread,
       misses: [],
