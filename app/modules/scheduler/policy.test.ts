@@ -233,6 +233,15 @@ describe('model affinity', () => {
   })
 })
 
+describe("one shop's burst", () => {
+  it("loads the model for the shop with the backlog, leaving another shop's single render to the holder", () => {
+    const backends = [gpu('gpu-1', 'm1', { busy: 1 }), gpu('gpu-2')]
+    // shop-a comes first in turn, but its one render waits less for gpu-1 than for a load.
+    const work = view([group('interactive', 'shop-a', 'm1', 1), group('interactive', 'shop-z', 'm1', 10)])
+    expect(decide(backends, work)).toMatchObject({ backend: 'gpu-2', tenant: 'shop-z', switched: true })
+  })
+})
+
 describe('failover and circuits', () => {
   it('does not give work back to the backend it failed on while another can take it, even a busy one', () => {
     const backends = [gpu('gpu-1', 'm1'), gpu('gpu-2', 'm1', { busy: 1 })]

@@ -246,7 +246,13 @@ export function nextAssignment(
     const ready = usableSwitching.filter((o) => o.model === g.model && eligible(o, g, backends)).length
     return ready === 0 || (pendingInteractive.get(g.model) ?? 0) / ready > loadCost
   })
-  for (const g of roundRobinOrder(underServed, work.cursor.interactive)) {
+  // Work nobody holds first (in turn); then, where a holder has too long a backlog, the longest backlog:
+  // the load serves the shop with the most waiting, and another shop's single render takes the
+  // holder's next free slot instead of waiting for a load.
+  const inTurn = roundRobinOrder(underServed, work.cursor.interactive)
+  const held = (g: GroupView) => usableSwitching.some((o) => o.model === g.model && eligible(o, g, backends))
+  const loadOrder = [...inTurn.filter((g) => !held(g)), ...inTurn.filter(held).sort((a, b) => b.count - a.count)]
+  for (const g of loadOrder) {
     let best: { b: BackendView; rank: number } | undefined
     for (const b of free) {
       if (!b.switchesModels || b.busy > 0 || !eligible(b, g, backends)) continue
