@@ -2,6 +2,7 @@
 // real deployment looks like, not one kind workload. Each scenario is a fleet
 // and a list of renders for simulate(); measureScenario() reads a run the way
 // the targets are stated. Times are in ms of a speed-1 backend's render (D).
+import { seededRandom as random } from '#app/lib/seeded-random.ts'
 import { percentile } from './support.ts'
 import type { SimBackend, SimRender, SimResult } from '#app/modules/scheduler/simulate.ts'
 
@@ -23,17 +24,6 @@ export interface Scenario {
 /** Render and load of a speed-1 backend: the production policy's ratio (2.5). */
 export const RENDER_MS = 20_000
 const LOAD_MS = 2.5 * RENDER_MS
-
-/** mulberry32: a small seeded generator, so a run is reproducible. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const workflows = (n: number): string[] =>
   [

@@ -13,7 +13,8 @@
 // BENCH_REAL_RENDER_MS (100), BENCH_DISPATCHERS (3).
 import type { BackendCapabilities } from '#app/modules/backends/types.ts'
 import { percentile, positiveInt, cleanupList, sleep } from './support.ts'
-import { measureScenario, random, scenarios, type Scenario } from './scheduler-scenarios.ts'
+import { seededRandom as random } from '#app/lib/seeded-random.ts'
+import { measureScenario, scenarios, type Scenario } from './scheduler-scenarios.ts'
 
 process.env.NODE_ENV ??= 'test'
 process.env.LOG_LEVEL ??= 'warn'

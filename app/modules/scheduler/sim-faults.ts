@@ -2,6 +2,7 @@
 // retried elsewhere, backends that stop answering for a while, and the
 // circuit breaker and health checks the dispatcher runs against them, with
 // ADR 006's settings.
+import { seededRandom } from '#app/lib/seeded-random.ts'
 import type { BackendView } from './policy.ts'
 
 /** Consecutive faults (failed renders or health checks) that open a backend's circuit. */
@@ -25,21 +26,11 @@ export interface DownWindow {
 export const isDown = (windows: readonly DownWindow[] | undefined, at: number): boolean =>
   !!windows?.some((w) => at >= w.from && at < w.until)
 
-/** mulberry32: the failure draws are seeded, so every dispatcher meets the same failures. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** The renders whose first start fails partway (a transient backend fault): `rate` of them, drawn from `seed`. */
 export function failingRenders(ids: readonly string[], rate: number, seed: number): Set<string> {
   if (rate <= 0) return new Set()
-  const rand = random(seed)
+  // why seeded: every dispatcher compared meets the same failures.
+  const rand = seededRandom(seed)
   return new Set([...ids].sort().filter(() => rand() < rate))
 }
 
