@@ -304,43 +304,59 @@ export function rimProduct(
   height: number,
 ): Float32Array {
   const out = new Float32Array(3 * width * height).fill(Number.NaN)
+  const deeper = new Float64Array(3)
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = y * width + x
       if (Math.abs(signed[i]) > BAND || !(signed[i] < RIM) || Number.isNaN(product[3 * i])) continue
-      let near = Infinity
-      for (let yy = Math.max(0, y - 3); yy <= Math.min(height - 1, y + 3); yy++) {
-        for (let xx = Math.max(0, x - 3); xx <= Math.min(width - 1, x + 3); xx++) {
-          if (signed[yy * width + xx] >= RIM) near = Math.min(near, (xx - x) ** 2 + (yy - y) ** 2)
-        }
-      }
-      if (near === Infinity) continue
-      let n = 0
-      let r = 0
-      let g = 0
-      let b = 0
-      let lo = 255
-      let hi = 0
-      for (let yy = Math.max(0, y - 3); yy <= Math.min(height - 1, y + 3); yy++) {
-        for (let xx = Math.max(0, x - 3); xx <= Math.min(width - 1, x + 3); xx++) {
-          const k = yy * width + xx
-          if (signed[k] < RIM || (xx - x) ** 2 + (yy - y) ** 2 > near + 1) continue
-          n++
-          r += src[3 * k]
-          g += src[3 * k + 1]
-          b += src[3 * k + 2]
-          const l = (src[3 * k] + src[3 * k + 1] + src[3 * k + 2]) / 3
-          lo = Math.min(lo, l)
-          hi = Math.max(hi, l)
-        }
-      }
-      if (hi - lo > RIM_SPREAD || !mixedWithBackdrop(product, backdrop, i, r / n, g / n, b / n)) continue
-      out[3 * i] = r / n
-      out[3 * i + 1] = g / n
-      out[3 * i + 2] = b / n
+      if (!deeperColour(src, signed, x, y, width, height, deeper)) continue
+      if (!mixedWithBackdrop(product, backdrop, i, deeper[0], deeper[1], deeper[2])) continue
+      out.set(deeper, 3 * i)
     }
   }
   return out
+}
+
+/**
+ * The mean colour of the pixels RIM px and more inside nearest (x, y), within
+ * 3 px, into `out`; false when there are none, or they are two colours of a
+ * print (their grey levels spread past RIM_SPREAD).
+ */
+function deeperColour(
+  src: Uint8Array,
+  signed: Float32Array,
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+  out: Float64Array,
+): boolean {
+  const y0 = Math.max(0, y - 3)
+  const y1 = Math.min(height - 1, y + 3)
+  const x0 = Math.max(0, x - 3)
+  const x1 = Math.min(width - 1, x + 3)
+  let near = Infinity
+  for (let yy = y0; yy <= y1; yy++) {
+    for (let xx = x0; xx <= x1; xx++) if (signed[yy * width + xx] >= RIM) near = Math.min(near, (xx - x) ** 2 + (yy - y) ** 2)
+  }
+  if (near === Infinity) return false
+  let n = 0
+  let lo = 255
+  let hi = 0
+  out.fill(0)
+  for (let yy = y0; yy <= y1; yy++) {
+    for (let xx = x0; xx <= x1; xx++) {
+      const k = yy * width + xx
+      if (signed[k] < RIM || (xx - x) ** 2 + (yy - y) ** 2 > near + 1) continue
+      n++
+      for (let c = 0; c < 3; c++) out[c] += src[3 * k + c]
+      const l = (src[3 * k] + src[3 * k + 1] + src[3 * k + 2]) / 3
+      lo = Math.min(lo, l)
+      hi = Math.max(hi, l)
+    }
+  }
+  for (let c = 0; c < 3; c++) out[c] /= n
+  return hi - lo <= RIM_SPREAD
 }
 
 /** Whether product colour i lies between (r, g, b) and the backdrop there: the two mixed, not a colour of its own. */
