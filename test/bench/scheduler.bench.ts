@@ -2,18 +2,17 @@
 // family of simulated pools (scheduler-scenarios.ts: identical GPUs with 3
 // and 6 workflows, mixed speeds, three shops' staggered bulk runs, 5 %
 // transient failures with one GPU down for a while, one shop's burst), one
-// line each against the targets of issue 15. Then the real Redis
-// dispatcher runs a scaled-down copy of the first (200 renders, tens of ms
-// each) with several dispatchers racing, and its makespan ratio is checked
-// against the simulation's on the same workload.
+// line each against the targets of issue 15. Then the real Redis dispatcher
+// runs a scaled-down copy of each fault-free scenario (a few hundred renders
+// of 100 ms) with several dispatchers racing, and its makespan ratio is
+// checked against the simulation's on the same arrivals.
 //
 //   npm run bench -- scheduler
 //
-// Knobs: BENCH_BULK (2000), BENCH_SEED (1), BENCH_REAL_RENDERS (200),
+// Knobs: BENCH_BULK (2000), BENCH_SEED (1), BENCH_REAL_BULK (200),
 // BENCH_REAL_RENDER_MS (100), BENCH_DISPATCHERS (3).
 import type { BackendCapabilities } from '#app/modules/backends/types.ts'
 import { percentile, positiveInt, cleanupList, sleep } from './support.ts'
-import { seededRandom as random } from '#app/lib/seeded-random.ts'
 import { measureScenario, scenarios, type Scenario } from './scheduler-scenarios.ts'
 
 process.env.NODE_ENV ??= 'test'
@@ -22,12 +21,9 @@ process.env.QUEUE_PREFIX = `atelier-bench-${process.pid}`
 
 const BULK = positiveInt('BENCH_BULK', 2000)
 const SEED = positiveInt('BENCH_SEED', 1)
-const REAL_RENDERS = positiveInt('BENCH_REAL_RENDERS', 200)
+const REAL_BULK = positiveInt('BENCH_REAL_BULK', 200)
 const REAL_RENDER_MS = positiveInt('BENCH_REAL_RENDER_MS', 100)
 const DISPATCHERS = positiveInt('BENCH_DISPATCHERS', 3)
-const BACKENDS = 4
-const SHOPS = 5
-const WORKFLOWS = ['model_swap:studio-white', 'model_swap:street-paris', 'product_scene:beach-dusk']
 const LOAD_RATIO = 2.5
 /** Issue 15's targets, on every scenario. */
 const TARGETS = {
@@ -49,50 +45,21 @@ async function main(): Promise<void> {
   type SimResult = import('#app/modules/scheduler/simulate.ts').SimResult
   const { simulate, makespanLowerBound, minimumLoads } = await import('#app/modules/scheduler/simulate.ts')
 
-  /**
-   * The real run's workload: one shop's bulk run at t=0 and exactly
-   * `interactiveCount` interactive renders from the other shops, at uniform
-   * random times over 90 % of the ideal run, the shops taking turns.
-   */
-  function workload(bulk: number, renderMs: number, seed: number, interactiveCount: number): SimRender[] {
-    const rand = random(seed)
-    const duration = () => Math.round(renderMs * (0.8 + 0.4 * rand()))
-    const out: SimRender[] = []
-    for (let i = 0; i < bulk; i++) {
-      out.push({
-        id: `bulk-${i}`,
-        tenant: 'shop-bulk',
-        workClass: 'bulk',
-        model: WORKFLOWS[Math.floor(rand() * WORKFLOWS.length)],
-        at: 0,
-        durationMs: duration(),
-      })
-    }
-    const horizon = ((bulk * renderMs) / BACKENDS) * 0.9
-    const times = Array.from({ length: interactiveCount }, () => Math.round(rand() * horizon)).sort((a, b) => a - b)
-    times.forEach((at, n) =>
-      out.push({
-        id: `shop-${n % SHOPS}-${n}`,
-        tenant: `shop-${n % SHOPS}`,
-        workClass: 'interactive',
-        model: WORKFLOWS[Math.floor(rand() * WORKFLOWS.length)],
-        at,
-        durationMs: duration(),
-      }),
-    )
-    return out
-  }
-
   interface Figures {
     makespan: number
     bound: number
     loads: number
     interactive: number[]
   }
-  function figures(renders: SimRender[], r: Pick<SimResult, 'makespanMs' | 'loads' | 'waits'>, renderMs: number): Figures {
+  function figures(
+    renders: SimRender[],
+    r: Pick<SimResult, 'makespanMs' | 'loads' | 'waits'>,
+    renderMs: number,
+    pool: Pick<Scenario, 'backends' | 'switchMs'>,
+  ): Figures {
     return {
       makespan: r.makespanMs,
-      bound: makespanLowerBound(renders, { backends, switchMs: LOAD_RATIO * renderMs }),
+      bound: makespanLowerBound(renders, pool),
       loads: r.loads,
       interactive: r.waits
         .filter((w) => w.workClass === 'interactive')
@@ -166,39 +133,47 @@ async function main(): Promise<void> {
     return row
   }
 
-  // 2. The real dispatcher (Redis state, lock, Lua), scaled down: the first
-  //    scenario's shape with renders of tens of ms; fake GPUs that hold a
-  //    slot for the load and the render, several dispatchers racing.
-  const backends = Array.from({ length: BACKENDS }, (_, i) => ({ id: `gpu-${i + 1}` }))
-  const real = await runRealDispatcher(REAL_RENDERS, REAL_RENDER_MS)
-  const realSim = simulate(real.renders, {
-    backends,
-    switchMs: LOAD_RATIO * REAL_RENDER_MS,
-    dispatcher: 'policy',
-    policy: real.policy,
-  })
-  const realSimFigures = figures(real.renders, realSim, REAL_RENDER_MS)
-  const realRatio = real.figures.makespan / real.figures.bound
-  const simRatio = realSimFigures.makespan / realSimFigures.bound
-  console.log(
-    `real dispatcher, ${real.renders.length} renders of ~${REAL_RENDER_MS} ms, ${DISPATCHERS} dispatchers racing, ${real.rounds} rounds:`,
-  )
-  console.log(
-    `  makespan / bound ${realRatio.toFixed(2)} (simulated ${simRatio.toFixed(2)}); model loads ${real.figures.loads} (simulated ${realSimFigures.loads})`,
-  )
-  console.log(
-    `  interactive p95 ${percentile(real.figures.interactive, 95).toFixed(2)} D (simulated ${percentile(realSimFigures.interactive, 95).toFixed(2)} D)`,
-  )
-  console.log(
-    `  freed slot → next dispatch p50 / p95 ${percentile(real.handOffMs, 50).toFixed(1)} / ${percentile(real.handOffMs, 95).toFixed(1)} ms; slot violations ${real.violations.length}, double dispatches ${real.doubles}`,
-  )
+  // 2. The real dispatcher (Redis state, lock, Lua) on each fault-free
+  //    scenario scaled down (a few hundred renders of REAL_RENDER_MS): fake
+  //    GPUs that hold a slot for the load and the render at their own speed,
+  //    several dispatchers racing; its makespan ratio against the
+  //    simulation's of the same arrivals.
+  interface RealRow {
+    name: string
+    real: number
+    sim: number
+    violations: string[]
+    doubles: number
+  }
+  const realRows: RealRow[] = []
+  const scale = REAL_RENDER_MS / defaultPolicy.renderMs
+  for (const sc of scenarios(SEED + 1, REAL_BULK)) {
+    if (sc.failureRate || sc.backends.some((b) => b.down)) continue
+    const real = await runRealDispatcher(sc, REAL_RENDER_MS)
+    const pool = { backends: real.backends, switchMs: sc.switchMs * scale }
+    const realSim = simulate(real.renders, { ...pool, dispatcher: 'policy', policy: real.policy })
+    const simFigures = figures(real.renders, realSim, REAL_RENDER_MS, pool)
+    const row = {
+      name: sc.name,
+      real: real.figures.makespan / real.figures.bound,
+      sim: simFigures.makespan / simFigures.bound,
+      violations: real.violations,
+      doubles: real.doubles,
+    }
+    realRows.push(row)
+    console.log(
+      `real dispatcher, ${sc.name}: ${real.renders.length} renders of ~${REAL_RENDER_MS} ms, ${DISPATCHERS} dispatchers racing, ${real.rounds} rounds; makespan / bound ${row.real.toFixed(2)} (simulated ${row.sim.toFixed(2)}); loads ${real.figures.loads} (simulated ${simFigures.loads}); hand-off p95 ${percentile(real.handOffMs, 95).toFixed(1)} ms`,
+    )
+  }
 
   const misses = [
     ...rows.flatMap((r) => r.misses),
-    Math.abs(realRatio - simRatio) > REAL_TOLERANCE &&
-      `real dispatcher ${realRatio.toFixed(2)}× bound vs simulated ${simRatio.toFixed(2)}× (tolerance ${REAL_TOLERANCE})`,
-    real.violations.length > 0 && `slot violations: ${real.violations.slice(0, 3).join('; ')}`,
-    real.doubles > 0 && `${real.doubles} renders dispatched twice`,
+    ...realRows.flatMap((r) => [
+      Math.abs(r.real - r.sim) > REAL_TOLERANCE &&
+        `${r.name}: real dispatcher ${r.real.toFixed(2)}× bound vs simulated ${r.sim.toFixed(2)}× (tolerance ${REAL_TOLERANCE})`,
+      r.violations.length > 0 && `${r.name}: slot violations: ${r.violations.slice(0, 3).join('; ')}`,
+      r.doubles > 0 && `${r.name}: ${r.doubles} renders dispatched twice`,
+    ]),
   ].filter(Boolean)
   for (const m of misses) console.log(`MISSED: ${m}`)
   await cleanup.run()
@@ -214,7 +189,7 @@ async function main(): Promise<void> {
    * several dispatchers (each its own connection, like separate processes),
    * which then dispatches again; each dispatcher also ticks on a timer.
    */
-  async function runRealDispatcher(total: number, renderMs: number) {
+  async function runRealDispatcher(sc: Scenario, renderMs: number) {
     const { Redis } = await import('ioredis')
     const { env } = await import('#app/lib/env.server.ts')
     const { createDispatcher } = await import('#app/modules/scheduler/dispatcher.server.ts')
@@ -226,10 +201,13 @@ async function main(): Promise<void> {
       interactiveMemoryMs: defaultPolicy.interactiveMemoryMs * scale,
       starvationMs: defaultPolicy.starvationMs * scale,
     }
-    const bulkCount = Math.round(total * 0.9)
-    const shape = workload(bulkCount, renderMs, SEED + 1, total - bulkCount)
-    const renders = shape.map((r, i) => ({
+    const backends = sc.backends.map((b) => ({ ...b, loadMs: (b.loadMs ?? sc.switchMs) * scale }))
+    const speed = new Map(backends.map((b) => [b.id, b.speed ?? 1]))
+    const loadOf = new Map(backends.map((b) => [b.id, b.loadMs]))
+    const renders = sc.renders.map((r, i) => ({
       ...r,
+      at: r.at * scale,
+      durationMs: Math.round(r.durationMs * scale),
       // why uuids: the dispatcher checks BullMQ job keys by render id.
       id: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`,
     }))
@@ -284,11 +262,12 @@ async function main(): Promise<void> {
       const switched = loaded.get(backendId) !== r.model
       if (switched) loads++
       loaded.set(backendId, r.model)
-      const loadMs = switched ? LOAD_RATIO * renderMs : 0
+      const loadMs = switched ? loadOf.get(backendId)! : 0
+      const renderFor = r.durationMs * speed.get(backendId)!
       setTimeout(() => {
         waits.push({ id: r.id, workClass: r.workClass, tenant: r.tenant, waitMs: now() - submittedAt.get(r.id)! })
         setTimeout(() => {
-          busyMs += r.durationMs
+          busyMs += renderFor
           lastEnd = now()
           running.set(backendId, running.get(backendId)! - 1)
           freedAt.set(backendId, now())
@@ -300,7 +279,7 @@ async function main(): Promise<void> {
               return d.dispatch()
             })
             .then(() => void rounds++)
-        }, r.durationMs)
+        }, renderFor)
       }, loadMs)
       return 'queued' as const
     }
@@ -329,7 +308,7 @@ async function main(): Promise<void> {
         priority: r.workClass,
         model: r.model,
         needs: { operation: 'model_swap', persona: true, edge: 1024, type: 'comfyui' },
-        home: 'gpu-1',
+        home: backends[0].id,
         at: Date.now(),
       })
       if (r.workClass === 'interactive' || i === arrivals.length - 1 || arrivals[i + 1].at > r.at)
@@ -346,10 +325,12 @@ async function main(): Promise<void> {
     return {
       renders: renders.map((r) => ({ ...r, at: submittedAt.get(r.id)! })),
       policy: policyConfig,
+      backends,
       figures: figures(
         renders.map((r) => ({ ...r, at: submittedAt.get(r.id)! })),
         measured,
         renderMs,
+        { backends, switchMs: LOAD_RATIO * renderMs },
       ),
       violations,
       doubles,
