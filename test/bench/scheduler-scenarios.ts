@@ -130,8 +130,8 @@ export function scenarios(seed: number, bulk = 2000): Scenario[] {
     const horizon = ((count * RENDER_MS) / 4) * 0.9
     out.push({
       name: 'failures',
-      // One GPU down for 100 renders' time in the middle of the run.
-      backends: [...gpus(1), { id: 'gpu-2', down: [{ from: 100 * RENDER_MS, until: 200 * RENDER_MS }] }, ...gpus(2, {}, 3)],
+      // One GPU down for a fifth of the run, early in it.
+      backends: [...gpus(1), { id: 'gpu-2', down: [{ from: horizon * 0.2, until: horizon * 0.4 }] }, ...gpus(2, {}, 3)],
       switchMs: LOAD_MS,
       failureRate: 0.05,
       seed,

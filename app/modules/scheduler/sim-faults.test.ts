@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { BackendView } from './policy.ts'
-import { CIRCUIT_COOLDOWN_MS, CIRCUIT_THRESHOLD, failingRenders, fault, halfOpen, health, success } from './sim-faults.ts'
+import { CIRCUIT_THRESHOLD, FAULT_TIMES, failingRenders, fault, halfOpen, health, success } from './sim-faults.ts'
 import { makespanLowerBound, simulate, type SimRender } from './simulate.ts'
 
 const view = (): BackendView => ({
@@ -24,16 +24,16 @@ describe('the simulated circuit breaker', () => {
     expect(v.downSince).toBe(1)
     fault(v, breaker, 10)
     expect(v.circuit).toBe('open')
-    halfOpen(v, breaker, 10 + CIRCUIT_COOLDOWN_MS - 1)
+    halfOpen(v, breaker, 10 + FAULT_TIMES.cooldownMs - 1)
     expect(v.circuit).toBe('open')
-    halfOpen(v, breaker, 10 + CIRCUIT_COOLDOWN_MS)
+    halfOpen(v, breaker, 10 + FAULT_TIMES.cooldownMs)
     expect(v.circuit).toBe('half-open')
     // The probe fails: open again at once.
-    fault(v, breaker, 20 + CIRCUIT_COOLDOWN_MS)
+    fault(v, breaker, 20 + FAULT_TIMES.cooldownMs)
     expect(v.circuit).toBe('open')
     // A passing health check ends the cooldown; the probe's success closes it.
-    health(v, breaker, false, 30 + CIRCUIT_COOLDOWN_MS)
-    halfOpen(v, breaker, 30 + CIRCUIT_COOLDOWN_MS)
+    health(v, breaker, false, 30 + FAULT_TIMES.cooldownMs)
+    halfOpen(v, breaker, 30 + FAULT_TIMES.cooldownMs)
     expect(v.circuit).toBe('half-open')
     success(v, breaker)
     expect(v).toMatchObject({ circuit: 'closed', downSince: undefined })
@@ -78,5 +78,18 @@ describe('a simulated run with faults', () => {
     expect(onG2.some((s) => s.startAt >= 60 * D)).toBe(true)
     // The bound counts g2's downtime and the failed halves: the run is close to it.
     expect(r.makespanMs / makespanLowerBound(renders, opts)).toBeLessThan(1.1)
+  })
+
+  it('counts downtime in the bound only as far as it falls before the end', () => {
+    const up = [
+      { id: 'g1', model: 'm1' },
+      { id: 'g2', model: 'm1' },
+    ]
+    const later = [up[0], { ...up[1], down: [{ from: 500 * D, until: 900 * D }] }]
+    const early = [up[0], { ...up[1], down: [{ from: 0, until: 50 * D }] }]
+    const bound = (backends: typeof later) => makespanLowerBound(renders, { backends, switchMs: 0 })
+    expect(bound(later)).toBe(bound(up))
+    // 200 renders on two: 100; g2 away for 50 gives g1 50 alone, and the other 150 take 75 on two.
+    expect(bound(early)).toBeCloseTo(125 * D, 0)
   })
 })

@@ -7,12 +7,18 @@ import type { BackendView } from './policy.ts'
 
 /** Consecutive faults (failed renders or health checks) that open a backend's circuit. */
 export const CIRCUIT_THRESHOLD = 5
-/** How long an open circuit waits before one probe render. */
-export const CIRCUIT_COOLDOWN_MS = 30_000
-/** How often workers check every remote backend's health. */
-export const HEALTH_EVERY_MS = 15_000
-/** How long a render sent to a backend that is down takes to fail (a refused connection). */
-export const FAIL_FAST_MS = 1_000
+
+/** The fault model's times; a scaled-down run (the bench's real dispatcher) scales them with its renders. */
+export interface FaultTimes {
+  /** How long an open circuit waits before one probe render. */
+  cooldownMs: number
+  /** How often workers check every remote backend's health. */
+  healthEveryMs: number
+  /** How long a render sent to a backend that is down takes to fail (a refused connection). */
+  failFastMs: number
+}
+
+export const FAULT_TIMES: FaultTimes = { cooldownMs: 30_000, healthEveryMs: 15_000, failFastMs: 1_000 }
 /** Starts of one render before it is failed for good. */
 export const MAX_ATTEMPTS = 3
 /** Share of its render a transient failure gets through before it fails. */
@@ -57,13 +63,13 @@ export function success(view: BackendView, breaker: Breaker): void {
 }
 
 /** A health check's result: a failing one is a fault; a passing one ends an open circuit's cooldown (one probe decides). */
-export function health(view: BackendView, breaker: Breaker, down: boolean, now: number): void {
+export function health(view: BackendView, breaker: Breaker, down: boolean, now: number, times = FAULT_TIMES): void {
   if (down) return fault(view, breaker, now)
   view.downSince = undefined
-  if (view.circuit === 'open') breaker.openedAt = now - CIRCUIT_COOLDOWN_MS
+  if (view.circuit === 'open') breaker.openedAt = now - times.cooldownMs
 }
 
 /** Open circuits whose cooldown has passed let one probe through. */
-export function halfOpen(view: BackendView, breaker: Breaker, now: number): void {
-  if (view.circuit === 'open' && now >= breaker.openedAt + CIRCUIT_COOLDOWN_MS) view.circuit = 'half-open'
+export function halfOpen(view: BackendView, breaker: Breaker, now: number, times = FAULT_TIMES): void {
+  if (view.circuit === 'open' && now >= breaker.openedAt + times.cooldownMs) view.circuit = 'half-open'
 }

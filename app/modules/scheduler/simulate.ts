@@ -14,10 +14,8 @@ import {
   type WorkView,
 } from './policy.ts'
 import {
-  CIRCUIT_COOLDOWN_MS,
-  FAIL_FAST_MS,
+  FAULT_TIMES,
   FAILS_AT,
-  HEALTH_EVERY_MS,
   MAX_ATTEMPTS,
   failingRenders,
   fault,
@@ -26,6 +24,7 @@ import {
   isDown,
   success,
   type DownWindow,
+  type FaultTimes,
 } from './sim-faults.ts'
 
 export interface SimRender {
@@ -61,6 +60,8 @@ export interface SimOptions {
   /** Share of renders whose first start fails partway (a transient fault), drawn from `seed`. */
   failureRate?: number
   seed?: number
+  /** The breaker's, health checks' and failing connections' times (default ADR 006's). */
+  faultTimes?: FaultTimes
 }
 
 export interface SimStart {
@@ -124,6 +125,7 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
     circuit: 'closed',
   }))
   const specs = new Map(opts.backends.map((b) => [b.id, b]))
+  const times = opts.faultTimes ?? FAULT_TIMES
   const breakers = new Map(opts.backends.map((b) => [b.id, { failures: 0, openedAt: 0 }]))
   const failing = failingRenders(
     renders.map((r) => r.id),
@@ -217,7 +219,7 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
     const attempt = (attempts.get(r.id) ?? 0) + 1
     attempts.set(r.id, attempt)
     if (isDown(spec.down, now)) {
-      const endAt = now + FAIL_FAST_MS
+      const endAt = now + times.failFastMs
       running.push({
         endAt,
         backend: a.backend,
@@ -258,17 +260,17 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
     const nextEnd = running.reduce((m, r) => Math.min(m, r.endAt), Infinity)
     let nextProbe = Infinity
     for (const b of backends)
-      if (b.circuit === 'open') nextProbe = Math.min(nextProbe, breakers.get(b.id)!.openedAt + CIRCUIT_COOLDOWN_MS)
+      if (b.circuit === 'open') nextProbe = Math.min(nextProbe, breakers.get(b.id)!.openedAt + times.cooldownMs)
     now = Math.min(nextArrival, nextEnd, nextHealth, nextProbe)
     if (now === Infinity) throw new Error('simulation stalled: work waits and nothing can happen')
     for (let i = running.length - 1; i >= 0; i--) {
       if (running[i].endAt <= now) finish(running.splice(i, 1)[0])
     }
     if (now >= nextHealth) {
-      for (const b of backends) health(b, breakers.get(b.id)!, isDown(specs.get(b.id)!.down, now), now)
-      nextHealth += HEALTH_EVERY_MS
+      for (const b of backends) health(b, breakers.get(b.id)!, isDown(specs.get(b.id)!.down, now), now, times)
+      nextHealth += times.healthEveryMs
     }
-    for (const b of backends) halfOpen(b, breakers.get(b.id)!, now)
+    for (const b of backends) halfOpen(b, breakers.get(b.id)!, now, times)
     while (next < arrivals.length && arrivals[next].at <= now) submit(arrivals[next++])
     for (let a = decide(); a; a = decide()) dispatch(a)
   }
@@ -323,9 +325,21 @@ export function makespanLowerBound(
     const cold = chosen.filter((b) => !b.model).map((b) => loadOf(b, opts) * rate(b))
     const any = chosen.map((b) => loadOf(b, opts) * rate(b)).sort((a, b) => a - b)
     const extra = Math.max(0, toLoad - cold.length)
-    const down = chosen.reduce((s, b) => s + (b.down ?? []).reduce((t, w) => t + (w.until - w.from) * rate(b), 0), 0)
-    const lost = cold.reduce((s, v) => s + v, 0) + any.slice(0, extra).reduce((s, v) => s + v, 0) + down
-    spread = Math.min(spread, (work + lost) / capacity)
+    const lost = cold.reduce((s, v) => s + v, 0) + any.slice(0, extra).reduce((s, v) => s + v, 0)
+    // Downtime counts as far as it falls before the end: the least T with T = (work + lost + down before T) / capacity.
+    const downBefore = (end: number): number =>
+      chosen.reduce(
+        (s, b) =>
+          s + (b.down ?? []).reduce((t, w) => t + Math.max(0, Math.min(w.until, end) - Math.max(w.from, start)) * rate(b), 0),
+        0,
+      )
+    let t = (work + lost) / capacity
+    for (let k = 0; k < 50; k++) {
+      const next = (work + lost + downBefore(start + t)) / capacity
+      if (next - t < 1e-6) break
+      t = next
+    }
+    spread = Math.min(spread, t)
   }
   const quickest = Math.min(...opts.backends.map(speedOf))
   const lastArrival = Math.max(...renders.map((r) => r.at + r.durationMs * quickest - start))
