@@ -14,6 +14,15 @@
 import type { BackendCapabilities } from '#app/modules/backends/types.ts'
 import { percentile, positiveInt, cleanupList, sleep } from './support.ts'
 import { measureScenario, scenarios, type Scenario } from './scheduler-scenarios.ts'
+import {
+  CIRCUIT_THRESHOLD,
+  FAILS_AT,
+  FAULT_TIMES,
+  MAX_ATTEMPTS,
+  failingRenders,
+  isDown,
+  type FaultTimes,
+} from '#app/modules/scheduler/sim-faults.ts'
 
 process.env.NODE_ENV ??= 'test'
 process.env.LOG_LEVEL ??= 'warn'
@@ -39,6 +48,15 @@ const REAL_TOLERANCE = 0.1
 
 const cleanup = cleanupList()
 
+/** The breaker's, health checks' and refused connections' times, scaled like a scaled-down run's renders. */
+function scaledFaultTimes(scale: number): FaultTimes {
+  return {
+    cooldownMs: FAULT_TIMES.cooldownMs * scale,
+    healthEveryMs: FAULT_TIMES.healthEveryMs * scale,
+    failFastMs: FAULT_TIMES.failFastMs * scale,
+  }
+}
+
 async function main(): Promise<void> {
   const { defaultPolicy } = await import('#app/modules/scheduler/policy.ts')
   type SimRender = import('#app/modules/scheduler/simulate.ts').SimRender
@@ -55,7 +73,7 @@ async function main(): Promise<void> {
     renders: SimRender[],
     r: Pick<SimResult, 'makespanMs' | 'loads' | 'waits'>,
     renderMs: number,
-    pool: Pick<Scenario, 'backends' | 'switchMs'>,
+    pool: Pick<Scenario, 'backends' | 'switchMs' | 'failureRate' | 'seed'>,
   ): Figures {
     return {
       makespan: r.makespanMs,
@@ -133,9 +151,10 @@ async function main(): Promise<void> {
     return row
   }
 
-  // 2. The real dispatcher (Redis state, lock, Lua) on each fault-free
-  //    scenario scaled down (a few hundred renders of REAL_RENDER_MS): fake
-  //    GPUs that hold a slot for the load and the render at their own speed,
+  // 2. The real dispatcher (Redis state, lock, Lua) on each scenario scaled
+  //    down (a few hundred renders of REAL_RENDER_MS): fake GPUs that hold a
+  //    slot for the load and the render at their own speed, fail the
+  //    scenario's failing renders and everything while down, a health loop,
   //    several dispatchers racing; its makespan ratio against the
   //    simulation's of the same arrivals.
   interface RealRow {
@@ -148,10 +167,14 @@ async function main(): Promise<void> {
   const realRows: RealRow[] = []
   const scale = REAL_RENDER_MS / defaultPolicy.renderMs
   for (const sc of scenarios(SEED + 1, REAL_BULK)) {
-    if (sc.failureRate || sc.backends.some((b) => b.down)) continue
     const real = await runRealDispatcher(sc, REAL_RENDER_MS)
-    const pool = { backends: real.backends, switchMs: sc.switchMs * scale }
-    const realSim = simulate(real.renders, { ...pool, dispatcher: 'policy', policy: real.policy })
+    const pool = { backends: real.backends, switchMs: sc.switchMs * scale, failureRate: sc.failureRate, seed: sc.seed }
+    const realSim = simulate(real.renders, {
+      ...pool,
+      dispatcher: 'policy',
+      policy: real.policy,
+      faultTimes: scaledFaultTimes(scale),
+    })
     const simFigures = figures(real.renders, realSim, REAL_RENDER_MS, pool)
     const row = {
       name: sc.name,
@@ -201,7 +224,13 @@ async function main(): Promise<void> {
       interactiveMemoryMs: defaultPolicy.interactiveMemoryMs * scale,
       starvationMs: defaultPolicy.starvationMs * scale,
     }
-    const backends = sc.backends.map((b) => ({ ...b, loadMs: (b.loadMs ?? sc.switchMs) * scale }))
+    const backends = sc.backends.map((b) => ({
+      ...b,
+      loadMs: (b.loadMs ?? sc.switchMs) * scale,
+      down: b.down?.map((w) => ({ from: w.from * scale, until: w.until * scale })),
+    }))
+    const downOf = new Map(backends.map((b) => [b.id, b.down]))
+    const times = scaledFaultTimes(scale)
     const speed = new Map(backends.map((b) => [b.id, b.speed ?? 1]))
     const loadOf = new Map(backends.map((b) => [b.id, b.loadMs]))
     const renders = sc.renders.map((r, i) => ({
@@ -226,13 +255,24 @@ async function main(): Promise<void> {
       models: [],
       slots: 1,
     }
-    const gpus = backends.map((b) => ({ id: b.id, capabilities: () => capabilities }))
+    const gpus = backends.map((b) => ({
+      id: b.id,
+      capabilities: () => capabilities,
+      health: async () => ({ ok: !isDown(b.down, now()) }),
+    }))
+    const failing = failingRenders(
+      renders.map((r) => r.id),
+      sc.failureRate ?? 0,
+      sc.seed ?? 1,
+    )
+    const attempts = new Map<string, number>()
+    const succeeded = new Set<string>()
+    const inFlight = new Set<string>()
     const loaded = new Map<string, string | undefined>()
     /** When each backend's slot was last freed, and how long until it was given the next render. */
     const freedAt = new Map<string, number>()
     const handOffMs: number[] = []
     const running = new Map<string, number>()
-    const executed = new Set<string>()
     const violations: string[] = []
     let doubles = 0
     let loads = 0
@@ -253,38 +293,57 @@ async function main(): Promise<void> {
       const freed = freedAt.get(backendId)
       if (freed !== undefined) handOffMs.push(now() - freed)
       freedAt.delete(backendId)
-      if (executed.has(renderId)) doubles++
-      executed.add(renderId)
+      if (succeeded.has(renderId) || inFlight.has(renderId)) doubles++
+      inFlight.add(renderId)
+      const attempt = (attempts.get(renderId) ?? 0) + 1
+      attempts.set(renderId, attempt)
       const inUse = (running.get(backendId) ?? 0) + 1
       running.set(backendId, inUse)
       if (inUse > 1) violations.push(`${backendId} ran ${inUse} at once`)
       const r = byId.get(renderId)!
+      const release = (ok: boolean) => {
+        lastEnd = now()
+        running.set(backendId, running.get(backendId)! - 1)
+        freedAt.set(backendId, now())
+        inFlight.delete(renderId)
+        if (ok) succeeded.add(renderId)
+        const last = ok || attempt >= MAX_ATTEMPTS
+        const d = dispatchers[Math.floor(Math.random() * dispatchers.length)]
+        void d
+          .complete(r.id, backendId, { kind: ok ? 'succeeded' : last ? 'failed' : 'retry', backendFault: !ok, attempt })
+          .then(() => {
+            if (last && ++done === renders.length) finish()
+            return d.dispatch()
+          })
+          .then(() => void rounds++)
+      }
+      if (isDown(downOf.get(backendId), now())) {
+        setTimeout(() => release(false), times.failFastMs)
+        return 'queued' as const
+      }
       const switched = loaded.get(backendId) !== r.model
       if (switched) loads++
       loaded.set(backendId, r.model)
       const loadMs = switched ? loadOf.get(backendId)! : 0
-      const renderFor = r.durationMs * speed.get(backendId)!
+      const fails = attempt === 1 && failing.has(r.id)
+      const renderFor = r.durationMs * speed.get(backendId)! * (fails ? FAILS_AT : 1)
       setTimeout(() => {
-        waits.push({ id: r.id, workClass: r.workClass, tenant: r.tenant, waitMs: now() - submittedAt.get(r.id)! })
+        if (!fails) waits.push({ id: r.id, workClass: r.workClass, tenant: r.tenant, waitMs: now() - submittedAt.get(r.id)! })
         setTimeout(() => {
           busyMs += renderFor
-          lastEnd = now()
-          running.set(backendId, running.get(backendId)! - 1)
-          freedAt.set(backendId, now())
-          const d = dispatchers[Math.floor(Math.random() * dispatchers.length)]
-          void d
-            .complete(r.id, backendId, { kind: 'succeeded', backendFault: false, attempt: 1 })
-            .then(() => {
-              if (++done === renders.length) finish()
-              return d.dispatch()
-            })
-            .then(() => void rounds++)
+          release(!fails)
         }, renderFor)
       }, loadMs)
       return 'queued' as const
     }
     dispatchers = connections.map((redis) =>
-      createDispatcher({ redis, prefix, backends: () => gpus, execute, config: { policy: policyConfig } }),
+      createDispatcher({
+        redis,
+        prefix,
+        backends: () => gpus,
+        execute,
+        config: { policy: policyConfig, circuit: { threshold: CIRCUIT_THRESHOLD, cooldownMs: times.cooldownMs } },
+      }),
     )
 
     let stop = false
@@ -295,6 +354,15 @@ async function main(): Promise<void> {
         await sleep(25)
       }
     })
+    // One worker process checks the backends' health, as in production (scaled like the renders).
+    ticks.push(
+      (async () => {
+        while (!stop) {
+          await dispatchers[0].checkHealth(times.healthEveryMs)
+          await sleep(times.healthEveryMs)
+        }
+      })(),
+    )
     const arrivals = [...renders].sort((a, b) => a.at - b.at)
     for (const [i, r] of arrivals.entries()) {
       const wait = r.at - now()
@@ -330,7 +398,7 @@ async function main(): Promise<void> {
         renders.map((r) => ({ ...r, at: submittedAt.get(r.id)! })),
         measured,
         renderMs,
-        { backends, switchMs: LOAD_RATIO * renderMs },
+        { backends, switchMs: LOAD_RATIO * renderMs, failureRate: sc.failureRate, seed: sc.seed },
       ),
       violations,
       doubles,
