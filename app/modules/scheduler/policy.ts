@@ -217,17 +217,7 @@ export function nextAssignment(
   }
   const pendingInteractive = new Map<string, number>()
   for (const g of groups) if (g.workClass === 'interactive') pendingInteractive.set(g.model, (pendingInteractive.get(g.model) ?? 0) + g.count)
-  const pendingOf = (b: BackendView) => {
-    const byModel = new Map<string, { count: number; oldestAt: number }>()
-    for (const g of groups) {
-      if (!eligible(b, g, backends)) continue
-      const m = byModel.get(g.model) ?? { count: 0, oldestAt: Infinity }
-      m.count += g.count
-      m.oldestAt = Math.min(m.oldestAt, g.oldestAt)
-      byModel.set(g.model, m)
-    }
-    return byModel
-  }
+  const mineOf = (b: BackendView) => groups.filter((g) => eligible(b, g, backends))
   const assign = (b: BackendView, g: GroupView): Assignment => ({
     backend: b.id,
     group: g.key,
@@ -242,22 +232,20 @@ export function nextAssignment(
 
   // 2. Interactive work nobody is ready for.
   const interactive = groups.filter((g) => g.workClass === 'interactive')
-  const underServed = interactive.filter((g) => {
-    const ready = usableSwitching.filter((o) => o.model === g.model && eligible(o, g, backends)).length
-    return ready === 0 || (pendingInteractive.get(g.model) ?? 0) / ready > loadCost
-  })
+  const ready = new Map<GroupView, number>()
+  for (const g of interactive) ready.set(g, usableSwitching.filter((o) => o.model === g.model && eligible(o, g, backends)).length)
+  const underServed = interactive.filter((g) => ready.get(g) === 0 || (pendingInteractive.get(g.model) ?? 0) / ready.get(g)! > loadCost)
   // Work nobody holds first (in turn); then, where a holder has too long a backlog, the longest backlog:
   // the load serves the shop with the most waiting, and another shop's single render takes the
   // holder's next free slot instead of waiting for a load.
   const inTurn = roundRobinOrder(underServed, work.cursor.interactive)
-  const held = (g: GroupView) => usableSwitching.some((o) => o.model === g.model && eligible(o, g, backends))
-  const loadOrder = [...inTurn.filter((g) => !held(g)), ...inTurn.filter(held).sort((a, b) => b.count - a.count)]
+  const loadOrder = [...inTurn.filter((g) => ready.get(g) === 0), ...inTurn.filter((g) => ready.get(g)! > 0).sort((a, b) => b.count - a.count)]
   for (const g of loadOrder) {
     let best: { b: BackendView; rank: number } | undefined
     for (const b of free) {
       if (!b.switchesModels || b.busy > 0 || !eligible(b, g, backends)) continue
       const cur = b.model
-      const curPending = cur === undefined ? 0 : (pendingOf(b).get(cur)?.count ?? 0)
+      const curPending = cur === undefined ? 0 : (pendingByModel(mineOf(b)).get(cur)?.count ?? 0)
       const rank =
         cur === undefined ? 0
         : curPending === 0 ? 1
@@ -278,8 +266,7 @@ export function nextAssignment(
     }
     const own = groups.filter((g) => g.workClass === 'bulk' && g.model === b.model && eligible(b, g, backends))
     // why: a GPU holds one model; a multi-slot backend only changes it when idle.
-    const mine = groups.filter((g) => eligible(b, g, backends))
-    const target = b.busy === 0 ? switchTarget(b, pendingOf(b), holders, usableSwitching.length, work, now, cfg, loadCost, mine) : undefined
+    const target = b.busy === 0 ? switchTarget(b, mineOf(b), holders, usableSwitching.length, work, now, cfg, loadCost) : undefined
     if (target !== undefined) {
       const there = groups.filter((g) => g.model === target && eligible(b, g, backends))
       const inClass = there.filter((g) => g.workClass === 'interactive')
@@ -290,18 +277,30 @@ export function nextAssignment(
   return undefined
 }
 
-/** The model an idle switching backend should load now, if any. */
+/** Waiting renders per model (count, oldest) among `groups`. */
+function pendingByModel(groups: readonly GroupView[]): Map<string, { count: number; oldestAt: number }> {
+  const byModel = new Map<string, { count: number; oldestAt: number }>()
+  for (const g of groups) {
+    const m = byModel.get(g.model) ?? { count: 0, oldestAt: Infinity }
+    m.count += g.count
+    m.oldestAt = Math.min(m.oldestAt, g.oldestAt)
+    byModel.set(g.model, m)
+  }
+  return byModel
+}
+
+/** The model an idle switching backend should load now, if any; `mine` is the work it can take. */
 function switchTarget(
   b: BackendView,
-  pending: Map<string, { count: number; oldestAt: number }>,
+  mine: readonly GroupView[],
   holders: Map<string, number>,
   usable: number,
   work: WorkView,
   now: number,
   cfg: PolicyConfig,
   loadCost: number,
-  mine: readonly GroupView[],
 ): string | undefined {
+  const pending = pendingByModel(mine)
   const cur = b.model
   const others = [...pending.entries()].filter(([m, p]) => m !== cur && p.count > 0)
   if (others.length === 0) return undefined
@@ -398,7 +397,7 @@ export function fifoAssignment(backends: readonly BackendView[], work: WorkView)
  * Applies an assignment to the views, so the next decision sees it. `next` is
  * the group's new oldest render (undefined when the caller does not know it:
  * the old values are kept, which only affects ordering among one tenant's groups);
- * `now`, when given, is recorded as the model's last dispatch.
+ * `now`, when given, is recorded as the last dispatch of the group's model and shop.
  */
 export function applyAssignment(
   backends: BackendView[],
