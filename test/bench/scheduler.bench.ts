@@ -33,7 +33,6 @@ const SEED = positiveInt('BENCH_SEED', 1)
 const REAL_BULK = positiveInt('BENCH_REAL_BULK', 200)
 const REAL_RENDER_MS = positiveInt('BENCH_REAL_RENDER_MS', 100)
 const DISPATCHERS = positiveInt('BENCH_DISPATCHERS', 3)
-const LOAD_RATIO = 2.5
 /** Issue 15's targets, on every scenario. */
 const TARGETS = {
   makespanVsBound: 1.1,
@@ -89,6 +88,7 @@ async function main(): Promise<void> {
   // 1. The family, simulated at full size with the production policy settings.
   interface Row {
     name: string
+    renders: number
     vsBound: number
     vsFifo: number
     /** p95 of interactive delays (renders of the fastest backend, scheduler-scenarios.ts); a burst's own shop left out. */
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   for (const r of rows) {
     const opt = (v: number, unit = '') => (Number.isNaN(v) ? '—' : `${v.toFixed(2)}${unit}`)
     console.log(
-      `${r.name.padEnd(15)}  ${String(scenarios(SEED, BULK).find((x) => x.name === r.name)!.renders.length).padStart(7)}  ${r.vsBound.toFixed(2).padStart(8)}  ${r.vsFifo.toFixed(2).padStart(7)}  ${`${r.p95.toFixed(2)} D (${Math.round(100 * r.loaded)} %)`.padStart(24)}  ${r.loadsOverMin.toFixed(1).padStart(9)}  ${opt(r.othersDuringBurst, ' D').padStart(15)}  ${opt(r.shareSpread, ' pt').padStart(11)}`,
+      `${r.name.padEnd(15)}  ${String(r.renders).padStart(7)}  ${r.vsBound.toFixed(2).padStart(8)}  ${r.vsFifo.toFixed(2).padStart(7)}  ${`${r.p95.toFixed(2)} D (${Math.round(100 * r.loaded)} %)`.padStart(24)}  ${r.loadsOverMin.toFixed(1).padStart(9)}  ${opt(r.othersDuringBurst, ' D').padStart(15)}  ${opt(r.shareSpread, ' pt').padStart(11)}`,
     )
   }
   console.log(`simulated in ${simMs.toFixed(0)} ms`)
@@ -120,6 +120,7 @@ async function main(): Promise<void> {
     const m = measureScenario(sc, policyRun)
     const row: Row = {
       name: sc.name,
+      renders: sc.renders.length,
       vsBound: policyRun.makespanMs / makespanLowerBound(sc.renders, opts),
       vsFifo: policyRun.makespanMs / fifoRun.makespanMs,
       p95: percentile(m.interactive, 95),
@@ -168,7 +169,7 @@ async function main(): Promise<void> {
   const scale = REAL_RENDER_MS / defaultPolicy.renderMs
   for (const sc of scenarios(SEED + 1, REAL_BULK)) {
     const real = await runRealDispatcher(sc, REAL_RENDER_MS)
-    const pool = { backends: real.backends, switchMs: sc.switchMs * scale, failureRate: sc.failureRate, seed: sc.seed }
+    const { pool } = real
     const realSim = simulate(real.renders, {
       ...pool,
       dispatcher: 'policy',
@@ -220,7 +221,7 @@ async function main(): Promise<void> {
     const scale = renderMs / defaultPolicy.renderMs
     const policyConfig = {
       renderMs,
-      switchMs: LOAD_RATIO * renderMs,
+      switchMs: sc.switchMs * scale,
       interactiveMemoryMs: defaultPolicy.interactiveMemoryMs * scale,
       starvationMs: defaultPolicy.starvationMs * scale,
     }
@@ -390,16 +391,14 @@ async function main(): Promise<void> {
     await Promise.all(ticks)
     // The waits were measured from submission; the simulation's from the workload's own times.
     const measured = { makespanMs: lastEnd, renderMs: busyMs, loads, waits }
+    const submitted = renders.map((r) => ({ ...r, at: submittedAt.get(r.id)! }))
+    // The scaled pool, as the simulation of the same arrivals needs it.
+    const pool = { backends, switchMs: sc.switchMs * scale, failureRate: sc.failureRate, seed: sc.seed }
     return {
-      renders: renders.map((r) => ({ ...r, at: submittedAt.get(r.id)! })),
+      renders: submitted,
       policy: policyConfig,
-      backends,
-      figures: figures(
-        renders.map((r) => ({ ...r, at: submittedAt.get(r.id)! })),
-        measured,
-        renderMs,
-        { backends, switchMs: LOAD_RATIO * renderMs, failureRate: sc.failureRate, seed: sc.seed },
-      ),
+      pool,
+      figures: figures(submitted, measured, renderMs, pool),
       violations,
       doubles,
       rounds,
