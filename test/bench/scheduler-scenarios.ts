@@ -4,7 +4,7 @@
 // the targets are stated. Times are in ms of a speed-1 backend's render (D).
 import { seededRandom as random } from '#app/lib/seeded-random.ts'
 import { percentile } from './support.ts'
-import type { SimBackend, SimRender, SimResult } from '#app/modules/scheduler/simulate.ts'
+import type { SimBackend, SimRender, SimResult, SimStart } from '#app/modules/scheduler/simulate.ts'
 
 export interface Scenario {
   name: string
@@ -164,7 +164,7 @@ export function scenarios(seed: number, bulk = 2000): Scenario[] {
 
 export interface ScenarioFigures {
   makespan: number
-  /** Interactive delays (interactiveDelays; a burst's own shop left out), sorted. */
+  /** Interactive delays (`delays`; a burst's own shop left out), sorted. */
   interactive: number[]
   /**
    * Share of those that waited for a model load: with a load of 2.5 renders,
@@ -181,37 +181,33 @@ export interface ScenarioFigures {
 
 export function measureScenario(s: Scenario, r: SimResult): ScenarioFigures {
   const byId = new Map(s.renders.map((x) => [x.id, x]))
-  const interactive = interactiveDelays(s, r, s.burst?.tenant)
+  const mine = interactiveStarts(r.starts, byId, s.burst?.tenant)
   return {
     makespan: r.makespanMs,
-    interactive: interactive.sort((a, b) => a - b),
-    interactiveLoaded: loadedShare(s, r),
+    interactive: delays(s, mine, byId).sort((a, b) => a - b),
+    interactiveLoaded: mine.length === 0 ? 0 : mine.filter((x) => x.switched).length / mine.length,
     loads: r.loads,
     othersDuringBurst: s.burst ? othersDuringBurst(s, r, byId) : Number.NaN,
     bulkShareSpread: s.bulkRuns ? shareSpread(s.bulkRuns, r, byId) : Number.NaN,
   }
 }
 
-/**
- * Per interactive render, how much later its result came than on an idle
- * fastest backend holding its model, in renders of that backend: the wait
- * and any slowness of the backend it ran on (a load included).
- */
-export function interactiveDelays(s: Scenario, r: SimResult, leaveOut?: string): number[] {
-  const quickest = Math.min(...s.backends.map((b) => b.speed ?? 1))
-  const byId = new Map(s.renders.map((x) => [x.id, x]))
-  return r.starts
-    .filter((x) => byId.get(x.id)!.workClass === 'interactive' && byId.get(x.id)!.tenant !== leaveOut)
-    .map((x) => {
-      const render = byId.get(x.id)!
-      return (x.endAt - render.at - render.durationMs * quickest) / (RENDER_MS * quickest)
-    })
+/** The interactive renders' starts, a shop's (a burst's own) left out. */
+function interactiveStarts(starts: SimStart[], byId: Map<string, SimRender>, leaveOut?: string): SimStart[] {
+  return starts.filter((x) => byId.get(x.id)!.workClass === 'interactive' && byId.get(x.id)!.tenant !== leaveOut)
 }
 
-function loadedShare(s: Scenario, r: SimResult): number {
-  const byId = new Map(s.renders.map((x) => [x.id, x]))
-  const mine = r.starts.filter((x) => byId.get(x.id)!.workClass === 'interactive' && byId.get(x.id)!.tenant !== s.burst?.tenant)
-  return mine.length === 0 ? 0 : mine.filter((x) => x.switched).length / mine.length
+/**
+ * Per start, how much later its result came than on an idle fastest backend
+ * holding its model, in renders of that backend: the wait and any slowness
+ * of the backend it ran on (a load included).
+ */
+function delays(s: Scenario, starts: SimStart[], byId: Map<string, SimRender>): number[] {
+  const quickest = Math.min(...s.backends.map((b) => b.speed ?? 1))
+  return starts.map((x) => {
+    const render = byId.get(x.id)!
+    return (x.endAt - render.at - render.durationMs * quickest) / (RENDER_MS * quickest)
+  })
 }
 
 /** p95 of the other shops' interactive delays among renders submitted from the burst's start until its last render started. */
@@ -222,8 +218,8 @@ function othersDuringBurst(s: Scenario, r: SimResult, byId: Map<string, SimRende
     const render = byId.get(x.id)!
     return render.at >= burst.from && render.at <= burstEnd
   })
-  const delays = interactiveDelays(s, { ...r, starts: inBurst }, burst.tenant).sort((a, b) => a - b)
-  return delays.length === 0 ? 0 : percentile(delays, 95)
+  const late = delays(s, interactiveStarts(inBurst, byId, burst.tenant), byId).sort((a, b) => a - b)
+  return late.length === 0 ? 0 : percentile(late, 95)
 }
 
 /** Over the time every run had work (last run's start → first run's last completion): each run's share of bulk completions. */
