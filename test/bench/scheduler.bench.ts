@@ -302,7 +302,7 @@ async function main(): Promise<void> {
       running.set(backendId, inUse)
       if (inUse > 1) violations.push(`${backendId} ran ${inUse} at once`)
       const r = byId.get(renderId)!
-      const release = (ok: boolean) => {
+      const release = (ok: boolean, unreachable = false) => {
         lastEnd = now()
         running.set(backendId, running.get(backendId)! - 1)
         freedAt.set(backendId, now())
@@ -311,7 +311,7 @@ async function main(): Promise<void> {
         const last = ok || attempt >= MAX_ATTEMPTS
         const d = dispatchers[Math.floor(Math.random() * dispatchers.length)]
         void d
-          .complete(r.id, backendId, { kind: ok ? 'succeeded' : last ? 'failed' : 'retry', backendFault: !ok, attempt })
+          .complete(r.id, backendId, { kind: ok ? 'succeeded' : last ? 'failed' : 'retry', backendFault: !ok, unreachable, attempt })
           .then(() => {
             if (last && ++done === renders.length) finish()
             return d.dispatch()
@@ -319,7 +319,7 @@ async function main(): Promise<void> {
           .then(() => void rounds++)
       }
       if (isDown(downOf.get(backendId), now())) {
-        setTimeout(() => release(false), times.failFastMs)
+        setTimeout(() => release(false, true), times.failFastMs)
         return 'queued' as const
       }
       const switched = loaded.get(backendId) !== r.model

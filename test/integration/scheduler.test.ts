@@ -153,10 +153,11 @@ describe('circuit breaker state', () => {
     await d.complete(items[0].renderId, 'flaky-1', { kind: 'failed', backendFault: false, attempt: 1 })
     await d.complete(items[1].renderId, 'flaky-1', { kind: 'failed', backendFault: true, attempt: 1 })
     await d.complete(items[2].renderId, 'flaky-1', { kind: 'failed', backendFault: true, attempt: 1 })
-    expect(await circuit()).toMatchObject({ circuit: 'closed', failures: 2 })
+    // A failed render says the backend answers: it is not marked down, only counted.
+    expect(await circuit()).toMatchObject({ circuit: 'closed', failures: 2, downSince: undefined })
     expect((await d.dispatch()).dispatched).toBe(3)
-    await d.complete(items[3].renderId, 'flaky-1', { kind: 'failed', backendFault: true, attempt: 1 })
-    expect(await circuit()).toMatchObject({ circuit: 'open', failures: 3 })
+    await d.complete(items[3].renderId, 'flaky-1', { kind: 'failed', backendFault: true, unreachable: true, attempt: 1 })
+    expect(await circuit()).toMatchObject({ circuit: 'open', failures: 3, downSince: now })
     // Open: the free slots are not used, and the round says when to look again.
     await d.complete(items[4].renderId, 'flaky-1', { kind: 'noop', backendFault: false, attempt: 0 })
     await d.submit(item('t', 'm'))

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { AppError } from '#app/lib/errors.ts'
-import { notApiError, quotable, reasonOf, renderFailureReason } from './failure.server.ts'
+import { notAnswering, notApiError, quotable, reasonOf, renderFailureReason } from './failure.server.ts'
 
 describe('renderFailureReason', () => {
   it('keeps the reason an error states, and the one the network gives', () => {
@@ -29,5 +29,16 @@ describe('quotable', () => {
     expect(quotable('  <!doctype html><html><body>502 Bad Gateway</body></html>')).toBe('')
     expect(quotable('\u0000{"prompt_id": <<garbage>> \ufffd')).toBe('')
     expect(quotable('x'.repeat(1000))).toHaveLength(300)
+  })
+})
+
+describe('notAnswering', () => {
+  it('tells a server that did not answer from one that failed the render', () => {
+    const refused = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) })
+    expect(notAnswering(refused)).toBe(true)
+    expect(notAnswering(new AppError('BACKEND_UNAVAILABLE', 'ComfyUI at http://gpu:8188 is unreachable'))).toBe(true)
+    expect(notAnswering(new AppError('BACKEND_TIMEOUT', 'ComfyUI stopped answering'))).toBe(true)
+    expect(notAnswering(new AppError('BACKEND_FAILED', 'a node raised', { details: { status: 500 } }))).toBe(false)
+    expect(notAnswering(new Error('out of memory'))).toBe(false)
   })
 })

@@ -65,6 +65,13 @@ export function renderFailureReason(error: unknown): CheckReason | undefined {
   return reason === 'unknown' || reason === 'not_api' ? undefined : reason
 }
 
+/** The backend did not answer at all (as opposed to failing the render): refused, unresolvable or timed out. */
+export function notAnswering(error: unknown): boolean {
+  if (isAppError(error) && (error.code === 'BACKEND_UNAVAILABLE' || error.code === 'BACKEND_TIMEOUT')) return true
+  const reason = reasonOf(error)
+  return reason === 'refused' || reason === 'dns' || reason === 'timeout'
+}
+
 /** The names merchants know the backends by. */
 export type BackendName = 'ComfyUI' | 'SD WebUI' | 'WeShop'
 

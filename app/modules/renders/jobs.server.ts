@@ -7,7 +7,7 @@ import { logger, throttledErrorLog } from '#app/lib/logger.server.ts'
 import { RENDER_QUEUE, cancelChannel, renderJobSchema, type RenderJob } from './queue.server.ts'
 import { onReconnect, redisConnection } from '#app/lib/redis.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
-import { renderFailureReason } from '#app/modules/backends/failure.server.ts'
+import { notAnswering, renderFailureReason } from '#app/modules/backends/failure.server.ts'
 import { pooledBackendById } from '#app/modules/backends/pool.server.ts'
 import { availableBackends } from '#app/modules/backends/registry.server.ts'
 import type { Framing, SourceImage } from '#app/modules/backends/types.ts'
@@ -298,7 +298,7 @@ async function failureOutcome(renderId: string, e: unknown): Promise<RenderOutco
   // failure (the database was unreachable); the attempt is unknown, so it is
   // tried again, and it says nothing about the backend.
   if (row?.status === 'queued' || row?.status === 'running') return { kind: 'retry', backendFault: false, attempt: 1 }
-  return { kind: row?.status === 'retrying' ? 'retry' : 'failed', backendFault: true, attempt: row?.attempts ?? 1 }
+  return { kind: row?.status === 'retrying' ? 'retry' : 'failed', backendFault: true, unreachable: notAnswering(e), attempt: row?.attempts ?? 1 }
 }
 
 /** The outcome when even the row cannot be read (the database is down): try again after a backoff, no fault of the backend. */

@@ -85,8 +85,10 @@ export const defaultSchedulerConfig: SchedulerConfig = {
 /** How a dispatched render ended, as far as the scheduler cares. */
 export interface RenderOutcome {
   kind: 'succeeded' | 'failed' | 'retry' | 'noop'
-  /** The backend was at fault (unreachable, timed out): feeds its circuit. */
+  /** The backend was at fault (crashed, unreachable, timed out): feeds its circuit. */
   backendFault: boolean
+  /** The fault was that it did not answer: it is passed over until a health check or render says it answers. */
+  unreachable?: boolean
   /** Attempts so far (the render row's), for the retry's backoff. */
   attempt: number
 }
@@ -433,7 +435,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     async complete(renderId, backendId, outcome) {
       const now = clock()
       // why a refusal is neutral: bad input says nothing about the backend's health.
-      const completion = outcome.backendFault ? 'fault' : outcome.kind === 'succeeded' ? 'ok' : 'neutral'
+      const completion = outcome.backendFault ? (outcome.unreachable ? 'down' : 'fault') : outcome.kind === 'succeeded' ? 'ok' : 'neutral'
       let retry: { readyAt: number; excluded: string[] } | undefined
       if (outcome.kind === 'retry') {
         const item = await store.item(renderId)

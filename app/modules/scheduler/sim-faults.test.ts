@@ -40,6 +40,16 @@ describe('the simulated circuit breaker', () => {
     expect(breaker.failures).toBe(0)
   })
 
+  it('marks a backend down only when it did not answer; a failed render counts toward the circuit alone', () => {
+    const v = view()
+    const breaker = { failures: 0, openedAt: 0 }
+    fault(v, breaker, 5, false)
+    expect(v.circuit).toBe('closed')
+    expect(v.downSince).toBeUndefined()
+    fault(v, breaker, 6, true)
+    expect(v.downSince).toBe(6)
+  })
+
   it('draws the same failing renders for every dispatcher, about the rate asked', () => {
     const ids = Array.from({ length: 2000 }, (_, i) => `r${i}`)
     const a = failingRenders(ids, 0.05, 7)

@@ -46,9 +46,10 @@ export interface Breaker {
   openedAt: number
 }
 
-export function fault(view: BackendView, breaker: Breaker, now: number): void {
+/** A fault on a backend; `unreachable` when it did not answer at all (then it is passed over until it answers). */
+export function fault(view: BackendView, breaker: Breaker, now: number, unreachable = true): void {
   breaker.failures += 1
-  view.downSince ??= now
+  if (unreachable) view.downSince ??= now
   // why a half-open fault re-opens at once: that was the probe failing.
   if (breaker.failures >= CIRCUIT_THRESHOLD || view.circuit === 'half-open') {
     view.circuit = 'open'

@@ -103,6 +103,8 @@ interface Running {
   backend: string
   render: SimRender
   ok: boolean
+  /** It failed because the backend was down (a refused connection). */
+  unreachable: boolean
   start: SimStart
 }
 
@@ -199,7 +201,8 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
       last = Math.max(last, run.endAt)
       return
     }
-    fault(view, breaker, now)
+    // why: a render that failed partway had its backend answering; one sent to a backend that is down did not.
+    fault(view, breaker, now, run.unreachable)
     failedStarts += 1
     if (attempts.get(run.render.id)! >= MAX_ATTEMPTS) {
       failed += 1
@@ -225,6 +228,7 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
         backend: a.backend,
         render: r,
         ok: false,
+        unreachable: true,
         start: { id: r.id, backend: a.backend, dispatchedAt: now, startAt: endAt, endAt, switched: false },
       })
       return
@@ -249,6 +253,7 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
       backend: a.backend,
       render: r,
       ok: !fails,
+      unreachable: false,
       start: { id: r.id, backend: a.backend, dispatchedAt: now, startAt, endAt, switched },
     })
   }

@@ -60,7 +60,7 @@ export interface BackendState {
   circuit: CircuitState
   failures: number
   openedAt?: number
-  /** When the backend stopped answering (the first fault or failed health check since it last answered). */
+  /** When the backend stopped answering (the first unanswered render or failed health check since it last answered). */
   downSince?: number
 }
 
@@ -86,8 +86,10 @@ export interface CircuitConfig {
 export type Completion =
   /** The backend answered (a render, or a refusal of bad input): closes its circuit. */
   | 'ok'
-  /** The backend failed (unreachable, timed out, crashed): counts toward opening its circuit. */
+  /** The backend failed the render (crashed, answered with an error): counts toward opening its circuit. */
   | 'fault'
+  /** The backend did not answer (refused, unresolvable, timed out): a fault, and it is known down until it answers. */
+  | 'down'
   /** Nothing is known about the backend (the render was canceled, or its job vanished). */
   | 'neutral'
 
@@ -211,8 +213,9 @@ local b = k('b:' .. backend)
 if outcome == 'ok' then
   redis.call('HSET', b, 'failures', 0, 'circuit', 'closed')
   redis.call('HDEL', b, 'openedAt', 'downSince')
-elseif outcome == 'fault' then
-  redis.call('HSETNX', b, 'downSince', now)
+elseif outcome == 'fault' or outcome == 'down' then
+  -- why only when it did not answer: a server that failed one render still holds its model and takes work.
+  if outcome == 'down' then redis.call('HSETNX', b, 'downSince', now) end
   local failures = redis.call('HINCRBY', b, 'failures', 1)
   -- why a fault while open re-opens: that was the half-open probe failing.
   if redis.call('HGET', b, 'circuit') == 'open' or failures >= threshold then
