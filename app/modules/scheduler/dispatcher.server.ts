@@ -142,6 +142,7 @@ export function backendView(b: DispatchBackend, state?: BackendState, models?: R
     switchesModels: switching,
     circuit: state?.circuit ?? 'closed',
     downSince: downSinceOf(state),
+    faults: state?.failures ?? 0,
   }
 }
 

@@ -251,10 +251,27 @@ describe('failover and circuits', () => {
     expect(decide(backends, work)).toMatchObject({ backend: 'gpu-2' })
   })
 
-  it('moves work off the backend it failed on even when that backend is the only one with its model', () => {
-    const backends = [gpu('gpu-1', 'm1'), gpu('gpu-2', 'm2')]
+  it('moves work off the backend it failed on, the only one with its model, once that backend has failed twice in a row', () => {
+    const backends = [gpu('gpu-1', 'm1', { faults: 2 }), gpu('gpu-2', 'm2')]
     const work = view([group('bulk', 't', 'm1', 1, { excluded: ['gpu-1'] })])
     expect(decide(backends, work)).toMatchObject({ backend: 'gpu-2', model: 'm1', switched: true })
+  })
+
+  it('retries a one-off failure where it failed when no other backend holds the model, rather than load it elsewhere', () => {
+    const backends = [gpu('gpu-1', 'm1', { faults: 1 }), gpu('gpu-2', 'm2')]
+    const work = view([group('interactive', 't', 'm1', 1, { excluded: ['gpu-1'] })])
+    expect(decide(backends, work)).toMatchObject({ backend: 'gpu-1', switched: false })
+    // Busy: it waits for that backend, no load on another.
+    backends[0].busy = 1
+    expect(decide(backends, work)).toBeUndefined()
+  })
+
+  it('fails over, not in place, when another backend holds the model, or the one it failed on is not answering', () => {
+    const holder = [gpu('gpu-1', 'm1', { faults: 1 }), gpu('gpu-2', 'm1', { busy: 1 })]
+    const work = view([group('interactive', 't', 'm1', 1, { excluded: ['gpu-1'] })])
+    expect(decide(holder, work)).toBeUndefined()
+    const down = [gpu('gpu-1', 'm1', { faults: 1, downSince: 0 }), gpu('gpu-2', 'm2')]
+    expect(decide(down, work)).toMatchObject({ backend: 'gpu-2', switched: true })
   })
 
   it('retries on the backend it failed on when every other is excluded or open', () => {

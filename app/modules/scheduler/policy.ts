@@ -45,8 +45,10 @@ export interface BackendView {
   /** False for backends with nothing to load (the CPU studio): affinity does not apply. */
   switchesModels: boolean
   circuit: CircuitState
-  /** Not answering since then (its last render or health check failed); undefined = answering. */
+  /** Not answering since then (a render could not reach it, or a health check failed); undefined = answering. */
   downSince?: number
+  /** Consecutive faults (failed renders and health checks) since it last rendered or answered. */
+  faults?: number
   /** Operations it does only with the merchant's garment mask. */
   garmentMaskFor?: readonly string[]
 }
@@ -135,6 +137,25 @@ function usableFor(b: BackendView, g: GroupView): boolean {
   return b.circuit !== 'open' && b.downSince === undefined && !g.excluded.includes(b.id)
 }
 
+/**
+ * The work failed on `b` in the only fault `b` has had since it last rendered,
+ * `b` still answers and holds the model, and no other usable backend holds it:
+ * the work is retried there. why: failing over would load the model elsewhere
+ * (a load is several renders) for what was most likely a one-off; a second
+ * fault in a row moves it (ADR 006).
+ */
+function retryInPlace(b: BackendView, g: GroupView, backends: readonly BackendView[]): boolean {
+  return (
+    g.excluded.includes(b.id) &&
+    b.switchesModels &&
+    b.model === g.model &&
+    b.circuit === 'closed' &&
+    b.downSince === undefined &&
+    (b.faults ?? 0) <= 1 &&
+    !backends.some((o) => o.id !== b.id && o.model === g.model && capable(o, g.needs) && usableFor(o, g))
+  )
+}
+
 /** Slots a backend offers now: none while its circuit is open, one probe when half-open. */
 export function freeSlots(b: BackendView): number {
   if (b.circuit === 'open') return 0
@@ -151,7 +172,7 @@ export function freeSlots(b: BackendView): number {
 export function eligible(b: BackendView, g: GroupView, backends: readonly BackendView[]): boolean {
   const primary = capable(b, g.needs)
   if (!primary && !fallbackFor(b, g.needs)) return false
-  if (primary && usableFor(b, g)) return true
+  if (primary && (usableFor(b, g) || retryInPlace(b, g, backends))) return true
   if (!primary && backends.some((o) => capable(o, g.needs) && usableFor(o, g))) return false
   if (usableFor(b, g)) return true
   return !backends.some((o) => o.id !== b.id && canTake(o, g.needs) && usableFor(o, g))

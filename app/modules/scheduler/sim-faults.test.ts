@@ -44,10 +44,10 @@ describe('the simulated circuit breaker', () => {
     const v = view()
     const breaker = { failures: 0, openedAt: 0 }
     fault(v, breaker, 5, false)
-    expect(v.circuit).toBe('closed')
+    expect(v).toMatchObject({ faults: 1, circuit: 'closed' })
     expect(v.downSince).toBeUndefined()
     fault(v, breaker, 6, true)
-    expect(v.downSince).toBe(6)
+    expect(v).toMatchObject({ downSince: 6, faults: 2 })
   })
 
   it('draws the same failing renders for every dispatcher, about the rate asked', () => {

@@ -49,6 +49,7 @@ export interface Breaker {
 /** A fault on a backend; `unreachable` when it did not answer at all (then it is passed over until it answers). */
 export function fault(view: BackendView, breaker: Breaker, now: number, unreachable = true): void {
   breaker.failures += 1
+  view.faults = breaker.failures
   if (unreachable) view.downSince ??= now
   // why a half-open fault re-opens at once: that was the probe failing.
   if (breaker.failures >= CIRCUIT_THRESHOLD || view.circuit === 'half-open') {
@@ -59,6 +60,7 @@ export function fault(view: BackendView, breaker: Breaker, now: number, unreacha
 
 export function success(view: BackendView, breaker: Breaker): void {
   breaker.failures = 0
+  view.faults = 0
   view.circuit = 'closed'
   view.downSince = undefined
 }
