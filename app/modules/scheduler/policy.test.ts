@@ -234,6 +234,21 @@ describe('model affinity', () => {
 })
 
 describe("one shop's burst", () => {
+  it("loads another shop's model nobody holds in its turn, while one shop's burst keeps every GPU busy on its own models", () => {
+    const backends = [gpu('gpu-1', 'm1'), gpu('gpu-2', 'm1', { busy: 1 }), gpu('gpu-3', 'm2', { busy: 1 })]
+    const work = view([group('interactive', 'shop-burst', 'm1', 80), group('interactive', 'shop-burst', 'm2', 80), group('interactive', 'shop-z', 'm3', 1)], {
+      cursor: { interactive: 'shop-burst' },
+    })
+    expect(decide(backends, work)).toMatchObject({ backend: 'gpu-1', tenant: 'shop-z', model: 'm3', switched: true })
+    // The only holder of a model with the burst's work does not leave it for a backlog elsewhere.
+    const single = [gpu('gpu-1', 'm2'), gpu('gpu-2', 'm1', { busy: 1 })]
+    expect(decide(single, view([group('interactive', 'shop-burst', 'm1', 80), group('interactive', 'shop-burst', 'm2', 1)]))).toMatchObject({
+      backend: 'gpu-1',
+      model: 'm2',
+      switched: false,
+    })
+  })
+
   it("loads the model for the shop with the backlog, leaving another shop's single render to the holder", () => {
     const backends = [gpu('gpu-1', 'm1', { busy: 1 }), gpu('gpu-2')]
     // shop-a comes first in turn, but its one render waits less for gpu-1 than for a load.

@@ -200,10 +200,12 @@ function roundRobinOrder(candidates: readonly GroupView[], cursor: string | unde
  * backend should take anything now. Call again after applying it.
  *
  * In order:
- * 1. interactive work on a backend that already has its model;
- * 2. interactive work whose model nobody (usable) holds, or whose backlog per
- *    holder is longer than a model load: an idle backend loads it, preferring
- *    one that is cold, has nothing left to do, or is not the last holder;
+ * 1. interactive work, shops in turn: on a free backend that has its model,
+ *    or, when nobody (usable) holds its model, loaded on an idle backend that
+ *    is cold, has nothing left to do, is not the last holder of its model, or
+ *    holds only bulk work;
+ * 2. a second holder for interactive work whose backlog per holder is longer
+ *    than a model load (never the last holder of another model);
  * 3. bulk work: a backend switches when its model has no work left and
  *    another's would take longer than a load, when a model with work has no
  *    holder, or (holding a model with others) when its model can be finished
@@ -236,8 +238,6 @@ export function nextAssignment(
     const ofModel = groups.filter((g) => g.model === b.model)
     if (ofModel.length === 0 || ofModel.some((g) => eligible(b, g, backends))) holders.set(b.model, (holders.get(b.model) ?? 0) + 1)
   }
-  const pendingInteractive = new Map<string, number>()
-  for (const g of groups) if (g.workClass === 'interactive') pendingInteractive.set(g.model, (pendingInteractive.get(g.model) ?? 0) + g.count)
   const mineOf = (b: BackendView) => groups.filter((g) => eligible(b, g, backends))
   const assign = (b: BackendView, g: GroupView): Assignment => ({
     backend: b.id,
@@ -245,38 +245,9 @@ export function nextAssignment(
     switched: b.switchesModels && b.model !== g.model,
   })
 
-  // 1. Interactive work where its model is loaded.
-  for (const b of free) {
-    const own = groups.filter((g) => g.workClass === 'interactive' && (!b.switchesModels || b.model === g.model) && eligible(b, g, backends))
-    if (own.length > 0) return assign(b, roundRobin(own, work.cursor.interactive))
-  }
-
-  // 2. Interactive work nobody is ready for.
-  const interactive = groups.filter((g) => g.workClass === 'interactive')
-  const ready = new Map<GroupView, number>()
-  for (const g of interactive) ready.set(g, usableSwitching.filter((o) => o.model === g.model && eligible(o, g, backends)).length)
-  const underServed = interactive.filter((g) => ready.get(g) === 0 || (pendingInteractive.get(g.model) ?? 0) / ready.get(g)! > loadCost)
-  // Work nobody holds first (in turn); then, where a holder has too long a backlog, the longest backlog:
-  // the load serves the shop with the most waiting, and another shop's single render takes the
-  // holder's next free slot instead of waiting for a load.
-  const inTurn = roundRobinOrder(underServed, work.cursor.interactive)
-  const loadOrder = [...inTurn.filter((g) => ready.get(g) === 0), ...inTurn.filter((g) => ready.get(g)! > 0).sort((a, b) => b.count - a.count)]
-  for (const g of loadOrder) {
-    let best: { b: BackendView; rank: number } | undefined
-    for (const b of free) {
-      if (!b.switchesModels || b.busy > 0 || !eligible(b, g, backends)) continue
-      const cur = b.model
-      const curPending = cur === undefined ? 0 : (pendingByModel(mineOf(b)).get(cur)?.count ?? 0)
-      const rank =
-        cur === undefined ? 0
-        : curPending === 0 ? 1
-        : (holders.get(cur) ?? 0) >= 2 ? 2
-        : (pendingInteractive.get(cur) ?? 0) === 0 ? 3
-        : undefined
-      if (rank !== undefined && (!best || rank < best.rank)) best = { b, rank }
-    }
-    if (best) return assign(best.b, g)
-  }
+  // 1–2. Interactive work, shops in turn.
+  const interactive = interactiveAssignment(free, groups, backends, usableSwitching, holders, work, loadCost)
+  if (interactive) return assign(interactive.b, interactive.g)
 
   // 3. Bulk work (and interactive work reached by a switch decided here).
   for (const b of free) {
@@ -294,6 +265,71 @@ export function nextAssignment(
       return assign(b, inClass.length > 0 ? roundRobin(inClass, work.cursor.interactive) : roundRobin(there, work.cursor.bulk))
     }
     if (own.length > 0) return assign(b, roundRobin(own, work.cursor.bulk))
+  }
+  return undefined
+}
+
+/**
+ * Interactive work, shops in turn (round robin from the cursor), each shop's
+ * oldest group first. A group goes to a free backend that holds its model. If
+ * nobody usable holds it, or its holders' backlog is longer than a load (and
+ * it is its model's largest group: a shop's single render takes the holder's
+ * next slot rather than wait for a load), an idle backend loads it, one that
+ * is cold, has nothing left to do, is not the last holder of its model, or
+ * holds only bulk work. Otherwise the next shop gets its turn. why shops
+ * first: placed backend by backend, a free GPU always took the interactive
+ * work of the model it held, so while one shop's burst kept every GPU busy on
+ * its models, another shop's render whose model nobody held waited for the
+ * whole burst (issue 15).
+ */
+function interactiveAssignment(
+  free: readonly BackendView[],
+  groups: readonly GroupView[],
+  backends: readonly BackendView[],
+  switching: readonly BackendView[],
+  holders: Map<string, number>,
+  work: WorkView,
+  loadCost: number,
+): { b: BackendView; g: GroupView } | undefined {
+  const interactive = groups.filter((g) => g.workClass === 'interactive')
+  if (interactive.length === 0) return undefined
+  const pendingInteractive = new Map<string, number>()
+  const largest = new Map<string, GroupView>()
+  for (const g of interactive) {
+    pendingInteractive.set(g.model, (pendingInteractive.get(g.model) ?? 0) + g.count)
+    const top = largest.get(g.model)
+    if (!top || g.count > top.count) largest.set(g.model, g)
+  }
+  const pendingOf = (b: BackendView, model: string) =>
+    groups.filter((g) => g.model === model && eligible(b, g, backends)).reduce((n, g) => n + g.count, 0)
+  const loader = (g: GroupView, worst: number): BackendView | undefined => {
+    let best: { b: BackendView; rank: number } | undefined
+    for (const b of free) {
+      if (!b.switchesModels || b.busy > 0 || !eligible(b, g, backends)) continue
+      const cur = b.model
+      const rank =
+        cur === undefined ? 0
+        : pendingOf(b, cur) === 0 ? 1
+        : (holders.get(cur) ?? 0) >= 2 ? 2
+        : (pendingInteractive.get(cur) ?? 0) === 0 ? 3
+        : undefined
+      if (rank !== undefined && rank <= worst && (!best || rank < best.rank)) best = { b, rank }
+    }
+    return best?.b
+  }
+  const ready = (g: GroupView) => switching.filter((o) => o.model === g.model && eligible(o, g, backends)).length
+  for (const g of roundRobinOrder(interactive, work.cursor.interactive)) {
+    const holder = free.find((b) => (!b.switchesModels || b.model === g.model) && eligible(b, g, backends))
+    if (holder) return { b: holder, g }
+    const b = ready(g) === 0 ? loader(g, 3) : undefined
+    if (b) return { b, g }
+  }
+  // Then a second holder for the longest backlog that is longer than a load; never
+  // the last holder of another model (its shops' next render would wait for a load).
+  const behind = [...largest.values()].filter((g) => ready(g) > 0 && pendingInteractive.get(g.model)! / ready(g) > loadCost)
+  for (const g of behind.sort((a, b) => b.count - a.count)) {
+    const b = loader(g, 2)
+    if (b) return { b, g }
   }
   return undefined
 }
