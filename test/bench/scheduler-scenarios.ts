@@ -237,3 +237,34 @@ function shareSpread(runs: string[], r: SimResult, byId: Map<string, SimRender>)
   if (total === 0) return 0
   return Math.max(...[...done.values()].map((n) => Math.abs(n / total - 1 / runs.length))) * 100
 }
+
+/**
+ * A floor under the interactive p95 (renders of the fastest backend) for any
+ * scheduler that does not know future submissions. Each backend of the
+ * fastest speed holds one model, so at most that many models are ready there
+ * when a render arrives; its model is drawn independently of the past, so
+ * at best the most requested ones are held. A render of any other model
+ * either waits for a load on a fastest backend or runs on a slower one that
+ * holds it, idle: the cheaper of the two is its floor, the others' is 0.
+ */
+export function interactiveFloor(s: Scenario): number {
+  const byId = new Map(s.renders.map((x) => [x.id, x]))
+  const mine = s.renders.filter((x) => x.workClass === 'interactive' && x.tenant !== s.burst?.tenant)
+  if (mine.length === 0) return 0
+  const quickest = Math.min(...s.backends.map((b) => b.speed ?? 1))
+  const fastest = s.backends.filter((b) => (b.speed ?? 1) === quickest)
+  const slower = s.backends.filter((b) => (b.speed ?? 1) > quickest)
+  const held = fastest.reduce((n, b) => n + (b.slots ?? 1), 0)
+  const counts = new Map<string, number>()
+  for (const x of mine) counts.set(x.model, (counts.get(x.model) ?? 0) + 1)
+  const ready = new Set([...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, held).map(([m]) => m))
+  const unit = RENDER_MS * quickest
+  const load = Math.min(...fastest.map((b) => b.loadMs ?? s.switchMs)) / unit
+  const floors = mine.map((x) => {
+    if (ready.has(x.model)) return 0
+    const r = byId.get(x.id)!
+    const slowest = Math.min(Infinity, ...slower.map((b) => ((b.speed ?? 1) - quickest) * r.durationMs))
+    return Math.min(load, slowest / unit)
+  })
+  return percentile(floors.sort((a, b) => a - b), 95)
+}
