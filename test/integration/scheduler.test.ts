@@ -208,6 +208,25 @@ describe('circuit breaker state', () => {
   })
 })
 
+describe('bulk shares', () => {
+  it("records each shop's turn in the order of bulk dispatches, across rounds and processes", async () => {
+    const handed: string[] = []
+    const backends = [gpu('gpu-1')]
+    const make = () => createDispatcher({ redis: connect(), prefix: `${prefix}-turns`, backends: () => backends, execute: async (h) => (handed.push(h.renderId), 'queued') })
+    const [one, two] = [make(), make()]
+    const a = [item('shop-a', 'm'), item('shop-a', 'm')]
+    const b = [item('shop-b', 'm'), item('shop-b', 'm')]
+    for (const it of [...a, ...b]) await one.submit(it)
+    await one.dispatch()
+    await one.complete(handed[0], 'gpu-1', { kind: 'succeeded', backendFault: false, attempt: 1 })
+    await two.dispatch()
+    const view = await two.store.view(['gpu-1'], Date.now(), two.config.circuit)
+    expect(handed).toEqual([a[0].renderId, b[0].renderId])
+    expect(view.bulkTurn['shop-a']).toBeLessThan(view.bulkTurn['shop-b'])
+    await deleteQueueKeys(`${prefix}-turns`)
+  })
+})
+
 describe('queue positions', () => {
   it('counts the round robin: other shops’ turns come between a shop’s own renders, and interactive work goes first', async () => {
     const d = createDispatcher({ redis: connect(), prefix: `${prefix}-pos`, backends: () => [], execute: async () => 'queued' })

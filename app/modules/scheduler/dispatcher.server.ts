@@ -315,7 +315,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     const models = new Set(view.groups.map((g) => g.model))
     for (const s of Object.values(view.backends)) if (s.model) models.add(s.model)
     const backends = list.map((b) => backendView(b, view.backends[b.id], models))
-    const work: WorkView = { groups: view.groups, cursor: view.cursor, interactiveSeen: view.interactiveSeen, lastServed: view.lastServed, tenantServed: view.tenantServed }
+    const work: WorkView = { groups: view.groups, cursor: view.cursor, interactiveSeen: view.interactiveSeen, lastServed: view.lastServed, tenantServed: view.tenantServed, bulkTurn: view.bulkTurn }
     const expiresAt = await expireWaiting(work, backends, list, now)
     const pending: Promise<void>[] = []
     let dispatched = 0

@@ -334,6 +334,29 @@ describe('over a whole run (simulated)', () => {
     expect(Math.max(...waits)).toBeLessThanOrEqual(2)
   })
 
+  it("shares bulk throughput between shops' runs, not between models", () => {
+    // Shop a's run is all on m1; shops b and c have work on every model. Shared per model, a got a
+    // third of m1's GPU (about 6 % of the renders); shared per shop, all of it while a is behind.
+    const ms = ['m1', 'm2', 'm3', 'm4']
+    const jitter = (i: number) => D * (0.8 + ((i * 37) % 40) / 100)
+    const runs: SimRender[] = []
+    for (let i = 0; i < 100; i++) runs.push({ id: `a${i}`, tenant: 'shop-a', workClass: 'bulk', model: 'm1', at: 0, durationMs: jitter(i) })
+    for (const t of ['b', 'c'])
+      for (let i = 0; i < 400; i++) runs.push({ id: `${t}${i}`, tenant: `shop-${t}`, workClass: 'bulk', model: ms[i % 4], at: 0, durationMs: jitter(i + 7) })
+    const pool = ms.map((m, i) => ({ id: `g${i}`, model: m }))
+    const { starts } = simulate(runs, { backends: pool, switchMs: 2.5 * D, dispatcher: 'policy', policy: CONFIG })
+    const a = starts.slice(0, 200).filter((x) => x.id.startsWith('a')).length
+    expect(a).toBeGreaterThanOrEqual(45)
+  })
+
+  it('gives bulk work to the shop whose last bulk render was dispatched longest ago', () => {
+    const work = view([group('bulk', 'shop-a', 'm1', 5), group('bulk', 'shop-b', 'm1', 5)], { bulkTurn: { 'shop-a': 7, 'shop-b': 3 } })
+    expect(decide([gpu('gpu-1', 'm1')], work)).toMatchObject({ tenant: 'shop-b' })
+    const a = nextAssignment([gpu('gpu-1', 'm1')], work, 0, CONFIG)!
+    applyAssignment([gpu('gpu-1', 'm1')], work, a)
+    expect(work.bulkTurn).toEqual({ 'shop-a': 7, 'shop-b': 8 })
+  })
+
   it('never runs more renders on a backend than it has slots', () => {
     const { starts } = simulate(renders, { ...opts, dispatcher: 'policy' })
     for (const b of backends) {

@@ -77,6 +77,8 @@ export interface WorkView {
   lastServed?: Record<string, number>
   /** When each tenant last had a render dispatched, of any model. */
   tenantServed?: Record<string, number>
+  /** Each tenant's place in the order of bulk dispatches (higher = served more recently). */
+  bulkTurn?: Record<string, number>
 }
 
 export interface PolicyConfig {
@@ -187,6 +189,22 @@ export function roundRobin(candidates: readonly GroupView[], cursor: string | un
   return best!
 }
 
+/**
+ * Bulk work: the shop whose last bulk render was dispatched longest ago (on
+ * any model and backend), then that shop's oldest group; ties in round-robin
+ * order. why not a round robin among the groups one backend can take: that
+ * shares each model's GPUs between shops, so a shop whose remaining run is on
+ * one model got a third of that model's GPUs and nothing elsewhere (6.4
+ * points off an equal share in staggered-bulk). why dispatch order, not
+ * time: one round dispatches many renders at the same time.
+ */
+export function fairest(candidates: readonly GroupView[], work: WorkView): GroupView {
+  const turn = (t: string) => work.bulkTurn?.[t] ?? -Infinity
+  let best: GroupView | undefined
+  for (const g of roundRobinOrder(candidates, work.cursor.bulk)) if (!best || turn(g.tenant) < turn(best.tenant)) best = g
+  return best!
+}
+
 /** Candidates in round-robin order: tenants from the cursor on, each tenant's groups oldest first. */
 function roundRobinOrder(candidates: readonly GroupView[], cursor: string | undefined): GroupView[] {
   const tenants = [...new Set(candidates.map((g) => g.tenant))].sort()
@@ -253,7 +271,7 @@ export function nextAssignment(
   for (const b of free) {
     if (!b.switchesModels) {
       const any = groups.filter((g) => g.workClass === 'bulk' && eligible(b, g, backends))
-      if (any.length > 0) return assign(b, roundRobin(any, work.cursor.bulk))
+      if (any.length > 0) return assign(b, fairest(any, work))
       continue
     }
     const own = groups.filter((g) => g.workClass === 'bulk' && g.model === b.model && eligible(b, g, backends))
@@ -262,9 +280,9 @@ export function nextAssignment(
     if (target !== undefined) {
       const there = groups.filter((g) => g.model === target && eligible(b, g, backends))
       const inClass = there.filter((g) => g.workClass === 'interactive')
-      return assign(b, inClass.length > 0 ? roundRobin(inClass, work.cursor.interactive) : roundRobin(there, work.cursor.bulk))
+      return assign(b, inClass.length > 0 ? roundRobin(inClass, work.cursor.interactive) : fairest(there, work))
     }
-    if (own.length > 0) return assign(b, roundRobin(own, work.cursor.bulk))
+    if (own.length > 0) return assign(b, fairest(own, work))
   }
   return undefined
 }
@@ -475,6 +493,10 @@ export function applyAssignment(
   }
   if (next === null) g.count = 0
   work.cursor[g.workClass] = g.tenant
+  if (g.workClass === 'bulk') {
+    const turns = (work.bulkTurn ??= {})
+    turns[g.tenant] = Math.max(0, ...Object.values(turns)) + 1
+  }
   if (now !== undefined) {
     ;(work.lastServed ??= {})[g.model] = now
     ;(work.tenantServed ??= {})[g.tenant] = now

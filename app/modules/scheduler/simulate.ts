@@ -142,7 +142,7 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
   const seqOf = new Map<string, number>()
   const attempts = new Map<string, number>()
   const excludedOf = new Map<string, string[]>()
-  const work: WorkView = { groups: [], cursor: {}, interactiveSeen: {}, lastServed: {}, tenantServed: {} }
+  const work: WorkView = { groups: [], cursor: {}, interactiveSeen: {}, lastServed: {}, tenantServed: {}, bulkTurn: {} }
   const groupByKey = new Map<string, GroupView>()
   const running: Running[] = []
   const starts: SimStart[] = []

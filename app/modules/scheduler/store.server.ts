@@ -72,6 +72,7 @@ export interface StoreView {
   /** When each model, and each tenant, last had a render dispatched. */
   lastServed: Record<string, number>
   tenantServed: Record<string, number>
+  bulkTurn: Record<string, number>
   /** Earliest time a delayed render becomes ready. */
   nextReadyAt?: number
 }
@@ -141,7 +142,7 @@ for _, id in ipairs(due) do
   local f = redis.call('HMGET', k('item:' .. id), 'state', 'group', 'meta', 'cls', 'tenant', 'seq')
   if f[1] == 'delayed' then addPending(id, f[2], f[3], f[4], f[5], tonumber(f[6])) end
 end
-local out = { groups = {}, backends = {}, cursor = {}, seen = {}, served = {}, tenants = {} }
+local out = { groups = {}, backends = {}, cursor = {}, seen = {}, served = {}, tenants = {}, turns = {} }
 local metas = redis.call('HGETALL', k('groups'))
 for i = 1, #metas, 2 do
   local group = metas[i]
@@ -168,6 +169,8 @@ local served = redis.call('HGETALL', k('served'))
 for i = 1, #served, 2 do out.served[served[i]] = tonumber(served[i + 1]) end
 local tenants = redis.call('HGETALL', k('servedTenant'))
 for i = 1, #tenants, 2 do out.tenants[tenants[i]] = tonumber(tenants[i + 1]) end
+local turns = redis.call('HGETALL', k('bulkTurn'))
+for i = 1, #turns, 2 do out.turns[turns[i]] = tonumber(turns[i + 1]) end
 local nxt = redis.call('ZRANGE', k('delayed'), 0, 0, 'WITHSCORES')
 if nxt[2] then out.nextReadyAt = tonumber(nxt[2]) end
 return cjson.encode(out)
@@ -193,6 +196,7 @@ if model ~= '' then redis.call('HSET', k('b:' .. backend), 'model', model) end
 redis.call('SET', k('rr:' .. f[1]), f[2])
 if f[5] then redis.call('HSET', k('served'), f[5], now) end
 if f[2] then redis.call('HSET', k('servedTenant'), f[2], now) end
+if f[1] == 'bulk' and f[2] then redis.call('HSET', k('bulkTurn'), f[2], redis.call('INCR', k('bulkSeq'))) end
 local nxt = redis.call('ZRANGE', k('g:' .. group), 0, 0, 'WITHSCORES')
 local nextAt = ''
 if nxt[1] then nextAt = redis.call('HGET', k('item:' .. nxt[1]), 'at') or '' end
@@ -452,6 +456,7 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
         seen: Record<string, number> | []
         served: Record<string, number> | []
         tenants: Record<string, number> | []
+        turns: Record<string, number> | []
         nextReadyAt?: number
       }
       // why: cjson encodes an empty Lua table as {}, whether it was a list or a map.
@@ -468,6 +473,7 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
         interactiveSeen: Array.isArray(raw.seen) ? {} : raw.seen,
         lastServed: Array.isArray(raw.served) ? {} : raw.served,
         tenantServed: Array.isArray(raw.tenants) ? {} : raw.tenants,
+        bulkTurn: Array.isArray(raw.turns) ? {} : raw.turns,
         nextReadyAt: raw.nextReadyAt,
       }
     },
