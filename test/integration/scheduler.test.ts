@@ -208,6 +208,34 @@ describe('circuit breaker state', () => {
   })
 })
 
+describe('measured timings', () => {
+  it("learns a backend's render time from its completions and its load time from a render that loaded first", async () => {
+    let now = 2_000_000
+    const handed: string[] = []
+    const d = createDispatcher({ redis: connect(), prefix: `${prefix}-timing`, backends: () => [gpu('gpu-1')], now: () => now, execute: async (h) => (handed.push(h.renderId), 'queued') })
+    const state = async () => (await d.store.view(['gpu-1'], now, d.config.circuit)).backends['gpu-1']
+    const run = async (model: string, ms: number) => {
+      const it = item('t', model)
+      await d.submit(it)
+      await d.dispatch()
+      expect(handed.at(-1)).toBe(it.renderId)
+      expect((await state()).busySince).toBe(now)
+      now += ms
+      await d.complete(it.renderId, 'gpu-1', { kind: 'succeeded', backendFault: false, attempt: 1 })
+    }
+    // Cold: a load with no render time to tell it apart yet; then renders of the loaded model.
+    await run('m1', 12_000)
+    expect(await state()).toMatchObject({ renderMs: undefined, loadMs: undefined })
+    await run('m1', 4_000)
+    await run('m1', 6_000)
+    expect((await state()).renderMs).toBeCloseTo(4_400, 6)
+    await run('m2', 14_400)
+    expect(await state()).toMatchObject({ loadMs: 10_000, busySince: undefined })
+    expect((await state()).renderMs).toBeCloseTo(4_400, 6)
+    await deleteQueueKeys(`${prefix}-timing`)
+  })
+})
+
 describe('bulk shares', () => {
   it("records each shop's turn in the order of bulk dispatches, across rounds and processes", async () => {
     const handed: string[] = []

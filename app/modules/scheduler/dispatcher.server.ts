@@ -143,6 +143,9 @@ export function backendView(b: DispatchBackend, state?: BackendState, models?: R
     circuit: state?.circuit ?? 'closed',
     downSince: downSinceOf(state),
     faults: state?.failures ?? 0,
+    renderMs: state?.renderMs,
+    loadMs: state?.loadMs,
+    busySince: state?.busySince,
   }
 }
 

@@ -3,6 +3,7 @@ import {
   applyAssignment,
   capable,
   freeSlots,
+  learnTiming,
   modelKey,
   nextAssignment,
   type BackendView,
@@ -212,6 +213,29 @@ describe('model affinity', () => {
     expect(work.tenantServed).toEqual({ big: 7 })
   })
 
+  it('leaves interactive work to a faster backend with its model that frees sooner than a free slow one would finish it', () => {
+    const fast = gpu('fast', 'm1', { busy: 1, renderMs: 1000, busySince: 0 })
+    const slow = gpu('slow', 'm1', { renderMs: 2500 })
+    const work = view([group('interactive', 't', 'm1', 1)])
+    // Fast frees at 1000 and renders by 2000; slow would take until 2500.
+    expect(decide([fast, slow], work, 0)).toBeUndefined()
+    // Two renders waiting: the second would end at 3000 on the fast one, so the slow one takes one.
+    expect(decide([fast, slow], view([group('interactive', 't', 'm1', 1), group('interactive', 'u', 'm1', 1)]), 0)).toMatchObject({ backend: 'slow' })
+    // Only a little faster and just started: the slow one takes it now.
+    expect(decide([{ ...fast, renderMs: 2000, busySince: 1000 }, slow], work, 1000)).toMatchObject({ backend: 'slow' })
+  })
+
+  it("learns a backend's render and load times as moving averages of its completions", () => {
+    const b: { renderMs?: number; loadMs?: number } = {}
+    learnTiming(b, 3000, true)
+    expect(b).toEqual({})
+    learnTiming(b, 1000, false)
+    learnTiming(b, 2000, false)
+    expect(b.renderMs).toBeCloseTo(1200, 6)
+    learnTiming(b, 4200, true)
+    expect(b.loadMs).toBeCloseTo(3000, 6)
+  })
+
   it('never switches a multi-slot backend while it renders', () => {
     const backends = [gpu('gpu-1', 'm1', { slots: 2, busy: 1 })]
     expect(decide(backends, view([group('bulk', 't', 'm2', 100)]))).toBeUndefined()
@@ -332,6 +356,18 @@ describe('over a whole run (simulated)', () => {
     expect(policy.makespanMs / fifo.makespanMs).toBeLessThanOrEqual(0.75)
     const waits = policy.waits.filter((w) => w.workClass === 'interactive').map((w) => w.waitMs / D)
     expect(Math.max(...waits)).toBeLessThanOrEqual(2)
+  })
+
+  it('keeps interactive renders off a slow GPU while a fast one holding the model frees sooner', () => {
+    const rs: SimRender[] = []
+    for (let i = 0; i < 400; i++) rs.push({ id: `b${i}`, tenant: 'bulk', workClass: 'bulk', model: 'm1', at: 0, durationMs: D * (0.8 + ((i * 37) % 40) / 100) })
+    for (let i = 0; i < 40; i++) rs.push({ id: `i${i}`, tenant: `s${i % 4}`, workClass: 'interactive', model: 'm1', at: Math.round(5 * D + i * 7.3 * D), durationMs: D })
+    const pool = [{ id: 'fast', model: 'm1' }, { id: 'slow', model: 'm1', speed: 2.5 }]
+    const { starts } = simulate(rs, { backends: pool, switchMs: 2.5 * D, dispatcher: 'policy', policy: CONFIG })
+    const interactive = starts.filter((x) => x.id.startsWith('i'))
+    expect(interactive.filter((x) => x.backend === 'slow')).toHaveLength(0)
+    const late = interactive.map((x) => (x.endAt - rs.find((r) => r.id === x.id)!.at - D) / D)
+    expect(Math.max(...late)).toBeLessThan(1.5)
   })
 
   it("shares bulk throughput between shops' runs, not between models", () => {

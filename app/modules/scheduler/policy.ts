@@ -51,6 +51,11 @@ export interface BackendView {
   faults?: number
   /** Operations it does only with the merchant's garment mask. */
   garmentMaskFor?: readonly string[]
+  /** Its typical render and model load, measured (moving averages); unmeasured: the policy's renderMs and switchMs. */
+  renderMs?: number
+  loadMs?: number
+  /** When its oldest render in flight was dispatched. */
+  busySince?: number
 }
 
 /** Waiting renders that are alike: same class, tenant, model and constraints; FIFO inside. */
@@ -264,7 +269,7 @@ export function nextAssignment(
   })
 
   // 1–2. Interactive work, shops in turn.
-  const interactive = interactiveAssignment(free, groups, backends, usableSwitching, holders, work, loadCost)
+  const interactive = interactiveAssignment(free, groups, backends, usableSwitching, holders, work, now, cfg)
   if (interactive) return assign(interactive.b, interactive.g)
 
   // 3. Bulk work (and interactive work reached by a switch decided here).
@@ -307,8 +312,10 @@ function interactiveAssignment(
   switching: readonly BackendView[],
   holders: Map<string, number>,
   work: WorkView,
-  loadCost: number,
+  now: number,
+  cfg: PolicyConfig,
 ): { b: BackendView; g: GroupView } | undefined {
+  const loadCost = cfg.switchMs / cfg.renderMs
   const interactive = groups.filter((g) => g.workClass === 'interactive')
   if (interactive.length === 0) return undefined
   const pendingInteractive = new Map<string, number>()
@@ -321,7 +328,7 @@ function interactiveAssignment(
   const pendingOf = (b: BackendView, model: string) =>
     groups.filter((g) => g.model === model && eligible(b, g, backends)).reduce((n, g) => n + g.count, 0)
   const loader = (g: GroupView, worst: number): BackendView | undefined => {
-    let best: { b: BackendView; rank: number } | undefined
+    let best: { b: BackendView; rank: number; ends: number } | undefined
     for (const b of free) {
       if (!b.switchesModels || b.busy > 0 || !eligible(b, g, backends)) continue
       const cur = b.model
@@ -331,14 +338,25 @@ function interactiveAssignment(
         : (holders.get(cur) ?? 0) >= 2 ? 2
         : (pendingInteractive.get(cur) ?? 0) === 0 ? 3
         : undefined
-      if (rank !== undefined && rank <= worst && (!best || rank < best.rank)) best = { b, rank }
+      const ends = loadTime(b, cfg) + renderTime(b, cfg)
+      if (rank !== undefined && rank <= worst && (!best || rank < best.rank || (rank === best.rank && ends < best.ends))) best = { b, rank, ends }
     }
     return best?.b
   }
   const ready = (g: GroupView) => switching.filter((o) => o.model === g.model && eligible(o, g, backends)).length
+  // Renders left waiting for a faster holder in this pass, per model: they go before the next one.
+  const deferred = new Map<string, number>()
   for (const g of roundRobinOrder(interactive, work.cursor.interactive)) {
-    const holder = free.find((b) => (!b.switchesModels || b.model === g.model) && eligible(b, g, backends))
-    if (holder) return { b: holder, g }
+    const holds = (b: BackendView) => (!b.switchesModels || b.model === g.model) && eligible(b, g, backends)
+    const holder = free.find(holds)
+    if (holder) {
+      // why: a free slow GPU that has the model is not the quickest result when a fast one holding it is about to free.
+      const ahead = deferred.get(g.model) ?? 0
+      const faster = backends.some((o) => o !== holder && freeSlots(o) === 0 && holds(o) && freeIn(o, now, cfg) + (ahead + 1) * renderTime(o, cfg) < renderTime(holder, cfg))
+      if (!faster) return { b: holder, g }
+      deferred.set(g.model, ahead + 1)
+      continue
+    }
     const b = ready(g) === 0 ? loader(g, 3) : undefined
     if (b) return { b, g }
   }
@@ -350,6 +368,35 @@ function interactiveAssignment(
     if (b) return { b, g }
   }
   return undefined
+}
+
+/** Weight of the newest measurement in a backend's moving averages of render and load time. */
+export const TIMING_WEIGHT = 0.2
+
+/**
+ * A backend's measured times after a render that took `slotMs` from dispatch
+ * to completion, `loaded` when it loaded its model first (then the part
+ * beyond its typical render is the load).
+ */
+export function learnTiming(b: Pick<BackendView, 'renderMs' | 'loadMs'>, slotMs: number, loaded: boolean): void {
+  const blend = (old: number | undefined, sample: number) => (old === undefined ? sample : old + TIMING_WEIGHT * (sample - old))
+  if (!loaded) b.renderMs = blend(b.renderMs, slotMs)
+  else if (b.renderMs !== undefined) b.loadMs = blend(b.loadMs, Math.max(0, slotMs - b.renderMs))
+}
+
+/** A backend's typical render: measured, else the policy's. */
+function renderTime(b: BackendView, cfg: PolicyConfig): number {
+  return b.renderMs ?? cfg.renderMs
+}
+
+/** A backend's model load: measured, else the policy's scaled by its render time (a slower GPU loads slower too). */
+function loadTime(b: BackendView, cfg: PolicyConfig): number {
+  return b.loadMs ?? (cfg.switchMs * renderTime(b, cfg)) / cfg.renderMs
+}
+
+/** How long until a busy backend frees a slot: its oldest render's expected end. */
+function freeIn(b: BackendView, now: number, cfg: PolicyConfig): number {
+  return Math.max(0, (b.busySince ?? now) + renderTime(b, cfg) - now)
 }
 
 /** Waiting renders per model (count, oldest) among `groups`. */

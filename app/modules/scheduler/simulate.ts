@@ -5,6 +5,7 @@
 import {
   applyAssignment,
   fifoAssignment,
+  learnTiming,
   nextAssignment,
   type Assignment,
   type BackendView,
@@ -195,7 +196,10 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
     const view = backends.find((x) => x.id === run.backend)!
     const breaker = breakers.get(run.backend)!
     view.busy -= 1
+    view.busySince = running.reduce<number | undefined>((m, o) => (o.backend === view.id ? Math.min(m ?? Infinity, o.start.dispatchedAt) : m), undefined)
     if (run.ok) {
+      // why learned, not read from the spec: the policy sees what production measures.
+      learnTiming(view, run.endAt - run.start.dispatchedAt, run.start.switched)
       success(view, breaker)
       starts.push(run.start)
       last = Math.max(last, run.endAt)
@@ -218,6 +222,8 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
     const q = queues.get(a.group)!
     const r = q.shift()!
     applyAssignment(backends, work, a, q.length > 0 ? { seq: seqOf.get(q[0].id)!, at: q[0].at } : null, now)
+    const view = backends.find((x) => x.id === a.backend)!
+    view.busySince ??= now
     const spec = specs.get(a.backend)!
     const attempt = (attempts.get(r.id) ?? 0) + 1
     attempts.set(r.id, attempt)

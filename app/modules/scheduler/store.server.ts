@@ -9,7 +9,7 @@
 // own prefix would without a hash tag). See docs/decisions/006-scheduler.md.
 import type { Redis } from 'ioredis'
 import { createHash } from 'node:crypto'
-import type { CircuitState, GroupView, Needs, WorkClass } from './policy.ts'
+import { TIMING_WEIGHT, type CircuitState, type GroupView, type Needs, type WorkClass } from './policy.ts'
 
 export interface SubmitItem {
   renderId: string
@@ -62,6 +62,11 @@ export interface BackendState {
   openedAt?: number
   /** When the backend stopped answering (the first unanswered render or failed health check since it last answered). */
   downSince?: number
+  /** Moving averages of its render and model load times, from completions (policy.ts learnTiming). */
+  renderMs?: number
+  loadMs?: number
+  /** When its oldest render in flight was dispatched. */
+  busySince?: number
 }
 
 export interface StoreView {
@@ -157,9 +162,11 @@ for i = 1, #metas, 2 do
 end
 for i = 3, #ARGV do
   local b = ARGV[i]
-  local s = redis.call('HMGET', k('b:' .. b), 'model', 'circuit', 'failures', 'openedAt', 'downSince')
+  local s = redis.call('HMGET', k('b:' .. b), 'model', 'circuit', 'failures', 'openedAt', 'downSince', 'renderMs', 'loadMs')
+  local oldest = redis.call('ZRANGE', k('inflight:' .. b), 0, 0, 'WITHSCORES')
   out.backends[b] = { busy = redis.call('ZCARD', k('inflight:' .. b)), model = s[1] or '', circuit = s[2] or 'closed',
-    failures = tonumber(s[3]) or 0, openedAt = tonumber(s[4]) or 0, downSince = tonumber(s[5]) or 0 }
+    failures = tonumber(s[3]) or 0, openedAt = tonumber(s[4]) or 0, downSince = tonumber(s[5]) or 0,
+    renderMs = tonumber(s[6]) or 0, loadMs = tonumber(s[7]) or 0, busySince = tonumber(oldest[2]) or 0 }
 end
 out.cursor.interactive = redis.call('GET', k('rr:interactive')) or ''
 out.cursor.bulk = redis.call('GET', k('rr:bulk')) or ''
@@ -192,7 +199,10 @@ removePending(id, group, f[1], f[2])
 redis.call('HSET', item, 'state', 'inflight', 'backend', backend, 'dispatchedAt', now)
 redis.call('ZADD', k('inflight:' .. backend), now, id)
 redis.call('SADD', k('backends'), backend)
-if model ~= '' then redis.call('HSET', k('b:' .. backend), 'model', model) end
+if model ~= '' then
+  if redis.call('HGET', k('b:' .. backend), 'model') ~= model then redis.call('HSET', item, 'loaded', 1) end
+  redis.call('HSET', k('b:' .. backend), 'model', model)
+end
 redis.call('SET', k('rr:' .. f[1]), f[2])
 if f[5] then redis.call('HSET', k('served'), f[5], now) end
 if f[2] then redis.call('HSET', k('servedTenant'), f[2], now) end
@@ -209,14 +219,30 @@ const COMPLETE = `${LUA_HELPERS}
 local id, backend, now, outcome = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local threshold = tonumber(ARGV[6])
 local retry, readyAt, group, meta, excluded = ARGV[7], tonumber(ARGV[8]), ARGV[9], ARGV[10], ARGV[11]
+local weight = tonumber(ARGV[12])
 local item = k('item:' .. id)
 local removed = redis.call('ZREM', k('inflight:' .. backend), id)
-local f = redis.call('HMGET', item, 'state', 'backend', 'cls', 'tenant', 'seq')
+local f = redis.call('HMGET', item, 'state', 'backend', 'cls', 'tenant', 'seq', 'dispatchedAt', 'loaded')
 if f[1] == 'inflight' and f[2] and f[2] ~= backend then redis.call('ZREM', k('inflight:' .. f[2]), id) end
 local b = k('b:' .. backend)
 if outcome == 'ok' then
   redis.call('HSET', b, 'failures', 0, 'circuit', 'closed')
   redis.call('HDEL', b, 'openedAt', 'downSince')
+  -- The backend's moving averages of render and load time (policy.ts learnTiming).
+  local at = tonumber(f[6])
+  if f[1] == 'inflight' and f[2] == backend and at then
+    local slot = math.max(0, now - at)
+    local cur = redis.call('HMGET', b, 'renderMs', 'loadMs')
+    local r, l = tonumber(cur[1]), tonumber(cur[2])
+    if f[7] ~= '1' then
+      if r then r = r + weight * (slot - r) else r = slot end
+      redis.call('HSET', b, 'renderMs', r)
+    elseif r then
+      local sample = math.max(0, slot - r)
+      if l then l = l + weight * (sample - l) else l = sample end
+      redis.call('HSET', b, 'loadMs', l)
+    end
+  end
 elseif outcome == 'fault' or outcome == 'down' then
   -- why only when it did not answer: a server that failed one render still holds its model and takes work.
   if outcome == 'down' then redis.call('HSETNX', b, 'downSince', now) end
@@ -229,6 +255,7 @@ end
 if f[1] ~= 'inflight' then return 'gone' end
 if retry == '1' then
   redis.call('HSET', item, 'group', group, 'meta', meta, 'excluded', excluded, 'backend', '', 'dispatchedAt', '')
+  redis.call('HDEL', item, 'loaded')
   redis.call('HINCRBY', item, 'attempt', 1)
   if readyAt > now then
     redis.call('HSET', item, 'state', 'delayed', 'readyAt', readyAt)
@@ -413,8 +440,21 @@ export interface SchedulerStore {
   extendLock(token: string, ttlMs: number): Promise<boolean>
 }
 
+/** A backend's hash as the scripts return it (0 or '' = unset). */
+interface RawBackend {
+  busy: number
+  model: string
+  circuit: string
+  failures: number
+  openedAt: number
+  downSince: number
+  renderMs?: number
+  loadMs?: number
+  busySince?: number
+}
+
 function backendState(
-  b: { busy: number; model: string; circuit: string; failures: number; openedAt: number; downSince: number },
+  b: RawBackend,
   now: number,
   circuit: CircuitConfig,
 ): BackendState {
@@ -427,6 +467,9 @@ function backendState(
     failures: b.failures,
     openedAt: b.openedAt || undefined,
     downSince: b.downSince || undefined,
+    renderMs: b.renderMs || undefined,
+    loadMs: b.loadMs || undefined,
+    busySince: b.busySince || undefined,
   }
 }
 
@@ -451,7 +494,7 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
     async view(backendIds, now, circuit) {
       const raw = JSON.parse(String(await s.view(base, now, ...backendIds))) as {
         groups: { key: string; meta: string; count: number; seq: number; at: number }[] | Record<string, never>
-        backends: Record<string, { busy: number; model: string; circuit: string; failures: number; openedAt: number; downSince: number }> | []
+        backends: Record<string, RawBackend> | []
         cursor: { interactive: string; bulk: string }
         seen: Record<string, number> | []
         served: Record<string, number> | []
@@ -499,7 +542,7 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
         }
       }
       const result = await s.complete(
-        base, renderId, backendId, now, outcome, circuit.threshold, retry && group ? '1' : '0', retry?.readyAt ?? 0, group, meta, excluded,
+        base, renderId, backendId, now, outcome, circuit.threshold, retry && group ? '1' : '0', retry?.readyAt ?? 0, group, meta, excluded, TIMING_WEIGHT,
       )
       return result as 'done' | 'resubmitted' | 'gone'
     },
@@ -558,13 +601,22 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
 
     async backendStates(backendIds, now, circuit) {
       const pipeline = redis.pipeline()
-      for (const id of backendIds) pipeline.hmget(key(`b:${id}`), 'model', 'circuit', 'failures', 'openedAt', 'downSince')
+      for (const id of backendIds) pipeline.hmget(key(`b:${id}`), 'model', 'circuit', 'failures', 'openedAt', 'downSince', 'renderMs', 'loadMs')
       const results = (await pipeline.exec()) ?? []
       const out: Record<string, BackendState> = {}
       backendIds.forEach((id, i) => {
-        const [model, state, failures, openedAt, downSince] = (results[i]?.[1] ?? []) as (string | null)[]
+        const [model, state, failures, openedAt, downSince, renderMs, loadMs] = (results[i]?.[1] ?? []) as (string | null)[]
         out[id] = backendState(
-          { busy: 0, model: model ?? '', circuit: state ?? 'closed', failures: Number(failures ?? 0), openedAt: Number(openedAt ?? 0), downSince: Number(downSince ?? 0) },
+          {
+            busy: 0,
+            model: model ?? '',
+            circuit: state ?? 'closed',
+            failures: Number(failures ?? 0),
+            openedAt: Number(openedAt ?? 0),
+            downSince: Number(downSince ?? 0),
+            renderMs: Number(renderMs ?? 0),
+            loadMs: Number(loadMs ?? 0),
+          },
           now,
           circuit,
         )
