@@ -190,7 +190,9 @@ export async function progressOf(tenantId: string, active: Render[]): Promise<Re
       continue
     }
     if (r.status === 'running') {
-      out[r.id] = { queuePosition: null, etaSeconds: Math.max(1, Math.round(((100 - r.progress) / 100) * typicalMs / 1000)), waitingFor: null }
+      // why the backend's own time first: a fast and a slow GPU differ by more than any shop's median says.
+      const renderMs = outlooks[r.id]?.runningMs ?? typicalMs
+      out[r.id] = { queuePosition: null, etaSeconds: Math.max(1, Math.round(((100 - r.progress) / 100) * renderMs / 1000)), waitingFor: null }
       continue
     }
     // why the live slots: a server that does not answer takes no turn in the queue.
@@ -198,7 +200,10 @@ export async function progressOf(tenantId: string, active: Render[]): Promise<Re
     // The scheduler's answer: its round robin between shops, interactive first.
     const scheduled = await queuePosition(r.id).catch(() => null)
     if (scheduled !== null) {
-      out[r.id] = { queuePosition: scheduled, etaSeconds: Math.round((Math.ceil(scheduled / slots) * typicalMs) / 1000), waitingFor: null }
+      // Measured: the renders ahead and its own at the pace the servers that can take it keep.
+      const rate = outlooks[r.id]?.rate
+      const etaSeconds = rate ? Math.round(scheduled / rate) : Math.round((Math.ceil(scheduled / slots) * typicalMs) / 1000)
+      out[r.id] = { queuePosition: scheduled, etaSeconds, waitingFor: null }
       continue
     }
     // Not known to the scheduler (Redis lost it; the reconciler will resubmit

@@ -4,7 +4,7 @@
 import { env } from '#app/lib/env.server.ts'
 import type { Render } from '#db/schema.ts'
 import { backendsForDispatch, backendView, downSinceOf, needsOf, refreshDispatchBackends, scheduler } from './dispatcher.server.ts'
-import { canTake, type Needs } from './policy.ts'
+import { canTake, type BackendView, type Needs } from './policy.ts'
 import { waitingOn, type Waiting } from './waiting.ts'
 
 /** When this backend stopped answering, by the circuit breaker's record; undefined while it answers. */
@@ -26,6 +26,10 @@ export interface RenderOutlook {
   waiting: (Waiting & { backendName: string }) | null
   /** Slots of the backends that could take it and answer (for ETAs); in-process ones count as the worker concurrency. */
   liveSlots: number
+  /** Renders a second those backends finish, from their measured render times (unmeasured ones at the measured ones' mean); null until one is measured. */
+  rate: number | null
+  /** The measured render time of the backend running it, ms; null when not running or not measured. */
+  runningMs: number | null
 }
 
 /**
@@ -47,10 +51,21 @@ export async function renderOutlooks(list: readonly RenderForWaiting[]): Promise
     const arrived = r.status === 'running' ? (r.startedAt ?? r.updatedAt) : r.queuedAt
     const wait = waitingOn(views, needs, r.backend, arrived.getTime(), timeoutMs)
     const live = views.filter((v) => canTake(v, needs) && v.downSince === undefined && v.circuit !== 'open')
+    const slotsOf = (v: BackendView) => Math.min(v.slots, env().WORKER_CONCURRENCY)
     out[r.id] = {
       waiting: wait ? { ...wait, backendName: backendName(wait.backend) } : null,
-      liveSlots: live.reduce((sum, v) => sum + Math.min(v.slots, env().WORKER_CONCURRENCY), 0),
+      liveSlots: live.reduce((sum, v) => sum + slotsOf(v), 0),
+      rate: rateOf(live, slotsOf),
+      runningMs: r.status === 'running' ? (views.find((v) => v.id === r.backend)?.renderMs ?? null) : null,
     }
   }
   return out
+}
+
+/** Renders a second these backends finish at their measured render times; null when none is measured. */
+function rateOf(live: readonly BackendView[], slotsOf: (v: BackendView) => number): number | null {
+  const measured = live.filter((v) => v.renderMs !== undefined)
+  if (measured.length === 0) return null
+  const mean = measured.reduce((sum, v) => sum + v.renderMs!, 0) / measured.length
+  return live.reduce((sum, v) => sum + (1000 * slotsOf(v)) / Math.max(1, v.renderMs ?? mean), 0)
 }
