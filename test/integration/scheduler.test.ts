@@ -220,6 +220,7 @@ describe('measured timings', () => {
       await d.dispatch()
       expect(handed.at(-1)).toBe(it.renderId)
       expect((await state()).busySince).toBe(now)
+      expect((await d.store.view(['gpu-1'], now, d.config.circuit)).inflight).toEqual({ t: 1 })
       now += ms
       await d.complete(it.renderId, 'gpu-1', { kind: 'succeeded', backendFault: false, attempt: 1 })
     }

@@ -318,7 +318,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     const models = new Set(view.groups.map((g) => g.model))
     for (const s of Object.values(view.backends)) if (s.model) models.add(s.model)
     const backends = list.map((b) => backendView(b, view.backends[b.id], models))
-    const work: WorkView = { groups: view.groups, cursor: view.cursor, interactiveSeen: view.interactiveSeen, lastServed: view.lastServed, tenantServed: view.tenantServed, bulkTurn: view.bulkTurn }
+    const work: WorkView = { groups: view.groups, cursor: view.cursor, interactiveSeen: view.interactiveSeen, lastServed: view.lastServed, tenantServed: view.tenantServed, bulkTurn: view.bulkTurn, inflight: view.inflight }
     const expiresAt = await expireWaiting(work, backends, list, now)
     const pending: Promise<void>[] = []
     let dispatched = 0

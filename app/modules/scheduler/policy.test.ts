@@ -273,6 +273,17 @@ describe("one shop's burst", () => {
     })
   })
 
+  it('lets a shop holding half the slots take its interactive turn only after every other shop', () => {
+    const backends = [gpu('gpu-1', 'm1'), ...['gpu-2', 'gpu-3', 'gpu-4'].map((id) => gpu(id, 'm1', { busy: 1 }))]
+    const groups = () => [group('interactive', 'shop-burst', 'm1', 50), group('interactive', 'shop-z', 'm1', 1)]
+    // In turn (the cursor is before it), the burst's shop would go first; with 3 of 4 slots it goes last.
+    expect(decide(backends, view(groups(), { cursor: { interactive: 'shop-a' } }))).toMatchObject({ tenant: 'shop-burst' })
+    const capped = view(groups(), { cursor: { interactive: 'shop-a' }, inflight: { 'shop-burst': 3 } })
+    expect(decide(backends, capped)).toMatchObject({ tenant: 'shop-z' })
+    // Nobody else waiting: it still gets the free slot.
+    expect(decide(backends, view([group('interactive', 'shop-burst', 'm1', 50)], { inflight: { 'shop-burst': 3 } }))).toMatchObject({ tenant: 'shop-burst' })
+  })
+
   it("loads the model for the shop with the backlog, leaving another shop's single render to the holder", () => {
     const backends = [gpu('gpu-1', 'm1', { busy: 1 }), gpu('gpu-2')]
     // shop-a comes first in turn, but its one render waits less for gpu-1 than for a load.

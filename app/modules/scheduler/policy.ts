@@ -84,6 +84,8 @@ export interface WorkView {
   tenantServed?: Record<string, number>
   /** Each tenant's place in the order of bulk dispatches (higher = served more recently). */
   bulkTurn?: Record<string, number>
+  /** Renders each tenant has dispatched and not yet completed. */
+  inflight?: Record<string, number>
 }
 
 export interface PolicyConfig {
@@ -96,6 +98,8 @@ export interface PolicyConfig {
   starvationMs: number
   /** Renders per holder that make the last holder of an interactive model leave it for a bulk group. */
   bigGroupRenders: number
+  /** Share of the answering backends' slots past which a shop's interactive turn comes after every other shop's. */
+  shopSlotShare: number
 }
 
 export const defaultPolicy: PolicyConfig = {
@@ -104,6 +108,7 @@ export const defaultPolicy: PolicyConfig = {
   interactiveMemoryMs: 30 * 60_000,
   starvationMs: 10 * 60_000,
   bigGroupRenders: 10,
+  shopSlotShare: 0.5,
 }
 
 export interface Assignment {
@@ -185,13 +190,9 @@ export function eligible(b: BackendView, g: GroupView, backends: readonly Backen
   return !backends.some((o) => o.id !== b.id && canTake(o, g.needs) && usableFor(o, g))
 }
 
-/** Next tenant after the cursor (in id order), then that tenant's oldest group. */
-export function roundRobin(candidates: readonly GroupView[], cursor: string | undefined): GroupView {
-  const tenants = [...new Set(candidates.map((g) => g.tenant))].sort()
-  const next = (cursor !== undefined ? tenants.find((t) => t > cursor) : undefined) ?? tenants[0]
-  let best: GroupView | undefined
-  for (const g of candidates) if (g.tenant === next && (!best || g.oldestSeq < best.oldestSeq)) best = g
-  return best!
+/** Next tenant after the cursor (in id order; shops at their cap last), then that tenant's oldest group. */
+export function roundRobin(candidates: readonly GroupView[], cursor: string | undefined, capped: ReadonlySet<string> = new Set()): GroupView {
+  return roundRobinOrder(candidates, cursor, capped)[0]
 }
 
 /**
@@ -210,12 +211,13 @@ export function fairest(candidates: readonly GroupView[], work: WorkView): Group
   return best!
 }
 
-/** Candidates in round-robin order: tenants from the cursor on, each tenant's groups oldest first. */
-function roundRobinOrder(candidates: readonly GroupView[], cursor: string | undefined): GroupView[] {
+/** Candidates in round-robin order: tenants from the cursor on (shops at their cap after the rest), each tenant's groups oldest first. */
+function roundRobinOrder(candidates: readonly GroupView[], cursor: string | undefined, capped: ReadonlySet<string> = new Set()): GroupView[] {
   const tenants = [...new Set(candidates.map((g) => g.tenant))].sort()
   const start = cursor !== undefined ? tenants.findIndex((t) => t > cursor) : 0
   const ordered = start <= 0 ? tenants : [...tenants.slice(start), ...tenants.slice(0, start)]
-  return ordered.flatMap((t) => candidates.filter((g) => g.tenant === t).sort((a, b) => a.oldestSeq - b.oldestSeq))
+  const turns = [...ordered.filter((t) => !capped.has(t)), ...ordered.filter((t) => capped.has(t))]
+  return turns.flatMap((t) => candidates.filter((g) => g.tenant === t).sort((a, b) => a.oldestSeq - b.oldestSeq))
 }
 
 /**
@@ -235,8 +237,11 @@ function roundRobinOrder(candidates: readonly GroupView[], cursor: string | unde
  *    by the others in time and another model is behind; otherwise it stays
  *    on its model. The last holder of a model interactive users had recently
  *    stays unless a large bulk group would otherwise idle.
- * Within a class and model, tenants take turns (round robin); inside a
- * tenant, oldest first.
+ * Interactive work: shops in turn (round robin); bulk work: the shop served
+ * longest ago (fairest); inside a shop, oldest first. A shop holding its
+ * share of the slots (shopSlotShare) or more takes its interactive turn
+ * after every other shop's: it gets another slot only when no other shop's
+ * work can use it.
  */
 export function nextAssignment(
   backends: readonly BackendView[],
@@ -245,6 +250,26 @@ export function nextAssignment(
   config: Partial<PolicyConfig> = {},
 ): Assignment | undefined {
   const cfg = { ...defaultPolicy, ...config }
+  return decide(backends, work, now, cfg, atCap(backends, work, cfg))
+}
+
+/** Shops holding their share of the answering slots (PolicyConfig.shopSlotShare) or more: their interactive turns come last. */
+function atCap(backends: readonly BackendView[], work: WorkView, cfg: PolicyConfig): Set<string> {
+  const out = new Set<string>()
+  if (!work.inflight) return out
+  const slots = backends.reduce((n, b) => n + (b.circuit === 'open' || b.downSince !== undefined ? 0 : b.slots), 0)
+  const cap = Math.max(1, Math.floor(slots * cfg.shopSlotShare))
+  for (const [tenant, n] of Object.entries(work.inflight)) if (n >= cap) out.add(tenant)
+  return out
+}
+
+function decide(
+  backends: readonly BackendView[],
+  work: WorkView,
+  now: number,
+  cfg: PolicyConfig,
+  capped: ReadonlySet<string>,
+): Assignment | undefined {
   const loadCost = cfg.switchMs / cfg.renderMs
   // why by cost: when several servers could take the work, the cheaper one's time is spent first (stable: equal costs keep their order).
   const free = backends.filter((b) => freeSlots(b) > 0).sort((a, b) => (a.costPerSecond ?? 0) - (b.costPerSecond ?? 0))
@@ -269,7 +294,7 @@ export function nextAssignment(
   })
 
   // 1–2. Interactive work, shops in turn.
-  const interactive = interactiveAssignment(free, groups, backends, usableSwitching, holders, work, now, cfg)
+  const interactive = interactiveAssignment(free, groups, backends, usableSwitching, holders, work, now, cfg, capped)
   if (interactive) return assign(interactive.b, interactive.g)
 
   // 3. Bulk work (and interactive work reached by a switch decided here).
@@ -285,7 +310,7 @@ export function nextAssignment(
     if (target !== undefined) {
       const there = groups.filter((g) => g.model === target && eligible(b, g, backends))
       const inClass = there.filter((g) => g.workClass === 'interactive')
-      return assign(b, inClass.length > 0 ? roundRobin(inClass, work.cursor.interactive) : fairest(there, work))
+      return assign(b, inClass.length > 0 ? roundRobin(inClass, work.cursor.interactive, capped) : fairest(there, work))
     }
     if (own.length > 0) return assign(b, fairest(own, work))
   }
@@ -314,6 +339,7 @@ function interactiveAssignment(
   work: WorkView,
   now: number,
   cfg: PolicyConfig,
+  capped: ReadonlySet<string>,
 ): { b: BackendView; g: GroupView } | undefined {
   const loadCost = cfg.switchMs / cfg.renderMs
   const interactive = groups.filter((g) => g.workClass === 'interactive')
@@ -346,7 +372,7 @@ function interactiveAssignment(
   const ready = (g: GroupView) => switching.filter((o) => o.model === g.model && eligible(o, g, backends)).length
   // Renders left waiting for a faster holder in this pass, per model: they go before the next one.
   const deferred = new Map<string, number>()
-  for (const g of roundRobinOrder(interactive, work.cursor.interactive)) {
+  for (const g of roundRobinOrder(interactive, work.cursor.interactive, capped)) {
     const holds = (b: BackendView) => (!b.switchesModels || b.model === g.model) && eligible(b, g, backends)
     const holder = free.find(holds)
     if (holder) {
@@ -534,6 +560,7 @@ export function applyAssignment(
   b.busy += 1
   if (b.switchesModels) b.model = g.model
   g.count -= 1
+  if (work.inflight) work.inflight[g.tenant] = (work.inflight[g.tenant] ?? 0) + 1
   if (next) {
     g.oldestSeq = next.seq
     g.oldestAt = next.at

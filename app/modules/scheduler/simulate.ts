@@ -143,7 +143,7 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
   const seqOf = new Map<string, number>()
   const attempts = new Map<string, number>()
   const excludedOf = new Map<string, string[]>()
-  const work: WorkView = { groups: [], cursor: {}, interactiveSeen: {}, lastServed: {}, tenantServed: {}, bulkTurn: {} }
+  const work: WorkView = { groups: [], cursor: {}, interactiveSeen: {}, lastServed: {}, tenantServed: {}, bulkTurn: {}, inflight: {} }
   const groupByKey = new Map<string, GroupView>()
   const running: Running[] = []
   const starts: SimStart[] = []
@@ -196,6 +196,7 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
     const view = backends.find((x) => x.id === run.backend)!
     const breaker = breakers.get(run.backend)!
     view.busy -= 1
+    work.inflight![run.render.tenant] -= 1
     view.busySince = running.reduce<number | undefined>((m, o) => (o.backend === view.id ? Math.min(m ?? Infinity, o.start.dispatchedAt) : m), undefined)
     if (run.ok) {
       // why learned, not read from the spec: the policy sees what production measures.

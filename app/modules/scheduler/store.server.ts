@@ -78,6 +78,8 @@ export interface StoreView {
   lastServed: Record<string, number>
   tenantServed: Record<string, number>
   bulkTurn: Record<string, number>
+  /** Renders each tenant has in flight on the backends asked about. */
+  inflight: Record<string, number>
   /** Earliest time a delayed render becomes ready. */
   nextReadyAt?: number
 }
@@ -147,7 +149,7 @@ for _, id in ipairs(due) do
   local f = redis.call('HMGET', k('item:' .. id), 'state', 'group', 'meta', 'cls', 'tenant', 'seq')
   if f[1] == 'delayed' then addPending(id, f[2], f[3], f[4], f[5], tonumber(f[6])) end
 end
-local out = { groups = {}, backends = {}, cursor = {}, seen = {}, served = {}, tenants = {}, turns = {} }
+local out = { groups = {}, backends = {}, cursor = {}, seen = {}, served = {}, tenants = {}, turns = {}, inflight = {} }
 local metas = redis.call('HGETALL', k('groups'))
 for i = 1, #metas, 2 do
   local group = metas[i]
@@ -164,6 +166,10 @@ for i = 3, #ARGV do
   local b = ARGV[i]
   local s = redis.call('HMGET', k('b:' .. b), 'model', 'circuit', 'failures', 'openedAt', 'downSince', 'renderMs', 'loadMs')
   local oldest = redis.call('ZRANGE', k('inflight:' .. b), 0, 0, 'WITHSCORES')
+  for _, id in ipairs(redis.call('ZRANGE', k('inflight:' .. b), 0, -1)) do
+    local t = redis.call('HGET', k('item:' .. id), 'tenant')
+    if t then out.inflight[t] = (out.inflight[t] or 0) + 1 end
+  end
   out.backends[b] = { busy = redis.call('ZCARD', k('inflight:' .. b)), model = s[1] or '', circuit = s[2] or 'closed',
     failures = tonumber(s[3]) or 0, openedAt = tonumber(s[4]) or 0, downSince = tonumber(s[5]) or 0,
     renderMs = tonumber(s[6]) or 0, loadMs = tonumber(s[7]) or 0, busySince = tonumber(oldest[2]) or 0 }
@@ -500,6 +506,7 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
         served: Record<string, number> | []
         tenants: Record<string, number> | []
         turns: Record<string, number> | []
+        inflight: Record<string, number> | []
         nextReadyAt?: number
       }
       // why: cjson encodes an empty Lua table as {}, whether it was a list or a map.
@@ -517,6 +524,7 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
         lastServed: Array.isArray(raw.served) ? {} : raw.served,
         tenantServed: Array.isArray(raw.tenants) ? {} : raw.tenants,
         bulkTurn: Array.isArray(raw.turns) ? {} : raw.turns,
+        inflight: Array.isArray(raw.inflight) ? {} : raw.inflight,
         nextReadyAt: raw.nextReadyAt,
       }
     },
