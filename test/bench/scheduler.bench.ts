@@ -10,7 +10,8 @@
 //   npm run bench -- scheduler
 //
 // Knobs: BENCH_BULK (2000), BENCH_SEED (1), BENCH_SEEDS (3: the family is
-// simulated with seeds BENCH_SEED onwards), BENCH_REAL_BULK (200),
+// simulated with seeds BENCH_SEED onwards), BENCH_SCENARIOS (all: a
+// comma-separated list of names), BENCH_REAL_BULK (200),
 // BENCH_REAL_RENDER_MS (100), BENCH_DISPATCHERS (3).
 import type { BackendCapabilities } from '#app/modules/backends/types.ts'
 import { percentile, positiveInt, cleanupList, sleep } from './support.ts'
@@ -32,6 +33,8 @@ process.env.QUEUE_PREFIX = `atelier-bench-${process.pid}`
 const BULK = positiveInt('BENCH_BULK', 2000)
 const SEED = positiveInt('BENCH_SEED', 1)
 const SEEDS = positiveInt('BENCH_SEEDS', 3)
+/** Only these scenarios (comma-separated names); all by default. */
+const ONLY = process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim())
 const REAL_BULK = positiveInt('BENCH_REAL_BULK', 200)
 const REAL_RENDER_MS = positiveInt('BENCH_REAL_RENDER_MS', 100)
 const DISPATCHERS = positiveInt('BENCH_DISPATCHERS', 3)
@@ -108,7 +111,8 @@ async function main(): Promise<void> {
   const rows: Row[] = []
   const t0 = performance.now()
   // why several seeds: one seed's arrivals can happen to spare a policy its worst case.
-  for (let seed = SEED; seed < SEED + SEEDS; seed++) for (const sc of scenarios(seed, BULK)) rows.push(scenarioRow(sc, seed))
+  for (let seed = SEED; seed < SEED + SEEDS; seed++)
+    for (const sc of scenarios(seed, BULK).filter((s) => !ONLY || ONLY.includes(s.name))) rows.push(scenarioRow(sc, seed))
   const simMs = performance.now() - t0
   console.log('scenario         seed  renders  vs bound  vs FIFO  interactive p95 (loaded) [floor]  loads/min  others in burst  bulk spread')
   for (const r of rows) {
@@ -176,7 +180,7 @@ async function main(): Promise<void> {
   }
   const realRows: RealRow[] = []
   const scale = REAL_RENDER_MS / defaultPolicy.renderMs
-  for (const sc of scenarios(SEED + 1, REAL_BULK)) {
+  for (const sc of scenarios(SEED + 1, REAL_BULK).filter((s) => !ONLY || ONLY.includes(s.name))) {
     const real = await runRealDispatcher(sc, REAL_RENDER_MS)
     const { pool } = real
     const realSim = simulate(real.renders, {
