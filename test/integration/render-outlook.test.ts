@@ -3,6 +3,7 @@ import { registerBackend } from '#app/modules/backends/registry.server.ts'
 import { progressOf } from '#app/modules/renders/service.server.ts'
 import { reportHealth, scheduler } from '#app/modules/scheduler/dispatcher.server.ts'
 import { renderOutlooks } from '#app/modules/scheduler/liveness.server.ts'
+import { modelKey } from '#app/modules/scheduler/policy.ts'
 import type { Tenant } from '#db/schema.ts'
 import { createZeroLatencyBackend } from '#test/fakes/zero-latency-backend.ts'
 import { createLocalTenant, insertRender } from '#test/support/fixtures.ts'
@@ -68,6 +69,10 @@ describe('what a waiting render is promised', () => {
     await redis.hset(`${d.store.base}b:eta-b`, 'renderMs', 40_000)
     const outlook = (await renderOutlooks([render]))[render.id]
     expect(outlook.rate).toBeCloseTo(0.125, 5)
+    // This render's own workflow, measured on eta-a, counts before the server's overall time.
+    await redis.hset(`${d.store.base}b:eta-a`, `render:${modelKey(render)}`, 20_000)
+    expect((await renderOutlooks([render]))[render.id].rate).toBeCloseTo(0.075, 5)
+    await redis.hdel(`${d.store.base}b:eta-a`, `render:${modelKey(render)}`)
     await d.submit({ renderId: render.id, tenant: tenant.id, workClass: 'interactive', priority: 'interactive', model: 'tryon:x', needs: { operation: 'tryon', persona: false, edge: 1024 }, home: 'eta-a', at: Date.now() })
     // First in line: its own render at the pair's pace, 1 / 0.125 s.
     expect((await progressOf(tenant.id, [render]))[render.id]).toMatchObject({ queuePosition: 1, etaSeconds: 8 })

@@ -233,6 +233,11 @@ describe('measured timings', () => {
     await run('m2', 14_400)
     expect(await state()).toMatchObject({ loadMs: 10_000, busySince: undefined })
     expect((await state()).renderMs).toBeCloseTo(4_400, 6)
+    // Per model: m2 renders in 20 s where m1 took about 4.
+    await run('m2', 20_000)
+    const timing = await state()
+    expect(timing.byModel).toEqual({ m1: { renderMs: expect.closeTo(4_400, 6) }, m2: { loadMs: 10_000, renderMs: 20_000 } })
+    expect((await d.store.backendStates(['gpu-1'], now, d.config.circuit))['gpu-1'].byModel).toEqual(timing.byModel)
     await deleteQueueKeys(`${prefix}-timing`)
   })
 })

@@ -146,6 +146,7 @@ export function backendView(b: DispatchBackend, state?: BackendState, models?: R
     renderMs: state?.renderMs,
     loadMs: state?.loadMs,
     busySince: state?.busySince,
+    byModel: state?.byModel,
   }
 }
 

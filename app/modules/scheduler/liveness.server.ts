@@ -4,7 +4,7 @@
 import { env } from '#app/lib/env.server.ts'
 import type { Render } from '#db/schema.ts'
 import { backendsForDispatch, backendView, downSinceOf, needsOf, refreshDispatchBackends, scheduler } from './dispatcher.server.ts'
-import { canTake, type BackendView, type Needs } from './policy.ts'
+import { canTake, modelKey, renderTime, type BackendView, type Needs } from './policy.ts'
 import { waitingOn, type Waiting } from './waiting.ts'
 
 /** When this backend stopped answering, by the circuit breaker's record; undefined while it answers. */
@@ -55,17 +55,23 @@ export async function renderOutlooks(list: readonly RenderForWaiting[]): Promise
     out[r.id] = {
       waiting: wait ? { ...wait, backendName: backendName(wait.backend) } : null,
       liveSlots: live.reduce((sum, v) => sum + slotsOf(v), 0),
-      rate: rateOf(live, slotsOf),
-      runningMs: r.status === 'running' ? (views.find((v) => v.id === r.backend)?.renderMs ?? null) : null,
+      rate: rateOf(live, slotsOf, modelKey(r)),
+      runningMs: r.status === 'running' ? measuredMs(views.find((v) => v.id === r.backend), modelKey(r)) : null,
     }
   }
   return out
 }
 
-/** Renders a second these backends finish at their measured render times; null when none is measured. */
-function rateOf(live: readonly BackendView[], slotsOf: (v: BackendView) => number): number | null {
-  const measured = live.filter((v) => v.renderMs !== undefined)
-  if (measured.length === 0) return null
-  const mean = measured.reduce((sum, v) => sum + v.renderMs!, 0) / measured.length
-  return live.reduce((sum, v) => sum + (1000 * slotsOf(v)) / Math.max(1, v.renderMs ?? mean), 0)
+/** A backend's measured render time for the model (else for any model); null when not measured. */
+function measuredMs(v: BackendView | undefined, model: string): number | null {
+  return v?.renderMs === undefined ? null : renderTime(v, { renderMs: v.renderMs }, model)
+}
+
+/** Renders a second these backends finish at their measured render times of the model; null when none is measured. */
+function rateOf(live: readonly BackendView[], slotsOf: (v: BackendView) => number, model: string): number | null {
+  const measured = live.map((v) => measuredMs(v, model))
+  const known = measured.filter((ms): ms is number => ms !== null)
+  if (known.length === 0) return null
+  const mean = known.reduce((sum, ms) => sum + ms, 0) / known.length
+  return live.reduce((sum, v, i) => sum + (1000 * slotsOf(v)) / Math.max(1, measured[i] ?? mean), 0)
 }

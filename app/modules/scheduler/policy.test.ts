@@ -225,15 +225,22 @@ describe('model affinity', () => {
     expect(decide([{ ...fast, renderMs: 2000, busySince: 1000 }, slow], work, 1000)).toMatchObject({ backend: 'slow' })
   })
 
-  it("learns a backend's render and load times as moving averages of its completions", () => {
-    const b: { renderMs?: number; loadMs?: number } = {}
-    learnTiming(b, 3000, true)
-    expect(b).toEqual({})
-    learnTiming(b, 1000, false)
-    learnTiming(b, 2000, false)
+  it("learns a backend's render and load times as moving averages of its completions, overall and per model", () => {
+    const b: Pick<BackendView, 'renderMs' | 'loadMs' | 'byModel'> = {}
+    learnTiming(b, 3000, true, 'm1')
+    expect(b.renderMs).toBeUndefined()
+    learnTiming(b, 1000, false, 'm1')
+    learnTiming(b, 2000, false, 'm1')
     expect(b.renderMs).toBeCloseTo(1200, 6)
-    learnTiming(b, 4200, true)
+    learnTiming(b, 4200, true, 'm1')
     expect(b.loadMs).toBeCloseTo(3000, 6)
+    // Another workflow, five times slower: its own time, and the backend's moves toward it.
+    learnTiming(b, 6000, false, 'm2')
+    expect(b.byModel).toEqual({ m1: { renderMs: expect.closeTo(1200, 6), loadMs: expect.closeTo(3000, 6) }, m2: { renderMs: 6000 } })
+    expect(b.renderMs).toBeCloseTo(2160, 6)
+    // Loading m2: the part beyond m2's own render is the load.
+    learnTiming(b, 9000, true, 'm2')
+    expect(b.byModel!.m2.loadMs).toBe(3000)
   })
 
   it('never switches a multi-slot backend while it renders', () => {

@@ -29,6 +29,12 @@ export interface Needs {
   fallback?: readonly string[]
 }
 
+/** Measured times of a render and of a model load, ms (moving averages). */
+export interface Timing {
+  renderMs?: number
+  loadMs?: number
+}
+
 export interface BackendView {
   id: string
   /** What a second of its time costs (Settings → GPU backends); among free backends the cheaper is served first. */
@@ -54,6 +60,8 @@ export interface BackendView {
   /** Its typical render and model load, measured (moving averages); unmeasured: the policy's renderMs and switchMs. */
   renderMs?: number
   loadMs?: number
+  /** The same per model (workflows differ several-fold); a model not measured here takes the backend's. */
+  byModel?: Record<string, Timing>
   /** When its oldest render in flight was dispatched. */
   busySince?: number
 }
@@ -364,7 +372,7 @@ function interactiveAssignment(
         : (holders.get(cur) ?? 0) >= 2 ? 2
         : (pendingInteractive.get(cur) ?? 0) === 0 ? 3
         : undefined
-      const ends = loadTime(b, cfg) + renderTime(b, cfg)
+      const ends = loadTime(b, cfg, g.model) + renderTime(b, cfg, g.model)
       if (rank !== undefined && rank <= worst && (!best || rank < best.rank || (rank === best.rank && ends < best.ends))) best = { b, rank, ends }
     }
     return best?.b
@@ -376,9 +384,15 @@ function interactiveAssignment(
     const holds = (b: BackendView) => (!b.switchesModels || b.model === g.model) && eligible(b, g, backends)
     const holder = free.find(holds)
     if (holder) {
-      // why: a free slow GPU that has the model is not the quickest result when a fast one holding it is about to free.
+      // why: a free slow GPU that has the model is not the quickest result when a fast one holding it
+      // is about to free. Only a clearly faster one (FASTER): alike GPUs' estimates differ by noise.
       const ahead = deferred.get(g.model) ?? 0
-      const faster = backends.some((o) => o !== holder && freeSlots(o) === 0 && holds(o) && freeIn(o, now, cfg) + (ahead + 1) * renderTime(o, cfg) < renderTime(holder, cfg))
+      const mine = renderTime(holder, cfg, g.model)
+      const faster = backends.some((o) => {
+        if (o === holder || freeSlots(o) > 0 || !holds(o)) return false
+        const theirs = renderTime(o, cfg, g.model)
+        return theirs * FASTER < mine && freeIn(o, now, cfg) + (ahead + 1) * theirs < mine
+      })
       if (!faster) return { b: holder, g }
       deferred.set(g.model, ahead + 1)
       continue
@@ -396,33 +410,46 @@ function interactiveAssignment(
   return undefined
 }
 
+/** How much quicker a backend's render must be for interactive work to wait for it rather than take a free one. */
+const FASTER = 1.25
+
 /** Weight of the newest measurement in a backend's moving averages of render and load time. */
 export const TIMING_WEIGHT = 0.2
 
 /**
- * A backend's measured times after a render that took `slotMs` from dispatch
- * to completion, `loaded` when it loaded its model first (then the part
- * beyond its typical render is the load).
+ * A backend's measured times after a render of `model` that took `slotMs`
+ * from dispatch to completion, `loaded` when it loaded the model first (then
+ * the part beyond its typical render of that model is the load). The store's
+ * COMPLETE script does the same in Redis.
  */
-export function learnTiming(b: Pick<BackendView, 'renderMs' | 'loadMs'>, slotMs: number, loaded: boolean): void {
+export function learnTiming(b: Timing & Pick<BackendView, 'byModel'>, slotMs: number, loaded: boolean, model?: string): void {
   const blend = (old: number | undefined, sample: number) => (old === undefined ? sample : old + TIMING_WEIGHT * (sample - old))
-  if (!loaded) b.renderMs = blend(b.renderMs, slotMs)
-  else if (b.renderMs !== undefined) b.loadMs = blend(b.loadMs, Math.max(0, slotMs - b.renderMs))
+  const m = model === undefined ? undefined : ((b.byModel ??= {})[model] ??= {})
+  if (!loaded) {
+    b.renderMs = blend(b.renderMs, slotMs)
+    if (m) m.renderMs = blend(m.renderMs, slotMs)
+    return
+  }
+  const render = m?.renderMs ?? b.renderMs
+  if (render === undefined) return
+  const sample = Math.max(0, slotMs - render)
+  b.loadMs = blend(b.loadMs, sample)
+  if (m) m.loadMs = blend(m.loadMs, sample)
 }
 
-/** A backend's typical render: measured, else the policy's. */
-function renderTime(b: BackendView, cfg: PolicyConfig): number {
-  return b.renderMs ?? cfg.renderMs
+/** A backend's typical render of a model: measured for the model, else for the backend, else the policy's. */
+export function renderTime(b: Pick<BackendView, 'renderMs' | 'byModel'>, cfg: Pick<PolicyConfig, 'renderMs'>, model?: string): number {
+  return (model === undefined ? undefined : b.byModel?.[model]?.renderMs) ?? b.renderMs ?? cfg.renderMs
 }
 
-/** A backend's model load: measured, else the policy's scaled by its render time (a slower GPU loads slower too). */
-function loadTime(b: BackendView, cfg: PolicyConfig): number {
-  return b.loadMs ?? (cfg.switchMs * renderTime(b, cfg)) / cfg.renderMs
+/** A backend's load of a model: measured, else the policy's scaled by its render time (a slower GPU loads slower too). */
+function loadTime(b: BackendView, cfg: PolicyConfig, model: string): number {
+  return b.byModel?.[model]?.loadMs ?? b.loadMs ?? (cfg.switchMs * renderTime(b, cfg, model)) / cfg.renderMs
 }
 
 /** How long until a busy backend frees a slot: its oldest render's expected end. */
 function freeIn(b: BackendView, now: number, cfg: PolicyConfig): number {
-  return Math.max(0, (b.busySince ?? now) + renderTime(b, cfg) - now)
+  return Math.max(0, (b.busySince ?? now) + renderTime(b, cfg, b.model) - now)
 }
 
 /** Waiting renders per model (count, oldest) among `groups`. */

@@ -200,7 +200,7 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
     view.busySince = running.reduce<number | undefined>((m, o) => (o.backend === view.id ? Math.min(m ?? Infinity, o.start.dispatchedAt) : m), undefined)
     if (run.ok) {
       // why learned, not read from the spec: the policy sees what production measures.
-      learnTiming(view, run.endAt - run.start.dispatchedAt, run.start.switched)
+      learnTiming(view, run.endAt - run.start.dispatchedAt, run.start.switched, run.render.model)
       success(view, breaker)
       starts.push(run.start)
       last = Math.max(last, run.endAt)

@@ -9,7 +9,7 @@
 // own prefix would without a hash tag). See docs/decisions/006-scheduler.md.
 import type { Redis } from 'ioredis'
 import { createHash } from 'node:crypto'
-import { TIMING_WEIGHT, type CircuitState, type GroupView, type Needs, type WorkClass } from './policy.ts'
+import { TIMING_WEIGHT, type CircuitState, type GroupView, type Needs, type Timing, type WorkClass } from './policy.ts'
 
 export interface SubmitItem {
   renderId: string
@@ -67,6 +67,7 @@ export interface BackendState {
   loadMs?: number
   /** When its oldest render in flight was dispatched. */
   busySince?: number
+  byModel?: Record<string, Timing>
 }
 
 export interface StoreView {
@@ -165,6 +166,11 @@ end
 for i = 3, #ARGV do
   local b = ARGV[i]
   local s = redis.call('HMGET', k('b:' .. b), 'model', 'circuit', 'failures', 'openedAt', 'downSince', 'renderMs', 'loadMs')
+  local timings = {}
+  local all = redis.call('HGETALL', k('b:' .. b))
+  for i = 1, #all, 2 do
+    if string.sub(all[i], 1, 7) == 'render:' or string.sub(all[i], 1, 5) == 'load:' then timings[all[i]] = tonumber(all[i + 1]) end
+  end
   local oldest = redis.call('ZRANGE', k('inflight:' .. b), 0, 0, 'WITHSCORES')
   for _, id in ipairs(redis.call('ZRANGE', k('inflight:' .. b), 0, -1)) do
     local t = redis.call('HGET', k('item:' .. id), 'tenant')
@@ -172,7 +178,7 @@ for i = 3, #ARGV do
   end
   out.backends[b] = { busy = redis.call('ZCARD', k('inflight:' .. b)), model = s[1] or '', circuit = s[2] or 'closed',
     failures = tonumber(s[3]) or 0, openedAt = tonumber(s[4]) or 0, downSince = tonumber(s[5]) or 0,
-    renderMs = tonumber(s[6]) or 0, loadMs = tonumber(s[7]) or 0, busySince = tonumber(oldest[2]) or 0 }
+    renderMs = tonumber(s[6]) or 0, loadMs = tonumber(s[7]) or 0, busySince = tonumber(oldest[2]) or 0, timings = timings }
 end
 out.cursor.interactive = redis.call('GET', k('rr:interactive')) or ''
 out.cursor.bulk = redis.call('GET', k('rr:bulk')) or ''
@@ -228,25 +234,27 @@ local retry, readyAt, group, meta, excluded = ARGV[7], tonumber(ARGV[8]), ARGV[9
 local weight = tonumber(ARGV[12])
 local item = k('item:' .. id)
 local removed = redis.call('ZREM', k('inflight:' .. backend), id)
-local f = redis.call('HMGET', item, 'state', 'backend', 'cls', 'tenant', 'seq', 'dispatchedAt', 'loaded')
+local f = redis.call('HMGET', item, 'state', 'backend', 'cls', 'tenant', 'seq', 'dispatchedAt', 'loaded', 'model')
 if f[1] == 'inflight' and f[2] and f[2] ~= backend then redis.call('ZREM', k('inflight:' .. f[2]), id) end
 local b = k('b:' .. backend)
 if outcome == 'ok' then
   redis.call('HSET', b, 'failures', 0, 'circuit', 'closed')
   redis.call('HDEL', b, 'openedAt', 'downSince')
-  -- The backend's moving averages of render and load time (policy.ts learnTiming).
+  -- The backend's moving averages of render and load time, overall and for the model (policy.ts learnTiming).
   local at = tonumber(f[6])
   if f[1] == 'inflight' and f[2] == backend and at then
     local slot = math.max(0, now - at)
-    local cur = redis.call('HMGET', b, 'renderMs', 'loadMs')
-    local r, l = tonumber(cur[1]), tonumber(cur[2])
+    local m = f[8] or ''
+    local cur = redis.call('HMGET', b, 'renderMs', 'loadMs', 'render:' .. m, 'load:' .. m)
+    local r, l, rm, lm = tonumber(cur[1]), tonumber(cur[2]), tonumber(cur[3]), tonumber(cur[4])
+    local function blend(old, sample) if old then return old + weight * (sample - old) end return sample end
     if f[7] ~= '1' then
-      if r then r = r + weight * (slot - r) else r = slot end
-      redis.call('HSET', b, 'renderMs', r)
-    elseif r then
-      local sample = math.max(0, slot - r)
-      if l then l = l + weight * (sample - l) else l = sample end
-      redis.call('HSET', b, 'loadMs', l)
+      redis.call('HSET', b, 'renderMs', blend(r, slot))
+      if m ~= '' then redis.call('HSET', b, 'render:' .. m, blend(rm, slot)) end
+    elseif (rm or r) then
+      local sample = math.max(0, slot - (rm or r))
+      redis.call('HSET', b, 'loadMs', blend(l, sample))
+      if m ~= '' then redis.call('HSET', b, 'load:' .. m, blend(lm, sample)) end
     end
   end
 elseif outcome == 'fault' or outcome == 'down' then
@@ -457,6 +465,21 @@ interface RawBackend {
   renderMs?: number
   loadMs?: number
   busySince?: number
+  /** `render:<model>` and `load:<model>` fields (an empty Lua table arrives as []). */
+  timings?: Record<string, number | string> | []
+}
+
+/** Per-model timings from a backend hash's `render:<model>` / `load:<model>` fields. */
+function byModelOf(fields: Record<string, number | string> | [] | undefined): Record<string, Timing> | undefined {
+  if (!fields || Array.isArray(fields)) return undefined
+  const out: Record<string, Timing> = {}
+  for (const [field, value] of Object.entries(fields)) {
+    const [kind, ...rest] = field.split(':')
+    const model = rest.join(':')
+    if (!model || (kind !== 'render' && kind !== 'load')) continue
+    ;(out[model] ??= {})[kind === 'render' ? 'renderMs' : 'loadMs'] = Number(value)
+  }
+  return Object.keys(out).length > 0 ? out : undefined
 }
 
 function backendState(
@@ -476,6 +499,7 @@ function backendState(
     renderMs: b.renderMs || undefined,
     loadMs: b.loadMs || undefined,
     busySince: b.busySince || undefined,
+    byModel: byModelOf(b.timings),
   }
 }
 
@@ -609,11 +633,12 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
 
     async backendStates(backendIds, now, circuit) {
       const pipeline = redis.pipeline()
-      for (const id of backendIds) pipeline.hmget(key(`b:${id}`), 'model', 'circuit', 'failures', 'openedAt', 'downSince', 'renderMs', 'loadMs')
+      for (const id of backendIds) pipeline.hgetall(key(`b:${id}`))
       const results = (await pipeline.exec()) ?? []
       const out: Record<string, BackendState> = {}
       backendIds.forEach((id, i) => {
-        const [model, state, failures, openedAt, downSince, renderMs, loadMs] = (results[i]?.[1] ?? []) as (string | null)[]
+        const hash = (results[i]?.[1] ?? {}) as Record<string, string>
+        const { model, circuit: state, failures, openedAt, downSince, renderMs, loadMs } = hash
         out[id] = backendState(
           {
             busy: 0,
@@ -624,6 +649,7 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
             downSince: Number(downSince ?? 0),
             renderMs: Number(renderMs ?? 0),
             loadMs: Number(loadMs ?? 0),
+            timings: hash,
           },
           now,
           circuit,
