@@ -257,7 +257,12 @@ export function interactiveFloor(s: Scenario): number {
   const held = fastest.reduce((n, b) => n + (b.slots ?? 1), 0)
   const counts = new Map<string, number>()
   for (const x of mine) counts.set(x.model, (counts.get(x.model) ?? 0) + 1)
-  const ready = new Set([...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, held).map(([m]) => m))
+  const ready = new Set(
+    [...counts.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, held)
+      .map(([m]) => m),
+  )
   const unit = RENDER_MS * quickest
   const load = Math.min(...fastest.map((b) => b.loadMs ?? s.switchMs)) / unit
   const floors = mine.map((x) => {
@@ -266,5 +271,8 @@ export function interactiveFloor(s: Scenario): number {
     const slowest = Math.min(Infinity, ...slower.map((b) => ((b.speed ?? 1) - quickest) * r.durationMs))
     return Math.min(load, slowest / unit)
   })
-  return percentile(floors.sort((a, b) => a - b), 95)
+  return percentile(
+    floors.sort((a, b) => a - b),
+    95,
+  )
 }

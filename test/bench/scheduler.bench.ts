@@ -114,7 +114,9 @@ async function main(): Promise<void> {
   for (let seed = SEED; seed < SEED + SEEDS; seed++)
     for (const sc of scenarios(seed, BULK).filter((s) => !ONLY || ONLY.includes(s.name))) rows.push(scenarioRow(sc, seed))
   const simMs = performance.now() - t0
-  console.log('scenario         seed  renders  vs bound  vs FIFO  interactive p95 (loaded) [floor]  loads/min  others in burst  bulk spread')
+  console.log(
+    'scenario         seed  renders  vs bound  vs FIFO  interactive p95 (loaded) [floor]  loads/min  others in burst  bulk spread',
+  )
   for (const r of rows) {
     const opt = (v: number, unit = '') => (Number.isNaN(v) ? '—' : `${v.toFixed(2)}${unit}`)
     console.log(
@@ -148,8 +150,12 @@ async function main(): Promise<void> {
       `makespan ${row.vsBound.toFixed(2)}× the bound (target ≤ ${TARGETS.makespanVsBound})`,
     )
     miss(row.vsFifo > TARGETS.makespanVsFifo, `makespan ${row.vsFifo.toFixed(2)}× FIFO (target ≤ ${TARGETS.makespanVsFifo})`)
-    const infeasible = row.floor > TARGETS.interactiveP95 ? `; no schedule that does not know the future gets under ${row.floor.toFixed(2)}` : ''
-    miss(row.p95 > TARGETS.interactiveP95, `interactive p95 ${row.p95.toFixed(2)} D (target ≤ ${TARGETS.interactiveP95}${infeasible})`)
+    const infeasible =
+      row.floor > TARGETS.interactiveP95 ? `; no schedule that does not know the future gets under ${row.floor.toFixed(2)}` : ''
+    miss(
+      row.p95 > TARGETS.interactiveP95,
+      `interactive p95 ${row.p95.toFixed(2)} D (target ≤ ${TARGETS.interactiveP95}${infeasible})`,
+    )
     miss(
       row.loadsOverMin > TARGETS.loadsOverMin,
       `${m.loads} model loads, ${row.loadsOverMin.toFixed(1)}× the minimum (target ≤ ${TARGETS.loadsOverMin})`,
@@ -324,7 +330,12 @@ async function main(): Promise<void> {
         const last = ok || attempt >= MAX_ATTEMPTS
         const d = dispatchers[Math.floor(Math.random() * dispatchers.length)]
         void d
-          .complete(r.id, backendId, { kind: ok ? 'succeeded' : last ? 'failed' : 'retry', backendFault: !ok, unreachable, attempt })
+          .complete(r.id, backendId, {
+            kind: ok ? 'succeeded' : last ? 'failed' : 'retry',
+            backendFault: !ok,
+            unreachable,
+            attempt,
+          })
           .then(() => {
             if (last && ++done === renders.length) finish()
             return d.dispatch()

@@ -199,7 +199,11 @@ export function eligible(b: BackendView, g: GroupView, backends: readonly Backen
 }
 
 /** Next tenant after the cursor (in id order; shops at their cap last), then that tenant's oldest group. */
-export function roundRobin(candidates: readonly GroupView[], cursor: string | undefined, capped: ReadonlySet<string> = new Set()): GroupView {
+export function roundRobin(
+  candidates: readonly GroupView[],
+  cursor: string | undefined,
+  capped: ReadonlySet<string> = new Set(),
+): GroupView {
   return roundRobinOrder(candidates, cursor, capped)[0]
 }
 
@@ -220,7 +224,11 @@ export function fairest(candidates: readonly GroupView[], work: WorkView): Group
 }
 
 /** Candidates in round-robin order: tenants from the cursor on (shops at their cap after the rest), each tenant's groups oldest first. */
-function roundRobinOrder(candidates: readonly GroupView[], cursor: string | undefined, capped: ReadonlySet<string> = new Set()): GroupView[] {
+function roundRobinOrder(
+  candidates: readonly GroupView[],
+  cursor: string | undefined,
+  capped: ReadonlySet<string> = new Set(),
+): GroupView[] {
   const tenants = [...new Set(candidates.map((g) => g.tenant))].sort()
   const start = cursor !== undefined ? tenants.findIndex((t) => t > cursor) : 0
   const ordered = start <= 0 ? tenants : [...tenants.slice(start), ...tenants.slice(0, start)]
@@ -292,7 +300,8 @@ function decide(
   for (const b of usableSwitching) {
     if (b.model === undefined) continue
     const ofModel = groups.filter((g) => g.model === b.model)
-    if (ofModel.length === 0 || ofModel.some((g) => eligible(b, g, backends))) holders.set(b.model, (holders.get(b.model) ?? 0) + 1)
+    if (ofModel.length === 0 || ofModel.some((g) => eligible(b, g, backends)))
+      holders.set(b.model, (holders.get(b.model) ?? 0) + 1)
   }
   const mineOf = (b: BackendView) => groups.filter((g) => eligible(b, g, backends))
   const assign = (b: BackendView, g: GroupView): Assignment => ({
@@ -314,7 +323,8 @@ function decide(
     }
     const own = groups.filter((g) => g.workClass === 'bulk' && g.model === b.model && eligible(b, g, backends))
     // why: a GPU holds one model; a multi-slot backend only changes it when idle.
-    const target = b.busy === 0 ? switchTarget(b, mineOf(b), holders, usableSwitching.length, work, now, cfg, loadCost) : undefined
+    const target =
+      b.busy === 0 ? switchTarget(b, mineOf(b), holders, usableSwitching.length, work, now, cfg, loadCost) : undefined
     if (target !== undefined) {
       const there = groups.filter((g) => g.model === target && eligible(b, g, backends))
       const inClass = there.filter((g) => g.workClass === 'interactive')
@@ -367,13 +377,18 @@ function interactiveAssignment(
       if (!b.switchesModels || b.busy > 0 || !eligible(b, g, backends)) continue
       const cur = b.model
       const rank =
-        cur === undefined ? 0
-        : pendingOf(b, cur) === 0 ? 1
-        : (holders.get(cur) ?? 0) >= 2 ? 2
-        : (pendingInteractive.get(cur) ?? 0) === 0 ? 3
-        : undefined
+        cur === undefined
+          ? 0
+          : pendingOf(b, cur) === 0
+            ? 1
+            : (holders.get(cur) ?? 0) >= 2
+              ? 2
+              : (pendingInteractive.get(cur) ?? 0) === 0
+                ? 3
+                : undefined
       const ends = loadTime(b, cfg, g.model) + renderTime(b, cfg, g.model)
-      if (rank !== undefined && rank <= worst && (!best || rank < best.rank || (rank === best.rank && ends < best.ends))) best = { b, rank, ends }
+      if (rank !== undefined && rank <= worst && (!best || rank < best.rank || (rank === best.rank && ends < best.ends)))
+        best = { b, rank, ends }
     }
     return best?.b
   }
@@ -438,7 +453,11 @@ export function learnTiming(b: Timing & Pick<BackendView, 'byModel'>, slotMs: nu
 }
 
 /** A backend's typical render of a model: measured for the model, else for the backend, else the policy's. */
-export function renderTime(b: Pick<BackendView, 'renderMs' | 'byModel'>, cfg: Pick<PolicyConfig, 'renderMs'>, model?: string): number {
+export function renderTime(
+  b: Pick<BackendView, 'renderMs' | 'byModel'>,
+  cfg: Pick<PolicyConfig, 'renderMs'>,
+  model?: string,
+): number {
   return (model === undefined ? undefined : b.byModel?.[model]?.renderMs) ?? b.renderMs ?? cfg.renderMs
 }
 
@@ -500,8 +519,8 @@ function switchTarget(
   if (cur === undefined || curCount === 0) {
     const seen = cur === undefined ? undefined : work.interactiveSeen[cur]
     const lastNeeded = cur !== undefined && held(cur) <= 1 && seen !== undefined && now - seen < cfg.interactiveMemoryMs
-    const worth = others.filter(([m, p]) =>
-      held(m) === 0 || (lastNeeded ? score(m, p.count) >= cfg.bigGroupRenders : p.count / held(m) > loadCost),
+    const worth = others.filter(
+      ([m, p]) => held(m) === 0 || (lastNeeded ? score(m, p.count) >= cfg.bigGroupRenders : p.count / held(m) > loadCost),
     )
     return best(worth)
   }

@@ -143,7 +143,15 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
   const seqOf = new Map<string, number>()
   const attempts = new Map<string, number>()
   const excludedOf = new Map<string, string[]>()
-  const work: WorkView = { groups: [], cursor: {}, interactiveSeen: {}, lastServed: {}, tenantServed: {}, bulkTurn: {}, inflight: {} }
+  const work: WorkView = {
+    groups: [],
+    cursor: {},
+    interactiveSeen: {},
+    lastServed: {},
+    tenantServed: {},
+    bulkTurn: {},
+    inflight: {},
+  }
   const groupByKey = new Map<string, GroupView>()
   const running: Running[] = []
   const starts: SimStart[] = []
@@ -197,7 +205,10 @@ export function simulate(renders: readonly SimRender[], opts: SimOptions): SimRe
     const breaker = breakers.get(run.backend)!
     view.busy -= 1
     work.inflight![run.render.tenant] -= 1
-    view.busySince = running.reduce<number | undefined>((m, o) => (o.backend === view.id ? Math.min(m ?? Infinity, o.start.dispatchedAt) : m), undefined)
+    view.busySince = running.reduce<number | undefined>(
+      (m, o) => (o.backend === view.id ? Math.min(m ?? Infinity, o.start.dispatchedAt) : m),
+      undefined,
+    )
     if (run.ok) {
       // why learned, not read from the spec: the policy sees what production measures.
       learnTiming(view, run.endAt - run.start.dispatchedAt, run.start.switched, run.render.model)
