@@ -261,7 +261,7 @@ async function main(): Promise<void> {
       id: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`,
     }))
     const byId = new Map(renders.map((r) => [r.id, r]))
-    const prefix = `${env().QUEUE_PREFIX}-real`
+    const prefix = `${env().QUEUE_PREFIX}-real-${sc.name}`
     cleanup.add(() => deleteQueueKeys(prefix).then(() => undefined))
     const connections = Array.from({ length: DISPATCHERS }, () => new Redis(env().REDIS_URL, { maxRetriesPerRequest: 1 }))
     cleanup.add(async () => {
