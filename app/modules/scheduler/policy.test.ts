@@ -418,6 +418,23 @@ describe('over a whole run (simulated)', () => {
       for (let i = 1; i < mine.length; i++) expect(mine[i].dispatchedAt).toBeGreaterThanOrEqual(mine[i - 1].endAt)
     }
   })
+
+  it('never drops a model within a load’s worth of renders of loading it while that model still has work waiting', () => {
+    const { starts } = simulate(renders, { ...opts, dispatcher: 'policy' })
+    const started = new Map(starts.map((s) => [s.id, s.dispatchedAt]))
+    const modelOf = new Map(renders.map((r) => [r.id, r.model]))
+    for (const b of backends) {
+      const mine = starts.filter((s) => s.backend === b.id).sort((x, y) => x.dispatchedAt - y.dispatchedAt)
+      let run = 0
+      for (let i = 0; i < mine.length - 1; i++) {
+        run = mine[i].switched ? 1 : run + 1
+        if (!mine[i + 1].switched || run >= 3) continue
+        const at = mine[i + 1].dispatchedAt
+        const left = renders.filter((r) => r.model === modelOf.get(mine[i].id) && r.at <= at && started.get(r.id)! > at)
+        expect(left, `${b.id} left ${modelOf.get(mine[i].id)} after ${run} renders`).toHaveLength(0)
+      }
+    }
+  })
 })
 
 describe('the simulator and its bound on a pool of mixed speeds', () => {
