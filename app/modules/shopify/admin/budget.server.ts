@@ -48,6 +48,9 @@ export interface Budget {
 // the budget before the request fails as throttled.
 const RESERVE_AHEAD_MS = 1_000
 const MAX_BUDGET_WAIT_MS = 5 * 60_000
+// why: Node's timers fire against the event loop's cached clock, up to a millisecond
+// before the delay has passed; a request sent that early finds its points not yet restored.
+const TIMER_SLACK_MS = 2
 
 export function createBudget(shop: string, redis: (() => Redis) | null): Budget {
   const keys = () => {
@@ -91,7 +94,7 @@ export function createBudget(shop: string, redis: (() => Redis) | null): Budget 
       for (;;) {
         const attempt = await tryReserve(costKey, estimate)
         if (attempt.reserved) {
-          if (attempt.waitMs > 0) await sleep(attempt.waitMs, signal)
+          if (attempt.waitMs > 0) await sleep(attempt.waitMs + TIMER_SLACK_MS, signal)
           return {
             id: attempt.id,
             cost: attempt.cost,
