@@ -1,5 +1,6 @@
 import { vitePlugin as remix } from '@remix-run/dev'
 import { defineConfig } from 'vite'
+import { precompress } from './scripts/vite/precompress.ts'
 
 declare module '@remix-run/node' {
   interface Future {
@@ -20,6 +21,7 @@ export default defineConfig({
         v3_singleFetch: true,
       },
     }),
+    precompress(),
   ],
   build: { assetsInlineLimit: 0 },
   optimizeDeps: { include: ['@shopify/polaris'] },

@@ -1,4 +1,5 @@
 import type { ServerBuild } from '@remix-run/node'
+import compression from 'compression'
 import express from 'express'
 import { randomUUID } from 'node:crypto'
 import type { Server } from 'node:http'
@@ -7,6 +8,7 @@ import { refuseDeclaredOversize } from './body-limit.server.ts'
 import { env } from './env.server.ts'
 import { logger } from './logger.server.ts'
 import { foreignOriginActionsRefused, loopbackHostOnly, sameOriginWritesOnly } from './origin-guard.server.ts'
+import { precompressed } from './precompressed.server.ts'
 import { remixHandler } from './remix-handler.server.ts'
 
 const loopback = new Set(['127.0.0.1', 'localhost', '::1'])
@@ -37,9 +39,11 @@ export async function startWebServer(
     const id = (req.headers['x-request-id'] as string | undefined) ?? randomUUID()
     res.setHeader('x-request-id', id)
     const started = Date.now()
+    // why read now: a mounted handler (static assets) rewrites req.url before the response finishes.
+    const at = req.path
     res.on('finish', () => {
-      if (req.path.startsWith('/assets') || req.path.startsWith('/@') || req.path.startsWith('/node_modules')) return
-      logger().info({ reqId: id, method: req.method, path: req.path, status: res.statusCode, ms: Date.now() - started }, 'request')
+      if (at.startsWith('/assets') || at.startsWith('/@') || at.startsWith('/node_modules')) return
+      logger().info({ reqId: id, method: req.method, path: at, status: res.statusCode, ms: Date.now() - started }, 'request')
     })
     next()
   })
@@ -65,11 +69,15 @@ export async function startWebServer(
     build = async () => given
   } else {
     const serverBuild = path.join(root, 'build/server/index.js')
-    app.use('/assets', express.static(path.join(root, 'build/client/assets'), { immutable: true, maxAge: '1y' }))
-    app.use(express.static(path.join(root, 'build/client'), { maxAge: '1h' }))
+    const assets = path.join(root, 'build/client/assets')
+    app.use('/assets', precompressed(assets), express.static(assets, { immutable: true, maxAge: '1y' }))
+    app.use(precompressed(path.join(root, 'build/client')), express.static(path.join(root, 'build/client'), { maxAge: '1h' }))
     const loaded = (await import(serverBuild)) as ServerBuild
     build = async () => loaded
   }
+  // Pages, data and the CSV reports: compressed as they stream (brotli at quality 4 when accepted, else gzip).
+  // Images are already compressed; the default filter leaves them alone.
+  app.use(compression({ threshold: 1024 }))
   app.all('*', remixHandler({ build, mode: opts.dev ? 'development' : 'production' }))
 
   const server: Server = await new Promise((resolve, reject) => {
