@@ -320,6 +320,14 @@ export default function BulkRunPage() {
                   </Text>
                 </InlineStack>
                 <ProgressBar progress={percent} tone={progress.failed > 0 ? 'critical' : 'primary'} />
+                {run.status === 'paused' && !run.stopped && (
+                  <Text as="p" tone="subdued">
+                    <span data-testid="bulk-paused-note">
+                      {t('bulk.run.pausedHeld')}
+                      {progress.queued > 0 && ` ${t('bulk.run.pausedFinishing', { count: progress.queued })}`}
+                    </span>
+                  </Text>
+                )}
                 <InlineStack gap="400">
                   <Text as="span" tone="success">
                     {t('bulk.run.succeeded', { count: progress.succeeded })}

@@ -76,6 +76,47 @@ describe('bulk runs, end to end in Chromium', () => {
     expect(pageErrors).toEqual([])
   })
 
+  it('holds a paused run: what had not started waits for Resume, then the run completes', async () => {
+    await page.goto(`${baseUrl}/app/bulk/new?lang=en`)
+    await page.getByText('All products', { exact: true }).click()
+    await page.getByText('The featured image').click()
+    // Six looks over the whole catalog, all at once: far more renders than the one worker slot here starts.
+    for (const scene of ['loft', 'street', 'beach', 'cafe-interior', 'studio-white', 'grey-seamless']) {
+      await page.getByTestId('market-de').click()
+      await page.getByTestId(`scene-${scene}`).click()
+      await page.getByRole('button', { name: 'Add look' }).click()
+    }
+    await page.getByLabel('At most at once').fill('100')
+    await page.getByRole('button', { name: 'Estimate' }).click()
+    await page.getByTestId('bulk-estimate').waitFor({ timeout: 30_000 })
+    const start = page.getByRole('button', { name: /^Start \d+ renders$/ })
+    const total = Number((await start.textContent())!.match(/\d+/)![0])
+    expect(total).toBeGreaterThanOrEqual(60)
+    await start.click()
+    await page.getByRole('button', { name: 'Pause' }).click()
+    await page.locator('[data-testid="bulk-status"][data-status="paused"]').waitFor({ timeout: 30_000 })
+    // The page the pause answered with: what was done, and what had started and is finishing.
+    const note = (await page.getByTestId('bulk-paused-note').textContent())!
+    const done = async () => Number((await page.getByTestId('bulk-progress').textContent())!.split(' ')[0])
+    const atPause = await done()
+    const finishing = Number(/(\d+) renders? that had already started/.exec(note)?.[1] ?? 0)
+    // Those finish; nothing else does, however long the run stays paused.
+    let held = -1
+    for (let still = 0; still < 3; ) {
+      await page.waitForTimeout(1_500)
+      const now = await done()
+      still = now === held ? still + 1 : 0
+      held = now
+    }
+    expect(held).toBe(atPause + finishing)
+    expect(held).toBeLessThan(total)
+    await page.screenshot({ path: path.join(shots, 'bulk-paused.png'), fullPage: true })
+    await page.getByRole('button', { name: 'Resume' }).click()
+    await page.locator('[data-testid="bulk-status"][data-status="completed"]').waitFor({ timeout: 120_000 })
+    expect(await page.getByTestId('bulk-progress').textContent()).toBe(`${total} of ${total} done`)
+    expect(pageErrors).toEqual([])
+  })
+
   it('speaks Simplified Chinese, and answers 404 for a run that is not there', async () => {
     await page.goto(`${baseUrl}/app/bulk?lang=zh-CN`)
     await page.getByRole('heading', { name: '批量任务' }).waitFor()

@@ -22,6 +22,7 @@ import {
 } from '#app/modules/bulk/service.server.ts'
 import type { StartBulkRunInput } from '#app/modules/bulk/schema.ts'
 import { startRenderWorker } from '#app/modules/renders/jobs.server.ts'
+import { renderQueue } from '#app/modules/renders/queue.server.ts'
 import { loader as runLoader, action as runAction } from '#app/routes/app.bulk.$runId.tsx'
 import { loader as reportLoader } from '#app/routes/app.bulk.$runId.report[.csv].tsx'
 import { bulkRunItems, bulkRuns, renders, usageLedger, type BulkRun, type Tenant } from '#db/schema.ts'
@@ -318,7 +319,7 @@ describe('running a bulk run', () => {
     expect(maxOverlap(made)).toBeLessThanOrEqual(2)
   })
 
-  it('pauses (running renders finish, nothing new starts), resumes, and cancels', async () => {
+  it('pauses (waiting renders leave the queue, nothing new starts), resumes, and cancels', async () => {
     const { run } = await startBulkRun(tenant, {
       selection: { kind: 'all' },
       looks: [otherLook],
@@ -327,16 +328,23 @@ describe('running a bulk run', () => {
     })
     await drive(run.id, (r) => r.status === 'awaiting_confirmation')
     await confirmBulkRun(tenant, run.id)
+    // No worker takes them: the three renders wait (handed to the queue, not started).
+    await worker!.pause()
     await advanceBulkRun(run.id)
-    expect((await rendersOf(run.id)).length).toBe(3)
+    const waiting = await rendersOf(run.id)
+    expect(waiting.map((r) => r.status)).toEqual(['queued', 'queued', 'queued'])
 
-    await pauseBulkRun(tenant.id, run.id)
+    const paused = await pauseBulkRun(tenant.id, run.id)
     await expect(pauseBulkRun(tenant.id, run.id)).resolves.toMatchObject({ status: 'paused' })
-    // The three started renders finish and their items follow; no fourth starts.
-    const paused = await drive(run.id, (r) => r.done === 3)
-    expect(paused.status).toBe('paused')
+    // They left the queue: no render rows, no jobs, their items pending again; nothing new starts.
+    expect(paused).toMatchObject({ status: 'paused', done: 0 })
+    expect(await rendersOf(run.id)).toHaveLength(0)
+    for (const r of waiting) expect(await renderQueue().getJob(r.id)).toBeUndefined()
+    expect((await itemsOf(run.id)).filter((i) => i.status === 'queued' || i.renderId)).toHaveLength(0)
+    worker!.resume()
     for (let i = 0; i < 5; i++) await advanceBulkRun(run.id)
-    expect(await rendersOf(run.id)).toHaveLength(3)
+    await sleep(200)
+    expect(await rendersOf(run.id)).toHaveLength(0)
     expect((await advanceBulkRun(run.id)).ticking).toBe(false)
 
     await resumeBulkRun(tenant, run.id)

@@ -11,7 +11,7 @@ import { resolveLook } from '#app/modules/looks/index.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
 import { platformFor, publishedMediaIds } from '#app/modules/platforms/index.server.ts'
 import type { CatalogImage } from '#app/modules/platforms/types.ts'
-import { cancelOpenRenders, createRenders } from '#app/modules/renders/service.server.ts'
+import { cancelOpenRenders, createRenders, withdrawRender } from '#app/modules/renders/service.server.ts'
 import {
   bulkRunItems,
   bulkRuns,
@@ -262,13 +262,44 @@ export async function confirmBulkRun(tenant: Tenant, runId: string): Promise<Bul
   return row
 }
 
-/** Stops feeding; renders already queued or running finish. */
+/**
+ * Stops feeding, and takes the run's renders that have not started out of
+ * the queue: their items are pending again and get new renders on resume.
+ * Renders already running finish. Repeating it on a paused run withdraws
+ * what an interrupted pause left.
+ */
 export async function pauseBulkRun(tenantId: string, runId: string): Promise<BulkRun> {
   const run = await getBulkRun(tenantId, runId)
-  if (run.status === 'paused') return run
-  const row = await transition(tenantId, runId, ['running'], { status: 'paused' })
-  if (!row) throw refused(run, 'be paused')
-  return row
+  if (run.status !== 'paused' && !(await transition(tenantId, runId, ['running'], { status: 'paused' }))) {
+    throw refused(await getBulkRun(tenantId, runId), 'be paused')
+  }
+  await withdrawWaiting(tenantId, runId)
+  return settle(runId)
+}
+
+/** The run's items whose render has not started go back to pending, their renders out of the queue. */
+async function withdrawWaiting(tenantId: string, runId: string): Promise<number> {
+  const waiting = await db()
+    .select({ renderId: renders.id })
+    .from(bulkRunItems)
+    .innerJoin(renders, eq(renders.id, bulkRunItems.renderId))
+    .where(and(eq(bulkRunItems.runId, runId), eq(bulkRunItems.status, 'queued'), inArray(renders.status, ['queued', 'retrying'])))
+  let withdrawn = 0
+  for (const { renderId } of waiting) {
+    const back = (tx: Tx) =>
+      tx
+        .update(bulkRunItems)
+        .set({ status: 'pending', renderId: null, updatedAt: new Date() })
+        .where(and(eq(bulkRunItems.runId, runId), eq(bulkRunItems.renderId, renderId), eq(bulkRunItems.status, 'queued')))
+        .then(() => undefined)
+    // why one failure does not stop the rest: a render left in the queue just runs, as before pauses held.
+    const ok = await withdrawRender(tenantId, renderId, back).catch((e: unknown) => {
+      logger().warn({ err: e, runId, renderId }, 'bulk pause: a waiting render could not be withdrawn; it will run')
+      return false
+    })
+    if (ok) withdrawn++
+  }
+  return withdrawn
 }
 
 export async function resumeBulkRun(tenant: Tenant, runId: string): Promise<BulkRun> {

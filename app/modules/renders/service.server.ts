@@ -1,12 +1,12 @@
 import { randomInt } from 'node:crypto'
 import { and, asc, count, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import { z } from 'zod'
-import { db } from '#app/lib/db.server.ts'
+import { db, type Db } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { AppError, notFound } from '#app/lib/errors.ts'
 import { priorities } from './queue.server.ts'
 import { enqueueRender, removeRenderJob } from './enqueue.server.ts'
-import { capacityFor, queuePosition } from '#app/modules/scheduler/dispatcher.server.ts'
+import { capacityFor, queuePosition, withdrawScheduled } from '#app/modules/scheduler/dispatcher.server.ts'
 import { renderOutlooks, type RenderOutlook } from '#app/modules/scheduler/liveness.server.ts'
 import { imageStore, sha256 } from '#app/lib/storage.server.ts'
 import { pickBackendFor } from '#app/modules/backends/pool.server.ts'
@@ -410,6 +410,36 @@ export async function cancelOpenRenders(tenantId: string, opts: { productRef?: s
   for (const { id } of canceled) await removeRenderJob(id)
   return canceled.length
 }
+
+/**
+ * Takes a render that has not started out of the queue and deletes it, in
+ * one transaction with what `alongside` records (a bulk item going back to
+ * pending); false when it has been dispatched or has ended, and then nothing
+ * changes. why delete, not cancel: nothing was made or charged, and the item
+ * gets a new render when its run resumes; a canceled one would linger in the
+ * product's history.
+ */
+export async function withdrawRender(tenantId: string, renderId: string, alongside: (tx: Tx) => Promise<void>): Promise<boolean> {
+  if (!(await withdrawScheduled(renderId))) return false
+  const withdrawn = await db()
+    .transaction(async (tx) => {
+      await alongside(tx)
+      const gone = await tx
+        .delete(renders)
+        .where(and(eq(renders.id, renderId), eq(renders.tenantId, tenantId), inArray(renders.status, ['queued', 'retrying'])))
+        .returning({ id: renders.id })
+      if (gone.length === 0) throw new NotWithdrawn()
+      return true
+    })
+    .catch((e: unknown) => {
+      if (e instanceof NotWithdrawn) return false
+      throw e
+    })
+  return withdrawn
+}
+
+class NotWithdrawn extends Error {}
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 
 /** Marks renders whose source image is no longer on the listing. */
 export async function markSourcesMissing(tenantId: string, productRef: string, presentImageIds: string[]): Promise<number> {

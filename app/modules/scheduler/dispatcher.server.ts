@@ -584,6 +584,35 @@ export async function scheduleRender(renderId: string, priority: Priority = 'int
  * (freeing its slot) when it was dispatched but no worker has taken it yet. A
  * running render is left to its worker, which discards the result.
  */
+const WAITING_JOB = ['waiting', 'prioritized', 'delayed', 'waiting-children']
+
+/**
+ * Takes a render that no worker has started out of the scheduler: waiting
+ * there, or handed to BullMQ and not yet taken (its slot is freed). False
+ * when a worker has it (or it has ended), and then nothing changes.
+ */
+export async function withdrawScheduled(renderId: string): Promise<boolean> {
+  const d = await scheduler()
+  const state = await d.cancel(renderId)
+  if (state === 'dropped') return true
+  const job = await renderQueue().getJob(renderId)
+  if (!job) return state === 'unknown'
+  if (!WAITING_JOB.includes(await job.getState())) return false
+  // why remove decides: a worker that took the job meanwhile holds its lock, and remove then fails.
+  const removed = await job.remove().then(
+    () => true,
+    () => false,
+  )
+  if (removed && state === 'inflight') {
+    const item = await d.store.item(renderId)
+    if (item?.backend) {
+      await d.complete(renderId, item.backend, { kind: 'noop', backendFault: false, attempt: 0 })
+      await d.dispatch()
+    }
+  }
+  return removed
+}
+
 export async function cancelScheduled(renderId: string): Promise<void> {
   const d = await scheduler()
   const state = await d.cancel(renderId)
