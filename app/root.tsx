@@ -1,6 +1,7 @@
-import type { LinksFunction, LoaderFunctionArgs } from '@remix-run/node'
-import { Links, Meta, Outlet, Scripts, ScrollRestoration, useLoaderData, useRouteError, isRouteErrorResponse } from '@remix-run/react'
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteError, useRouteLoaderData, isRouteErrorResponse } from '@remix-run/react'
 import { detectLocale } from '#app/lib/i18n.ts'
+import { documentTitle, pageLocale } from '#app/lib/page-title.ts'
 
 export const links: LinksFunction = () => [{ rel: 'icon', href: 'data:,' }]
 
@@ -8,9 +9,13 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return { locale: detectLocale(request) }
 }
 
+// A page that names itself (pageMeta) replaces this.
+export const meta: MetaFunction = () => [{ title: documentTitle(undefined) }]
+
 export function Layout({ children }: { children: React.ReactNode }) {
+  const lang = pageLocale(useRouteLoaderData('routes/app'), useRouteLoaderData('root'))
   return (
-    <html lang="en">
+    <html lang={lang}>
       <head>
         <meta charSet="utf-8" />
         <meta name="viewport" content="width=device-width,initial-scale=1" />
@@ -27,12 +32,7 @@ export function Layout({ children }: { children: React.ReactNode }) {
 }
 
 export default function App() {
-  const { locale } = useLoaderData<typeof loader>()
-  return (
-    <div lang={locale}>
-      <Outlet />
-    </div>
-  )
+  return <Outlet />
 }
 
 export function ErrorBoundary() {

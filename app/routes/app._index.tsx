@@ -8,6 +8,7 @@ import { productImageUrl } from '#app/lib/media.server.ts'
 import { capabilitiesFor, platformFor } from '#app/modules/platforms/index.server.ts'
 import { renderCountsByProduct } from '#app/modules/renders/service.server.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
+import { pageMeta } from '#app/lib/page-title.ts'
 
 const querySchema = z.object({
   q: z.string().max(200).optional(),
@@ -64,6 +65,8 @@ function withCursor(params: URLSearchParams, cursor: string): string {
   next.set('cursor', cursor)
   return next.toString()
 }
+
+export const meta = pageMeta((t) => t('products.title'))
 
 export default function Products() {
   const { products, nextCursor, q, embedded, filters, collections } = useLoaderData<typeof loader>()

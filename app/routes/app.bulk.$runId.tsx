@@ -39,6 +39,7 @@ import { capabilitiesFor, platformFor } from '#app/modules/platforms/index.serve
 import type { BulkLook, Tenant } from '#db/schema.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
 import { useLiveRevalidation } from '#app/lib/live.ts'
+import { pageMeta } from '#app/lib/page-title.ts'
 
 /** What the page needs to name a look in the merchant's language (ids stand in for look data that changed since). */
 function lookNames(look: BulkLook) {
@@ -169,6 +170,8 @@ function DownloadCsv({ url, embedded, label }: { url: string; embedded: boolean;
     </Button>
   )
 }
+
+export const meta = pageMeta((t) => t('bulk.run.title'))
 
 export default function BulkRunPage() {
   const data = useLoaderData<typeof loader>()

@@ -17,6 +17,7 @@ import { describeImages, describeSelection, formatDuration, statusTone } from '#
 import { listBulkRuns } from '#app/modules/bulk/service.server.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
 import { useLiveRevalidation } from '#app/lib/live.ts'
+import { pageMeta } from '#app/lib/page-title.ts'
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const tenant = await requireTenant(request)
@@ -38,6 +39,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
     })),
   }
 }
+
+export const meta = pageMeta((t) => t('bulk.title'))
 
 export default function BulkRuns() {
   const { runs } = useLoaderData<typeof loader>()

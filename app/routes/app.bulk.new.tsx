@@ -27,6 +27,7 @@ import { lookOptions } from '#app/modules/looks/index.ts'
 import { operations } from '#app/modules/looks/schema.ts'
 import { capabilitiesFor, platformFor } from '#app/modules/platforms/index.server.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
+import { pageMeta } from '#app/lib/page-title.ts'
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const tenant = await requireTenant(request)
@@ -119,6 +120,8 @@ interface LookChoice {
   personaId: string | null
   operation: string
 }
+
+export const meta = pageMeta((t) => t('bulk.form.title'))
 
 export default function NewBulkRun() {
   const data = useLoaderData<typeof loader>()

@@ -9,6 +9,7 @@ import { adminGraphql } from '#app/modules/shopify/admin.server.ts'
 import { currentPlan, startPlan, syncPlan } from '#app/modules/shopify/billing/plan.server.ts'
 import { usageThisPeriod } from '#app/modules/shopify/billing/usage.server.ts'
 import { requireShop } from '#app/modules/tenants/session.server.ts'
+import { pageMeta } from '#app/lib/page-title.ts'
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const { tenant } = await requireShop(request)
@@ -34,6 +35,8 @@ export async function action({ request }: ActionFunctionArgs) {
     return errorResponse(e)
   }
 }
+
+export const meta = pageMeta((t) => t('plan.title'))
 
 export default function Plan() {
   const data = useLoaderData<typeof loader>()

@@ -37,6 +37,7 @@ import {
 } from '#app/modules/renders/service.server.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
 import { useLiveRevalidation } from '#app/lib/live.ts'
+import { pageMeta } from '#app/lib/page-title.ts'
 
 type StudioRender = RenderView & { maskUrl: string | null; sourceImageId: string }
 
@@ -204,6 +205,8 @@ function useMaskState(imageId: string) {
   const inUse = open && visibleStrokes(history).length > 0
   return { open, setOpen, history, setHistory, inUse }
 }
+
+export const meta = pageMeta((_t, data) => (data as { product?: { title: string } } | undefined)?.product?.title)
 
 export default function Studio() {
   const data = useLoaderData<typeof loader>()

@@ -5,6 +5,7 @@ import { CheckReason } from '#app/components/CheckReason.tsx'
 import { useI18n, type Translate } from '#app/lib/i18n.ts'
 import { listBackendConfigs, toBackendConfigView, type BackendConfigView } from '#app/modules/backends/rows.server.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
+import { pageMeta } from '#app/lib/page-title.ts'
 
 // Settings → GPU backends: the shop's own servers (editable, /new and /:id)
 // and the deployment's (read-only). Credentials never reach this page; a row
@@ -69,6 +70,8 @@ function BackendCard({ backend, editable }: { backend: BackendConfigView; editab
     </Card>
   )
 }
+
+export const meta = pageMeta((t) => t('backends.title'))
 
 export default function Backends() {
   const data = useLoaderData<typeof loader>()

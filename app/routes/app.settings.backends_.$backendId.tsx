@@ -22,6 +22,7 @@ import { testConnection } from '#app/modules/backends/health.server.ts'
 import { operationSchema } from '#app/modules/looks/schema.ts'
 import { requireShop } from '#app/modules/tenants/session.server.ts'
 import type { BackendCheck, BackendConfig } from '#db/schema.ts'
+import { pageMeta } from '#app/lib/page-title.ts'
 
 // One backend of the shop: /app/settings/backends/new adds one, /:id edits
 // it. Save, Test connection (with what is typed, saved or not) and Delete
@@ -169,6 +170,11 @@ export async function action({ request, params }: ActionFunctionArgs) {
     return errorResponse(e)
   }
 }
+
+export const meta = pageMeta((t, data) => {
+  const config = (data as { config?: { name: string } | null } | undefined)?.config
+  return config ? t('backends.form.editTitle', { name: config.name }) : t('backends.form.newTitle')
+})
 
 export default function BackendSettings() {
   const { config, initialType, types } = useLoaderData<typeof loader>()

@@ -5,6 +5,7 @@ import polarisEn from '@shopify/polaris/locales/en.json'
 import polarisStyles from '@shopify/polaris/build/esm/styles.css?url'
 import { useState } from 'react'
 import { shopify } from '#app/shopify.server.ts'
+import { pageMeta } from '#app/lib/page-title.ts'
 
 export const links = () => [{ rel: 'stylesheet', href: polarisStyles }]
 
@@ -17,6 +18,8 @@ async function login(request: Request) {
 
 export const loader = ({ request }: LoaderFunctionArgs) => login(request)
 export const action = ({ request }: ActionFunctionArgs) => login(request)
+
+export const meta = pageMeta(() => 'Log in')
 
 export default function Login() {
   const loaded = useLoaderData<typeof loader>()

@@ -121,7 +121,12 @@ describe('bulk runs, end to end in Chromium', () => {
     await page.goto(`${baseUrl}/app/bulk?lang=zh-CN`)
     await page.getByRole('heading', { name: '批量任务' }).waitFor()
     await page.getByText('已完成').first().waitFor()
+    // The document says its language and names the page, in it.
+    expect(await page.getAttribute('html', 'lang')).toBe('zh-CN')
+    expect(await page.title()).toBe('批量任务 · Atelier')
     await page.goto(`${baseUrl}/app/bulk?lang=en`)
+    expect(await page.getAttribute('html', 'lang')).toBe('en')
+    expect(await page.title()).toBe('Bulk runs · Atelier')
     const missing = await page.goto(`${baseUrl}/app/bulk/00000000-0000-4000-8000-000000000000`)
     expect(missing?.status()).toBe(404)
     const csv = await page.request.get(`${baseUrl}/app/bulk/00000000-0000-4000-8000-000000000000/report.csv`)
