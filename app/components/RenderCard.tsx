@@ -135,9 +135,11 @@ export function failureText(
   return t(`errors.${r.errorCode}`)
 }
 
-/** Backends report steps in English words; known ones are translated. */
-function stepLabel(t: (key: string) => string, message: string | null): string {
+/** Backends report steps in English words; known ones are translated, a gate retry's too ("retry 1: compositing"). */
+function stepLabel(t: (key: string, vars?: Record<string, string | number>) => string, message: string | null): string {
   if (!message) return ''
+  const retry = /^retry (\d+): (.*)$/.exec(message)
+  if (retry) return t('render.step.retry', { n: Number(retry[1]) + 1, step: stepLabel(t, retry[2]) })
   const key = `render.step.${message}`
   const label = t(key)
   return label === key ? message : label

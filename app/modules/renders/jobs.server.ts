@@ -62,16 +62,24 @@ export function gateSeed(seed: number, i: number): number {
   return (Math.imul(seed ^ 0x9e3779b9, 2654435761 + i * 40503) >>> 1) % 2 ** 31
 }
 
+/** The bar's share for the backend's own work; the rest is checking and storing the result. */
+const BACKEND_SHARE = 0.9
+/** What the worker does once the backend has finished (its "done"). */
+const CHECKING = 'checking product fidelity'
+
 /** Writes progress through to the row, at most a few times a second. */
 function progressWriter(renderId: string, job?: Job) {
   let last = 0
   let lastPercent = -1
+  let lastMessage = ''
   return async (percent: number, message: string) => {
     const p = Math.max(0, Math.min(99, Math.round(percent)))
     const now = Date.now()
-    if (p === lastPercent || (now - last < 200 && p < 99)) return
+    // why a new step always: the step says what is happening; dropping it left a finished step on show.
+    if (message === lastMessage && (p === lastPercent || (now - last < 200 && p < 99))) return
     last = now
     lastPercent = p
+    lastMessage = message
     await db()
       .update(renders)
       .set({ progress: p, progressMessage: message, updatedAt: new Date() })
@@ -183,6 +191,7 @@ export async function processRender(
       // and measures while its JPEG encodes; a remote backend's result is
       // protected and measured here, against our own copy of the source.
       if (result.fidelity && result.image) return { result: { ...result, image: result.image }, fidelity: result.fidelity, seed }
+      await progress(100, CHECKING)
       const done = await postprocessRemote({ source, result, operation: render.operation as Operation, reference })
       reference = Promise.resolve(done.reference)
       return { result: done.result, fidelity: done.fidelity, seed }
@@ -197,8 +206,12 @@ export async function processRender(
     for (let i = 0; i < tries; i++) {
       retried = i
       const seed = i === 0 ? render.seed : gateSeed(render.seed, i)
-      const span = 100 / tries
-      const attempt = await renderWith(seed, (p, m) => onProgress(i * span + (p * span) / 100, i === 0 ? m : `retry ${i}: ${m}`))
+      // why not a third of the bar per possible attempt: most renders pass the first time, and a
+      // bar stuck at 33 % beside "done" while the result was still being checked read as broken.
+      const attempt = await renderWith(seed, (p, m) => {
+        const step = m === 'done' ? CHECKING : m
+        return onProgress(p * BACKEND_SHARE, i === 0 ? step : `retry ${i}: ${step}`)
+      })
       backendMs += attempt.result.backendMs
       if (!best || attempt.fidelity.score > best.fidelity.score) best = attempt
       if (best.fidelity.score >= env().FIDELITY_THRESHOLD) break
