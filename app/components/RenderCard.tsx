@@ -2,6 +2,7 @@ import { useFetcher } from '@remix-run/react'
 import { useEffect, useState } from 'react'
 import { Badge, Banner, BlockStack, Button, Card, InlineStack, ProgressBar, Text } from '@shopify/polaris'
 import { useI18n } from '#app/lib/i18n.ts'
+import { ConfirmPublish } from './ConfirmPublish.tsx'
 import { HeatOverlay, hotCells, type FidelityHeat } from './HeatOverlay.tsx'
 
 export type { FidelityHeat }
@@ -244,12 +245,18 @@ export function RenderCard({
             <ActionButton fetcher={fetcher} renderId={r.id} intent="reject" label={t('render.reject')} tone="critical" />
           )}
           {r.status === 'succeeded' && ['approved', 'unpublished', 'publish_failed'].includes(r.reviewState) && (
-            <ActionButton fetcher={fetcher} renderId={r.id} intent="publish" label={lowScore ? t('render.publishAnyway') : t('render.publish')} primary
-              extra={lowScore ? { override: 'true' } : undefined} />
+            lowScore ? (
+              <ConfirmPublish fetcher={fetcher} renderId={r.id} label={t('render.publishAnyway')} primary risk={{ score: score!, threshold, reasons: r.reasons }} />
+            ) : (
+              <ActionButton fetcher={fetcher} renderId={r.id} intent="publish" label={t('render.publish')} primary />
+            )
           )}
           {canFeature && r.status === 'succeeded' && ['approved', 'unpublished', 'publish_failed'].includes(r.reviewState) && (
-            <ActionButton fetcher={fetcher} renderId={r.id} intent="publish" label={t('render.publishFeatured')}
-              extra={{ featured: 'true', ...(lowScore ? { override: 'true' } : {}) }} />
+            lowScore ? (
+              <ConfirmPublish fetcher={fetcher} renderId={r.id} label={t('render.publishFeatured')} featured risk={{ score: score!, threshold, reasons: r.reasons }} />
+            ) : (
+              <ActionButton fetcher={fetcher} renderId={r.id} intent="publish" label={t('render.publishFeatured')} extra={{ featured: 'true' }} />
+            )
           )}
           {r.reviewState === 'published' && <ActionButton fetcher={fetcher} renderId={r.id} intent="undo" label={t('render.undo')} />}
         </InlineStack>

@@ -5,15 +5,17 @@ import os from 'node:os'
 import path from 'node:path'
 import { Session } from '@shopify/shopify-api'
 import { getJwt } from '@shopify/shopify-api/test-helpers'
+import { eq } from 'drizzle-orm'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { closeDb } from '#app/lib/db.server.ts'
+import { closeDb, db } from '#app/lib/db.server.ts'
 import { resetEnvCache } from '#app/lib/env.server.ts'
 import { adminGraphql } from '#app/modules/shopify/admin.server.ts'
 import { startPlan, syncPlan } from '#app/modules/shopify/billing/plan.server.ts'
 import { createSessionStorage } from '#app/modules/shopify/session-storage.server.ts'
 import { upsertTenant } from '#app/modules/tenants/service.server.ts'
 import { startShopifyAdminFake, type ShopifyAdminFake } from '#test/fakes/shopify-admin/index.ts'
+import { renders } from '#db/schema.ts'
 import { insertRender } from '#test/support/fixtures.ts'
 import { freePort } from '#test/support/services.ts'
 import { appBridgeShim } from './app-bridge-shim.ts'
@@ -206,6 +208,31 @@ describe('embedded Shopify app, end to end', () => {
     await page.goto(`${appUrl}/app/plan?embedded=1&shop=${SHOP}&host=${host}&id_token=${token}`)
     await page.getByText('Active').first().waitFor()
     await expect.poll(async () => page.getByTestId('plan-usage').textContent()).toMatch(/2 renders, 0\.10 of 100 USD/)
+  })
+
+  it('asks before publishing a render below the fidelity threshold, naming why, and publishes only when confirmed', async () => {
+    const tenant = await upsertTenant('shopify', SHOP, STORE)
+    const tee = () => fake.state(SHOP).products.find((p) => p.title === 'Sunday Supply Graphic Tee')!
+    const media = () => tee().media.map((m) => m.id)
+    const before = media()
+    const row = await insertRender(tenant, { backend: 'cpu-studio', enqueue: false, productRef: tee().id })
+    await db()
+      .update(renders)
+      .set({ status: 'succeeded', reviewState: 'approved', fidelityScore: 12, gatePassed: false, reviewReasons: ['colour_shifted' as const], resultKey: row.sourceKey, finishedAt: new Date() })
+      .where(eq(renders.id, row.id))
+    await page.goto(`${appUrl}/app/products/${encodeURIComponent(tee().id)}?embedded=1&shop=${SHOP}&host=${host}&id_token=${token}`)
+    await page.getByRole('button', { name: 'Publish anyway' }).first().click()
+    const risk = page.getByTestId(`publish-risk-${row.id}`)
+    await risk.waitFor()
+    expect(await risk.textContent()).toMatch(/^Its product fidelity is 12, below \d+: .+\. Shoppers will see this image on the listing/)
+    await page.getByRole('button', { name: 'Keep reviewing' }).click()
+    await risk.waitFor({ state: 'detached' })
+    await page.waitForTimeout(500)
+    expect(media()).toEqual(before)
+    await page.getByRole('button', { name: 'Publish anyway' }).first().click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Publish anyway' }).click()
+    await page.locator(`[data-testid="render-${row.id}"][data-review="published"]`).waitFor({ timeout: 60_000 })
+    expect(media()).toHaveLength(before.length + 1)
   })
 
   it('answers 404 for another shop’s render id and an unknown product', async () => {
