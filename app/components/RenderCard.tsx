@@ -1,8 +1,9 @@
 import { useFetcher } from '@remix-run/react'
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { Badge, Banner, BlockStack, Button, Card, InlineStack, ProgressBar, Text } from '@shopify/polaris'
 import { useI18n } from '#app/lib/i18n.ts'
 import { ConfirmPublish } from './ConfirmPublish.tsx'
+import { useToast } from './Toasts.tsx'
 import { HeatOverlay, hotCells, type FidelityHeat } from './HeatOverlay.tsx'
 
 export type { FidelityHeat }
@@ -85,10 +86,11 @@ function ActionButton(props: { fetcher: ActionFetcher; renderId: string; intent:
 function useRenderActions() {
   const fetcher = useFetcher<{ ok: boolean; intent?: string; error?: { code: string; message: string } }>()
   const { t } = useI18n()
+  const toast = useToast()
   useEffect(() => {
     if (fetcher.state !== 'idle' || !fetcher.data) return
-    if (fetcher.data.ok && fetcher.data.intent) window.shopify?.toast.show(t(`render.toast.${fetcher.data.intent}`))
-    else if (fetcher.data.error) window.shopify?.toast.show(t(`errors.${fetcher.data.error.code}`), { isError: true })
+    if (fetcher.data.ok && fetcher.data.intent) toast(t(`render.toast.${fetcher.data.intent}`))
+    else if (fetcher.data.error) toast(t(`errors.${fetcher.data.error.code}`), { isError: true })
   }, [fetcher.state, fetcher.data])
   return fetcher
 }
@@ -167,11 +169,14 @@ export function RenderCard({
   const score = r.fidelityScore === null ? null : Math.round(r.fidelityScore)
   const lowScore = score !== null && score < threshold
   const fetcher = useRenderActions()
+  const card = useRef<HTMLDivElement>(null)
+  useKeepFocus(card, fetcher)
   // why shown by default below the threshold: the merchant should see where before deciding.
   const [showWhere, setShowWhere] = useState(true)
   const where = r.status === 'succeeded' && lowScore && hotCells(r.heat) > 0 ? r.heat : null
   const actionError = fetcher.state === 'idle' && fetcher.data && !fetcher.data.ok ? fetcher.data.error : undefined
   return (
+    <div ref={card} tabIndex={-1} data-testid={`card-${r.id}`} style={{ outline: 'none' }}>
     <Card padding="300">
       <BlockStack gap="200">
         <div data-testid={`render-${r.id}`} data-status={r.status} data-review={r.reviewState}
@@ -265,5 +270,23 @@ export function RenderCard({
         )}
       </BlockStack>
     </Card>
+    </div>
   )
+}
+
+/**
+ * After an action (approve, reject, publish, undo) the button that had focus
+ * is gone; focus goes to the card's next action, else the card, not to the
+ * page's start (issue 16: keyboard users lost their place after Approve).
+ */
+function useKeepFocus(card: React.RefObject<HTMLDivElement>, fetcher: ActionFetcher) {
+  const hadFocus = useRef(false)
+  useEffect(() => {
+    if (fetcher.state === 'submitting') hadFocus.current = !!card.current?.contains(document.activeElement)
+    if (fetcher.state !== 'idle' || !hadFocus.current) return
+    hadFocus.current = false
+    if (card.current?.contains(document.activeElement)) return
+    const next = card.current?.querySelector<HTMLElement>('button:not([disabled])')
+    ;(next ?? card.current)?.focus()
+  }, [fetcher.state])
 }

@@ -12,6 +12,7 @@ import { z } from 'zod'
 import { LookPicker, useLookChoice } from '#app/components/LookPicker.tsx'
 import { MaskEditor, visibleStrokes, type MaskAction, type MaskEditorHandle } from '#app/components/MaskEditor.tsx'
 import { RenderCard, type FidelityHeat, type RenderView } from '#app/components/RenderCard.tsx'
+import { RenderAnnouncer } from '#app/components/Announcer.tsx'
 import { SourcePicker } from '#app/components/SourcePicker.tsx'
 import { MASK_FORM_BYTES } from '#app/lib/body-limit.server.ts'
 import { env } from '#app/lib/env.server.ts'
@@ -273,7 +274,14 @@ export default function Studio() {
                 ) : (
                   <InlineStack gap="400" blockAlign="end">
                     <SourcePicker sources={data.sources} selected={imageId} onSelect={setImageId} />
-                    <Button pressed={mask.open} onClick={() => mask.setOpen(!mask.open)} ariaControls="mask-editor" disabled={!source}>
+                    <Button
+                      pressed={mask.open}
+                      onClick={() => mask.setOpen(!mask.open)}
+                      // why only while open: aria-controls must name an element that exists (axe: critical).
+                      ariaControls={mask.open ? 'mask-editor' : undefined}
+                      ariaExpanded={mask.open}
+                      disabled={!source}
+                    >
                       {t('mask.draw')}
                     </Button>
                   </InlineStack>
@@ -329,6 +337,7 @@ export default function Studio() {
         </Layout.Section>
         <Layout.Section>
           <BlockStack gap="300">
+            <RenderAnnouncer renders={data.renders} />
             <InlineStack align="space-between">
               <Text as="h2" variant="headingLg">{t('studio.results')}</Text>
               {data.published > 0 && <Text as="span" tone="subdued">{t('studio.publishedCount', { count: data.published })}</Text>}

@@ -5,7 +5,7 @@ import { Link as RemixLink, Outlet, isRouteErrorResponse, useLoaderData, useLoca
 import { NavMenu } from '@shopify/app-bridge-react'
 import { boundary } from '@shopify/shopify-app-remix/server'
 import { AppProvider as ShopifyAppProvider } from '@shopify/shopify-app-remix/react'
-import { AppProvider, Box, InlineStack, Text, Link as PolarisLink } from '@shopify/polaris'
+import { AppProvider, Box, Frame, InlineStack, Text, Link as PolarisLink } from '@shopify/polaris'
 import type { LinkLikeComponentProps } from '@shopify/polaris/build/ts/src/utilities/link'
 import polarisEn from '@shopify/polaris/locales/en.json'
 import polarisZh from '@shopify/polaris/locales/zh-CN.json'
@@ -14,6 +14,7 @@ import { env } from '#app/lib/env.server.ts'
 import { detectLocale, I18nProvider, isLocale, translator } from '#app/lib/i18n.ts'
 import { requireShop } from '#app/modules/tenants/session.server.ts'
 import { ErrorBoundary as RouteError } from '#app/components/RouteError.tsx'
+import { ToastProvider } from '#app/components/Toasts.tsx'
 
 export const links = () => [{ rel: 'stylesheet', href: polarisStyles }]
 
@@ -59,25 +60,29 @@ export default function AppLayout() {
   }
   return (
     <AppProvider i18n={locale === 'zh-CN' ? polarisZh : polarisEn} linkComponent={LinkLike}>
-      <I18nProvider locale={locale}>
-        {mode === 'local' && (
-          <Box padding="300" background="bg-surface" borderBlockEndWidth="025" borderColor="border">
-            <InlineStack align="space-between" blockAlign="center">
-              <InlineStack gap="400" blockAlign="center">
-                <Text as="span" variant="headingMd">Atelier</Text>
-                <PolarisLink url="/app" removeUnderline>{t('nav.products')}</PolarisLink>
-                <PolarisLink url="/app/bulk" removeUnderline>{t('nav.bulk')}</PolarisLink>
-                <PolarisLink url="/app/settings/backends" removeUnderline>{t('nav.backends')}</PolarisLink>
-                <Text as="span" tone="subdued">{t('nav.shop', { shop })}</Text>
-              </InlineStack>
-              <PolarisLink url={`${location.pathname}?lang=${other}`} removeUnderline>
-                {other === 'zh-CN' ? '简体中文' : 'English'}
-              </PolarisLink>
-            </InlineStack>
-          </Box>
-        )}
-        <Outlet />
-      </I18nProvider>
+      <Frame>
+        <ToastProvider>
+          <I18nProvider locale={locale}>
+            {mode === 'local' && (
+              <Box padding="300" background="bg-surface" borderBlockEndWidth="025" borderColor="border">
+                <InlineStack align="space-between" blockAlign="center">
+                  <InlineStack gap="400" blockAlign="center">
+                    <Text as="span" variant="headingMd">Atelier</Text>
+                    <PolarisLink url="/app" removeUnderline>{t('nav.products')}</PolarisLink>
+                    <PolarisLink url="/app/bulk" removeUnderline>{t('nav.bulk')}</PolarisLink>
+                    <PolarisLink url="/app/settings/backends" removeUnderline>{t('nav.backends')}</PolarisLink>
+                    <Text as="span" tone="subdued">{t('nav.shop', { shop })}</Text>
+                  </InlineStack>
+                  <PolarisLink url={`${location.pathname}?lang=${other}`} removeUnderline>
+                    {other === 'zh-CN' ? '简体中文' : 'English'}
+                  </PolarisLink>
+                </InlineStack>
+              </Box>
+            )}
+            <Outlet />
+          </I18nProvider>
+        </ToastProvider>
+      </Frame>
     </AppProvider>
   )
 }

@@ -76,10 +76,17 @@ describe('merchant studio, end to end in Chromium', () => {
     await expect.poll(() => newCards('succeeded'), { timeout: 60_000 }).toBe(4)
     await page.getByText(/Fidelity \d+/).first().waitFor()
     await page.screenshot({ path: path.join(shots, 'studio-result.png'), fullPage: true })
+    // Finished renders are announced to screen readers.
+    await expect.poll(() => page.getByTestId('studio-announcer').textContent()).toMatch(/A render finished: product fidelity \d+\./)
 
-    // Approve, publish: the image lands in the catalog folder.
-    await page.getByRole('button', { name: 'Approve' }).first().click()
+    // Approve, publish: the image lands in the catalog folder. Each says so, and focus stays on the card.
+    await page.getByRole('button', { name: 'Approve' }).first().focus()
+    await page.keyboard.press('Enter')
     await page.locator('[data-review="approved"]').first().waitFor()
+    await page.locator('.Polaris-Frame-Toast', { hasText: 'Approved' }).waitFor()
+    await expect
+      .poll(() => page.evaluate(() => !!document.activeElement?.closest('[data-testid^="card-"]') && document.activeElement?.tagName === 'BUTTON'))
+      .toBe(true)
     await page.getByRole('button', { name: 'Publish' }).first().click()
     await page.locator('[data-review="published"]').first().waitFor()
     expect(ours()).toHaveLength(1)
