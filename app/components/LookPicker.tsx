@@ -1,6 +1,7 @@
 import { Banner, BlockStack, InlineStack, Text } from '@shopify/polaris'
 import { useState, type CSSProperties, type ReactNode } from 'react'
 import { useI18n } from '#app/lib/i18n.ts'
+import { roveChoices, tabStop } from './choices.ts'
 
 // why not a tuple: the loader's JSON hands colours over as number arrays.
 type Rgb = readonly number[]
@@ -23,6 +24,8 @@ function Choice(props: {
   width?: number
   /** Why it cannot be chosen (a tooltip). */
   hint?: string
+  /** The group's one tab stop: the chosen tile, or the first when none is chosen. */
+  tabStop?: boolean
 }) {
   const style: CSSProperties = {
     width: props.width ?? 132,
@@ -36,6 +39,8 @@ function Choice(props: {
   }
   return (
     <button type="button" role="radio" aria-checked={props.selected} aria-label={props.label} aria-disabled={props.disabled}
+      // why only the chosen tile is a tab stop: a group is one stop, arrows move within it (the radio pattern).
+      tabIndex={(props.tabStop ?? props.selected) ? 0 : -1} className="atelier-choice"
       data-testid={props.testId} disabled={props.disabled} title={props.hint} onClick={props.onClick} style={style}>
       {props.children}
     </button>
@@ -96,9 +101,9 @@ export function LookPicker(props: LookPickerProps) {
     <BlockStack gap="400">
       <BlockStack gap="200">
         <Text as="h2" variant="headingMd">{t('studio.market')}</Text>
-        <div role="radiogroup" aria-label={t('studio.market')}><InlineStack gap="200">
+        <div role="radiogroup" onKeyDown={roveChoices} aria-label={t('studio.market')}><InlineStack gap="200">
           {props.markets.map((m) => (
-            <Choice key={m.id} selected={m.id === props.marketId} onClick={() => props.onMarket(m.id)} testId={`market-${m.id}`}
+            <Choice key={m.id} selected={m.id === props.marketId} tabStop={tabStop(props.markets, props.marketId, m.id)} onClick={() => props.onMarket(m.id)} testId={`market-${m.id}`}
               label={t(m.nameKey)} width={110}>
               <Text as="span" variant="headingLg">{m.flag}</Text>
               <Text as="p" variant="bodySm">{t(m.nameKey)}</Text>
@@ -110,9 +115,9 @@ export function LookPicker(props: LookPickerProps) {
 
       <BlockStack gap="200">
         <Text as="h2" variant="headingMd">{t('studio.scene')}</Text>
-        <div role="radiogroup" aria-label={t('studio.scene')}><InlineStack gap="200">
+        <div role="radiogroup" onKeyDown={roveChoices} aria-label={t('studio.scene')}><InlineStack gap="200">
           {props.scenes.map((s) => (
-            <Choice key={s.id} selected={s.id === props.sceneId} onClick={() => props.onScene(s.id)} testId={`scene-${s.id}`} label={t(s.nameKey)}>
+            <Choice key={s.id} selected={s.id === props.sceneId} tabStop={tabStop(props.scenes, props.sceneId, s.id)} onClick={() => props.onScene(s.id)} testId={`scene-${s.id}`} label={t(s.nameKey)}>
               <div style={{ height: 64, borderRadius: 8, background: `linear-gradient(160deg, ${rgb(s.preview.from)}, ${rgb(s.preview.to)})`, border: '1px solid #eee' }} />
               <Text as="p" variant="bodySm">{t(s.nameKey)}</Text>
             </Choice>
@@ -132,8 +137,8 @@ export function LookPicker(props: LookPickerProps) {
             <p>{t('studio.personaNeedsGpu')}</p>
           </Banner>
         )}
-        <div role="radiogroup" aria-label={t('studio.persona')}><InlineStack gap="200">
-          <Choice selected={props.personaId === ''} onClick={() => props.onPersona('')} testId="persona-none" label={t('studio.noModel')}>
+        <div role="radiogroup" onKeyDown={roveChoices} aria-label={t('studio.persona')}><InlineStack gap="200">
+          <Choice selected={props.personaId === ''} tabStop={!props.personas.some((p) => p.id === props.personaId)} onClick={() => props.onPersona('')} testId="persona-none" label={t('studio.noModel')}>
             <div style={{ height: 48, display: 'grid', placeItems: 'center', fontSize: 22 }}>∅</div>
             <Text as="p" variant="bodySm">{t('studio.noModel')}</Text>
           </Choice>

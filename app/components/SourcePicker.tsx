@@ -1,5 +1,6 @@
 import { InlineStack, Text } from '@shopify/polaris'
 import { useI18n } from '#app/lib/i18n.ts'
+import { roveChoices, tabStop } from './choices.ts'
 
 export interface SourceOption {
   id: string
@@ -10,7 +11,7 @@ export interface SourceOption {
 export function SourcePicker(props: { sources: SourceOption[]; selected: string; onSelect: (id: string) => void }) {
   const { t } = useI18n()
   return (
-    <div role="radiogroup" aria-label={t('studio.source')}><InlineStack gap="300">
+    <div role="radiogroup" onKeyDown={roveChoices} aria-label={t('studio.source')}><InlineStack gap="300">
       {props.sources.map((s) => {
         const on = s.id === props.selected
         return (
@@ -19,6 +20,8 @@ export function SourcePicker(props: { sources: SourceOption[]; selected: string;
             type="button"
             role="radio"
             aria-checked={on}
+            tabIndex={tabStop(props.sources, props.selected, s.id) ? 0 : -1}
+            className="atelier-choice"
             data-testid={`source-${s.id}`}
             onClick={() => props.onSelect(s.id)}
             style={{

@@ -10,13 +10,17 @@ import type { LinkLikeComponentProps } from '@shopify/polaris/build/ts/src/utili
 import polarisEn from '@shopify/polaris/locales/en.json'
 import polarisZh from '@shopify/polaris/locales/zh-CN.json'
 import polarisStyles from '@shopify/polaris/build/esm/styles.css?url'
+import appStyles from '#app/styles/app.css?url'
 import { env } from '#app/lib/env.server.ts'
 import { detectLocale, I18nProvider, isLocale, translator } from '#app/lib/i18n.ts'
 import { requireShop } from '#app/modules/tenants/session.server.ts'
 import { ErrorBoundary as RouteError } from '#app/components/RouteError.tsx'
 import { ToastProvider } from '#app/components/Toasts.tsx'
 
-export const links = () => [{ rel: 'stylesheet', href: polarisStyles }]
+export const links = () => [
+  { rel: 'stylesheet', href: polarisStyles },
+  { rel: 'stylesheet', href: appStyles },
+]
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const { tenant } = await requireShop(request)

@@ -104,6 +104,30 @@ describe('merchant studio, end to end in Chromium', () => {
     expect(pageErrors).toEqual([])
   })
 
+  it('moves between choices with the arrow keys, one tab stop per group', async () => {
+    await page.goto(`${baseUrl}/app/products/${product}?lang=en`)
+    await page.getByTestId('market-de').click()
+    const stops = await page.locator('[role="radiogroup"]').evaluateAll((groups) =>
+      groups.map((g) => [...g.querySelectorAll<HTMLElement>('[role="radio"]')].filter((r) => r.tabIndex >= 0).length),
+    )
+    // Source photo, market, scene, model.
+    expect(stops).toEqual([1, 1, 1, 1])
+    await page.getByTestId('market-de').focus()
+    await page.keyboard.press('ArrowRight')
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))
+    const moved = await focused()
+    expect(moved).toMatch(/^market-/)
+    expect(moved).not.toBe('market-de')
+    expect(await page.getByTestId(moved!).getAttribute('aria-checked')).toBe('true')
+    expect(await page.getByTestId('market-de').getAttribute('tabindex')).toBe('-1')
+    await page.keyboard.press('ArrowLeft')
+    expect(await focused()).toBe('market-de')
+    // Disabled personas (no GPU backend here) are skipped: the arrows stay on "No model".
+    await page.getByTestId('persona-none').focus()
+    await page.keyboard.press('ArrowRight')
+    expect(await focused()).toBe('persona-none')
+  })
+
   it('explains a refused product in words', async () => {
     await page.goto(`${baseUrl}/app/products/retro-court-sneakers`)
     await page.getByLabel('Variants').selectOption('1')
