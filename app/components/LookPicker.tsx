@@ -2,12 +2,13 @@ import { Banner, BlockStack, InlineStack, Text } from '@shopify/polaris'
 import { useState, type CSSProperties, type ReactNode } from 'react'
 import { useI18n } from '#app/lib/i18n.ts'
 import { roveChoices, tabStop } from './choices.ts'
+import { Flag } from './Flag.tsx'
 
 // why not a tuple: the loader's JSON hands colours over as number arrays.
 type Rgb = readonly number[]
 
 export interface LookOption {
-  markets: { id: string; nameKey: string; flag: string; aspectRatio: string; defaultScenes: string[] }[]
+  markets: { id: string; nameKey: string; country: string; aspectRatio: string; defaultScenes: string[] }[]
   personas: { id: string; nameKey: string; swatch: Rgb; bodySize: string; ageBand: string }[]
   scenes: { id: string; nameKey: string; preview: { from: Rgb; to: Rgb }; category: string }[]
 }
@@ -105,7 +106,7 @@ export function LookPicker(props: LookPickerProps) {
           {props.markets.map((m) => (
             <Choice key={m.id} selected={m.id === props.marketId} tabStop={tabStop(props.markets, props.marketId, m.id)} onClick={() => props.onMarket(m.id)} testId={`market-${m.id}`}
               label={t(m.nameKey)} width={110}>
-              <Text as="span" variant="headingLg">{m.flag}</Text>
+              <Flag country={m.country} height={21} />
               <Text as="p" variant="bodySm">{t(m.nameKey)}</Text>
               <Text as="p" variant="bodySm" tone="subdued">{m.aspectRatio}</Text>
             </Choice>

@@ -40,6 +40,7 @@ import type { BulkLook, Tenant } from '#db/schema.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
 import { useLiveRevalidation } from '#app/lib/live.ts'
 import { pageMeta } from '#app/lib/page-title.ts'
+import { Flag } from '#app/components/Flag.tsx'
 
 /** What the page needs to name a look in the merchant's language (ids stand in for look data that changed since). */
 function lookNames(look: BulkLook) {
@@ -52,7 +53,7 @@ function lookNames(look: BulkLook) {
   }
   const market = safe(() => getMarket(look.marketId))
   return {
-    flag: market?.flag ?? '',
+    country: market?.country ?? '',
     market: market?.nameKey ?? look.marketId,
     scene: safe(() => getScene(look.sceneId))?.nameKey ?? look.sceneId,
     persona: look.personaId ? (safe(() => getPersona(look.personaId!))?.nameKey ?? look.personaId) : null,
@@ -191,7 +192,7 @@ export default function BulkRunPage() {
   const estimate = run.estimate
   const nameOf = (l: (typeof run.looks)[number]) =>
     [
-      `${l.flag} ${t(l.market)}`.trim(),
+      t(l.market),
       t(l.scene),
       l.persona ? t(l.persona) : t('studio.noModel'),
       t(`bulk.operation.${l.operation}`),
@@ -393,7 +394,7 @@ export default function BulkRunPage() {
               </Text>
               {run.looks.map((l, i) => (
                 <Text key={i} as="p">
-                  {nameOf(l)}
+                  <Flag country={l.country} height={12} /> {nameOf(l)}
                 </Text>
               ))}
               <Text as="p" tone="subdued">

@@ -28,6 +28,7 @@ import { operations } from '#app/modules/looks/schema.ts'
 import { capabilitiesFor, platformFor } from '#app/modules/platforms/index.server.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
 import { pageMeta } from '#app/lib/page-title.ts'
+import { Flag } from '#app/components/Flag.tsx'
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const tenant = await requireTenant(request)
@@ -149,7 +150,7 @@ export default function NewBulkRun() {
     const scene = data.looks.scenes.find((s) => s.id === l.sceneId)
     const persona = data.looks.personas.find((p) => p.id === l.personaId)
     return [
-      market ? `${market.flag} ${t(market.nameKey)}` : l.marketId,
+      market ? t(market.nameKey) : l.marketId,
       scene ? t(scene.nameKey) : l.sceneId,
       persona ? t(persona.nameKey) : t('studio.noModel'),
     ].join(' · ')
@@ -310,7 +311,7 @@ export default function NewBulkRun() {
                           key={`${l.marketId}-${l.sceneId}-${l.personaId}-${l.operation}`}
                           onRemove={() => setLooks(looks.filter((_, j) => j !== i))}
                         >
-                          {nameOf(l)}
+                          <Flag country={data.looks.markets.find((m) => m.id === l.marketId)?.country ?? ''} height={12} /> {nameOf(l)}
                         </Tag>
                       ))
                     )}

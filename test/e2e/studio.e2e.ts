@@ -107,6 +107,10 @@ describe('merchant studio, end to end in Chromium', () => {
   it('moves between choices with the arrow keys, one tab stop per group', async () => {
     await page.goto(`${baseUrl}/app/products/${product}?lang=en`)
     await page.getByTestId('market-de').click()
+    // Flags are images, not emoji that Windows shows as letter pairs.
+    const flag = page.locator('[data-testid="market-de"] img[data-flag="de"]')
+    await expect.poll(() => flag.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0)).toBe(true)
+    expect(await page.getByTestId('market-de').textContent()).not.toMatch(/\u{1F1E9}/u)
     const stops = await page.locator('[role="radiogroup"]').evaluateAll((groups) =>
       groups.map((g) => [...g.querySelectorAll<HTMLElement>('[role="radio"]')].filter((r) => r.tabIndex >= 0).length),
     )

@@ -19,7 +19,7 @@ export { markets, personas, scenes }
 /** What the look picker shows of every market, persona and scene (a page's loader sends it). */
 export function lookOptions() {
   return {
-    markets: markets.map((m) => ({ id: m.id, nameKey: m.nameKey, flag: m.flag, defaultScenes: m.defaultScenes, aspectRatio: m.aspectRatio })),
+    markets: markets.map((m) => ({ id: m.id, nameKey: m.nameKey, country: m.country, defaultScenes: m.defaultScenes, aspectRatio: m.aspectRatio })),
     personas: personas.map((p) => ({ id: p.id, nameKey: p.nameKey, swatch: p.swatch, bodySize: p.bodySize, ageBand: p.ageBand })),
     scenes: scenes.map((s) => ({ id: s.id, nameKey: s.nameKey, preview: s.preview, category: s.category })),
   }
