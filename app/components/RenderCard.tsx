@@ -21,6 +21,8 @@ export interface RenderView {
   /** The name of the backend it was made for (or ran on): named in a BACKEND_UNAVAILABLE failure. */
   backendName: string
   imageUrl: string | null
+  /** WebP previews of the result at card sizes (the full image stays behind imageUrl). */
+  previewUrls?: { width: number; url: string }[]
   width: number
   height: number
   fidelityScore: number | null
@@ -183,7 +185,17 @@ export function RenderCard({
           style={{ aspectRatio: `${r.width} / ${r.height}`, background: '#f6f6f7', borderRadius: 8, overflow: 'hidden', display: 'grid', placeItems: 'center', position: 'relative' }}>
           {r.imageUrl ? (
             <a href={r.imageUrl} target="_blank" rel="noreferrer" style={{ width: '100%', height: '100%' }}>
-              <img src={r.imageUrl} alt={t('studio.resultAlt')} style={{ width: '100%', height: '100%', objectFit: 'cover', display: 'block' }} />
+              <img
+                src={r.previewUrls?.[0]?.url ?? r.imageUrl}
+                srcSet={r.previewUrls?.map((p) => `${p.url} ${p.width}w`).join(', ') || undefined}
+                sizes="(max-width: 490px) 100vw, 360px"
+                width={r.width}
+                height={r.height}
+                loading="lazy"
+                decoding="async"
+                alt={t('studio.resultAlt')}
+                style={{ width: '100%', height: '100%', objectFit: 'cover', display: 'block' }}
+              />
             </a>
           ) : (
             <Text as="span" tone="subdued">{t(`render.status.${r.status}`)}</Text>

@@ -110,9 +110,9 @@ export function signUrl(pathname: string, opts: { ttlSeconds?: number; now?: num
 }
 
 /** The signed URL of a stored image (a render result). */
-export function signedImageUrl(key: string, opts: { ttlSeconds?: number; now?: number } = {}): string {
+export function signedImageUrl(key: string, opts: { ttlSeconds?: number; now?: number; /** A WebP preview this wide, not the image. */ width?: number } = {}): string {
   if (!KEY.test(key)) throw new AppError('INVALID_INPUT', 'Invalid image key')
-  return signUrl(`/media/${key}`, opts)
+  return signUrl(opts.width ? `/media/${key}?w=${opts.width}` : `/media/${key}`, opts)
 }
 
 /** Throws SIGNATURE_INVALID unless `url` carries a valid, unexpired signature. */

@@ -55,6 +55,9 @@ function heatOf(value: unknown): FidelityHeat | null {
   return parsed.success && parsed.data.cells.length === parsed.data.cols * parsed.data.rows ? parsed.data : null
 }
 
+/** Result cards' preview widths: a card's width at 1× and 2× (a phone's full width fits the larger). */
+const CARD_WIDTHS = [360, 720]
+
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const tenant = await requireTenant(request)
   const platform = platformFor(tenant)
@@ -73,6 +76,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     waitingFor: progress[r.id]?.waitingFor ?? null,
     backendName: backendName(r.backend),
     imageUrl: r.resultKey ? signedImageUrl(r.resultKey) : null,
+    previewUrls: r.resultKey ? CARD_WIDTHS.map((width) => ({ width, url: signedImageUrl(r.resultKey!, { width }) })) : [],
     width: r.outputWidth,
     height: r.outputHeight,
     fidelityScore: r.fidelityScore,

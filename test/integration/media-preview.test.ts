@@ -84,3 +84,27 @@ describe('the product image preview', () => {
     for (const id of ['logo.svg', 'disguised.png', 'scan.tif', 'anim.gif']) expect(size(id), id).toMatchObject({ width: null, height: null })
   })
 })
+
+describe('result previews at card sizes', () => {
+  it('serves a small WebP of a stored result under its signed URL, and the full image without a width', async () => {
+    const { loader: media } = await import('#app/routes/media.$key.tsx')
+    const { imageStore, signedImageUrl } = await import('#app/lib/storage.server.ts')
+    const sharp = (await import('sharp')).default
+    const full = await (await plainImage(1536, 2048)).jpeg({ quality: 90 }).toBuffer()
+    const key = await imageStore().put(full)
+    const get = async (url: string) => {
+      const answer = await media({ request: new Request(`http://127.0.0.1${url}`), params: { key }, context: {} }).catch((e: unknown) => e)
+      return answer instanceof Response ? answer : undefined
+    }
+    const preview = (await get(signedImageUrl(key, { width: 360 })))!
+    expect(preview.headers.get('content-type')).toBe('image/webp')
+    const bytes = Buffer.from(await preview.arrayBuffer())
+    expect(bytes.length).toBeLessThan(full.length / 4)
+    expect(await sharp(bytes).metadata()).toMatchObject({ format: 'webp', width: 270, height: 360 })
+    const original = (await get(signedImageUrl(key)))!
+    expect(original.headers.get('content-type')).toBe('image/jpeg')
+    expect(Buffer.from(await original.arrayBuffer()).equals(full)).toBe(true)
+    // The width is part of the signature: another width on the same link is refused.
+    expect(await get(signedImageUrl(key, { width: 360 }).replace('w=360', 'w=2048'))).toBeUndefined()
+  })
+})
