@@ -1,11 +1,11 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { data } from '@remix-run/node'
 import type { HeadersFunction } from '@remix-run/node'
-import { Link as RemixLink, Outlet, isRouteErrorResponse, useLoaderData, useLocation, useRouteError } from '@remix-run/react'
+import { Link as RemixLink, Outlet, isRouteErrorResponse, useLoaderData, useLocation, useNavigate, useRouteError } from '@remix-run/react'
 import { NavMenu } from '@shopify/app-bridge-react'
 import { boundary } from '@shopify/shopify-app-remix/server'
 import { AppProvider as ShopifyAppProvider } from '@shopify/shopify-app-remix/react'
-import { AppProvider, Box, Frame, InlineStack, Text, Link as PolarisLink } from '@shopify/polaris'
+import { AppProvider, Box, Frame, InlineStack, Select, Text, Link as PolarisLink } from '@shopify/polaris'
 import type { LinkLikeComponentProps } from '@shopify/polaris/build/ts/src/utilities/link'
 import polarisEn from '@shopify/polaris/locales/en.json'
 import polarisZh from '@shopify/polaris/locales/zh-CN.json'
@@ -34,6 +34,29 @@ export async function loader({ request }: LoaderFunctionArgs) {
   )
 }
 
+/**
+ * The app's language, kept in a cookie (a page's ?lang= sets it); until then
+ * the browser's Accept-Language decides. Each option is named in its own language.
+ */
+function LanguageSelect({ locale, label }: { locale: string; label: string }) {
+  const navigate = useNavigate()
+  const location = useLocation()
+  return (
+    <div style={{ minWidth: 140 }}>
+      <Select
+        label={label}
+        labelInline
+        options={[
+          { label: 'English', value: 'en' },
+          { label: '简体中文', value: 'zh-CN' },
+        ]}
+        value={locale}
+        onChange={(lang) => navigate(`${location.pathname}?lang=${encodeURIComponent(lang)}`)}
+      />
+    </div>
+  )
+}
+
 // why: Polaris renders links through this, so navigation stays client-side.
 function LinkLike({ url, children, external, ...rest }: LinkLikeComponentProps) {
   if (external) return <a href={url} target="_blank" rel="noreferrer" {...rest}>{children}</a>
@@ -43,8 +66,6 @@ function LinkLike({ url, children, external, ...rest }: LinkLikeComponentProps) 
 export default function AppLayout() {
   const { locale, shop, mode, apiKey } = useLoaderData<typeof loader>()
   const t = translator(locale)
-  const location = useLocation()
-  const other = locale === 'en' ? 'zh-CN' : 'en'
   if (mode === 'shopify') {
     // Embedded in the Shopify admin: App Bridge draws the navigation and the
     // title bar; the pages are the same ones local mode serves.
@@ -77,9 +98,7 @@ export default function AppLayout() {
                     <PolarisLink url="/app/settings/backends" removeUnderline>{t('nav.backends')}</PolarisLink>
                     <Text as="span" tone="subdued">{t('nav.shop', { shop })}</Text>
                   </InlineStack>
-                  <PolarisLink url={`${location.pathname}?lang=${other}`} removeUnderline>
-                    {other === 'zh-CN' ? '简体中文' : 'English'}
-                  </PolarisLink>
+                  <LanguageSelect locale={locale} label={t('nav.language')} />
                 </InlineStack>
               </Box>
             )}

@@ -117,9 +117,14 @@ describe('bulk runs, end to end in Chromium', () => {
     expect(pageErrors).toEqual([])
   })
 
-  it('speaks Simplified Chinese, and answers 404 for a run that is not there', async () => {
-    await page.goto(`${baseUrl}/app/bulk?lang=zh-CN`)
+  it('speaks Simplified Chinese, chosen from the language menu and kept, and answers 404 for a run that is not there', async () => {
+    await page.goto(`${baseUrl}/app/bulk?lang=en`)
+    await page.getByLabel('Language').selectOption('zh-CN')
     await page.getByRole('heading', { name: '批量任务' }).waitFor()
+    // Kept in a cookie: the next page, without ?lang, is Chinese too.
+    await page.goto(`${baseUrl}/app/bulk`)
+    await page.getByRole('heading', { name: '批量任务' }).waitFor()
+    expect(await page.getByLabel('语言').inputValue()).toBe('zh-CN')
     await page.getByText('已完成').first().waitFor()
     // The document says its language and names the page, in it.
     expect(await page.getAttribute('html', 'lang')).toBe('zh-CN')
