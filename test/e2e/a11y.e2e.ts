@@ -1,0 +1,58 @@
+import path from 'node:path'
+import type { Page } from 'playwright-core'
+import { describe, expect, inject, it } from 'vitest'
+import { setUpPage } from './browser.ts'
+
+// axe-core on every page of the standalone app, in both languages (issue 16:
+// no critical or serious violation): the catalog's first product's studio
+// and a bulk run made here for its page.
+
+const baseUrl = inject('baseUrl')
+const axePath = path.resolve('node_modules/axe-core/axe.min.js')
+
+let page: Page
+const pageErrors: string[] = []
+setUpPage((p) => (page = p), pageErrors)
+
+interface Violation {
+  id: string
+  impact: string | null
+  help: string
+  nodes: { target: string[] }[]
+}
+
+async function violations(url: string): Promise<string[]> {
+  await page.goto(url)
+  await page.waitForLoadState('networkidle')
+  await page.addScriptTag({ path: axePath })
+  const found = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: Violation[] }> } }).axe
+    const result = await axe.run(document, { resultTypes: ['violations'] })
+    return result.violations
+  })
+  return found
+    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
+    .map((v) => `${v.impact} ${v.id} (${v.help}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`)
+}
+
+describe('accessibility, every page, both languages', () => {
+  it('has no critical or serious axe violations', async () => {
+    await page.goto(`${baseUrl}/app?lang=en`)
+    const productHref = await page.locator('a[href^="/app/products/"]').first().getAttribute('href')
+    // A bulk run's page: a run over one product, waiting for its estimate to be confirmed.
+    await page.goto(`${baseUrl}/app/bulk/new?lang=en`)
+    await page.getByText('Products I choose').click()
+    await page.getByText('Sunday Supply Graphic Tee', { exact: true }).click()
+    await page.getByRole('button', { name: 'Estimate' }).click()
+    await page.waitForURL(/\/app\/bulk\/[0-9a-f-]{36}$/)
+    const runPath = new URL(page.url()).pathname
+    await page.getByTestId('bulk-estimate').waitFor({ timeout: 30_000 })
+    const pages = ['/app', productHref!.split('?')[0], '/app/bulk', '/app/bulk/new', runPath, '/app/settings/backends', '/app/settings/backends/new', '/app/plan']
+    const found: string[] = []
+    for (const lang of ['en', 'zh-CN']) {
+      for (const p of pages) for (const v of await violations(`${baseUrl}${p}?lang=${lang}`)) found.push(`${lang} ${p}: ${v}`)
+    }
+    expect(found).toEqual([])
+    expect(pageErrors).toEqual([])
+  })
+})
