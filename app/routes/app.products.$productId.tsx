@@ -55,6 +55,14 @@ function heatOf(value: unknown): FidelityHeat | null {
   return parsed.success && parsed.data.cells.length === parsed.data.cols * parsed.data.rows ? parsed.data : null
 }
 
+/** Results per page of the studio's history; "Show older results" adds as many again. */
+const RESULTS_PAGE = 12
+
+function resultsShown(url: URL): number {
+  const asked = Number(url.searchParams.get('results') ?? RESULTS_PAGE)
+  return Number.isInteger(asked) ? Math.min(480, Math.max(RESULTS_PAGE, Math.ceil(asked / RESULTS_PAGE) * RESULTS_PAGE)) : RESULTS_PAGE
+}
+
 /** Result cards' preview widths: a card's width at 1× and 2× (a phone's full width fits the larger). */
 const CARD_WIDTHS = [360, 720]
 
@@ -62,7 +70,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const tenant = await requireTenant(request)
   const platform = platformFor(tenant)
   const product = await platform.getProduct(params.productId ?? '').catch(throwAsResponse)
-  const rows = await listRenders(tenant.id, { productRef: product.id, limit: 60 })
+  // why a page of results: every result ever made on one page cost a slow link seconds (issue 16).
+  const shown = resultsShown(new URL(request.url))
+  const page = await listRenders(tenant.id, { productRef: product.id, limit: shown + 1 })
+  const rows = page.slice(0, shown)
   const progress = await progressOf(tenant.id, rows.filter(isActive))
   const personaChoices = await studioPersonaAvailability(tenant.id)
   const renders: StudioRender[] = rows.map((r) => ({
@@ -112,6 +123,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       })),
     published: product.images.filter((i) => i.ours).length,
     renders,
+    olderResults: page.length > shown ? shown + RESULTS_PAGE : null,
     threshold: env().FIDELITY_THRESHOLD,
     canFeature: capabilitiesFor(tenant).featuredImage,
     personasAvailable: personaChoices.any,
@@ -361,6 +373,11 @@ export default function Studio() {
                   />
                 ))}
               </InlineGrid>
+            )}
+            {data.olderResults !== null && (
+              <div data-testid="older-results" style={{ display: 'flex', justifyContent: 'center' }}>
+                <Button url={`?results=${data.olderResults}`}>{t('studio.olderResults')}</Button>
+              </div>
             )}
           </BlockStack>
         </Layout.Section>
