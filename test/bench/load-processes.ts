@@ -12,8 +12,8 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 export { freePort }
 
 /** Drops and recreates the bench's own database, so every run starts from the same empty state. */
-export async function freshDatabase(url: string): Promise<void> {
-  await dropDatabase(url, 'load')
+export async function freshDatabase(url: string, mustContain = 'load'): Promise<void> {
+  await dropDatabase(url, mustContain)
   const { applyMigrations, ensureDatabase } = await import('#app/lib/setup.server.ts')
   await ensureDatabase(url)
   await applyMigrations(url)
