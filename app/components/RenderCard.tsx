@@ -1,7 +1,8 @@
 import { useFetcher } from '@remix-run/react'
 import { useEffect, useRef, useState } from 'react'
-import { Badge, Banner, BlockStack, Button, Card, InlineStack, ProgressBar, Text } from '@shopify/polaris'
+import { Badge, Banner, BlockStack, Button, Card, InlineStack, Modal, ProgressBar, Text } from '@shopify/polaris'
 import { useI18n } from '#app/lib/i18n.ts'
+import { CompareView } from './CompareView.tsx'
 import { ConfirmPublish } from './ConfirmPublish.tsx'
 import { useToast } from './Toasts.tsx'
 import { HeatOverlay, hotCells, type FidelityHeat } from './HeatOverlay.tsx'
@@ -155,6 +156,7 @@ export function RenderCard({
   threshold,
   canFeature = false,
   maskUrl = null,
+  sourceUrl = null,
   onDrawMask,
 }: {
   render: RenderView
@@ -162,6 +164,8 @@ export function RenderCard({
   canFeature?: boolean
   /** The stored mask this render was made with, if any. */
   maskUrl?: string | null
+  /** The merchant's photo it was made from, for the before/after compare. */
+  sourceUrl?: string | null
   /** Offered on a failure that a mask fixes (the CPU studio could not find the product). */
   onDrawMask?: () => void
 }) {
@@ -172,6 +176,7 @@ export function RenderCard({
   const lowScore = score !== null && score < threshold
   const fetcher = useRenderActions()
   const card = useRef<HTMLDivElement>(null)
+  const [comparing, setComparing] = useState(false)
   useKeepFocus(card, fetcher)
   // why shown by default below the threshold: the merchant should see where before deciding.
   const [showWhere, setShowWhere] = useState(true)
@@ -254,6 +259,9 @@ export function RenderCard({
           </Banner>
         )}
         <InlineStack gap="200">
+          {r.status === 'succeeded' && r.imageUrl && sourceUrl && (
+            <Button size="slim" onClick={() => setComparing(true)}>{t('compare.open')}</Button>
+          )}
           {active && <ActionButton fetcher={fetcher} renderId={r.id} intent="cancel" label={t('render.cancel')} />}
           {r.status === 'succeeded' && (r.reviewState === 'pending' || r.reviewState === 'rejected') && (
             <ActionButton fetcher={fetcher} renderId={r.id} intent="approve" label={t('render.approve')} primary />
@@ -282,6 +290,13 @@ export function RenderCard({
         )}
       </BlockStack>
     </Card>
+    {comparing && r.imageUrl && sourceUrl && (
+      <Modal open onClose={() => setComparing(false)} title={t('compare.title')} size="large">
+        <Modal.Section>
+          <CompareView beforeUrl={sourceUrl} afterUrl={r.imageUrl} width={r.width} height={r.height} />
+        </Modal.Section>
+      </Modal>
+    )}
     </div>
   )
 }

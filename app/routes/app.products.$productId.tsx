@@ -369,6 +369,7 @@ export default function Studio() {
                     threshold={data.threshold}
                     canFeature={data.canFeature}
                     maskUrl={r.maskUrl}
+                    sourceUrl={data.sources.find((s) => s.id === r.sourceImageId)?.editorUrl ?? null}
                     onDrawMask={r.errorCode && FIXED_BY_A_MASK.includes(r.errorCode) ? () => openMaskFor(r.sourceImageId) : undefined}
                   />
                 ))}

@@ -104,6 +104,34 @@ describe('merchant studio, end to end in Chromium', () => {
     expect(pageErrors).toEqual([])
   })
 
+  it('compares a result with the photo: slider, zoom and pan by keyboard', async () => {
+    await page.goto(`${baseUrl}/app/products/${product}?lang=en`)
+    await page.getByRole('button', { name: 'Compare' }).first().click()
+    const canvas = page.getByTestId('compare-canvas')
+    await canvas.waitFor()
+    const before = page.getByTestId('compare-before')
+    const clip = () => before.evaluate((i: HTMLElement) => i.style.clipPath)
+    expect(await clip()).toBe('inset(0px 50% 0px 0px)')
+    // The slider moves with the arrow keys.
+    await page.getByTestId('compare-slider').focus()
+    for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowLeft')
+    expect(await clip()).toBe('inset(0px 60% 0px 0px)')
+    // Zoom in with +, pan with the arrows, back with 0.
+    await canvas.focus()
+    await page.keyboard.press('+')
+    await page.keyboard.press('+')
+    expect(await page.getByTestId('compare-zoom').textContent()).toBe('200 %')
+    const moved = () => canvas.evaluate((c) => (c.firstElementChild as HTMLElement).style.transform)
+    const still = await moved()
+    await page.keyboard.press('ArrowRight')
+    expect(await moved()).not.toBe(still)
+    await page.keyboard.press('0')
+    expect(await canvas.getAttribute('data-zoom')).toBe('1')
+    await page.screenshot({ path: path.join(shots, 'studio-compare.png') })
+    await page.keyboard.press('Escape')
+    await canvas.waitFor({ state: 'detached' })
+  })
+
   it('moves between choices with the arrow keys, one tab stop per group', async () => {
     await page.goto(`${baseUrl}/app/products/${product}?lang=en`)
     await page.getByTestId('market-de').click()
