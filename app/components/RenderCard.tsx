@@ -131,6 +131,17 @@ export function progressLine(
   return r.etaSeconds !== null ? `${line} · ${t('render.eta', { seconds: r.etaSeconds })}` : line
 }
 
+/**
+ * The fidelity check's verdict in words: the product unchanged, or the
+ * strongest reason it may not be (the numbers are under Details).
+ */
+export function verdict(r: Pick<RenderView, 'reasons'>, low: boolean, t: (key: string) => string): string {
+  if (!low) return t('fidelity.verdict.unchanged')
+  if (r.reasons.length === 0) return t('fidelity.verdict.changed')
+  const words = t(`fidelity.reason.${r.reasons[0]}`)
+  return words.charAt(0).toUpperCase() + words.slice(1)
+}
+
 /** Why a render failed, in the merchant's words: the backend's trouble and its fix (as Settings' test says it) when known. */
 export function failureText(
   r: Pick<RenderView, 'status' | 'errorCode' | 'errorReason' | 'backendName'>,
@@ -177,6 +188,7 @@ export function RenderCard({
   const fetcher = useRenderActions()
   const card = useRef<HTMLDivElement>(null)
   const [comparing, setComparing] = useState(false)
+  const [details, setDetails] = useState(false)
   useKeepFocus(card, fetcher)
   // why shown by default below the threshold: the merchant should see where before deciding.
   const [showWhere, setShowWhere] = useState(true)
@@ -215,7 +227,9 @@ export function RenderCard({
           <Badge tone={statusTone[r.status]}>{t(`render.status.${r.status}`)}</Badge>
           {r.status === 'succeeded' && <Badge tone={reviewTone[r.reviewState]}>{t(`render.review.${r.reviewState}`)}</Badge>}
           {score !== null && (
-            <Badge tone={lowScore ? 'critical' : 'success'}>{t('render.fidelity', { score })}</Badge>
+            <span data-testid={`verdict-${r.id}`} data-score={score}>
+              <Badge tone={lowScore ? 'critical' : 'success'}>{verdict(r, lowScore, t)}</Badge>
+            </span>
           )}
           {maskUrl && (
             <a href={maskUrl} target="_blank" rel="noreferrer" aria-label={t('mask.viewMask')} data-testid={`masked-${r.id}`}>
@@ -233,10 +247,21 @@ export function RenderCard({
             </div>
           </BlockStack>
         )}
-        {r.status === 'succeeded' && r.deltaEMean !== null && (
-          <Text as="p" variant="bodySm" tone="subdued">
-            {t('render.metrics', { deltaE: r.deltaEMean.toFixed(2), ssim: (r.ssim ?? 0).toFixed(3), seconds: ((r.backendMs ?? 0) / 1000).toFixed(1) })}
-          </Text>
+        {r.status === 'succeeded' && score !== null && (
+          <BlockStack gap="100">
+            <div>
+              <Button variant="plain" size="slim" disclosure={details ? 'up' : 'down'} onClick={() => setDetails((v) => !v)} ariaExpanded={details} ariaControls={`details-${r.id}`}>
+                {t('fidelity.details')}
+              </Button>
+            </div>
+            {details && (
+              <div id={`details-${r.id}`} data-testid={`details-${r.id}`}>
+                <Text as="p" variant="bodySm" tone="subdued">
+                  {t('fidelity.detailsText', { score, threshold, deltaE: (r.deltaEMean ?? 0).toFixed(2), ssim: (r.ssim ?? 0).toFixed(3), seconds: ((r.backendMs ?? 0) / 1000).toFixed(1) })}
+                </Text>
+              </div>
+            )}
+          </BlockStack>
         )}
         {lowScore && r.status === 'succeeded' && (
           <div data-testid={`reasons-${r.id}`}>

@@ -177,7 +177,7 @@ describe('the merchant’s brush, end to end in Chromium', () => {
     await expect
       .poll(() => page.locator('[data-status="succeeded"]').count(), { timeout: 90_000 })
       .toBe(succeededBefore + 1)
-    await page.getByText(/Fidelity \d+/).first().waitFor()
+    await page.locator('[data-testid^="verdict-"]').first().waitFor()
     const badge = page.locator('[data-testid^="masked-"]')
     expect(await badge.count()).toBe(1)
     await page.screenshot({ path: path.join(shots, 'mask-result.png'), fullPage: true })

@@ -74,7 +74,14 @@ describe('merchant studio, end to end in Chromium', () => {
     expect(await progress.textContent()).toMatch(/Position \d+ in queue|\d+% ·/)
     await page.screenshot({ path: path.join(shots, 'studio-progress.png'), fullPage: true })
     await expect.poll(() => newCards('succeeded'), { timeout: 60_000 }).toBe(4)
-    await page.getByText(/Fidelity \d+/).first().waitFor()
+    const verdict = page.locator('[data-testid^="verdict-"]').first()
+    await verdict.waitFor()
+    // A verdict in words; the numbers, the same the score was made of, under Details.
+    expect(await verdict.textContent()).toMatch(/(Product unchanged|Product may have changed|[A-Z][a-z ]+)$/)
+    await page.getByRole('button', { name: 'Details' }).first().click()
+    expect(await page.locator('[data-testid^="details-"]').first().textContent()).toMatch(
+      /^Fidelity score \d+ of 100 \(publishing needs \d+\)\. Colour difference ΔE2000 [\d.]+ .*structure SSIM [\d.]+/,
+    )
     await page.screenshot({ path: path.join(shots, 'studio-result.png'), fullPage: true })
     // Finished renders are announced to screen readers.
     await expect.poll(() => page.getByTestId('studio-announcer').textContent()).toMatch(/A render finished: product fidelity \d+\./)
