@@ -3,9 +3,14 @@
 // discrete-event simulation (simulate.ts), the benchmark and the Redis
 // dispatcher (dispatcher.server.ts). See docs/decisions/006-scheduler.md.
 import type { BackendType } from '#app/modules/looks/schema.ts'
+import { freeIn, loadTime, renderTime } from './timing.ts'
+import { fairest, roundRobin, roundRobinOrder } from './turns.ts'
 
 // why re-exported: the scheduler's callers read "the same model" here; backends own the key they report.
 export { modelKey } from '#app/modules/backends/model-key.ts'
+// why re-exported: callers read the policy's whole surface here.
+export { learnTiming, renderTime, TIMING_WEIGHT } from './timing.ts'
+export { fairest, roundRobin } from './turns.ts'
 
 export type WorkClass = 'interactive' | 'bulk'
 export type CircuitState = 'closed' | 'open' | 'half-open'
@@ -196,44 +201,6 @@ export function eligible(b: BackendView, g: GroupView, backends: readonly Backen
   if (!primary && backends.some((o) => capable(o, g.needs) && usableFor(o, g))) return false
   if (usableFor(b, g)) return true
   return !backends.some((o) => o.id !== b.id && canTake(o, g.needs) && usableFor(o, g))
-}
-
-/** Next tenant after the cursor (in id order; shops at their cap last), then that tenant's oldest group. */
-export function roundRobin(
-  candidates: readonly GroupView[],
-  cursor: string | undefined,
-  capped: ReadonlySet<string> = new Set(),
-): GroupView {
-  return roundRobinOrder(candidates, cursor, capped)[0]
-}
-
-/**
- * Bulk work: the shop whose last bulk render was dispatched longest ago (on
- * any model and backend), then that shop's oldest group; ties in round-robin
- * order. why not a round robin among the groups one backend can take: that
- * shares each model's GPUs between shops, so a shop whose remaining run is on
- * one model got a third of that model's GPUs and nothing elsewhere (6.4
- * points off an equal share in staggered-bulk). why dispatch order, not
- * time: one round dispatches many renders at the same time.
- */
-export function fairest(candidates: readonly GroupView[], work: WorkView): GroupView {
-  const turn = (t: string) => work.bulkTurn?.[t] ?? -Infinity
-  let best: GroupView | undefined
-  for (const g of roundRobinOrder(candidates, work.cursor.bulk)) if (!best || turn(g.tenant) < turn(best.tenant)) best = g
-  return best!
-}
-
-/** Candidates in round-robin order: tenants from the cursor on (shops at their cap after the rest), each tenant's groups oldest first. */
-function roundRobinOrder(
-  candidates: readonly GroupView[],
-  cursor: string | undefined,
-  capped: ReadonlySet<string> = new Set(),
-): GroupView[] {
-  const tenants = [...new Set(candidates.map((g) => g.tenant))].sort()
-  const start = cursor !== undefined ? tenants.findIndex((t) => t > cursor) : 0
-  const ordered = start <= 0 ? tenants : [...tenants.slice(start), ...tenants.slice(0, start)]
-  const turns = [...ordered.filter((t) => !capped.has(t)), ...ordered.filter((t) => capped.has(t))]
-  return turns.flatMap((t) => candidates.filter((g) => g.tenant === t).sort((a, b) => a.oldestSeq - b.oldestSeq))
 }
 
 /**
@@ -427,49 +394,6 @@ function interactiveAssignment(
 
 /** How much quicker a backend's render must be for interactive work to wait for it rather than take a free one. */
 const FASTER = 1.25
-
-/** Weight of the newest measurement in a backend's moving averages of render and load time. */
-export const TIMING_WEIGHT = 0.2
-
-/**
- * A backend's measured times after a render of `model` that took `slotMs`
- * from dispatch to completion, `loaded` when it loaded the model first (then
- * the part beyond its typical render of that model is the load). The store's
- * COMPLETE script does the same in Redis.
- */
-export function learnTiming(b: Timing & Pick<BackendView, 'byModel'>, slotMs: number, loaded: boolean, model?: string): void {
-  const blend = (old: number | undefined, sample: number) => (old === undefined ? sample : old + TIMING_WEIGHT * (sample - old))
-  const m = model === undefined ? undefined : ((b.byModel ??= {})[model] ??= {})
-  if (!loaded) {
-    b.renderMs = blend(b.renderMs, slotMs)
-    if (m) m.renderMs = blend(m.renderMs, slotMs)
-    return
-  }
-  const render = m?.renderMs ?? b.renderMs
-  if (render === undefined) return
-  const sample = Math.max(0, slotMs - render)
-  b.loadMs = blend(b.loadMs, sample)
-  if (m) m.loadMs = blend(m.loadMs, sample)
-}
-
-/** A backend's typical render of a model: measured for the model, else for the backend, else the policy's. */
-export function renderTime(
-  b: Pick<BackendView, 'renderMs' | 'byModel'>,
-  cfg: Pick<PolicyConfig, 'renderMs'>,
-  model?: string,
-): number {
-  return (model === undefined ? undefined : b.byModel?.[model]?.renderMs) ?? b.renderMs ?? cfg.renderMs
-}
-
-/** A backend's load of a model: measured, else the policy's scaled by its render time (a slower GPU loads slower too). */
-function loadTime(b: BackendView, cfg: PolicyConfig, model: string): number {
-  return b.byModel?.[model]?.loadMs ?? b.loadMs ?? (cfg.switchMs * renderTime(b, cfg, model)) / cfg.renderMs
-}
-
-/** How long until a busy backend frees a slot: its oldest render's expected end. */
-function freeIn(b: BackendView, now: number, cfg: PolicyConfig): number {
-  return Math.max(0, (b.busySince ?? now) + renderTime(b, cfg, b.model) - now)
-}
 
 /** Waiting renders per model (count, oldest) among `groups`. */
 function pendingByModel(groups: readonly GroupView[]): Map<string, { count: number; oldestAt: number }> {
