@@ -1,15 +1,60 @@
 // The load bench's separate processes: the built web server (scripts/serve.ts)
 // on a free port, and what each process spent of the CPU.
 import { spawn } from 'node:child_process'
-import { closeSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { copyCatalog } from '#test/support/isolation.ts'
 import { dropDatabase, freePort } from '#test/support/services.ts'
 import { sleep } from './support.ts'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 export { freePort }
+
+/**
+ * Points this process at the bench's own database, queue prefix, signing
+ * secret, image store and catalog copy. Call before any app module reads
+ * env(): a bench never touches the developer's. Returns the steps that
+ * remove the folders it made.
+ */
+export function isolateBench(name: string, databaseUrl: string): { storageDir: string; removeFolders: (() => void)[] } {
+  process.env.NODE_ENV ??= 'test'
+  process.env.LOG_LEVEL ??= 'warn'
+  process.env.DATABASE_URL = databaseUrl
+  process.env.QUEUE_PREFIX = `atelier-bench-${name}-${process.pid}`
+  process.env.SIGNING_SECRET = `${name}-bench-signing-secret-${process.pid}`
+  const storageDir = mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-storage-'))
+  process.env.STORAGE_DIR = storageDir
+  const catalogDir = copyCatalog()
+  process.env.CATALOG_DIR = catalogDir
+  return {
+    storageDir,
+    removeFolders: [() => rmSync(storageDir, { recursive: true, force: true }), () => rmSync(catalogDir, { recursive: true, force: true })],
+  }
+}
+
+/** The environment of a web process serving local mode on `port`, on this process's database, queue, store and catalog. */
+export function localServerEnv(
+  e: { DATABASE_URL: string; REDIS_URL: string; QUEUE_PREFIX: string; STORAGE_DIR: string; CATALOG_DIR?: string },
+  port: number,
+  extra: NodeJS.ProcessEnv,
+): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    ...extra,
+    APP_MODE: 'local',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATABASE_URL: e.DATABASE_URL,
+    REDIS_URL: e.REDIS_URL,
+    QUEUE_PREFIX: e.QUEUE_PREFIX,
+    STORAGE_DIR: path.resolve(e.STORAGE_DIR),
+    CATALOG_DIR: path.resolve(e.CATALOG_DIR ?? ''),
+  }
+}
 
 /** Drops and recreates the bench's own database, so every run starts from the same empty state. */
 export async function freshDatabase(url: string, mustContain = 'load'): Promise<void> {

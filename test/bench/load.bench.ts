@@ -20,26 +20,13 @@
 // LOAD_BACKLOG (40 renders kept queued), LOAD_LOG_LEVEL (info, as in
 // production), LOAD_DATABASE_URL (…/atelier_bench_load, dropped and recreated).
 import { cleanupList, positiveInt, sleep } from './support.ts'
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { copyCatalog } from '#test/support/isolation.ts'
-import { cpuSeconds, freePort, freshDatabase, machineBusySeconds, startServerProcess } from './load-processes.ts'
+import { cpuSeconds, freePort, freshDatabase, isolateBench, localServerEnv, machineBusySeconds, startServerProcess } from './load-processes.ts'
 
-// why set before any app module reads env(): the bench never touches the
-// developer's database, queue, image store or catalog.
-process.env.NODE_ENV ??= 'test'
-process.env.LOG_LEVEL ??= 'warn'
-process.env.DATABASE_URL = process.env.LOAD_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/atelier_bench_load'
-process.env.QUEUE_PREFIX = `atelier-bench-load-${process.pid}`
-process.env.SIGNING_SECRET = `load-bench-signing-secret-${process.pid}`
+const { storageDir, removeFolders } = isolateBench('load', process.env.LOAD_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/atelier_bench_load')
 // why the smallest output the app allows: the backend costs nothing, and what
 // is measured is the worker's bookkeeping next to the web process, not encoding.
 process.env.MAX_OUTPUT_EDGE = '256'
-const storageDir = mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-storage-'))
-process.env.STORAGE_DIR = storageDir
-const catalogDir = copyCatalog()
-process.env.CATALOG_DIR = catalogDir
 
 const SECONDS = positiveInt('LOAD_SECONDS', 30)
 const QUIET_SECONDS = Math.max(1, Math.round(SECONDS / 2))
@@ -52,10 +39,7 @@ const RATE = process.env.LOAD_RATE ? positiveInt('LOAD_RATE', 1) : undefined
 const WARMUP_REQUESTS = 20
 const TARGETS = { errors: 0, listP99Ms: 300, renderSlowdown: 1.3 }
 
-const cleanup = cleanupList([
-  () => rmSync(storageDir, { recursive: true, force: true }),
-  () => rmSync(catalogDir, { recursive: true, force: true }),
-])
+const cleanup = cleanupList(removeFolders)
 
 interface Window {
   name: string
@@ -101,22 +85,7 @@ async function main(): Promise<void> {
   await worker.ready
   const port = await freePort()
   const logFile = path.join(storageDir, 'server.log')
-  const server = await startServerProcess(
-    {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      ...shared,
-      APP_MODE: 'local',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATABASE_URL: e.DATABASE_URL,
-      REDIS_URL: e.REDIS_URL,
-      QUEUE_PREFIX: e.QUEUE_PREFIX,
-      STORAGE_DIR: path.resolve(e.STORAGE_DIR),
-      CATALOG_DIR: path.resolve(e.CATALOG_DIR),
-    },
-    logFile,
-  )
+  const server = await startServerProcess(localServerEnv(e, port, shared), logFile)
   cleanup.add(() => server.stop())
   const origin = `http://127.0.0.1:${port}`
 

@@ -11,31 +11,20 @@
 // Targets (Built for Shopify's, met throttled): LCP ≤ 2,500 ms, CLS ≤ 0.1,
 // INP ≤ 200 ms; studio bytes ≤ 400 KB. Knobs: WEBVITALS_DATABASE_URL
 // (…/atelier_bench_webvitals, dropped and recreated), CHROMIUM_PATH.
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { copyCatalog } from '#test/support/isolation.ts'
-import { freePort, freshDatabase, startServerProcess } from './load-processes.ts'
+import { freePort, freshDatabase, isolateBench, localServerEnv, startServerProcess } from './load-processes.ts'
 import { cleanupList } from './support.ts'
 
-process.env.NODE_ENV ??= 'test'
-process.env.LOG_LEVEL ??= 'warn'
-process.env.DATABASE_URL = process.env.WEBVITALS_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/atelier_bench_webvitals'
-process.env.QUEUE_PREFIX = `atelier-bench-webvitals-${process.pid}`
-process.env.SIGNING_SECRET = `webvitals-bench-signing-secret-${process.pid}`
-const storageDir = mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-storage-'))
-process.env.STORAGE_DIR = storageDir
-const catalogDir = copyCatalog()
-process.env.CATALOG_DIR = catalogDir
+const { storageDir, removeFolders } = isolateBench(
+  'webvitals',
+  process.env.WEBVITALS_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/atelier_bench_webvitals',
+)
 
 const TARGETS = { lcpMs: 2500, cls: 0.1, inpMs: 200, studioBytes: 400 * 1024 }
 const SLOW = { latency: 150, downloadThroughput: (1.6e6 / 8) * 1, uploadThroughput: 750e3 / 8, cpu: 4 }
 const RESULTS = 12
 
-const cleanup = cleanupList([
-  () => rmSync(storageDir, { recursive: true, force: true }),
-  () => rmSync(catalogDir, { recursive: true, force: true }),
-])
+const cleanup = cleanupList(removeFolders)
 
 interface Vitals {
   lcpMs: number
@@ -54,7 +43,7 @@ const OBSERVE = `
 
 async function main(): Promise<void> {
   await freshDatabase(process.env.DATABASE_URL!, 'webvitals')
-  const { chromium } = await import('playwright-core')
+  const { launchBrowser } = await import('#test/support/chromium.ts')
   const sharp = (await import('sharp')).default
   const { db, closeDb } = await import('#app/lib/db.server.ts')
   const { env } = await import('#app/lib/env.server.ts')
@@ -69,21 +58,7 @@ async function main(): Promise<void> {
   const e = env()
   const port = await freePort()
   const server = await startServerProcess(
-    {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      SIGNING_SECRET: e.SIGNING_SECRET,
-      APP_MODE: 'local',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATABASE_URL: e.DATABASE_URL,
-      REDIS_URL: e.REDIS_URL,
-      QUEUE_PREFIX: e.QUEUE_PREFIX,
-      STORAGE_DIR: path.resolve(e.STORAGE_DIR),
-      CATALOG_DIR: path.resolve(e.CATALOG_DIR),
-    },
+    localServerEnv(e, port, { NODE_ENV: 'production', LOG_LEVEL: 'warn', SIGNING_SECRET: e.SIGNING_SECRET }),
     path.join(storageDir, 'server.log'),
   )
   cleanup.add(() => server.stop())
@@ -114,19 +89,7 @@ async function main(): Promise<void> {
       .where(eq(renders.id, row.id))
   }
 
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  const browser = await launchBrowser()
   cleanup.add(() => browser.close())
 
   async function measure(url: string, throttled: boolean, interact: boolean): Promise<Vitals> {

@@ -1,27 +1,13 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { launchBrowser } from '#test/support/chromium.ts'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 
 /** Where e2e screenshots go (a failed test's too). */
 export const shots = path.resolve('test-results')
 
-/** Debian's Chromium, headless, with the flags this offline sandbox needs. */
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
-}
+export { launchBrowser }
 
 /**
  * One page for a test file, 1400 × 1000: opened before its tests (handed to

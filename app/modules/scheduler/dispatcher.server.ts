@@ -598,7 +598,23 @@ export async function withdrawScheduled(renderId: string): Promise<boolean> {
   const job = await renderQueue().getJob(renderId)
   if (!job) return state === 'unknown'
   if (!WAITING_JOB.includes(await job.getState())) return false
-  // why remove decides: a worker that took the job meanwhile holds its lock, and remove then fails.
+  return removeHandedOff(d, renderId, state, job)
+}
+
+export async function cancelScheduled(renderId: string): Promise<void> {
+  const d = await scheduler()
+  const state = await d.cancel(renderId)
+  const job = await renderQueue().getJob(renderId)
+  if (!job || (await job.isActive())) return
+  await removeHandedOff(d, renderId, state, job)
+}
+
+/**
+ * Removes a render's job no worker has taken and frees the slot its dispatch
+ * held. why remove decides: a worker that took the job meanwhile holds its
+ * lock, and removing it then fails.
+ */
+async function removeHandedOff(d: Dispatcher, renderId: string, state: string, job: { remove(): Promise<void> }): Promise<boolean> {
   const removed = await job.remove().then(
     () => true,
     () => false,
@@ -611,24 +627,6 @@ export async function withdrawScheduled(renderId: string): Promise<boolean> {
     }
   }
   return removed
-}
-
-export async function cancelScheduled(renderId: string): Promise<void> {
-  const d = await scheduler()
-  const state = await d.cancel(renderId)
-  const job = await renderQueue().getJob(renderId)
-  if (!job || (await job.isActive())) return
-  const removed = await job.remove().then(
-    () => true,
-    () => false,
-  )
-  if (removed && state === 'inflight') {
-    const item = await d.store.item(renderId)
-    if (item?.backend) {
-      await d.complete(renderId, item.backend, { kind: 'noop', backendFault: false, attempt: 0 })
-      await d.dispatch()
-    }
-  }
 }
 
 /**
