@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from 'react'
 import { Badge, Banner, BlockStack, Button, Card, InlineStack, Modal, ProgressBar, Text } from '@shopify/polaris'
 import { useI18n } from '#app/lib/i18n.ts'
 import { CompareView } from './CompareView.tsx'
+import { Flag } from './Flag.tsx'
 import { ConfirmPublish } from './ConfirmPublish.tsx'
 import { useToast } from './Toasts.tsx'
 import { HeatOverlay, hotCells, type FidelityHeat } from './HeatOverlay.tsx'
@@ -168,6 +169,7 @@ export function RenderCard({
   canFeature = false,
   maskUrl = null,
   sourceUrl = null,
+  look = null,
   onDrawMask,
 }: {
   render: RenderView
@@ -177,6 +179,8 @@ export function RenderCard({
   maskUrl?: string | null
   /** The merchant's photo it was made from, for the before/after compare. */
   sourceUrl?: string | null
+  /** The look that made it, named: market (with its flag), scene and model. */
+  look?: { country: string; label: string } | null
   /** Offered on a failure that a mask fixes (the CPU studio could not find the product). */
   onDrawMask?: () => void
 }) {
@@ -223,6 +227,13 @@ export function RenderCard({
             </div>
           )}
         </div>
+        {look && (
+          <Text as="p" variant="bodySm">
+            <span data-testid={`look-${r.id}`}>
+              <Flag country={look.country} height={12} /> {look.label}
+            </span>
+          </Text>
+        )}
         <InlineStack gap="100">
           <Badge tone={statusTone[r.status]}>{t(`render.status.${r.status}`)}</Badge>
           {r.status === 'succeeded' && <Badge tone={reviewTone[r.reviewState]}>{t(`render.review.${r.reviewState}`)}</Badge>}

@@ -231,6 +231,14 @@ export default function Studio() {
   const fetcher = useFetcher<typeof action>()
   const [imageId, setImageId] = useState(data.sources[0]?.id ?? '')
   const { marketId, sceneId, personaId, picker } = useLookChoice(data)
+  // why on every card: results of several looks share one grid; each says which made it.
+  const lookOf = (r: { marketId: string; sceneId: string; personaId: string | null }) => {
+    const market = data.looks.markets.find((m) => m.id === r.marketId)
+    const scene = data.looks.scenes.find((s) => s.id === r.sceneId)
+    const persona = r.personaId ? data.looks.personas.find((p) => p.id === r.personaId) : undefined
+    const label = [market ? t(market.nameKey) : r.marketId, scene ? t(scene.nameKey) : r.sceneId, persona ? t(persona.nameKey) : t('studio.noModel')]
+    return { country: market?.country ?? '', label: label.join(' · ') }
+  }
   const [variants, setVariants] = useState('2')
   const active = data.renders.some((r) => r.status === 'queued' || r.status === 'running' || r.status === 'retrying')
   useLiveRevalidation(active || fetcher.state !== 'idle', 1000)
@@ -370,6 +378,7 @@ export default function Studio() {
                     canFeature={data.canFeature}
                     maskUrl={r.maskUrl}
                     sourceUrl={data.sources.find((s) => s.id === r.sourceImageId)?.editorUrl ?? null}
+                    look={lookOf(r)}
                     onDrawMask={r.errorCode && FIXED_BY_A_MASK.includes(r.errorCode) ? () => openMaskFor(r.sourceImageId) : undefined}
                   />
                 ))}

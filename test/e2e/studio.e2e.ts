@@ -76,6 +76,8 @@ describe('merchant studio, end to end in Chromium', () => {
     await expect.poll(() => newCards('succeeded'), { timeout: 60_000 }).toBe(4)
     const verdict = page.locator('[data-testid^="verdict-"]').first()
     await verdict.waitFor()
+    // Each card names the look that made it.
+    expect(await page.locator('[data-testid^="look-"]').first().textContent()).toContain('Germany · Industrial loft · No model')
     // A verdict in words; the numbers, the same the score was made of, under Details.
     expect(await verdict.textContent()).toMatch(/(Product unchanged|Product may have changed|[A-Z][a-z ]+)$/)
     await page.getByRole('button', { name: 'Details' }).first().click()
