@@ -165,20 +165,15 @@ for i = 1, #metas, 2 do
 end
 for i = 3, #ARGV do
   local b = ARGV[i]
-  local s = redis.call('HMGET', k('b:' .. b), 'model', 'circuit', 'failures', 'openedAt', 'downSince', 'renderMs', 'loadMs')
-  local timings = {}
+  local hash = {}
   local all = redis.call('HGETALL', k('b:' .. b))
-  for i = 1, #all, 2 do
-    if string.sub(all[i], 1, 7) == 'render:' or string.sub(all[i], 1, 5) == 'load:' then timings[all[i]] = tonumber(all[i + 1]) end
-  end
-  local oldest = redis.call('ZRANGE', k('inflight:' .. b), 0, 0, 'WITHSCORES')
-  for _, id in ipairs(redis.call('ZRANGE', k('inflight:' .. b), 0, -1)) do
-    local t = redis.call('HGET', k('item:' .. id), 'tenant')
+  for i = 1, #all, 2 do hash[all[i]] = all[i + 1] end
+  local flying = redis.call('ZRANGE', k('inflight:' .. b), 0, -1, 'WITHSCORES')
+  for i = 1, #flying, 2 do
+    local t = redis.call('HGET', k('item:' .. flying[i]), 'tenant')
     if t then out.inflight[t] = (out.inflight[t] or 0) + 1 end
   end
-  out.backends[b] = { busy = redis.call('ZCARD', k('inflight:' .. b)), model = s[1] or '', circuit = s[2] or 'closed',
-    failures = tonumber(s[3]) or 0, openedAt = tonumber(s[4]) or 0, downSince = tonumber(s[5]) or 0,
-    renderMs = tonumber(s[6]) or 0, loadMs = tonumber(s[7]) or 0, busySince = tonumber(oldest[2]) or 0, timings = timings }
+  out.backends[b] = { hash = hash, busy = #flying / 2, busySince = tonumber(flying[2]) or 0 }
 end
 out.cursor.interactive = redis.call('GET', k('rr:interactive')) or ''
 out.cursor.bulk = redis.call('GET', k('rr:bulk')) or ''
@@ -454,26 +449,13 @@ export interface SchedulerStore {
   extendLock(token: string, ttlMs: number): Promise<boolean>
 }
 
-/** A backend's hash as the scripts return it (0 or '' = unset). */
-interface RawBackend {
-  busy: number
-  model: string
-  circuit: string
-  failures: number
-  openedAt: number
-  downSince: number
-  renderMs?: number
-  loadMs?: number
-  busySince?: number
-  /** `render:<model>` and `load:<model>` fields (an empty Lua table arrives as []). */
-  timings?: Record<string, number | string> | []
-}
+/** A backend's hash (`b:<id>`) as Redis holds it; an empty one arrives from Lua's cjson as []. */
+type BackendHash = Record<string, string> | []
 
 /** Per-model timings from a backend hash's `render:<model>` / `load:<model>` fields. */
-function byModelOf(fields: Record<string, number | string> | [] | undefined): Record<string, Timing> | undefined {
-  if (!fields || Array.isArray(fields)) return undefined
+function byModelOf(hash: Record<string, string>): Record<string, Timing> | undefined {
   const out: Record<string, Timing> = {}
-  for (const [field, value] of Object.entries(fields)) {
+  for (const [field, value] of Object.entries(hash)) {
     const [kind, ...rest] = field.split(':')
     const model = rest.join(':')
     if (!model || (kind !== 'render' && kind !== 'load')) continue
@@ -482,24 +464,28 @@ function byModelOf(fields: Record<string, number | string> | [] | undefined): Re
   return Object.keys(out).length > 0 ? out : undefined
 }
 
+/** A backend's state from its hash and what is in flight on it (unset fields: undefined). */
 function backendState(
-  b: RawBackend,
+  raw: BackendHash,
+  flight: { busy: number; busySince?: number },
   now: number,
   circuit: CircuitConfig,
 ): BackendState {
-  let state: CircuitState = b.circuit === 'open' ? 'open' : 'closed'
-  if (state === 'open' && now - b.openedAt >= circuit.cooldownMs) state = 'half-open'
+  const h = Array.isArray(raw) ? {} : raw
+  const num = (v: string | undefined) => Number(v ?? 0) || undefined
+  let state: CircuitState = h.circuit === 'open' ? 'open' : 'closed'
+  if (state === 'open' && now - Number(h.openedAt ?? 0) >= circuit.cooldownMs) state = 'half-open'
   return {
-    busy: b.busy,
-    model: b.model || undefined,
+    busy: flight.busy,
+    model: h.model || undefined,
     circuit: state,
-    failures: b.failures,
-    openedAt: b.openedAt || undefined,
-    downSince: b.downSince || undefined,
-    renderMs: b.renderMs || undefined,
-    loadMs: b.loadMs || undefined,
-    busySince: b.busySince || undefined,
-    byModel: byModelOf(b.timings),
+    failures: Number(h.failures ?? 0),
+    openedAt: num(h.openedAt),
+    downSince: num(h.downSince),
+    renderMs: num(h.renderMs),
+    loadMs: num(h.loadMs),
+    busySince: flight.busySince || undefined,
+    byModel: byModelOf(h),
   }
 }
 
@@ -524,7 +510,7 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
     async view(backendIds, now, circuit) {
       const raw = JSON.parse(String(await s.view(base, now, ...backendIds))) as {
         groups: { key: string; meta: string; count: number; seq: number; at: number }[] | Record<string, never>
-        backends: Record<string, RawBackend> | []
+        backends: Record<string, { hash: BackendHash; busy: number; busySince: number }> | []
         cursor: { interactive: string; bulk: string }
         seen: Record<string, number> | []
         served: Record<string, number> | []
@@ -536,7 +522,7 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
       // why: cjson encodes an empty Lua table as {}, whether it was a list or a map.
       const groups = Array.isArray(raw.groups) ? raw.groups : []
       const backends: Record<string, BackendState> = {}
-      for (const [id, b] of Object.entries(Array.isArray(raw.backends) ? {} : raw.backends)) backends[id] = backendState(b, now, circuit)
+      for (const [id, b] of Object.entries(Array.isArray(raw.backends) ? {} : raw.backends)) backends[id] = backendState(b.hash, b, now, circuit)
       return {
         groups: groups.map((g) => {
           const meta = JSON.parse(g.meta) as GroupMeta
@@ -637,23 +623,7 @@ export function createSchedulerStore(redis: Redis, prefix: string, jobPrefix: st
       const results = (await pipeline.exec()) ?? []
       const out: Record<string, BackendState> = {}
       backendIds.forEach((id, i) => {
-        const hash = (results[i]?.[1] ?? {}) as Record<string, string>
-        const { model, circuit: state, failures, openedAt, downSince, renderMs, loadMs } = hash
-        out[id] = backendState(
-          {
-            busy: 0,
-            model: model ?? '',
-            circuit: state ?? 'closed',
-            failures: Number(failures ?? 0),
-            openedAt: Number(openedAt ?? 0),
-            downSince: Number(downSince ?? 0),
-            renderMs: Number(renderMs ?? 0),
-            loadMs: Number(loadMs ?? 0),
-            timings: hash,
-          },
-          now,
-          circuit,
-        )
+        out[id] = backendState((results[i]?.[1] ?? {}) as Record<string, string>, { busy: 0 }, now, circuit)
       })
       return out
     },
