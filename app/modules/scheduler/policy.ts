@@ -233,26 +233,7 @@ export function nextAssignment(
   config: Partial<PolicyConfig> = {},
 ): Assignment | undefined {
   const cfg = { ...defaultPolicy, ...config }
-  return decide(backends, work, now, cfg, atCap(backends, work, cfg))
-}
-
-/** Shops holding their share of the answering slots (PolicyConfig.shopSlotShare) or more: their interactive turns come last. */
-function atCap(backends: readonly BackendView[], work: WorkView, cfg: PolicyConfig): Set<string> {
-  const out = new Set<string>()
-  if (!work.inflight) return out
-  const slots = backends.reduce((n, b) => n + (b.circuit === 'open' || b.downSince !== undefined ? 0 : b.slots), 0)
-  const cap = Math.max(1, Math.floor(slots * cfg.shopSlotShare))
-  for (const [tenant, n] of Object.entries(work.inflight)) if (n >= cap) out.add(tenant)
-  return out
-}
-
-function decide(
-  backends: readonly BackendView[],
-  work: WorkView,
-  now: number,
-  cfg: PolicyConfig,
-  capped: ReadonlySet<string>,
-): Assignment | undefined {
+  const capped = atCap(backends, work, cfg)
   const loadCost = cfg.switchMs / cfg.renderMs
   // why by cost: when several servers could take the work, the cheaper one's time is spent first (stable: equal costs keep their order).
   const free = backends.filter((b) => freeSlots(b) > 0).sort((a, b) => (a.costPerSecond ?? 0) - (b.costPerSecond ?? 0))
@@ -300,6 +281,16 @@ function decide(
     if (own.length > 0) return assign(b, fairest(own, work))
   }
   return undefined
+}
+
+/** Shops holding their share of the answering slots (PolicyConfig.shopSlotShare) or more: their interactive turns come last. */
+function atCap(backends: readonly BackendView[], work: WorkView, cfg: PolicyConfig): Set<string> {
+  const out = new Set<string>()
+  if (!work.inflight) return out
+  const slots = backends.reduce((n, b) => n + (b.circuit === 'open' || b.downSince !== undefined ? 0 : b.slots), 0)
+  const cap = Math.max(1, Math.floor(slots * cfg.shopSlotShare))
+  for (const [tenant, n] of Object.entries(work.inflight)) if (n >= cap) out.add(tenant)
+  return out
 }
 
 /**
