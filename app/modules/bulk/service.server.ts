@@ -278,13 +278,12 @@ export async function pauseBulkRun(tenantId: string, runId: string): Promise<Bul
 }
 
 /** The run's items whose render has not started go back to pending, their renders out of the queue. */
-async function withdrawWaiting(tenantId: string, runId: string): Promise<number> {
+async function withdrawWaiting(tenantId: string, runId: string): Promise<void> {
   const waiting = await db()
     .select({ renderId: renders.id })
     .from(bulkRunItems)
     .innerJoin(renders, eq(renders.id, bulkRunItems.renderId))
     .where(and(eq(bulkRunItems.runId, runId), eq(bulkRunItems.status, 'queued'), inArray(renders.status, ['queued', 'retrying'])))
-  let withdrawn = 0
   for (const { renderId } of waiting) {
     const back = (tx: Tx) =>
       tx
@@ -293,13 +292,10 @@ async function withdrawWaiting(tenantId: string, runId: string): Promise<number>
         .where(and(eq(bulkRunItems.runId, runId), eq(bulkRunItems.renderId, renderId), eq(bulkRunItems.status, 'queued')))
         .then(() => undefined)
     // why one failure does not stop the rest: a render left in the queue just runs, as before pauses held.
-    const ok = await withdrawRender(tenantId, renderId, back).catch((e: unknown) => {
+    await withdrawRender(tenantId, renderId, back).catch((e: unknown) => {
       logger().warn({ err: e, runId, renderId }, 'bulk pause: a waiting render could not be withdrawn; it will run')
-      return false
     })
-    if (ok) withdrawn++
   }
-  return withdrawn
 }
 
 export async function resumeBulkRun(tenant: Tenant, runId: string): Promise<BulkRun> {

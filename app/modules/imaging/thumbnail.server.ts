@@ -1,5 +1,9 @@
 import sharp from 'sharp'
+import { z } from 'zod'
 import { admitImage, decodeFailure } from './gate.server.ts'
+
+/** A preview's width as a URL asks for it (?w=). */
+export const previewWidth = z.coerce.number().int().min(32).max(2048)
 
 const thumbs = new Map<string, Buffer>()
 const THUMB_CACHE = 300

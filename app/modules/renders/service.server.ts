@@ -421,7 +421,7 @@ export async function cancelOpenRenders(tenantId: string, opts: { productRef?: s
  */
 export async function withdrawRender(tenantId: string, renderId: string, alongside: (tx: Tx) => Promise<void>): Promise<boolean> {
   if (!(await withdrawScheduled(renderId))) return false
-  const withdrawn = await db()
+  return db()
     .transaction(async (tx) => {
       await alongside(tx)
       const gone = await tx
@@ -435,7 +435,6 @@ export async function withdrawRender(tenantId: string, renderId: string, alongsi
       if (e instanceof NotWithdrawn) return false
       throw e
     })
-  return withdrawn
 }
 
 class NotWithdrawn extends Error {}

@@ -319,7 +319,8 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     const models = new Set(view.groups.map((g) => g.model))
     for (const s of Object.values(view.backends)) if (s.model) models.add(s.model)
     const backends = list.map((b) => backendView(b, view.backends[b.id], models))
-    const work: WorkView = { groups: view.groups, cursor: view.cursor, interactiveSeen: view.interactiveSeen, lastServed: view.lastServed, tenantServed: view.tenantServed, bulkTurn: view.bulkTurn, inflight: view.inflight }
+    // why the view itself: it carries every field the policy reads, and the round's decisions update it.
+    const work: WorkView = view
     const expiresAt = await expireWaiting(work, backends, list, now)
     const pending: Promise<void>[] = []
     let dispatched = 0
