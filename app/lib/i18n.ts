@@ -4,11 +4,13 @@ import enErrors from '#app/locales/en/errors.json'
 import enLooks from '#app/locales/en/looks.json'
 import enBulk from '#app/locales/en/bulk.json'
 import enBackends from '#app/locales/en/backends.json'
+import enReview from '#app/locales/en/review.json'
 import zhCommon from '#app/locales/zh-CN/common.json'
 import zhErrors from '#app/locales/zh-CN/errors.json'
 import zhLooks from '#app/locales/zh-CN/looks.json'
 import zhBulk from '#app/locales/zh-CN/bulk.json'
 import zhBackends from '#app/locales/zh-CN/backends.json'
+import zhReview from '#app/locales/zh-CN/review.json'
 
 export const locales = ['en', 'zh-CN'] as const
 export type Locale = (typeof locales)[number]
@@ -24,11 +26,11 @@ function flatten(tree: Tree, prefix = '', out: Record<string, string> = {}): Rec
   return out
 }
 
-// why: namespaces are files (common, errors, looks, bulk, backends) so the people editing
+// why: namespaces are files (common, errors, looks, bulk, backends, review) so the people editing
 // looks and the people editing pages do not edit the same file.
 export const messages: Record<Locale, Record<string, string>> = {
-  en: { ...flatten(enCommon as Tree), ...flatten({ errors: enErrors } as Tree), ...flatten(enLooks as Tree), ...flatten(enBulk as Tree), ...flatten(enBackends as Tree) },
-  'zh-CN': { ...flatten(zhCommon as Tree), ...flatten({ errors: zhErrors } as Tree), ...flatten(zhLooks as Tree), ...flatten(zhBulk as Tree), ...flatten(zhBackends as Tree) },
+  en: { ...flatten(enCommon as Tree), ...flatten({ errors: enErrors } as Tree), ...flatten(enLooks as Tree), ...flatten(enBulk as Tree), ...flatten(enBackends as Tree), ...flatten(enReview as Tree) },
+  'zh-CN': { ...flatten(zhCommon as Tree), ...flatten({ errors: zhErrors } as Tree), ...flatten(zhLooks as Tree), ...flatten(zhBulk as Tree), ...flatten(zhBackends as Tree), ...flatten(zhReview as Tree) },
 }
 
 export type Vars = Record<string, string | number>

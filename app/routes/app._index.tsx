@@ -6,7 +6,7 @@ import { z } from 'zod'
 import { useI18n } from '#app/lib/i18n.ts'
 import { productImageUrl } from '#app/lib/media.server.ts'
 import { capabilitiesFor, platformFor } from '#app/modules/platforms/index.server.ts'
-import { renderCountsByProduct } from '#app/modules/renders/service.server.ts'
+import { reviewCountsByProduct } from '#app/modules/renders/review.server.ts'
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
 import { pageMeta } from '#app/lib/page-title.ts'
 
@@ -31,7 +31,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     ),
     platform.listCollections(),
   ])
-  const counts = await renderCountsByProduct(tenant.id, page.products.map((p) => p.id))
+  const counts = await reviewCountsByProduct(tenant.id, page.products.map((p) => p.id))
   return {
     embedded: capabilitiesFor(tenant).embedded,
     q: query.q ?? '',
@@ -47,7 +47,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
         productType: p.productType ?? null,
         imageCount: originals.length,
         publishedCount: p.images.length - originals.length,
-        renders: counts[p.id] ?? 0,
+        // why finished only: a failed render is nothing to look at, and was counted as one.
+        renders: counts[p.id]?.finished ?? 0,
+        toReview: counts[p.id]?.toReview ?? 0,
         thumbnail: originals[0] ? productImageUrl(tenant.id, p.id, originals[0].id, 160) : null,
       }
     }),
@@ -153,6 +155,7 @@ export default function Products() {
                   <InlineStack gap="200">
                     <Badge>{t('products.images', { count: p.imageCount })}</Badge>
                     {p.renders > 0 && <Badge tone="info">{t('products.renders', { count: p.renders })}</Badge>}
+                    {p.toReview > 0 && <Badge tone="attention">{t('products.toReview', { count: p.toReview })}</Badge>}
                     {p.publishedCount > 0 && <Badge tone="success">{t('products.published', { count: p.publishedCount })}</Badge>}
                   </InlineStack>
                 </BlockStack>

@@ -382,17 +382,6 @@ export async function publicationsOf(tenantId: string, renderId: string) {
 
 export { priorities }
 
-/** How many renders each of these products has (for the product list). */
-export async function renderCountsByProduct(tenantId: string, productRefs: string[]): Promise<Record<string, number>> {
-  if (productRefs.length === 0) return {}
-  const rows = await db()
-    .select({ productRef: renders.productRef, n: count() })
-    .from(renders)
-    .where(and(eq(renders.tenantId, tenantId), inArray(renders.productRef, productRefs)))
-    .groupBy(renders.productRef)
-  return Object.fromEntries(rows.map((r) => [r.productRef, r.n]))
-}
-
 /**
  * Cancels a tenant's renders that have not finished (uninstall, product
  * deleted, shop redacted, a bulk run canceled). A running render's worker finds the row canceled
