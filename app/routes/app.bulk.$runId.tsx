@@ -41,6 +41,10 @@ import { requireTenant } from '#app/modules/tenants/session.server.ts'
 import { useLiveRevalidation } from '#app/lib/live.ts'
 import { pageMeta } from '#app/lib/page-title.ts'
 import { Flag } from '#app/components/Flag.tsx'
+import { RunResults } from '#app/components/RunResults.tsx'
+import { env } from '#app/lib/env.server.ts'
+import { signedImageUrl } from '#app/lib/storage.server.ts'
+import { runResults } from '#app/modules/renders/review.server.ts'
 
 /** What the page needs to name a look in the merchant's language (ids stand in for look data that changed since). */
 function lookNames(look: BulkLook) {
@@ -70,12 +74,16 @@ async function collectionTitleOf(tenant: Tenant, collectionId: string): Promise<
   }
 }
 
+/** Thumbnails of the run's newest results on its page; the review queue has them all. */
+const RESULTS_SHOWN = 12
+
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const tenant = await requireTenant(request)
   const run = await getBulkRun(tenant.id, params.runId ?? '').catch(throwAsResponse)
-  const [progress, failures, timingFrom] = await Promise.all([
+  const [progress, failures, results, timingFrom] = await Promise.all([
     bulkRunProgress(run),
     failedItems(tenant.id, run.id, 20),
+    runResults(tenant.id, run.id, RESULTS_SHOWN),
     // why measured again only for older runs: the estimate records what it was computed from.
     run.estimate?.timingFrom ?? measuredRenderMs(tenant.id).then((m) => m.from),
   ])
@@ -102,6 +110,24 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     timingFrom,
     capLeft,
     failures,
+    results: {
+      finished: results.finished,
+      toReview: results.toReview,
+      renders: results.renders.map((r) => {
+        const low = r.fidelityScore === null || r.fidelityScore < env().FIDELITY_THRESHOLD || r.gatePassed === false
+        return {
+          id: r.id,
+          productTitle: r.productTitle,
+          studioUrl: `/app/products/${encodeURIComponent(r.productRef)}`,
+          previewUrl: signedImageUrl(r.resultKey!, { width: 360 }),
+          width: r.outputWidth,
+          height: r.outputHeight,
+          low,
+          reasons: r.reviewReasons.map((x) => x.code),
+          reviewState: r.reviewState,
+        }
+      }),
+    },
     csvUrl: `/app/bulk/${run.id}/report.csv`,
     embedded: capabilitiesFor(tenant).embedded,
   }
@@ -403,6 +429,12 @@ export default function BulkRunPage() {
             </BlockStack>
           </Card>
         </Layout.Section>
+
+        {!['estimating', 'awaiting_confirmation'].includes(run.status) && (
+          <Layout.Section>
+            <RunResults runId={run.id} results={data.results.renders} finished={data.results.finished} toReview={data.results.toReview} />
+          </Layout.Section>
+        )}
 
         {data.failures.length > 0 && (
           <Layout.Section>

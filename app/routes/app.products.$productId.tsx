@@ -10,6 +10,7 @@ import { Badge, Banner, BlockStack, Button, Card, InlineGrid, InlineStack, Layou
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import { z } from 'zod'
 import { LookPicker, useLookChoice } from '#app/components/LookPicker.tsx'
+import { lookLabel } from '#app/components/look-label.ts'
 import { MaskEditor, visibleStrokes, type MaskAction, type MaskEditorHandle } from '#app/components/MaskEditor.tsx'
 import { RenderCard, type FidelityHeat, type RenderView } from '#app/components/RenderCard.tsx'
 import { RenderAnnouncer } from '#app/components/Announcer.tsx'
@@ -232,13 +233,7 @@ export default function Studio() {
   const [imageId, setImageId] = useState(data.sources[0]?.id ?? '')
   const { marketId, sceneId, personaId, picker } = useLookChoice(data)
   // why on every card: results of several looks share one grid; each says which made it.
-  const lookOf = (r: { marketId: string; sceneId: string; personaId: string | null }) => {
-    const market = data.looks.markets.find((m) => m.id === r.marketId)
-    const scene = data.looks.scenes.find((s) => s.id === r.sceneId)
-    const persona = r.personaId ? data.looks.personas.find((p) => p.id === r.personaId) : undefined
-    const label = [market ? t(market.nameKey) : r.marketId, scene ? t(scene.nameKey) : r.sceneId, persona ? t(persona.nameKey) : t('studio.noModel')]
-    return { country: market?.country ?? '', label: label.join(' · ') }
-  }
+  const lookOf = (r: { marketId: string; sceneId: string; personaId: string | null }) => lookLabel(data.looks, r, t)
   const [variants, setVariants] = useState('2')
   const active = data.renders.some((r) => r.status === 'queued' || r.status === 'running' || r.status === 'retrying')
   useLiveRevalidation(active || fetcher.state !== 'idle', 1000)

@@ -14,6 +14,7 @@ import appStyles from '#app/styles/app.css?url'
 import { env } from '#app/lib/env.server.ts'
 import { detectLocale, I18nProvider, isLocale, translator } from '#app/lib/i18n.ts'
 import { requireShop } from '#app/modules/tenants/session.server.ts'
+import { toReviewCount } from '#app/modules/renders/review.server.ts'
 import { ErrorBoundary as RouteError } from '#app/components/RouteError.tsx'
 import { ToastProvider } from '#app/components/Toasts.tsx'
 
@@ -29,7 +30,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const headers = new Headers()
   if (isLocale(lang)) headers.append('set-cookie', `atelier_lang=${encodeURIComponent(lang)}; Path=/; SameSite=Lax; Max-Age=31536000`)
   return data(
-    { locale, shop: tenant.displayName, mode: env().APP_MODE, apiKey: env().SHOPIFY_API_KEY },
+    { locale, shop: tenant.displayName, mode: env().APP_MODE, apiKey: env().SHOPIFY_API_KEY, toReview: await toReviewCount(tenant.id) },
     { headers },
   )
 }
@@ -64,8 +65,9 @@ function LinkLike({ url, children, external, ...rest }: LinkLikeComponentProps) 
 }
 
 export default function AppLayout() {
-  const { locale, shop, mode, apiKey } = useLoaderData<typeof loader>()
+  const { locale, shop, mode, apiKey, toReview } = useLoaderData<typeof loader>()
   const t = translator(locale)
+  const review = toReview > 0 ? `${t('review.nav')} (${toReview})` : t('review.nav')
   if (mode === 'shopify') {
     // Embedded in the Shopify admin: App Bridge draws the navigation and the
     // title bar; the pages are the same ones local mode serves.
@@ -74,6 +76,7 @@ export default function AppLayout() {
         <I18nProvider locale={locale}>
           <NavMenu>
             <RemixLink to="/app" rel="home">{t('nav.products')}</RemixLink>
+            <RemixLink to="/app/review">{review}</RemixLink>
             <RemixLink to="/app/bulk">{t('nav.bulk')}</RemixLink>
             <RemixLink to="/app/settings/backends">{t('nav.backends')}</RemixLink>
             <RemixLink to="/app/plan">{t('nav.plan')}</RemixLink>
@@ -94,6 +97,7 @@ export default function AppLayout() {
                   <InlineStack gap="400" blockAlign="center">
                     <Text as="span" variant="headingMd">Atelier</Text>
                     <PolarisLink url="/app" removeUnderline>{t('nav.products')}</PolarisLink>
+                    <PolarisLink url="/app/review" removeUnderline>{review}</PolarisLink>
                     <PolarisLink url="/app/bulk" removeUnderline>{t('nav.bulk')}</PolarisLink>
                     <PolarisLink url="/app/settings/backends" removeUnderline>{t('nav.backends')}</PolarisLink>
                     <Text as="span" tone="subdued">{t('nav.shop', { shop })}</Text>

@@ -47,7 +47,7 @@ describe('accessibility, every page, both languages', () => {
     await page.waitForURL(/\/app\/bulk\/[0-9a-f-]{36}$/)
     const runPath = new URL(page.url()).pathname
     await page.getByTestId('bulk-estimate').waitFor({ timeout: 30_000 })
-    const pages = ['/app', productHref!.split('?')[0], '/app/bulk', '/app/bulk/new', runPath, '/app/settings/backends', '/app/settings/backends/new', '/app/plan']
+    const pages = ['/app', productHref!.split('?')[0], '/app/review', '/app/bulk', '/app/bulk/new', runPath, '/app/settings/backends', '/app/settings/backends/new', '/app/plan']
     const found: string[] = []
     for (const lang of ['en', 'zh-CN']) {
       for (const p of pages) for (const v of await violations(`${baseUrl}${p}?lang=${lang}`)) found.push(`${lang} ${p}: ${v}`)
