@@ -1,5 +1,6 @@
 import type { Market, Operation, Persona, Scene, BackendType } from '#app/modules/looks/schema.ts'
 import type { CheckReason } from './failure.server.ts'
+import type { AppliedVariation, Variation } from '#app/modules/looks/variation.ts'
 import type { FidelityReport, Framing, Placement, RawImage, ResultPixels, SourceImage } from '#app/modules/imaging/types.ts'
 
 // why re-exported: adapters and the pipeline take pixel types with the backend contract; imaging owns them.
@@ -33,6 +34,8 @@ export interface RenderRequest {
   market: Market
   scene: Scene
   seed: number
+  /** What this variant changes (looks/variation.ts, from the seed); absent: the look as its scene defines it. */
+  variation?: Variation
   output: { width: number; height: number }
 }
 
@@ -46,6 +49,8 @@ export interface RenderResult extends ResultPixels {
   fidelity?: FidelityReport
   backendMs: number
   workflow: string
+  /** The part of the request's variation this backend expressed (absent: none was asked for). */
+  variation?: AppliedVariation
   meta?: Record<string, unknown>
 }
 

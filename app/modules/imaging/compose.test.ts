@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import type { RawImage } from './types.ts'
 import { deltaE2000Rgb, type Rgb } from './colour.ts'
-import { MAX_UPSCALE, compositeProduct, edgeMatte, localReach, placeProduct } from './compose.ts'
+import {
+  FRAMING_CENTRE,
+  FRAMING_SCALE,
+  MAX_UPSCALE,
+  SIDE_MARGIN,
+  compositeProduct,
+  edgeMatte,
+  localReach,
+  placeProduct,
+} from './compose.ts'
 import { MAX_LIGHT_DELTA_E, lightMatch } from './light.ts'
 
 const canvas = { width: 1000, height: 1000 }
@@ -34,6 +43,42 @@ describe('placeProduct', () => {
     const placed = placeProduct({ left: 10, top: 10, width: 600, height: 820 }, canvas, { productScale: 0.8, floorY: 0.9 })
     expect(placed.placement.scale).toBe(1)
     expect([placed.width, placed.height]).toEqual([600, 820])
+  })
+})
+
+describe('placeProduct with a variant’s framing', () => {
+  const crop = { left: 50, top: 40, width: 300, height: 500 }
+  const scene = { productScale: 0.7, floorY: 0.9 }
+
+  it('takes its share of the scene’s size, bottom still on the floor', () => {
+    for (const size of ['wide', 'wider'] as const) {
+      // why a large crop: scales under 1 here, none near enough to 1:1 to snap.
+      const placed = placeProduct({ left: 0, top: 0, width: 600, height: 1000 }, canvas, scene, { position: 'centre', size })
+      expect(placed.height).toBe(Math.round(700 * FRAMING_SCALE[size]))
+      expect(placed.placement.y + placed.height).toBe(900)
+      expect(placed.framing).toEqual({ position: 'centre', size })
+    }
+  })
+
+  it('moves it left or right, keeping the side margin clear', () => {
+    const left = placeProduct(crop, canvas, scene, { position: 'left', size: 'standard' })
+    const right = placeProduct(crop, canvas, scene, { position: 'right', size: 'standard' })
+    expect(left.placement.x).toBe(Math.round(1000 * FRAMING_CENTRE.left - 210))
+    expect(right.placement.x).toBe(Math.round(1000 * FRAMING_CENTRE.right - 210))
+    const wider = placeProduct(crop, canvas, scene, { position: 'left', size: 'wider' })
+    expect(wider.placement.x).toBeGreaterThanOrEqual(1000 * SIDE_MARGIN)
+    expect([left.framing.position, right.framing.position]).toEqual(['left', 'right'])
+  })
+
+  it('stays centred, and says so, when the product fills the width it may take', () => {
+    const placed = placeProduct({ left: 0, top: 0, width: 2000, height: 500 }, canvas, scene, {
+      position: 'left',
+      size: 'standard',
+    })
+    expect(placed).toEqual({
+      ...placeProduct({ left: 0, top: 0, width: 2000, height: 500 }, canvas, scene),
+      framing: { position: 'centre', size: 'standard' },
+    })
   })
 })
 

@@ -2,6 +2,7 @@
 // blended onto the scene. Canvases are interleaved 8-bit RGB.
 import type { Placement, RawImage } from './types.ts'
 import type { CpuStudioScene } from '#app/modules/looks/schema.ts'
+import { NEUTRAL_VARIATION, type Framing, type Position, type Size } from '#app/modules/looks/variation.ts'
 import type { Rgb } from './colour.ts'
 import type { LightMatch } from './light.ts'
 import type { Box } from './mask.server.ts'
@@ -18,34 +19,63 @@ export interface PlacedProduct {
   /** Size of the product crop on the canvas. */
   width: number
   height: number
+  /** The framing as placed: an off-centre one that had no room to move is `centre`. */
+  framing: Framing
 }
+
+/**
+ * Each framing's share of the size the scene gives the product. why never
+ * above 1: a product that already fills the frame's width (a tee on a
+ * portrait frame) could not grow, and two variants would look the same.
+ */
+export const FRAMING_SCALE: Record<Size, number> = { standard: 1, wide: 0.85, wider: 0.7 }
+/** Where each framing puts the product's centre, as a share of the canvas width. */
+export const FRAMING_CENTRE: Record<Position, number> = { centre: 0.5, left: 0.36, right: 0.64 }
 
 /**
  * The product's height becomes `productScale` of the canvas with its bottom
  * on `floorY`, unless that would make it wider than the canvas, push its top
- * out of frame, or enlarge the photo more than MAX_UPSCALE. Within
- * SNAP_TO_NATIVE of 1:1 it is placed at exactly 1:1.
+ * out of frame, or enlarge the photo more than MAX_UPSCALE; a variant's
+ * framing then takes its FRAMING_SCALE of that and moves it sideways, keeping
+ * SIDE_MARGIN clear. Within SNAP_TO_NATIVE of 1:1 it is placed at exactly 1:1.
  */
 export function placeProduct(
   crop: Box,
   canvas: { width: number; height: number },
   scene: Pick<CpuStudioScene, 'productScale' | 'floorY'>,
+  framing: Framing = NEUTRAL_VARIATION.framing,
 ): PlacedProduct {
   const floor = scene.floorY * canvas.height
   const wanted = (scene.productScale * canvas.height) / crop.height
   const fitsWidth = (canvas.width * (1 - 2 * SIDE_MARGIN)) / crop.width
   const fitsHeight = (floor * 0.98) / crop.height
-  let scale = Math.min(wanted, fitsWidth, fitsHeight, MAX_UPSCALE)
+  let scale = Math.min(wanted, fitsWidth, fitsHeight, MAX_UPSCALE) * FRAMING_SCALE[framing.size]
   // why snap: at exactly 1:1 every product pixel is copied untouched, with
   // no resampling blur; a size a few percent off the look's is invisible.
   if (Math.abs(scale - 1) <= SNAP_TO_NATIVE && Math.min(fitsWidth, fitsHeight) >= 1) scale = 1
   const height = Math.max(1, Math.round(crop.height * scale))
   const width = Math.max(1, Math.round(crop.width * scale))
+  const x = columnFor(framing.position, canvas.width, width)
+  const centred = Math.round((canvas.width - width) / 2)
+  // why a threshold: a move of a pixel or two is rounding, not a framing anyone sees.
+  const moved = Math.abs(x - centred) >= canvas.width * 0.02
+  const position: Position = !moved ? 'centre' : x < centred ? 'left' : 'right'
   return {
-    placement: { crop, scale: height / crop.height, x: Math.round((canvas.width - width) / 2), y: Math.round(floor - height) },
+    placement: { crop, scale: height / crop.height, x, y: Math.round(floor - height) },
     width,
     height,
+    framing: { position, size: framing.size },
   }
+}
+
+function columnFor(position: Position, canvasWidth: number, width: number): number {
+  const centred = Math.round((canvasWidth - width) / 2)
+  if (position === 'centre') return centred
+  const margin = Math.round(canvasWidth * SIDE_MARGIN)
+  const wanted = Math.round(canvasWidth * FRAMING_CENTRE[position] - width / 2)
+  // why centred when it does not fit: a product as wide as the frame has nowhere to move.
+  if (canvasWidth - margin - width < margin) return centred
+  return Math.min(canvasWidth - margin - width, Math.max(margin, wanted))
 }
 
 // ---------------------------------------------------------------- composite

@@ -1,12 +1,17 @@
 // The contact shadow under a placed product.
 import type { RawImage } from './types.ts'
 import type { CpuStudioScene } from '#app/modules/looks/schema.ts'
+import type { Light } from '#app/modules/looks/variation.ts'
 import type { PlacedProduct } from './compose.ts'
 import type { Box } from './mask.server.ts'
 import { boxBlur } from './morphology.ts'
 
 /** Shadow sizes in scenes are in px of a 1024 px tall canvas; they scale with the canvas. */
 export const SHADOW_REFERENCE_HEIGHT = 1024
+/** How far a side light casts the shadow's far end sideways, as a share of the product's height. */
+export const SIDE_LIGHT_LEAN = 0.3
+/** How much longer (deeper on the floor) a side light's shadow is than a frontal one's. */
+export const SIDE_LIGHT_STRETCH = 1.6
 
 /** Samples the source-frame mask over `crop` (source px) at a grid of w × h cells (nearest cell centre). */
 function sampleMask(mask: RawImage, sourceWidth: number, sourceHeight: number, crop: Box, w: number, h: number): Uint8Array {
@@ -47,8 +52,9 @@ function footprint(mask: RawImage, sourceWidth: number, sourceHeight: number, cr
 /**
  * Darkens the canvas under the product: the silhouette squashed onto the
  * floor and blurred (contact shadow), plus a tight dark ellipse where the
- * product meets the floor (ambient occlusion). Painted at reduced size: a
- * blurred shadow has no detail to lose.
+ * product meets the floor (ambient occlusion). A key light from one side
+ * lengthens the contact shadow and leans it away from the light. Painted at
+ * reduced size: a blurred shadow has no detail to lose.
  */
 export function paintShadow(
   canvas: Uint8Array,
@@ -58,17 +64,21 @@ export function paintShadow(
   mask: RawImage,
   source: { width: number; height: number },
   shadow: CpuStudioScene['shadow'],
+  light: Light = 'front',
 ): void {
   if (shadow.opacity <= 0) return
   const unit = canvasHeight / SHADOW_REFERENCE_HEIGHT
   const blur = Math.max(1, shadow.blur * unit)
   const { x, y } = placed.placement
   const floor = y + placed.height + shadow.offsetY * unit
-  const squash = Math.max(2, placed.height * 0.07)
+  const side = light === 'left' ? 1 : light === 'right' ? -1 : 0
+  const squash = Math.max(2, placed.height * 0.07 * (side === 0 ? 1 : SIDE_LIGHT_STRETCH))
+  // The far (top) end of the squashed silhouette is moved this far sideways; its foot stays put.
+  const lean = side * placed.height * SIDE_LIGHT_LEAN
   // Region of the canvas the shadow may touch, and the reduced grid over it.
   const margin = Math.ceil(blur * 2)
-  const left = Math.max(0, Math.floor(x - margin))
-  const right = Math.min(canvasWidth, Math.ceil(x + placed.width + margin))
+  const left = Math.max(0, Math.floor(x - margin + Math.min(0, lean)))
+  const right = Math.min(canvasWidth, Math.ceil(x + placed.width + margin + Math.max(0, lean)))
   const top = Math.max(0, Math.floor(floor - squash - margin))
   const bottom = Math.min(canvasHeight, Math.ceil(floor + margin))
   if (right <= left || bottom <= top) return
@@ -85,8 +95,9 @@ export function paintShadow(
   for (let j = 0; j < sh; j++) {
     const gy = oy + j
     if (gy < 0 || gy >= gh) continue
+    const shift = lean === 0 ? 0 : Math.round((lean * (1 - j / sh)) / step)
     for (let i = 0; i < sw; i++) {
-      const gx = ox + i
+      const gx = ox + shift + i
       if (gx >= 0 && gx < gw) contact[gy * gw + gx] = silhouette[j * sw + i]
     }
   }

@@ -11,6 +11,7 @@ import {
   type Scene,
 } from '#app/modules/looks/schema.ts'
 import { encodeShot, productShot } from '#test/fixtures/product-images.ts'
+import { variantSeeds, variationAt, variationOf } from '#app/modules/looks/variation.ts'
 import { createCpuStudioBackend } from './adapter.server.ts'
 import type { RenderControls, RenderRequest, SourceImage } from '../types.ts'
 
@@ -104,7 +105,7 @@ describe('cpu-studio render', () => {
     expect(meta.icc).toBeUndefined()
     expect([result.width, result.height]).toEqual([600, 800])
     expect(result.pixels).toMatchObject({ width: 600, height: 800, channels: 3 })
-    expect(result.workflow).toBe('cpu-studio@2')
+    expect(result.workflow).toBe('cpu-studio@3')
     expect(result.backendMs).toBeGreaterThan(0)
     expect(result.fidelity?.score).toBeGreaterThanOrEqual(90)
   })
@@ -213,6 +214,83 @@ describe('cpu-studio render', () => {
     expect(Number(result.meta?.lightMatchDeltaE)).toBeLessThanOrEqual(2)
     expect(Number(result.meta?.lightMatchDeltaE)).toBeGreaterThan(0.5)
     expect(result.fidelity!.deltaEMean).toBeLessThan(2)
+  })
+})
+
+describe('cpu-studio variants', () => {
+  /** Mean absolute difference per channel value between two renders of the same size. */
+  function meanDifference(a: Uint8Array, b: Uint8Array): number {
+    let sum = 0
+    for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i])
+    return sum / a.length
+  }
+
+  it('makes 4 variants of one look that differ visibly, each faithful to the product', async () => {
+    let next = 0
+    // A fixed draw: the four seeds land in slots 5 to 8 (three framing sizes, light from both sides).
+    const seeds = variantSeeds(4, (n) => [5, 31_337, 27_182, 16_180, 11_235][next++] % n)
+    const renders = await Promise.all(
+      seeds.map((seed) => backend.render(request({ seed, variation: variationOf(seed) }), recorder())),
+    )
+    const again = await backend.render(request({ seed: seeds[0], variation: variationOf(seeds[0]) }), recorder())
+    expect(meanDifference(again.pixels!.data, renders[0].pixels!.data)).toBe(0)
+
+    const boxes = renders.map(({ placement: p }) => ({
+      left: p.x,
+      top: p.y,
+      width: Math.round(p.crop.width * p.scale),
+      height: Math.round(p.crop.height * p.scale),
+    }))
+    for (let i = 0; i < renders.length; i++) {
+      expect(renders[i].fidelity!.score).toBeGreaterThanOrEqual(90)
+      // why not the asked position: a product as wide as the frame allows has no room to move, and says so.
+      expect(renders[i].variation).toMatchObject({
+        light: variationOf(seeds[i]).light,
+        framing: { size: variationOf(seeds[i]).framing.size },
+      })
+      for (let j = i + 1; j < renders.length; j++) {
+        const moved = Math.max(...(['left', 'top', 'width', 'height'] as const).map((k) => Math.abs(boxes[i][k] - boxes[j][k])))
+        // The product's box moves by at least 5 % of the frame's width, or the light comes from the other side.
+        expect(moved >= 30 || renders[i].variation!.light !== renders[j].variation!.light, `${i} and ${j}`).toBe(true)
+        expect(meanDifference(renders[i].pixels!.data, renders[j].pixels!.data), `${i} and ${j}`).toBeGreaterThan(4)
+      }
+    }
+  })
+
+  it('renders the look as its scene defines it when no variation is asked for', async () => {
+    const plain = await backend.render(request(), recorder())
+    const neutral = await backend.render(request({ variation: variationAt(0) }), recorder())
+    expect(meanDifference(plain.pixels!.data, neutral.pixels!.data)).toBe(0)
+    expect(plain.variation).toBeUndefined()
+    expect(neutral.variation).toEqual({ light: 'front', framing: { position: 'centre', size: 'standard' } })
+  })
+
+  it('leans the shadow away from the key light and lights the backdrop from its side', async () => {
+    const frame = { width: 600, height: 800 }
+    const lit = (light: 'left' | 'right') =>
+      backend.render(
+        request({ variation: { light, framing: { position: 'centre', size: 'standard' } }, output: frame }),
+        recorder(),
+      )
+    const [fromLeft, fromRight] = await Promise.all([lit('left'), lit('right')])
+    expect(fromLeft.placement).toEqual(fromRight.placement)
+    const luma = (r: Awaited<ReturnType<typeof lit>>, x: number, y: number) => {
+      const o = (y * frame.width + x) * 3
+      return 0.2126 * r.pixels!.data[o] + 0.7152 * r.pixels!.data[o + 1] + 0.0722 * r.pixels!.data[o + 2]
+    }
+    // The backdrop's top corners: brighter on the light's side.
+    expect(luma(fromLeft, 5, 5) - luma(fromLeft, frame.width - 6, 5)).toBeGreaterThan(15)
+    expect(luma(fromRight, frame.width - 6, 5) - luma(fromRight, 5, 5)).toBeGreaterThan(15)
+    // Beside the product's foot, on the floor: the shadow falls on the side away from the light.
+    const { x, y } = fromLeft.placement
+    const width = Math.round(fromLeft.placement.crop.width * fromLeft.placement.scale)
+    const height = Math.round(fromLeft.placement.crop.height * fromLeft.placement.scale)
+    const row = y + height - Math.round(height * 0.03)
+    const right = Math.min(frame.width - 1, x + width + 12)
+    const left = Math.max(0, x - 12)
+    expect(luma(fromLeft, right, row) / luma(fromLeft, left, row)).toBeLessThan(
+      luma(fromRight, right, row) / luma(fromRight, left, row),
+    )
   })
 })
 

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks'
 import sharp from 'sharp'
 import { AppError } from '#app/lib/errors.ts'
 import { paintBackground } from '#app/modules/imaging/backgrounds.ts'
+import { paintKeyLight } from '#app/modules/imaging/key-light.ts'
 import { compositeProduct, edgeMatte, localReach, placeProduct, type PlacedProduct, type Sampled } from '#app/modules/imaging/compose.ts'
 import { compareFidelity, prepareFidelity, sharedBytes } from '#app/modules/imaging/fidelity.server.ts'
 import { lightMatch, productMeanColour } from '#app/modules/imaging/light.ts'
@@ -9,11 +10,12 @@ import { encodeFinalJpeg } from '#app/modules/imaging/jpeg.server.ts'
 import { findProductMask, type Box } from '#app/modules/imaging/mask.server.ts'
 import { paintShadow } from '#app/modules/imaging/shadow.ts'
 import type { CpuStudioScene, Operation } from '#app/modules/looks/schema.ts'
+import { NEUTRAL_VARIATION } from '#app/modules/looks/variation.ts'
 import type { Backend, BackendCapabilities, RawImage, RenderControls, RenderRequest, RenderResult } from '../types.ts'
 
 export const CPU_STUDIO_ID = 'cpu-studio'
 /** Bump when a change alters the pixels this backend produces. */
-export const CPU_STUDIO_WORKFLOW = 'cpu-studio@2'
+export const CPU_STUDIO_WORKFLOW = 'cpu-studio@3'
 
 const OPERATIONS: Operation[] = ['product_scene', 'scene_swap']
 const NEEDS_GPU_MESSAGE =
@@ -37,8 +39,10 @@ export interface CpuStudioOptions {
 /**
  * The built-in backend: cuts the product out of a uniform backdrop (or uses
  * its alpha or the merchant's mask), places it in a painted scene with a
- * contact shadow and a gentle light match, and encodes the final JPEG. No
- * generative model is involved, so the product's pixels are its own.
+ * contact shadow and a gentle light match, and encodes the final JPEG. The
+ * request's variation frames the product and sets the key light's side (the
+ * backdrop's falloff, the shadow's lean). No generative model is involved,
+ * so the product's pixels are its own.
  */
 export function createCpuStudioBackend(opts: CpuStudioOptions = {}): Backend {
   const capabilities: BackendCapabilities = {
@@ -101,6 +105,7 @@ async function renderScene(request: RenderRequest, controls: RenderControls, max
     throw new AppError('INVALID_INPUT', `Output size ${output.width} × ${output.height} is outside 1–${maxEdge} px.`)
   }
   const scene = request.scene.backends['cpu-studio'] ?? DEFAULT_STUDIO
+  const variation = request.variation ?? NEUTRAL_VARIATION
 
   // why the mask is started before the scene is painted: its first step
   // shrinks the photo in libvips, on another thread, while this one paints.
@@ -110,12 +115,13 @@ async function renderScene(request: RenderRequest, controls: RenderControls, max
   // why shared memory: the fidelity check reads the finished canvas from its own thread without a copy.
   const canvas = sharedBytes(output.width * output.height * 3)
   paintBackground(canvas, output.width, output.height, scene.background, request.seed)
+  paintKeyLight(canvas, output.width, output.height, variation.light)
 
   await stage(controls, 20, 'finding the product')
   const found = await finding
 
   await stage(controls, 45, 'placing the product')
-  const placed = placeProduct(found.bbox, output, scene)
+  const placed = placeProduct(found.bbox, output, scene, variation.framing)
   const crop = placed.placement.crop
   const productPixels = shrinkProduct(source.pixels, crop, placed)
   // why the fidelity check's source side now: it needs only the mask and the
@@ -128,7 +134,7 @@ async function renderScene(request: RenderRequest, controls: RenderControls, max
   productPixels.catch(() => undefined)
 
   await stage(controls, 55, 'adding the shadow')
-  paintShadow(canvas, output.width, output.height, placed, found.mask, source, scene.shadow)
+  paintShadow(canvas, output.width, output.height, placed, found.mask, source, scene.shadow, variation.light)
 
   await stage(controls, 65, 'matching the light')
   const productMean = productMeanColour(source.pixels, found.mask, crop)
@@ -171,6 +177,7 @@ async function renderScene(request: RenderRequest, controls: RenderControls, max
     fidelity,
     backendMs: performance.now() - started,
     workflow: CPU_STUDIO_WORKFLOW,
+    ...(request.variation && { variation: { light: variation.light, framing: placed.framing } }),
     meta: { maskOrigin: found.origin, productCoverage: found.coverage, lightMatchDeltaE: light.deltaE },
   }
 }
