@@ -6,6 +6,7 @@ import { markets } from '#app/modules/looks/markets.ts'
 import { personas } from '#app/modules/looks/personas.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
 import type { Scene } from '#app/modules/looks/schema.ts'
+import { variationPrompt } from '#app/modules/looks/variation.ts'
 import { productShot } from '#test/fixtures/product-images.ts'
 import { startComfyFake, type ComfyFake } from '#test/fakes/comfyui/index.ts'
 import type { RenderRequest, SourceImage } from '../types.ts'
@@ -216,6 +217,18 @@ describe('ComfyUI backend', () => {
     expect(posted.prompt['3'].inputs.text).toContain(settings.promptFragment)
     expect(posted.prompt['8'].inputs.control_net_name).toBe('controlnet-canny-sdxl-1.0.safetensors')
     expect(result.resultMask).toBeDefined()
+  })
+
+  it('asks for a variant’s light in the prompt and keeps the photo’s framing', async () => {
+    await start()
+    const { source, mask } = await shot(512, 512)
+    const variation = { light: 'left' as const, framing: { position: 'right' as const, size: 'wide' as const } }
+    const result = await backend.render(request(source, { mask, variation }), controls().controls)
+    const [posted] = prompts()
+    const settings = comfyuiSceneSettingsSchema.parse(beach.backends.comfyui)
+    expect(posted.prompt['2'].inputs.text).toBe(`${settings.prompt}, ${variationPrompt({ light: 'left' })}`)
+    expect(result.variation).toEqual({ light: 'left' })
+    expect(result.placement).toEqual(planFrame(source, result, 1024).placement)
   })
 
   it('fails clearly, without retrying, when the server lacks the scene’s checkpoint', async () => {

@@ -7,6 +7,7 @@ import { reasonOf } from '../failure.server.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { findProductMask } from '#app/modules/imaging/mask.server.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
+import { withVariation } from '#app/modules/looks/variation.ts'
 import { decodeResult, framedMask, framedPixels, planFrame, rawInput, resizedRaw } from '../frame.server.ts'
 import type { Backend, BackendCapabilities, RawImage, RenderControls, RenderRequest, RenderResult } from '../types.ts'
 import { outputImageSchema } from './api.ts'
@@ -195,7 +196,12 @@ export function createComfyuiBackend(opts: ComfyuiBackendOptions): ComfyuiBacken
       client.upload(keepPng, `${stem}-mask.png`, { subfolder, signal }),
     ])
 
-    const prompt = persona ? `${persona.promptFragment}, wearing the garment, ${scene.prompt}` : scene.prompt
+    // why light only: the product stays where the photo had it, so the framing is the photo's.
+    const applied = request.variation && { light: request.variation.light }
+    const prompt = withVariation(
+      persona ? `${persona.promptFragment}, wearing the garment, ${scene.prompt}` : scene.prompt,
+      applied,
+    )
     const negativePrompt = [scene.negative, persona?.negativeFragment].filter(Boolean).join(', ')
     const workflow = fillTemplate(template, {
       sourceImage: loadImagePath(sourceUpload),
@@ -246,6 +252,7 @@ export function createComfyuiBackend(opts: ComfyuiBackendOptions): ComfyuiBacken
       placement: plan.placement,
       backendMs: performance.now() - started,
       workflow: label,
+      ...(applied && { variation: applied }),
       meta: {
         backend: opts.url,
         promptId,

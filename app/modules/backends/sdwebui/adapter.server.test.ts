@@ -8,6 +8,7 @@ import { markets } from '#app/modules/looks/markets.ts'
 import { personas } from '#app/modules/looks/personas.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
 import type { Scene } from '#app/modules/looks/schema.ts'
+import { variationPrompt } from '#app/modules/looks/variation.ts'
 import { productShot } from '#test/fixtures/product-images.ts'
 import { startSdwebuiFake, type SdwebuiFake, type SdwebuiFakeOptions } from '#test/fakes/sdwebui/index.ts'
 import type { RenderRequest, RenderResult, SourceImage } from '../types.ts'
@@ -498,6 +499,24 @@ describe('SD WebUI backend', () => {
     const y = result.placement.y + 20
     const at = (y * 600 + Math.max(0, x)) * 3
     expect([...result.pixels!.data.subarray(at, at + 3)]).not.toEqual([...studio.preview.from])
+  })
+
+  it('frames a variant where the CPU studio would, and asks for its light in the prompt', async () => {
+    await start()
+    const { source, mask } = await shot(400, 400)
+    const output = { width: 800, height: 600 }
+    const variation = { light: 'left' as const, framing: { position: 'right' as const, size: 'wider' as const } }
+    const result = await backend.render(
+      request(source, { operation: 'product_scene', scene: studio, mask, output, variation }),
+      controls().controls,
+    )
+    const expected = placeProduct(result.placement.crop, output, studio.backends['cpu-studio']!, variation.framing)
+    expect(result.placement).toEqual(expected.placement)
+    expect(result.placement.x).toBeGreaterThan(
+      placeProduct(result.placement.crop, output, studio.backends['cpu-studio']!).placement.x,
+    )
+    expect(img2imgBodies()[0].prompt).toBe(`${sceneSettings(studio).prompt}, ${variationPrompt(variation)}`)
+    expect(result.variation).toEqual(variation)
   })
 
   it('refuses what it cannot do, and looks without SD WebUI settings', async () => {

@@ -22,6 +22,7 @@ import { layOut, repaintMaskPng, rgbPng, type Layout } from './frame.server.ts'
 import { checkAborted, generate, type Report, type SdwebuiServer } from './generate.server.ts'
 import { currentInventory, resolve, type InventoryCache } from './inventory.server.ts'
 import { serverLock } from './lock.ts'
+import { withVariation } from '#app/modules/looks/variation.ts'
 import { checkpointName, decodeBase64Image, img2imgPayload, renderedWith, safeName, type Resolved } from './payload.ts'
 import {
   MODEL_SWAP_POSE_UNIT,
@@ -243,6 +244,8 @@ async function render(s: SdwebuiState, request: RenderRequest, controls: RenderC
   const report = progressReporter(controls)
   const workflow = `sdwebui-${operation}@${SDWEBUI_WORKFLOW_VERSION}`
   const { found, layout, canvasPng, maskPng } = await frameFor(request, scene, controls, report)
+  // why framing only in a product-in-scene layout: elsewhere the product stays where the photo had it.
+  const applied = request.variation && { light: request.variation.light, ...(layout.framing && { framing: layout.framing }) }
 
   report(8, 'checking the SD WebUI server')
   const units = persona ? [{ ...MODEL_SWAP_POSE_UNIT, weight: persona.poseWeight }] : scene.controlnet
@@ -256,7 +259,7 @@ async function render(s: SdwebuiState, request: RenderRequest, controls: RenderC
     maskPng,
     work: layout.work,
     seed: Math.abs(Math.trunc(request.seed)),
-    prompt: persona ? `${persona.prompt}, wearing the garment, ${scene.prompt}` : scene.prompt,
+    prompt: withVariation(persona ? `${persona.prompt}, wearing the garment, ${scene.prompt}` : scene.prompt, applied),
     negativePrompt: [scene.negative_prompt, persona?.negative_prompt].filter(Boolean).join(', '),
     denoise: persona ? persona.denoise : operation === 'product_scene' ? scene.productSceneDenoise : scene.denoising_strength,
     scene,
@@ -292,6 +295,7 @@ async function render(s: SdwebuiState, request: RenderRequest, controls: RenderC
     placement: layout.placement,
     backendMs: performance.now() - started,
     workflow,
+    ...(applied && { variation: applied }),
     meta: {
       backend: baseUrl,
       taskId,

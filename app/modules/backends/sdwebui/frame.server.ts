@@ -4,6 +4,7 @@ import { placeProduct } from '#app/modules/imaging/compose.ts'
 import { dilate } from '#app/modules/imaging/morphology.ts'
 import { DEFAULT_STUDIO } from '../cpu-studio/adapter.server.ts'
 import { framedMask, framedPixels, planFrame, rawInput, workFrame } from '../frame.server.ts'
+import type { Framing } from '#app/modules/looks/variation.ts'
 import type { Placement, RawImage, RenderRequest } from '../types.ts'
 
 // Where everything sits on the output frame before SD WebUI sees it, and the
@@ -13,14 +14,17 @@ import type { Placement, RawImage, RenderRequest } from '../types.ts'
 //   fit and centred (../frame.server.ts, planFrame), bands around it
 //   copied from its edges and then repainted;
 // - the product alone on the scene (product_scene): the cut-out placed like
-//   the CPU studio places it (the scene's productScale and floorY), on the
-//   scene's preview gradient, which the sampler then turns into the set.
+//   the CPU studio places it (the scene's productScale and floorY, and the
+//   variant's framing), on the scene's preview gradient, which the sampler
+//   then turns into the set.
 //
 // Either way the product's place is known exactly (`placement`), so the
 // worker can put the merchant's own pixels back.
 
 export interface Layout {
   placement: Placement
+  /** The framing as laid out (product in scene only): the photo's own framing has none to vary. */
+  framing?: Framing
   /** The output frame as SD WebUI starts from it: RGB. */
   canvas: RawImage
   /** The keep mask on the output frame: one channel, white = product (or garment). */
@@ -75,7 +79,7 @@ async function photoLayout(request: RenderRequest, found: ProductMask, workEdge:
 /** The product cut out and placed on the scene's preview gradient, where the CPU studio would place it. */
 async function productLayout(request: RenderRequest, found: ProductMask, workEdge: number): Promise<Layout> {
   const { source, output, scene } = request
-  const placed = placeProduct(found.bbox, output, scene.backends['cpu-studio'] ?? DEFAULT_STUDIO)
+  const placed = placeProduct(found.bbox, output, scene.backends['cpu-studio'] ?? DEFAULT_STUDIO, request.variation?.framing)
   const { crop } = placed.placement
   const width = Math.min(placed.width, output.width)
   const height = Math.min(placed.height, output.height)
@@ -114,6 +118,7 @@ async function productLayout(request: RenderRequest, found: ProductMask, workEdg
   }
   return {
     placement: { ...placed.placement, x: x0, y: y0 },
+    framing: placed.framing,
     canvas: { data: canvas, width: output.width, height: output.height, channels: 3 },
     keep: { data: keep, width: output.width, height: output.height, channels: 1 },
     work: workFrame(output, workEdge),

@@ -6,6 +6,7 @@ import { AppError } from '#app/lib/errors.ts'
 import { markets } from '#app/modules/looks/markets.ts'
 import { personas } from '#app/modules/looks/personas.ts'
 import { scenes } from '#app/modules/looks/scenes.ts'
+import { variationPrompt } from '#app/modules/looks/variation.ts'
 import { productShot } from '#test/fixtures/product-images.ts'
 import {
   FAKE_WESHOP_KEY,
@@ -267,6 +268,36 @@ describe('WeShop backend', () => {
     })
     expect(result).toMatchObject({ width: 256, height: 256, workflow: 'aiproduct@v1.0' })
     expect(result.resultMask).toBeDefined()
+  })
+
+  it('asks for a variant’s light in words, and for its framing only where the image is composed anew', async () => {
+    await start({ tryonEdge: 512 })
+    const { source } = shot(256, 256)
+    const variation = { light: 'right' as const, framing: { position: 'left' as const, size: 'wide' as const } }
+    const product = await backend.render(
+      request(source, { operation: 'product_scene', persona: null, scene: studio, variation }),
+      controls().controls,
+    )
+    const tryon = await backend.render(
+      request(source, { operation: 'tryon', output: { width: 400, height: 500 }, variation }),
+      controls().controls,
+    )
+    const [productRun, tryonRun] = runStarts().map(posted)
+    expect(productRun.params.textDescription).toBe(`${studio.prompt}, ${variationPrompt({ light: 'right' })}`)
+    expect(product.variation).toEqual({ light: 'right' })
+    expect(tryonRun.params.textDescription).toBe(
+      `The garment in Figure 1 worn by ${amara.prompt}, ${beach.prompt}, ${variationPrompt(variation)}`,
+    )
+    expect(tryon.variation).toEqual(variation)
+    // WeShop takes no seed and no light or camera parameter: nothing else in the run changes.
+    expect(Object.keys(tryonRun.params).sort()).toEqual([
+      'aspectRatio',
+      'batchCount',
+      'descriptionType',
+      'generateVersion',
+      'originalImage',
+      'textDescription',
+    ])
   })
 
   it('reports WeShop’s states as rising progress with words for each', async () => {

@@ -6,6 +6,7 @@ import { reasonOf } from '../failure.server.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { findProductMask } from '#app/modules/imaging/mask.server.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
+import { withVariation, type AppliedVariation } from '#app/modules/looks/variation.ts'
 import { decodeResult, fitFrame, framedMask, framedPhoto, rawInput, type FramePlan } from '../frame.server.ts'
 import type { Backend, BackendCapabilities, RawImage, RenderControls, RenderRequest, RenderResult } from '../types.ts'
 import { AGENT_VERSION, agentNames, type AgentName, type RunRequest } from './api.ts'
@@ -169,6 +170,20 @@ interface RunPlan {
   agent: AgentName
   body: RunRequest
   maskType?: string
+  /** The part of the request's variation the run's textDescription asks for. */
+  variation?: AppliedVariation
+}
+
+/**
+ * What of the variant's variation a WeShop run can express: WeShop takes no
+ * seed, no light and no camera parameter, only words (textDescription). The
+ * light is asked for on every agent; the framing only on virtualtryon, the
+ * one agent that composes a new image instead of keeping the photo's.
+ */
+function variationFor(request: RenderRequest, agent: AgentName): AppliedVariation | undefined {
+  if (!request.variation) return undefined
+  const { light, framing } = request.variation
+  return agent === 'virtualtryon' ? { light, framing } : { light }
 }
 
 function runText(persona: ResolvedPersona | undefined, scene: ResolvedScene, operation: Operation): string {
@@ -184,6 +199,7 @@ function buildRun(
   persona: ResolvedPersona | undefined,
 ): RunPlan {
   const agent = agentFor(request.operation)
+  const variation = variationFor(request, agent)
   const input = { originalImage: urls.image, taskName: `atelier ${request.renderId}` }
   // why always 1: WeShop's documented default is 4 images (billed), and we keep one.
   const batchCount = 1
@@ -191,6 +207,7 @@ function buildRun(
     const who = persona?.textDescription ?? 'a professional fashion model'
     return {
       agent,
+      variation,
       body: {
         agent: { name: agent, version: AGENT_VERSION },
         input,
@@ -199,7 +216,7 @@ function buildRun(
           generateVersion: 'weshopPro',
           descriptionType: 'custom',
           // why "Figure 1": the reference names the images so in virtualtryon prompts.
-          textDescription: `The garment in Figure 1 worn by ${who}, ${scene.textDescription}`,
+          textDescription: withVariation(`The garment in Figure 1 worn by ${who}, ${scene.textDescription}`, variation),
           aspectRatio: tryonAspectRatio(request.output),
           batchCount,
         },
@@ -212,6 +229,7 @@ function buildRun(
     return {
       agent,
       maskType,
+      variation,
       body: {
         agent: { name: agent, version: AGENT_VERSION },
         input,
@@ -220,7 +238,7 @@ function buildRun(
           // why: WeShop's advice — without a preset id, freeCreation.
           generatedContent: locationId ? scene.generatedContent : 'freeCreation',
           maskType,
-          textDescription: runText(persona, scene, request.operation),
+          textDescription: withVariation(runText(persona, scene, request.operation), variation),
           negTextDescription: WESHOP_NEGATIVE,
           batchCount,
           ...(locationId ? { locationId } : {}),
@@ -235,6 +253,7 @@ function buildRun(
   return {
     agent: 'aimodel',
     maskType,
+    variation,
     body: {
       agent: { name: 'aimodel', version: AGENT_VERSION },
       input,
@@ -242,7 +261,7 @@ function buildRun(
         originalImage: urls.image,
         generatedContent: locationId || fashionModelId ? scene.generatedContent : 'freeCreation',
         maskType,
-        textDescription: runText(persona, scene, request.operation),
+        textDescription: withVariation(runText(persona, scene, request.operation), variation),
         negTextDescription: WESHOP_NEGATIVE,
         // why: a scene swap keeps the subject, pose and all.
         pose: request.operation === 'scene_swap' ? 'originalImagePose' : scene.pose,
@@ -370,6 +389,7 @@ export function createWeshopBackend(opts: WeshopBackendOptions): WeshopBackend {
       placement: plan.placement,
       backendMs: performance.now() - t0,
       workflow: `${agent}@${AGENT_VERSION}`,
+      ...(run.variation && { variation: run.variation }),
       meta: {
         backend: 'weshop',
         agent,
