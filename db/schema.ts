@@ -109,6 +109,12 @@ export interface FidelityMetrics {
   [extra: string]: unknown
 }
 
+/** What a variant varied (app/modules/looks/variation.ts `AppliedVariation`). */
+export interface RenderVariation {
+  light: 'front' | 'left' | 'right'
+  framing?: { position: 'centre' | 'left' | 'right'; size: 'standard' | 'wide' | 'wider' }
+}
+
 export const renders = pgTable(
   'renders',
   {
@@ -138,6 +144,8 @@ export const renders = pgTable(
     backend: text('backend').notNull(),
     workflow: text('workflow'),
     seed: bigint('seed', { mode: 'number' }).notNull(),
+    /** What this variant varied, as its backend expressed it (looks/variation.ts); null before it finished. */
+    variation: jsonb('variation').$type<RenderVariation>(),
     outputWidth: integer('output_width').notNull(),
     outputHeight: integer('output_height').notNull(),
     status: renderStatusEnum('status').notNull().default('queued'),

@@ -4,6 +4,7 @@ import { db } from '#app/lib/db.server.ts'
 import { resetEnvCache } from '#app/lib/env.server.ts'
 import { registerBackend } from '#app/modules/backends/registry.server.ts'
 import { processRender } from '#app/modules/renders/jobs.server.ts'
+import { variationOf } from '#app/modules/looks/variation.ts'
 import { approveRender, publishRender } from '#app/modules/renders/service.server.ts'
 import { tenants } from '#db/schema.ts'
 import { createZeroLatencyBackend } from '#test/fakes/zero-latency-backend.ts'
@@ -47,6 +48,8 @@ describe('QA gate', () => {
     expect(done?.gatePassed).toBe(true)
     expect(done?.gateRetries).toBe(1)
     expect(done?.seed).not.toBe(1)
+    // The retry is the same variant: its seed keeps the first one's framing and light.
+    expect(variationOf(done!.seed)).toEqual(variationOf(1))
     expect(done?.fidelityScore).toBeGreaterThanOrEqual(90)
     expect(done?.reviewReasons).toEqual([])
   })

@@ -6,6 +6,7 @@ import { RENDER_QUEUE } from '#app/modules/renders/queue.server.ts'
 import { imageStore } from '#app/lib/storage.server.ts'
 import { processRender, startRenderWorker } from '#app/modules/renders/jobs.server.ts'
 import { createRenders } from '#app/modules/renders/service.server.ts'
+import { variationOf, variationSlot } from '#app/modules/looks/variation.ts'
 import { usageLedger, type Tenant } from '#db/schema.ts'
 import { catalogImages, createLocalTenant, productSceneLook, type CatalogImage } from '#test/support/fixtures.ts'
 import { isolateQueue } from '#test/support/isolation.ts'
@@ -75,6 +76,8 @@ describe('queue → worker → database', () => {
     expect(done.backendMs).toBeGreaterThan(0)
     expect(done.errorCode).toBeNull()
     expect(done.workflow).toBeTruthy()
+    // Seed 101 is variation slot 2: the product to the right, extra-wide, lit from the front.
+    expect(done.variation).toMatchObject({ light: 'front', framing: { size: 'wider' } })
     expect(done.startedAt!.getTime()).toBeGreaterThanOrEqual(done.queuedAt.getTime())
     expect(done.finishedAt!.getTime()).toBeGreaterThanOrEqual(done.startedAt!.getTime())
 
@@ -140,5 +143,25 @@ describe('idempotency', () => {
     expect(results.some((r) => r?.status === 'succeeded')).toBe(true)
     expect(await imageStore().has(final.resultKey!)).toBe(true)
     expect(await ledgerRows(render.id)).toHaveLength(1)
+  })
+})
+
+describe('variants', () => {
+  it('gives the variants of one look their own framing and light, and stores what each varied', async () => {
+    const renders = await createRenders(tenant, {
+      productId: image.productId,
+      imageId: image.imageId,
+      look: productSceneLook(),
+      variants: 4,
+    })
+    expect(new Set(renders.map((r) => variationSlot(r.seed))).size).toBe(4)
+    const done = []
+    for (const r of renders) done.push(await processRender(r.id))
+    for (const [i, r] of done.entries()) {
+      const asked = variationOf(renders[i].seed)
+      expect(r?.status).toBe('succeeded')
+      expect(r?.variation).toMatchObject({ light: asked.light, framing: { size: asked.framing.size } })
+    }
+    expect(new Set(done.map((r) => JSON.stringify(r?.variation))).size).toBe(4)
   })
 })

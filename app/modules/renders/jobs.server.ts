@@ -16,6 +16,7 @@ import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
 import { explainFidelity } from '#app/modules/imaging/fidelity-reasons.ts'
 import { getMarket, getPersona, getScene } from '#app/modules/looks/index.ts'
 import type { Operation } from '#app/modules/looks/schema.ts'
+import { seedInSlot, variationOf, variationSlot } from '#app/modules/looks/variation.ts'
 import { renders, tenants, usageLedger, type Render } from '#db/schema.ts'
 import { billingFor } from '#app/modules/billing/service.server.ts'
 import {
@@ -57,9 +58,13 @@ async function chargeIfBilled(tenantId: string, log: ReturnType<typeof logger>):
   }
 }
 
-/** A new, deterministic seed for the gate's i-th retry (so a redelivered job retries the same seeds). */
+/**
+ * A new, deterministic seed for the gate's i-th retry (so a redelivered job
+ * retries the same seeds), in the seed's variation slot: a retry renders the
+ * same variant again, not another variant's framing and light.
+ */
 export function gateSeed(seed: number, i: number): number {
-  return (Math.imul(seed ^ 0x9e3779b9, 2654435761 + i * 40503) >>> 1) % 2 ** 31
+  return seedInSlot((Math.imul(seed ^ 0x9e3779b9, 2654435761 + i * 40503) >>> 1) % 2 ** 31, variationSlot(seed))
 }
 
 /** The bar's share for the backend's own work; the rest is checking and storing the result. */
@@ -183,6 +188,7 @@ export async function processRender(
           market,
           scene,
           seed,
+          variation: variationOf(seed),
           output: { width: render.outputWidth, height: render.outputHeight },
         },
         { onProgress: progress, signal, onFramed },
@@ -240,6 +246,7 @@ export async function processRender(
           workflow: result.workflow,
           backendMs: Math.round(backendMs),
           seed: best!.seed,
+          variation: result.variation ?? null,
           gateRetries: retried,
           gatePassed: passed,
           reviewReasons: passed ? [] : explainFidelity(fidelity),

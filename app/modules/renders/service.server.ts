@@ -15,6 +15,7 @@ import { assertCanRender, reserveRenders } from '#app/modules/billing/service.se
 import { normaliseImage } from '#app/modules/imaging/normalise.server.ts'
 import { altText, lookVersions, outputSize, resolveLook } from '#app/modules/looks/index.ts'
 import { lookChoiceSchema, operationSchema, type Operation } from '#app/modules/looks/schema.ts'
+import { variantSeeds } from '#app/modules/looks/variation.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
 import { publications, renders, type Render, type Tenant } from '#db/schema.ts'
 import { readMerchantMask, storeMerchantMask, type MerchantMask } from './mask.server.ts'
@@ -89,7 +90,8 @@ export async function createRenders(tenant: Tenant, raw: CreateRendersInput): Pr
 
   const versions = lookVersions(look)
   const { width, height } = outputSize(look.market.aspectRatio, Math.min(env().MAX_OUTPUT_EDGE, backend.capabilities().maxEdge))
-  const seeds = input.seeds ?? Array.from({ length: input.variants }, () => randomInt(0, 2 ** 31 - 1))
+  // why spread: variants of one look each get their own framing and light (looks/variation.ts).
+  const seeds = input.seeds ?? variantSeeds(input.variants, (n) => randomInt(0, n))
 
   const rows = seeds.map((seed) => ({
     tenantId: tenant.id,
