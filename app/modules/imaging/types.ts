@@ -68,6 +68,14 @@ export interface FidelityReport {
   alignment?: { dx: number; dy: number; scale: number }
   /** Where the product changed: cols × rows cells over `rect` (result px), 0 same … 1 changed, −1 no product. */
   heat?: { cols: number; rows: number; rect: { left: number; top: number; width: number; height: number }; cells: number[] }
+  /** The same at the comparison grid's resolution: a greyscale PNG (base64), byte = 255 × heat; `hot` px at or past 0.5. */
+  heatMap?: {
+    width: number
+    height: number
+    rect: { left: number; top: number; width: number; height: number }
+    png: string
+    hot: number
+  }
   /** 0–100. */
   score: number
   version: number

@@ -120,6 +120,7 @@ function finish(maskCoverage: number, detail?: DetailMeasures, frame?: { width: 
       localChange: localReport(detail.local, frame),
       ...(frame && { regions: familyRegions(detail.regions, frame) }),
       heat: detail.heat,
+      heatMap: detail.heatMap,
     }),
     score: fidelityScore(ssim, deltaEMean, deltaEP95, maskCoverage, detail),
     version: FIDELITY_VERSION,

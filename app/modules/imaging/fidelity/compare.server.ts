@@ -10,6 +10,7 @@
 // (print-detail.ts). score.ts turns them into the 0–100 score; heat-map.ts
 // shows where the product changed. Thresholds are calibrated on the golden set
 // (test/golden, `npm run eval`); docs/decisions/013-fidelity-measures.md.
+import sharp from 'sharp'
 import type { RawImage } from '../types.ts'
 import { BAND, luma } from './grid.ts'
 import { resample } from './resample.server.ts'
@@ -21,6 +22,7 @@ import { matchedDeltaE } from './colour-blocks.ts'
 import { edgeBadness, edgeCells, edgeReadings, type EdgeReadings } from './edge-band.ts'
 import { detailCells, highPass, printBadness, type PrintReadings, printReadings, recheckAligned } from './print-detail.ts'
 import { heatMap } from './heat-map.ts'
+import { heatPixels, type HeatPixels } from './heat-pixels.ts'
 import { localChange, type LocalReading } from './local-change.ts'
 import { coveragePlanes, thinChange, type ThinReading } from './thin-change.ts'
 import { addedDetail } from './added-detail.ts'
@@ -78,6 +80,7 @@ export async function compareDetail(
     height: local.box.height * kY,
   }
   const { heat, regions } = heatMap(ref, edge, detail, colour.perBlock, local)
+  const pixels = heatPixels(ref, { edge, edgeReadings: readings.edge, detail, detailReadings: readings.detail, colour, local })
   return {
     interiorSsim,
     matchedDeltaEMean: colour.mean,
@@ -95,9 +98,20 @@ export async function compareDetail(
       scale: Math.round(10000 * motion.s) / 10000,
     },
     heat,
+    heatMap: { width, height, rect: ref.resultRect, png: await heatPng(pixels), hot: pixels.hot },
     regions,
     readings,
   }
+}
+
+/** The grid heat as a greyscale PNG, base64: a few hundred bytes to a few KB, mostly zeros. */
+async function heatPng(pixels: HeatPixels): Promise<string> {
+  const { data, width, height } = pixels
+  const png = await sharp(data, { raw: { width, height, channels: 1 } })
+    .toColourspace('b-w')
+    .png({ compressionLevel: 9, adaptiveFiltering: true })
+    .toBuffer()
+  return png.toString('base64')
 }
 
 /**

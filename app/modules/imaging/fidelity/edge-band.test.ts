@@ -32,7 +32,7 @@ describe('edgeBadness', () => {
 })
 
 describe('edgeReadings', () => {
-  function cells(net: number[], part: number[] = []): EdgeCells {
+  function cells(net: number[], part: number[] = []): Omit<EdgeCells, 'pixels'> {
     return {
       net: Float32Array.from(net),
       weight: Float32Array.from(net.map(() => 20)),

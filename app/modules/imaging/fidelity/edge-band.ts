@@ -1,6 +1,7 @@
 // The edge band: how much product each pixel round the outline holds, source
 // against result, summed per cell, over the outline and over thin parts.
 import { BAND } from './grid.ts'
+import { f32, u8 } from './scratch.ts'
 import type { DetailReference } from './types.ts'
 import { PART_MAX, PART_MIN } from './distance.ts'
 import { coverageOf } from './scene.ts'
@@ -37,6 +38,19 @@ export interface EdgeCells {
    * as a gain).
    */
   haloShare: number
+  /** The same readings per band pixel, for the heat map (scratch planes: read them before the next comparison). */
+  pixels: EdgePixels
+}
+
+/** Per grid pixel of the band, what edgeCells read there; 0 where it read nothing (`read` says which). */
+export interface EdgePixels {
+  /** Coverage gained (+) or lost (−), result against source. */
+  change: Float32Array
+  /** The source's coverage. */
+  held: Float32Array
+  read: Uint8Array
+  /** Overshoot beyond the scene (outside the outline) or beyond the product (inside it). */
+  overshoot: Float32Array
 }
 
 /** Coverage read off a textured scene (brick, foliage) is this noisy at most before a band pixel is left unread. */
@@ -208,7 +222,14 @@ export function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Floa
   let ambiguous = 0
   let counted = 0
   const { backdrop } = ref
-  for (let i = 0; i < width * height; i++) {
+  const n = width * height
+  const pixels = {
+    change: f32('edge.change', n),
+    held: f32('edge.held', n),
+    read: u8('edge.read', n),
+    overshoot: f32('edge.overshoot', n),
+  }
+  for (let i = 0; i < n; i++) {
     let before = srcCoverage[i]
     if (Number.isNaN(before)) continue
     let after = coverageOf(aligned, i, product, scene)
@@ -239,6 +260,9 @@ export function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Floa
     gained[c] += a - b
     held[c] += b
     readable[c]++
+    pixels.change[i] = a - b
+    pixels.held[i] = b
+    pixels.read[i] = 1
     {
       counted++
       const ur = colour[3 * i] - scene[3 * i]
@@ -285,10 +309,12 @@ export function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Floa
       partThick[c] += t
     }
     if (signed[i] < 0) {
-      overshoot += Math.max(0, -a - Math.max(0, -before))
+      pixels.overshoot[i] = Math.max(0, -a - Math.max(0, -before))
+      overshoot += pixels.overshoot[i]
       outside++
     } else if (signed[i] > 0) {
-      innerOvershoot += Math.max(0, a - 1 - Math.max(0, before - 1))
+      pixels.overshoot[i] = Math.max(0, a - 1 - Math.max(0, before - 1))
+      innerOvershoot += pixels.overshoot[i]
       inside++
     }
   }
@@ -328,6 +354,7 @@ export function edgeCells(ref: DetailReference, aligned: Uint8Array, scene: Floa
         ? 1
         : (ambiguous + (separable === 0 ? 0 : separable * Math.min(1, Math.max(0, towardBackdrop / separable / HALO_FULL)))) /
           counted,
+    pixels,
   }
 }
 
@@ -339,7 +366,7 @@ const HALO_FULL = 0.1
 /** The PART_CELLS-th largest relative growth (or shrinking) of the parts over the cells. */
 const PART_CELLS = 3
 
-function worstPart(edge: EdgeCells): number {
+function worstPart(edge: Omit<EdgeCells, 'pixels'>): number {
   const gains: number[] = []
   const losses: number[] = []
   for (let c = 0; c < edge.part.length; c++) {
@@ -358,7 +385,7 @@ const STRETCH_CELLS = 4
  * loss over the cells (gains and losses apart, so noise of both signs
  * doesn't add up to a stretch).
  */
-function worstStretch(edge: EdgeCells): number {
+function worstStretch(edge: Omit<EdgeCells, 'pixels'>): number {
   const gains: number[] = []
   const losses: number[] = []
   for (let c = 0; c < edge.net.length; c++) {
@@ -416,12 +443,12 @@ export interface EdgeReadings {
 }
 
 export const EDGE_STRETCH = 0.55
-const EDGE_OVERALL = 0.15
-const EDGE_THIN = 0.22
-const EDGE_FRINGE = 0.1
-const EDGE_PART = 0.075
+export const EDGE_OVERALL = 0.15
+export const EDGE_THIN = 0.22
+export const EDGE_FRINGE = 0.1
+export const EDGE_PART = 0.075
 
-export function edgeReadings(edge: EdgeCells): EdgeReadings {
+export function edgeReadings(edge: Omit<EdgeCells, 'pixels'>): EdgeReadings {
   const r = (v: number): number => Math.round(v * 1000) / 1000
   return {
     stretch: r(worstStretch(edge)),

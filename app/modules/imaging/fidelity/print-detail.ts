@@ -318,7 +318,7 @@ function parabolaRise(a: number, b: number, d: number): number {
 }
 
 /** Window energy above the noise floor (levels², 16² px) that makes a window part of the print. */
-const PRINT_ENERGY = 16_000
+export const PRINT_ENERGY = 16_000
 
 export interface PrintReadings {
   /** Energy-weighted mean of the detail kept over the whole product: blur, a washed-out print. */
@@ -370,6 +370,6 @@ export function printBadness(d: PrintReadings): number {
   return Math.max((1 - d.overall) / (1 - DETAIL_OVERALL), (1 - d.worst) / (1 - DETAIL_WORST), d.deficit / DETAIL_DEFICIT)
 }
 
-const DETAIL_OVERALL = 0.71
+export const DETAIL_OVERALL = 0.71
 export const DETAIL_WORST = 0.55
-const DETAIL_DEFICIT = 0.3
+export const DETAIL_DEFICIT = 0.3

@@ -2,6 +2,15 @@
 import type { CellGrid, Rect } from './grid.ts'
 import type { ChangeKind } from './change-kind.ts'
 
+/** The heat map as a render stores it (DetailMeasures.heatMap). */
+export interface HeatMap {
+  width: number
+  height: number
+  rect: Rect
+  png: string
+  hot: number
+}
+
 /** L*, a*, b* planes of a grid. */
 export type LabPlanes = readonly [Float32Array, Float32Array, Float32Array]
 
@@ -68,6 +77,12 @@ export interface DetailMeasures {
    * (result px), row-major, 0 (same) … 1 (changed); -1 where there is no product.
    */
   heat: { cols: number; rows: number; rect: Rect; cells: number[] }
+  /**
+   * Where the product changed at the comparison grid's own resolution (heat-pixels.ts):
+   * a width × height greyscale PNG (base64) over `rect` (result px), byte = 255 × heat;
+   * `hot` counts the grid px at or past the visible threshold (heat 0.5).
+   */
+  heatMap: HeatMap
   /** Where the edge, print and colour measures each found their change, result px (heat-map.ts). */
   regions: { edge?: Rect; detail?: Rect; colour?: Rect }
 }
