@@ -4,13 +4,15 @@
 import { useState, type KeyboardEvent, type PointerEvent } from 'react'
 import { BlockStack, Button, InlineStack, Text } from '@shopify/polaris'
 import { useI18n } from '#app/lib/i18n.ts'
+import { HeatOverlay, hotArea, type FidelityHeat } from './HeatOverlay.tsx'
 
 const ZOOMS = [1, 1.5, 2, 3, 4]
 const PAN_STEP = 0.05
 
-export function CompareView(props: { beforeUrl: string; afterUrl: string; width: number; height: number }) {
+export function CompareView(props: { beforeUrl: string; afterUrl: string; width: number; height: number; heat?: FidelityHeat | null }) {
   const { t } = useI18n()
   const [position, setPosition] = useState(50)
+  const [showChanges, setShowChanges] = useState(false)
   const [zoomAt, setZoomAt] = useState(0)
   const [pan, setPan] = useState({ x: 0, y: 0 })
   const [drag, setDrag] = useState<{ x: number; y: number; from: { x: number; y: number } } | null>(null)
@@ -62,6 +64,12 @@ export function CompareView(props: { beforeUrl: string; afterUrl: string; width:
       >
         <div style={{ position: 'absolute', inset: 0, transform, transformOrigin: 'center' }}>
           <img src={props.afterUrl} alt={t('compare.after')} style={layer} draggable={false} />
+          {/* why between the two: the map is in the result's pixels, so the photo's side covers it. */}
+          {showChanges && props.heat && (
+            <div data-testid="compare-heat" style={{ position: 'absolute', inset: 0 }}>
+              <HeatOverlay heat={props.heat} width={props.width} height={props.height} label={t('fidelity.whereLabel')} fit="contain" />
+            </div>
+          )}
           <img src={props.beforeUrl} alt={t('compare.before')} style={{ ...layer, clipPath: `inset(0 ${100 - position}% 0 0)`, background: '#f1f1f1' }} draggable={false} data-testid="compare-before" />
         </div>
         <div aria-hidden style={{ position: 'absolute', top: 0, bottom: 0, left: `${position}%`, width: 2, background: '#fff', boxShadow: '0 0 0 1px rgba(0,0,0,.3)' }} />
@@ -78,6 +86,20 @@ export function CompareView(props: { beforeUrl: string; afterUrl: string; width:
         <Button onClick={() => setZoom(zoomAt + 1)} disabled={zoomAt === ZOOMS.length - 1} accessibilityLabel={t('compare.zoomIn')}>+</Button>
         <Text as="span" variant="bodySm" tone="subdued">{t('compare.keys')}</Text>
       </InlineStack>
+      {props.heat && (
+        <InlineStack gap="200" blockAlign="center">
+          <span data-testid="compare-changes">
+            <Button onClick={() => setShowChanges((v) => !v)} pressed={showChanges}>
+              {showChanges ? t('compare.hideChanges') : t('compare.showChanges')}
+            </Button>
+          </span>
+          {showChanges && hotArea(props.heat) === 0 && (
+            <Text as="span" variant="bodySm" tone="subdued">
+              <span data-testid="compare-no-changes">{t('compare.noChanges')}</span>
+            </Text>
+          )}
+        </InlineStack>
+      )}
     </BlockStack>
   )
 }

@@ -6,7 +6,7 @@ import { CompareView } from './CompareView.tsx'
 import { Flag } from './Flag.tsx'
 import { ConfirmPublish } from './ConfirmPublish.tsx'
 import { useToast } from './Toasts.tsx'
-import { HeatOverlay, hotCells, type FidelityHeat } from './HeatOverlay.tsx'
+import { HeatOverlay, hotArea, type FidelityHeat } from './HeatOverlay.tsx'
 
 export type { FidelityHeat }
 
@@ -33,7 +33,7 @@ export interface RenderView {
   /** Why the QA gate wants the merchant's eyes (fidelity.reason.* codes). */
   reasons: string[]
   gateRetries: number
-  /** Where the product changed (fidelity v2 heat grid over `rect`, result px; 0 same … 1 changed, −1 no product). */
+  /** Where the product changed over `rect` (result px): the comparison grid's pixel map, or the cells renders measured before it stored. */
   heat: FidelityHeat | null
   errorCode: string | null
   errorMessage: string | null
@@ -196,7 +196,7 @@ export function RenderCard({
   useKeepFocus(card, fetcher)
   // why shown by default below the threshold: the merchant should see where before deciding.
   const [showWhere, setShowWhere] = useState(true)
-  const where = r.status === 'succeeded' && lowScore && hotCells(r.heat) > 0 ? r.heat : null
+  const where = r.status === 'succeeded' && lowScore && hotArea(r.heat) > 0 ? r.heat : null
   const actionError = fetcher.state === 'idle' && fetcher.data && !fetcher.data.ok ? fetcher.data.error : undefined
   return (
     <div ref={card} tabIndex={-1} data-testid={`card-${r.id}`} style={{ outline: 'none' }}>
@@ -329,7 +329,7 @@ export function RenderCard({
     {comparing && r.imageUrl && sourceUrl && (
       <Modal open onClose={() => setComparing(false)} title={t('compare.title')} size="large">
         <Modal.Section>
-          <CompareView beforeUrl={sourceUrl} afterUrl={r.imageUrl} width={r.width} height={r.height} />
+          <CompareView beforeUrl={sourceUrl} afterUrl={r.imageUrl} width={r.width} height={r.height} heat={r.heat} />
         </Modal.Section>
       </Modal>
     )}

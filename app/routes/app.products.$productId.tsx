@@ -43,17 +43,30 @@ import { pageMeta } from '#app/lib/page-title.ts'
 
 type StudioRender = RenderView & { maskUrl: string | null; sourceImageId: string }
 
-const heatSchema = z.object({
+const heatRect = z.object({ left: z.number(), top: z.number(), width: z.number(), height: z.number() })
+const heatCellsSchema = z.object({
   cols: z.number().int().positive(),
   rows: z.number().int().positive(),
-  rect: z.object({ left: z.number(), top: z.number(), width: z.number(), height: z.number() }),
+  rect: heatRect,
   cells: z.array(z.number()),
 })
+const heatMapSchema = z.object({
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  rect: heatRect,
+  png: z.string().regex(/^[A-Za-z0-9+/]+=*$/),
+  hot: z.number().int().nonnegative(),
+})
 
-/** The stored heat grid, if the row has a well-formed one (renders measured before fidelity v2 have none). */
-function heatOf(value: unknown): FidelityHeat | null {
-  const parsed = heatSchema.safeParse(value)
-  return parsed.success && parsed.data.cells.length === parsed.data.cols * parsed.data.rows ? parsed.data : null
+/**
+ * Where the render changed: its pixel map, else the cells renders measured
+ * before it stored (none before fidelity v2), if the row has a well-formed one.
+ */
+function heatOf(fidelity: Record<string, unknown> | null): FidelityHeat | null {
+  const map = heatMapSchema.safeParse(fidelity?.heatMap)
+  if (map.success) return map.data
+  const cells = heatCellsSchema.safeParse(fidelity?.heat)
+  return cells.success && cells.data.cells.length === cells.data.cols * cells.data.rows ? cells.data : null
 }
 
 /** Results per page of the studio's history; "Show older results" adds as many again. */
@@ -96,7 +109,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     ssim: r.fidelity?.ssim ?? null,
     reasons: r.reviewReasons.map((x) => x.code),
     gateRetries: r.gateRetries,
-    heat: heatOf(r.fidelity?.heat),
+    heat: heatOf(r.fidelity),
     errorCode: r.errorCode,
     errorMessage: r.errorMessage,
     errorReason: r.errorReason,
