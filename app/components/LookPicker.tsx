@@ -1,4 +1,4 @@
-import { Banner, BlockStack, InlineStack, Text } from '@shopify/polaris'
+import { Banner, BlockStack, Button, InlineStack, Text } from '@shopify/polaris'
 import { useState, type CSSProperties, type ReactNode } from 'react'
 import { useI18n } from '#app/lib/i18n.ts'
 import { roveChoices, tabStop } from './choices.ts'
@@ -64,6 +64,8 @@ type LookPickerProps = LookOption &
     onMarket: (id: string) => void
     onScene: (id: string) => void
     onPersona: (id: string) => void
+    /** Smaller tiles, for the studio's side column. */
+    compact?: boolean
   }
 
 /** What a page's loader hands the picker (looks/index.ts, lookOptions, and the personas' availability). */
@@ -98,6 +100,7 @@ export function useLookChoice({ looks, personasAvailable, personaAvailability, p
 
 export function LookPicker(props: LookPickerProps) {
   const { t } = useI18n()
+  const size = props.compact ? { market: 92, scene: 92, preview: 40 } : { market: 110, scene: 132, preview: 64 }
   return (
     <BlockStack gap="400">
       <BlockStack gap="200">
@@ -105,7 +108,7 @@ export function LookPicker(props: LookPickerProps) {
         <div role="radiogroup" onKeyDown={roveChoices} aria-label={t('studio.market')}><InlineStack gap="200">
           {props.markets.map((m) => (
             <Choice key={m.id} selected={m.id === props.marketId} tabStop={tabStop(props.markets, props.marketId, m.id)} onClick={() => props.onMarket(m.id)} testId={`market-${m.id}`}
-              label={t(m.nameKey)} width={110}>
+              label={t(m.nameKey)} width={size.market}>
               <Flag country={m.country} height={21} />
               <Text as="p" variant="bodySm">{t(m.nameKey)}</Text>
               <Text as="p" variant="bodySm" tone="subdued">{m.aspectRatio}</Text>
@@ -118,48 +121,77 @@ export function LookPicker(props: LookPickerProps) {
         <Text as="h2" variant="headingMd">{t('studio.scene')}</Text>
         <div role="radiogroup" onKeyDown={roveChoices} aria-label={t('studio.scene')}><InlineStack gap="200">
           {props.scenes.map((s) => (
-            <Choice key={s.id} selected={s.id === props.sceneId} tabStop={tabStop(props.scenes, props.sceneId, s.id)} onClick={() => props.onScene(s.id)} testId={`scene-${s.id}`} label={t(s.nameKey)}>
-              <div style={{ height: 64, borderRadius: 8, background: `linear-gradient(160deg, ${rgb(s.preview.from)}, ${rgb(s.preview.to)})`, border: '1px solid #eee' }} />
+            <Choice key={s.id} selected={s.id === props.sceneId} tabStop={tabStop(props.scenes, props.sceneId, s.id)} onClick={() => props.onScene(s.id)} testId={`scene-${s.id}`} label={t(s.nameKey)} width={size.scene}>
+              <div style={{ height: size.preview, borderRadius: 8, background: `linear-gradient(160deg, ${rgb(s.preview.from)}, ${rgb(s.preview.to)})`, border: '1px solid #eee' }} />
               <Text as="p" variant="bodySm">{t(s.nameKey)}</Text>
             </Choice>
           ))}
         </InlineStack></div>
       </BlockStack>
 
-      <BlockStack gap="200">
-        <Text as="h2" variant="headingMd">{t('studio.persona')}</Text>
-        {!props.personasAvailable && (props.personasDown?.length ?? 0) > 0 && (
-          <Banner tone="warning" title={t('studio.personaBackendDownTitle')}>
-            <p data-testid="personas-down">{t('studio.personaBackendDown', { backends: props.personasDown!.join(', ') })}</p>
-          </Banner>
-        )}
-        {!props.personasAvailable && (props.personasDown?.length ?? 0) === 0 && (
-          <Banner tone="info" title={t('studio.personaNeedsGpuTitle')}>
-            <p>{t('studio.personaNeedsGpu')}</p>
-          </Banner>
-        )}
-        <div role="radiogroup" onKeyDown={roveChoices} aria-label={t('studio.persona')}><InlineStack gap="200">
-          <Choice selected={props.personaId === ''} tabStop={!props.personas.some((p) => p.id === props.personaId)} onClick={() => props.onPersona('')} testId="persona-none" label={t('studio.noModel')}>
-            <div style={{ height: 48, display: 'grid', placeItems: 'center', fontSize: 22 }}>∅</div>
-            <Text as="p" variant="bodySm">{t('studio.noModel')}</Text>
-          </Choice>
-          {props.personas.map((p) => {
-            const availability = props.personaAvailability?.[p.id]
-            const disabled = availability ? !availability.available : !props.personasAvailable
-            const hint = availability?.reasonKey ? t(availability.reasonKey, availability.reasonVars) : undefined
-            return (
-              <Choice key={p.id} selected={p.id === props.personaId} disabled={disabled} hint={hint}
-                onClick={() => props.onPersona(p.id)} testId={`persona-${p.id}`} label={t(p.nameKey)}>
-                <div style={{ height: 48, display: 'grid', placeItems: 'center' }}>
-                  <span style={{ width: 40, height: 40, borderRadius: '50%', background: rgb(p.swatch), display: 'inline-block' }} />
-                </div>
-                <Text as="p" variant="bodySm">{t(p.nameKey)}</Text>
-                <Text as="p" variant="bodySm" tone="subdued">{p.ageBand} · {p.bodySize}</Text>
-              </Choice>
-            )
-          })}
-        </InlineStack></div>
-      </BlockStack>
+      <PersonaChoice {...props} />
+    </BlockStack>
+  )
+}
+
+/**
+ * The model choice. When no connected backend can make people, it collapses
+ * to one line saying so (issue 16: 21 greyed-out tiles pushed results down);
+ * "Show models" opens what a GPU backend would offer, and why it cannot now.
+ */
+function PersonaChoice(props: LookPickerProps) {
+  const { t } = useI18n()
+  const [shown, setShown] = useState(false)
+  const collapsed = !props.personasAvailable && !shown
+  return (
+    <BlockStack gap="200">
+      <Text as="h2" variant="headingMd">{t('studio.persona')}</Text>
+      {collapsed ? (
+        <InlineStack gap="200" blockAlign="center">
+          <Text as="p" tone="subdued">
+            <span data-testid="personas-collapsed">
+              {(props.personasDown?.length ?? 0) > 0 ? t('studio.personaNoneDown') : t('studio.personaNone')}
+            </span>
+          </Text>
+          <Button variant="plain" onClick={() => setShown(true)} ariaExpanded={false}>
+            {t('studio.showPersonas')}
+          </Button>
+        </InlineStack>
+      ) : (
+        <>
+          {!props.personasAvailable && (props.personasDown?.length ?? 0) > 0 && (
+            <Banner tone="warning" title={t('studio.personaBackendDownTitle')}>
+              <p data-testid="personas-down">{t('studio.personaBackendDown', { backends: props.personasDown!.join(', ') })}</p>
+            </Banner>
+          )}
+          {!props.personasAvailable && (props.personasDown?.length ?? 0) === 0 && (
+            <Banner tone="info" title={t('studio.personaNeedsGpuTitle')}>
+              <p>{t('studio.personaNeedsGpu')}</p>
+            </Banner>
+          )}
+          <div role="radiogroup" onKeyDown={roveChoices} aria-label={t('studio.persona')}><InlineStack gap="200">
+            <Choice selected={props.personaId === ''} tabStop={!props.personas.some((p) => p.id === props.personaId)} onClick={() => props.onPersona('')} testId="persona-none" label={t('studio.noModel')} width={props.compact ? 92 : undefined}>
+              <div style={{ height: 48, display: 'grid', placeItems: 'center', fontSize: 22 }}>∅</div>
+              <Text as="p" variant="bodySm">{t('studio.noModel')}</Text>
+            </Choice>
+            {props.personas.map((p) => {
+              const availability = props.personaAvailability?.[p.id]
+              const disabled = availability ? !availability.available : !props.personasAvailable
+              const hint = availability?.reasonKey ? t(availability.reasonKey, availability.reasonVars) : undefined
+              return (
+                <Choice key={p.id} selected={p.id === props.personaId} disabled={disabled} hint={hint}
+                  onClick={() => props.onPersona(p.id)} testId={`persona-${p.id}`} label={t(p.nameKey)} width={props.compact ? 92 : undefined}>
+                  <div style={{ height: 48, display: 'grid', placeItems: 'center' }}>
+                    <span style={{ width: 40, height: 40, borderRadius: '50%', background: rgb(p.swatch), display: 'inline-block' }} />
+                  </div>
+                  <Text as="p" variant="bodySm">{t(p.nameKey)}</Text>
+                  <Text as="p" variant="bodySm" tone="subdued">{p.ageBand} · {p.bodySize}</Text>
+                </Choice>
+              )
+            })}
+          </InlineStack></div>
+        </>
+      )}
     </BlockStack>
   )
 }

@@ -25,6 +25,8 @@ export function SourcePicker(props: { sources: SourceOption[]; selected: string;
             data-testid={`source-${s.id}`}
             onClick={() => props.onSelect(s.id)}
             style={{
+              // why a set width: the caption is truncated to the photo's width, not the alt text's.
+              width: 132,
               padding: 4,
               border: on ? '2px solid #005bd3' : '2px solid #e3e3e3',
               borderRadius: 10,

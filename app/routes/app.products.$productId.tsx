@@ -6,14 +6,15 @@ import {
   type LoaderFunctionArgs,
 } from '@remix-run/node'
 import { useFetcher, useLoaderData } from '@remix-run/react'
-import { Badge, Banner, BlockStack, Button, Card, InlineGrid, InlineStack, Layout, Page, Select, Text } from '@shopify/polaris'
+import { Badge, Banner, BlockStack, Button, Card, InlineStack, Page, Select, Text } from '@shopify/polaris'
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import { z } from 'zod'
 import { LookPicker, useLookChoice } from '#app/components/LookPicker.tsx'
 import { lookLabel } from '#app/components/look-label.ts'
 import { MaskEditor, visibleStrokes, type MaskAction, type MaskEditorHandle } from '#app/components/MaskEditor.tsx'
-import { RenderCard, type FidelityHeat, type RenderView } from '#app/components/RenderCard.tsx'
-import { RenderAnnouncer } from '#app/components/Announcer.tsx'
+import type { FidelityHeat } from '#app/components/RenderCard.tsx'
+import { StudioResults, type StudioRender } from '#app/components/StudioResults.tsx'
+import { Flag } from '#app/components/Flag.tsx'
 import { SourcePicker } from '#app/components/SourcePicker.tsx'
 import { MASK_FORM_BYTES } from '#app/lib/body-limit.server.ts'
 import { env } from '#app/lib/env.server.ts'
@@ -40,8 +41,6 @@ import {
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
 import { useLiveRevalidation } from '#app/lib/live.ts'
 import { pageMeta } from '#app/lib/page-title.ts'
-
-type StudioRender = RenderView & { maskUrl: string | null; sourceImageId: string }
 
 const heatRect = z.object({ left: z.number(), top: z.number(), width: z.number(), height: z.number() })
 const heatCellsSchema = z.object({
@@ -218,8 +217,6 @@ export async function action({ request, params }: ActionFunctionArgs) {
   }
 }
 
-type LoaderData = ReturnType<typeof useLoaderData<typeof loader>>
-
 /** Refusals a merchant's mask fixes: the product could not be found on its own, or a model change needs the garment marked. */
 const FIXED_BY_A_MASK = ['BACKEND_BUSY_BACKGROUND', 'BACKEND_NEEDS_MASK', 'GARMENT_MASK_REQUIRED']
 
@@ -245,8 +242,6 @@ export default function Studio() {
   const fetcher = useFetcher<typeof action>()
   const [imageId, setImageId] = useState(data.sources[0]?.id ?? '')
   const { marketId, sceneId, personaId, picker } = useLookChoice(data)
-  // why on every card: results of several looks share one grid; each says which made it.
-  const lookOf = (r: { marketId: string; sceneId: string; personaId: string | null }) => lookLabel(data.looks, r, t)
   const [variants, setVariants] = useState('2')
   const active = data.renders.some((r) => r.status === 'queued' || r.status === 'running' || r.status === 'retrying')
   useLiveRevalidation(active || fetcher.state !== 'idle', 1000)
@@ -284,122 +279,113 @@ export default function Studio() {
     }
   }
 
+  const look = lookLabel(data.looks, { marketId, sceneId, personaId: personaId || null }, t)
   return (
     <Page
       title={data.product.title}
       subtitle={data.product.vendor ?? undefined}
       backAction={{ content: t('nav.products'), url: '/app' }}
     >
-      <Layout>
-        <Layout.Section>
+      {/* why results first: they are what the merchant came for; the choices sit beside them (issue 16). */}
+      <div className="atelier-studio">
+        <div className="atelier-studio-main">
           <BlockStack gap="400">
             {error && (
               <Banner tone="critical" title={t(`errors.${error.code}`)}>
                 <p>{error.message}</p>
               </Banner>
             )}
+            {mask.open && source && (
+              <div id="mask-editor" ref={editorBox} style={{ scrollMarginTop: 16 }}>
+                <Card>
+                  <MaskEditor
+                    key={source.id}
+                    ref={editor}
+                    imageUrl={source.editorUrl}
+                    width={source.width}
+                    height={source.height}
+                    history={mask.history}
+                    onChange={mask.setHistory}
+                  />
+                </Card>
+              </div>
+            )}
+            <StudioResults
+              renders={data.renders}
+              looks={data.looks}
+              threshold={data.threshold}
+              canFeature={data.canFeature}
+              published={data.published}
+              olderResults={data.olderResults}
+              sourceUrlOf={(id) => data.sources.find((s) => s.id === id)?.editorUrl ?? null}
+              onDrawMask={(r) => (r.errorCode && FIXED_BY_A_MASK.includes(r.errorCode) ? () => openMaskFor(r.sourceImageId) : undefined)}
+            />
+          </BlockStack>
+        </div>
+        <aside className="atelier-studio-choices" aria-label={t('studio.studioChoices')}>
+          <BlockStack gap="400">
             <Card>
               <BlockStack gap="300">
                 <Text as="h2" variant="headingMd">{t('studio.source')}</Text>
                 {data.sources.length === 0 ? (
                   <Text as="p" tone="subdued">{t('studio.noImages')}</Text>
                 ) : (
-                  <InlineStack gap="400" blockAlign="end">
+                  <BlockStack gap="300">
                     <SourcePicker sources={data.sources} selected={imageId} onSelect={setImageId} />
-                    <Button
-                      pressed={mask.open}
-                      onClick={() => mask.setOpen(!mask.open)}
-                      // why only while open: aria-controls must name an element that exists (axe: critical).
-                      ariaControls={mask.open ? 'mask-editor' : undefined}
-                      ariaExpanded={mask.open}
-                      disabled={!source}
-                    >
-                      {t('mask.draw')}
-                    </Button>
-                  </InlineStack>
-                )}
-                {mask.open && source && (
-                  <div id="mask-editor" ref={editorBox} style={{ scrollMarginTop: 16 }}>
-                    <MaskEditor
-                      key={source.id}
-                      ref={editor}
-                      imageUrl={source.editorUrl}
-                      width={source.width}
-                      height={source.height}
-                      history={mask.history}
-                      onChange={mask.setHistory}
-                    />
-                  </div>
+                    <div>
+                      <Button
+                        pressed={mask.open}
+                        onClick={() => mask.setOpen(!mask.open)}
+                        // why only while open: aria-controls must name an element that exists (axe: critical).
+                        ariaControls={mask.open ? 'mask-editor' : undefined}
+                        ariaExpanded={mask.open}
+                        disabled={!source}
+                      >
+                        {t('mask.draw')}
+                      </Button>
+                    </div>
+                  </BlockStack>
                 )}
               </BlockStack>
             </Card>
             <Card>
-              <LookPicker {...picker} />
-            </Card>
-            <Card>
-              <fetcher.Form method="post" onSubmit={submitWithMask}>
-                <input type="hidden" name="intent" value="generate" />
-                <input type="hidden" name="imageId" value={imageId} />
-                <input type="hidden" name="marketId" value={marketId} />
-                <input type="hidden" name="sceneId" value={sceneId} />
-                <input type="hidden" name="personaId" value={personaId} />
-                <InlineStack gap="300" blockAlign="end">
-                  <div style={{ width: 160 }}>
-                    <Select
-                      label={t('studio.variants')}
-                      name="variants"
-                      options={['1', '2', '3', '4'].map((v) => ({ label: v, value: v }))}
-                      value={variants}
-                      onChange={setVariants}
-                    />
-                  </div>
-                  <Button submit variant="primary" loading={generating || exporting} disabled={!imageId}>
-                    {t('studio.generate')}
-                  </Button>
-                  {mask.inUse && (
-                    <InlineStack gap="100" blockAlign="center">
-                      <Badge tone="info">{t('mask.badge')}</Badge>
-                      <Text as="span" variant="bodySm" tone="subdued">{t('mask.withMask')}</Text>
-                    </InlineStack>
-                  )}
-                </InlineStack>
-              </fetcher.Form>
+              <LookPicker {...picker} compact />
             </Card>
           </BlockStack>
-        </Layout.Section>
-        <Layout.Section>
-          <BlockStack gap="300">
-            <RenderAnnouncer renders={data.renders} />
-            <InlineStack align="space-between">
-              <Text as="h2" variant="headingLg">{t('studio.results')}</Text>
-              {data.published > 0 && <Text as="span" tone="subdued">{t('studio.publishedCount', { count: data.published })}</Text>}
-            </InlineStack>
-            {data.renders.length === 0 ? (
-              <Card><Text as="p" tone="subdued">{t('studio.noRenders')}</Text></Card>
-            ) : (
-              <InlineGrid columns={{ xs: 1, sm: 2, md: 3 }} gap="400">
-                {data.renders.map((r: LoaderData['renders'][number]) => (
-                  <RenderCard
-                    key={r.id}
-                    render={r}
-                    threshold={data.threshold}
-                    canFeature={data.canFeature}
-                    maskUrl={r.maskUrl}
-                    sourceUrl={data.sources.find((s) => s.id === r.sourceImageId)?.editorUrl ?? null}
-                    look={lookOf(r)}
-                    onDrawMask={r.errorCode && FIXED_BY_A_MASK.includes(r.errorCode) ? () => openMaskFor(r.sourceImageId) : undefined}
-                  />
-                ))}
-              </InlineGrid>
-            )}
-            {data.olderResults !== null && (
-              <div data-testid="older-results" style={{ display: 'flex', justifyContent: 'center' }}>
-                <Button url={`?results=${data.olderResults}`}>{t('studio.olderResults')}</Button>
+        </aside>
+      </div>
+      <div className="atelier-generate-bar" data-testid="generate-bar">
+        <fetcher.Form method="post" onSubmit={submitWithMask}>
+          <input type="hidden" name="intent" value="generate" />
+          <input type="hidden" name="imageId" value={imageId} />
+          <input type="hidden" name="marketId" value={marketId} />
+          <input type="hidden" name="sceneId" value={sceneId} />
+          <input type="hidden" name="personaId" value={personaId} />
+          <InlineStack gap="300" blockAlign="center" align="space-between" wrap>
+            <Text as="p">
+              <span data-testid="generate-look">
+                <Flag country={look.country} height={14} /> {look.label}
+              </span>
+            </Text>
+            <InlineStack gap="300" blockAlign="center">
+              {mask.inUse && <Badge tone="info">{t('mask.badge')}</Badge>}
+              <div style={{ minWidth: 140 }}>
+                <Select
+                  label={t('studio.variants')}
+                  labelInline
+                  name="variants"
+                  options={['1', '2', '3', '4'].map((v) => ({ label: v, value: v }))}
+                  value={variants}
+                  onChange={setVariants}
+                />
               </div>
-            )}
-          </BlockStack>
-        </Layout.Section>
-      </Layout>
+              <Button submit variant="primary" loading={generating || exporting} disabled={!imageId}>
+                {t('studio.generate')}
+              </Button>
+            </InlineStack>
+          </InlineStack>
+        </fetcher.Form>
+      </div>
     </Page>
   )
 }

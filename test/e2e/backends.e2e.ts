@@ -54,8 +54,10 @@ async function openEditor(): Promise<void> {
 
 describe('GPU backends, end to end in Chromium', () => {
   it('connects a ComfyUI server, tests it, and makes models choosable in the studio', async () => {
-    // Before: the CPU studio alone, so models are shown but cannot be chosen, with the reason on hover.
+    // Before: the CPU studio alone, so models collapse to one line; opened, they cannot be chosen, with the reason on hover.
     await page.goto(`${baseUrl}/app/products/${product}`)
+    expect(await page.getByTestId('personas-collapsed').textContent()).toBe('None: models need a GPU backend')
+    await page.getByRole('button', { name: 'Show models' }).click()
     const persona = page.getByTestId('persona-amara')
     await persona.waitFor()
     expect(await persona.isDisabled()).toBe(true)
@@ -116,11 +118,14 @@ describe('GPU backends, end to end in Chromium', () => {
     const deadline = Date.now() + 45_000
     for (;;) {
       await page.goto(`${baseUrl}/app/products/${product}`)
-      await persona.waitFor()
-      if (await persona.isDisabled()) break
+      await page.getByTestId('generate-bar').waitFor()
+      if ((await page.getByTestId('personas-collapsed').count()) > 0) break
       if (Date.now() > deadline) throw new Error('the persona stayed enabled through a backend that does not answer')
       await page.waitForTimeout(2_000)
     }
+    expect(await page.getByTestId('personas-collapsed').textContent()).toBe('None: the GPU backend for models is not answering')
+    await page.getByRole('button', { name: 'Show models' }).click()
+    expect(await persona.isDisabled()).toBe(true)
     expect(await persona.getAttribute('title')).toContain(`${NAME} did not pass its last health check`)
     expect(await page.getByTestId('personas-down').textContent()).toContain(NAME)
     await page.screenshot({ path: path.join(shots, 'backends-studio-backend-down.png'), fullPage: true })
@@ -135,6 +140,7 @@ describe('GPU backends, end to end in Chromium', () => {
     await page.getByText(/No GPU backend of your own yet/).waitFor()
 
     await page.goto(`${baseUrl}/app/products/${product}`)
+    await page.getByRole('button', { name: 'Show models' }).click()
     await page.getByText('Models need a GPU backend').waitFor()
     expect(await page.getByTestId('persona-amara').isDisabled()).toBe(true)
     expect(pageErrors).toEqual([])

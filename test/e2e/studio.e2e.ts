@@ -50,7 +50,9 @@ describe('merchant studio, end to end in Chromium', () => {
     await page.goto(`${baseUrl}/app/products/${product}`)
     await page.getByTestId('market-de').click()
     await page.getByTestId('scene-loft').click()
-    // The CPU backend cannot render people: personas are shown but disabled.
+    // The CPU backend cannot render people: the model choice is one line, "None"; opened, the personas are disabled.
+    expect(await page.getByTestId('personas-collapsed').textContent()).toBe('None: models need a GPU backend')
+    await page.getByRole('button', { name: 'Show models' }).click()
     expect(await page.getByTestId('persona-none').getAttribute('aria-checked')).toBe('true')
     await page.getByText('Models need a GPU backend').waitFor()
     // why: other files' tests (a bulk run) may have rendered this product already; only this test's renders are counted.
@@ -76,8 +78,9 @@ describe('merchant studio, end to end in Chromium', () => {
     await expect.poll(() => newCards('succeeded'), { timeout: 60_000 }).toBe(4)
     const verdict = page.locator('[data-testid^="verdict-"]').first()
     await verdict.waitFor()
-    // Each card names the look that made it.
+    // Each card names the look that made it, and results are grouped by look, the newest look first.
     expect(await page.locator('[data-testid^="look-"]').first().textContent()).toContain('Germany · Industrial loft · No model')
+    expect(await page.getByTestId('look-group').first().getAttribute('aria-label')).toBe('Germany · Industrial loft · No model')
     // A verdict in words; the numbers, the same the score was made of, under Details.
     expect(await verdict.textContent()).toMatch(/(Product unchanged|Product may have changed|[A-Z][a-z ]+)$/)
     await page.getByRole('button', { name: 'Details' }).first().click()
@@ -111,6 +114,29 @@ describe('merchant studio, end to end in Chromium', () => {
       expect(sha(path.join(catalogDir, product, f))).toBe(hash)
     }
     expect(pageErrors).toEqual([])
+  })
+
+  it('shows results first and keeps Generate in reach, on a desktop and on a phone', async () => {
+    for (const viewport of [{ width: 1440, height: 900 }, { width: 390, height: 844 }]) {
+      await page.setViewportSize(viewport)
+      await page.goto(`${baseUrl}/app/products/${product}?lang=en`)
+      const results = (await page.getByRole('heading', { name: 'Results' }).boundingBox())!
+      const choices = (await page.getByRole('complementary', { name: 'Choices' }).boundingBox())!
+      // Results start at the top of the page (beside the choices on a desktop, above them on a phone).
+      expect(results.y).toBeLessThan(300)
+      expect(viewport.width > 800 ? choices.x > results.x : choices.y > results.y).toBe(true)
+      // Generate is on screen without scrolling, and stays there at the bottom of the page.
+      const generate = page.getByRole('button', { name: 'Generate' })
+      const inView = async () => {
+        const box = (await generate.boundingBox())!
+        return box.y >= 0 && box.y + box.height <= viewport.height
+      }
+      expect(await inView()).toBe(true)
+      await page.mouse.wheel(0, 1200)
+      await expect.poll(inView).toBe(true)
+      await page.screenshot({ path: path.join(shots, `studio-${viewport.width}.png`) })
+    }
+    await page.setViewportSize({ width: 1400, height: 1000 })
   })
 
   it('compares a result with the photo: slider, zoom and pan by keyboard', async () => {
@@ -148,6 +174,7 @@ describe('merchant studio, end to end in Chromium', () => {
     const flag = page.locator('[data-testid="market-de"] img[data-flag="de"]')
     await expect.poll(() => flag.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0)).toBe(true)
     expect(await page.getByTestId('market-de').textContent()).not.toMatch(/\u{1F1E9}/u)
+    await page.getByRole('button', { name: 'Show models' }).click()
     const stops = await page.locator('[role="radiogroup"]').evaluateAll((groups) =>
       groups.map((g) => [...g.querySelectorAll<HTMLElement>('[role="radio"]')].filter((r) => r.tabIndex >= 0).length),
     )
