@@ -2,6 +2,7 @@ import { useFetcher } from '@remix-run/react'
 import { useEffect, useRef, useState } from 'react'
 import { Badge, Banner, BlockStack, Button, Card, InlineStack, Modal, ProgressBar, Text } from '@shopify/polaris'
 import { useI18n } from '#app/lib/i18n.ts'
+import { variationLabel, type AppliedVariation } from '#app/modules/looks/variation.ts'
 import { CompareView } from './CompareView.tsx'
 import { Flag } from './Flag.tsx'
 import { ConfirmPublish } from './ConfirmPublish.tsx'
@@ -43,6 +44,8 @@ export interface RenderView {
   marketId: string
   personaId: string | null
   backendMs: number | null
+  /** What this variant varied (framing, light), as its backend expressed it; null before it finished. */
+  variation?: AppliedVariation | null
   attempts: number
   createdAt: string
 }
@@ -232,6 +235,11 @@ export function RenderCard({
             <span data-testid={`look-${r.id}`}>
               <Flag country={look.country} height={12} /> {look.label}
             </span>
+          </Text>
+        )}
+        {r.variation && (
+          <Text as="p" variant="bodySm" tone="subdued">
+            <span data-testid={`variation-${r.id}`}>{variationLabel(t, r.variation)}</span>
           </Text>
         )}
         <InlineStack gap="100">

@@ -112,6 +112,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     errorCode: r.errorCode,
     errorMessage: r.errorMessage,
     errorReason: r.errorReason,
+    variation: r.variation ?? null,
     sceneId: r.sceneId,
     marketId: r.marketId,
     personaId: r.personaId,

@@ -81,6 +81,10 @@ describe('merchant studio, end to end in Chromium', () => {
     // Each card names the look that made it, and results are grouped by look, the newest look first.
     expect(await page.locator('[data-testid^="look-"]').first().textContent()).toContain('Germany · Industrial loft · No model')
     expect(await page.getByTestId('look-group').first().getAttribute('aria-label')).toBe('Germany · Industrial loft · No model')
+    // The four variants differ in something a merchant can see, and each card says what.
+    const variations = await page.getByTestId('look-group').first().locator('[data-testid^="variation-"]').allTextContents()
+    expect(new Set(variations.slice(0, 4)).size).toBe(4)
+    expect(variations[0]).toMatch(/^Light from the (front|left|right)/)
     // A verdict in words; the numbers, the same the score was made of, under Details.
     expect(await verdict.textContent()).toMatch(/(Product unchanged|Product may have changed|[A-Z][a-z ]+)$/)
     await page.getByRole('button', { name: 'Details' }).first().click()
