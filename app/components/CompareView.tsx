@@ -9,7 +9,15 @@ import { HeatOverlay, hotArea, type FidelityHeat } from './HeatOverlay.tsx'
 const ZOOMS = [1, 1.5, 2, 3, 4]
 const PAN_STEP = 0.05
 
-export function CompareView(props: { beforeUrl: string; afterUrl: string; width: number; height: number; heat?: FidelityHeat | null }) {
+export function CompareView(props: {
+  beforeUrl: string
+  afterUrl: string
+  width: number
+  height: number
+  heat?: FidelityHeat | null
+  /** The check found the product changed: an empty map then means the change could not be placed, not that there is none. */
+  changed?: boolean
+}) {
   const { t } = useI18n()
   const [position, setPosition] = useState(50)
   const [showChanges, setShowChanges] = useState(false)
@@ -95,7 +103,7 @@ export function CompareView(props: { beforeUrl: string; afterUrl: string; width:
           </span>
           {showChanges && hotArea(props.heat) === 0 && (
             <Text as="span" variant="bodySm" tone="subdued">
-              <span data-testid="compare-no-changes">{t('compare.noChanges')}</span>
+              <span data-testid="compare-no-changes">{t(props.changed ? 'compare.changeUnplaced' : 'compare.noChanges')}</span>
             </Text>
           )}
         </InlineStack>

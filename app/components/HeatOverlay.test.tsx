@@ -16,7 +16,7 @@ const map: FidelityHeat = {
   width: 200,
   height: 200,
   rect: { left: 200, top: 100, width: 400, height: 400 },
-  png: 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==',
+  url: '/media/heat/00000000-0000-4000-8000-000000000000?exp=1&sig=x',
   hot: 1234,
 }
 
@@ -45,10 +45,10 @@ describe('HeatOverlay', () => {
     )
     expect(html).toContain('preserveAspectRatio="xMidYMid meet"')
     const image =
-      /<image href="data:image\/png;base64,([^"]+)" x="200" y="100" width="400" height="400" preserveAspectRatio="none" filter="url\(#([^)]+)\)"/.exec(
+      /<image href="([^"]+)" x="200" y="100" width="400" height="400" preserveAspectRatio="none" filter="url\(#([^)]+)\)"/.exec(
         html,
       )
-    expect(image?.[1]).toBe((map as { png: string }).png)
+    expect(image?.[1]).toBe((map as { url: string }).url.replace(/&/g, '&amp;'))
     expect(html).toContain(`<filter id="${image?.[2]}"`)
     // Grey at or past half (heat 0.5) is drawn, below it nothing.
     expect(html).toContain('<feFuncA type="discrete" tableValues="0 1"></feFuncA>')

@@ -11,12 +11,13 @@ export interface HeatCells {
   cells: number[]
 }
 
-/** A width × height greyscale PNG (base64) over `rect`, byte = 255 × heat; `hot` px at or past the visible threshold. */
+/** A width × height greyscale PNG at `url` over `rect`, byte = 255 × heat; `hot` px at or past the visible threshold. */
 export interface HeatPixels {
   width: number
   height: number
   rect: { left: number; top: number; width: number; height: number }
-  png: string
+  /** why a URL, not the bytes: the page loads the map only when it is shown. */
+  url: string
   hot: number
 }
 
@@ -53,11 +54,11 @@ export function HeatOverlay({
       preserveAspectRatio={fit === 'cover' ? 'xMidYMid slice' : 'xMidYMid meet'}
       style={{ position: 'absolute', inset: 0, width: '100%', height: '100%', pointerEvents: 'none' }}
     >
-      {'png' in heat ? (
+      {'url' in heat ? (
         <>
           <HeatFilter id={filter} edge={Math.max(1, width / 400)} />
           <image
-            href={`data:image/png;base64,${heat.png}`}
+            href={heat.url}
             x={heat.rect.left}
             y={heat.rect.top}
             width={heat.rect.width}
@@ -128,5 +129,5 @@ function HeatCellBoxes({ heat }: { heat: HeatCells }) {
 /** How much of the product is at or past the visible threshold: cells, or grid px of a pixel map. */
 export function hotArea(heat: FidelityHeat | null): number {
   if (!heat) return 0
-  return 'png' in heat ? heat.hot : heat.cells.filter((v) => v >= HEAT_SHOWN).length
+  return 'url' in heat ? heat.hot : heat.cells.filter((v) => v >= HEAT_SHOWN).length
 }

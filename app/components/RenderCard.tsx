@@ -337,7 +337,7 @@ export function RenderCard({
     {comparing && r.imageUrl && sourceUrl && (
       <Modal open onClose={() => setComparing(false)} title={t('compare.title')} size="large">
         <Modal.Section>
-          <CompareView beforeUrl={sourceUrl} afterUrl={r.imageUrl} width={r.width} height={r.height} heat={r.heat} />
+          <CompareView beforeUrl={sourceUrl} afterUrl={r.imageUrl} width={r.width} height={r.height} heat={r.heat} changed={lowScore} />
         </Modal.Section>
       </Modal>
     )}

@@ -12,7 +12,7 @@ import { z } from 'zod'
 import { LookPicker, useLookChoice } from '#app/components/LookPicker.tsx'
 import { lookLabel } from '#app/components/look-label.ts'
 import { MaskEditor, visibleStrokes, type MaskAction, type MaskEditorHandle } from '#app/components/MaskEditor.tsx'
-import type { FidelityHeat } from '#app/components/RenderCard.tsx'
+import { heatOf } from '#app/components/heat-view.server.ts'
 import { StudioResults, type StudioRender } from '#app/components/StudioResults.tsx'
 import { Flag } from '#app/components/Flag.tsx'
 import { SourcePicker } from '#app/components/SourcePicker.tsx'
@@ -41,32 +41,6 @@ import {
 import { requireTenant } from '#app/modules/tenants/session.server.ts'
 import { useLiveRevalidation } from '#app/lib/live.ts'
 import { pageMeta } from '#app/lib/page-title.ts'
-
-const heatRect = z.object({ left: z.number(), top: z.number(), width: z.number(), height: z.number() })
-const heatCellsSchema = z.object({
-  cols: z.number().int().positive(),
-  rows: z.number().int().positive(),
-  rect: heatRect,
-  cells: z.array(z.number()),
-})
-const heatMapSchema = z.object({
-  width: z.number().int().positive(),
-  height: z.number().int().positive(),
-  rect: heatRect,
-  png: z.string().regex(/^[A-Za-z0-9+/]+=*$/),
-  hot: z.number().int().nonnegative(),
-})
-
-/**
- * Where the render changed: its pixel map, else the cells renders measured
- * before it stored (none before fidelity v2), if the row has a well-formed one.
- */
-function heatOf(fidelity: Record<string, unknown> | null): FidelityHeat | null {
-  const map = heatMapSchema.safeParse(fidelity?.heatMap)
-  if (map.success) return map.data
-  const cells = heatCellsSchema.safeParse(fidelity?.heat)
-  return cells.success && cells.data.cells.length === cells.data.cols * cells.data.rows ? cells.data : null
-}
 
 /** Results per page of the studio's history; "Show older results" adds as many again. */
 const RESULTS_PAGE = 12
@@ -108,7 +82,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     ssim: r.fidelity?.ssim ?? null,
     reasons: r.reviewReasons.map((x) => x.code),
     gateRetries: r.gateRetries,
-    heat: heatOf(r.fidelity),
+    heat: heatOf(r),
     errorCode: r.errorCode,
     errorMessage: r.errorMessage,
     errorReason: r.errorReason,

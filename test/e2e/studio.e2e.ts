@@ -166,6 +166,14 @@ describe('merchant studio, end to end in Chromium', () => {
     expect(await moved()).not.toBe(still)
     await page.keyboard.press('0')
     expect(await canvas.getAttribute('data-zoom')).toBe('1')
+    // The fidelity overlay is there for every result, loaded only when asked for; this one changed nothing visible.
+    const [map] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/media/heat/')),
+      page.getByRole('button', { name: 'Show changes' }).click(),
+    ])
+    expect(map.status()).toBe(200)
+    expect(map.headers()['content-type']).toBe('image/png')
+    expect(await page.getByTestId('compare-no-changes').textContent()).toBe('No change a shopper would notice was found.')
     await page.screenshot({ path: path.join(shots, 'studio-compare.png') })
     await page.keyboard.press('Escape')
     await canvas.waitFor({ state: 'detached' })
