@@ -5,7 +5,9 @@ import { useEffect, useRef, useState, type ReactNode } from 'react'
 import { useFetcher } from '@remix-run/react'
 import { Badge, BlockStack, Box, Button, Card, Checkbox, InlineGrid, InlineStack, Link, Modal, Text } from '@shopify/polaris'
 import { useI18n, type Translate } from '#app/lib/i18n.ts'
+import { variationLabel, type AppliedVariation } from '#app/modules/looks/variation.ts'
 import { CompareView } from './CompareView.tsx'
+import type { FidelityHeat } from './HeatOverlay.tsx'
 import { Flag } from './Flag.tsx'
 import { verdict } from './RenderCard.tsx'
 import { useToast } from './Toasts.tsx'
@@ -24,6 +26,10 @@ export interface ReviewItem {
   /** Below the threshold or failed the gate: publishing it needs the merchant's "anyway". */
   low: boolean
   reasons: string[]
+  /** What this variant varied (framing, light), when recorded. */
+  variation: AppliedVariation | null
+  /** Where the product changed, for the compare view's overlay. */
+  heat: FidelityHeat | null
 }
 
 export type Decision = 'approve' | 'publish' | 'reject'
@@ -76,11 +82,11 @@ export function ReviewGrid({
   const [selected, setSelected] = useState<Set<string>>(new Set())
   const [confirming, setConfirming] = useState(false)
   const [comparing, setComparing] = useState<ReviewItem | null>(null)
-  const bar = useRef<HTMLDivElement>(null)
-  // why to the bar: the decided tiles leave the page, and focus must not fall to <body>.
+  const root = useRef<HTMLDivElement>(null)
+  // why to the grid: the decided tiles (maybe all) leave the page, and focus must not fall to <body>.
   const { decide, pending } = useDecisions(() => {
     setSelected(new Set())
-    bar.current?.focus()
+    root.current?.focus()
   })
   // Tiles that left the queue (decided elsewhere, or by this page) leave the selection too.
   useEffect(() => setSelected((s) => new Set([...s].filter((id) => items.some((i) => i.id === id)))), [items])
@@ -96,102 +102,109 @@ export function ReviewGrid({
   const publish = () => (risky.length > 0 ? setConfirming(true) : decide('publish', ids))
   const allOn = items.length > 0 && items.every((i) => selected.has(i.id))
   return (
-    <BlockStack gap="300">
-      <div ref={bar} tabIndex={-1} data-testid="review-bar" style={{ position: 'sticky', top: 0, zIndex: 2, outline: 'none' }}>
-        <Box padding="300" background="bg-surface" borderRadius="200" shadow="100">
-          <InlineStack align="space-between" blockAlign="center" gap="300">
-            <InlineStack gap="300" blockAlign="center">
-              <Checkbox
-                label={t('review.selectAll', { count: items.length })}
-                checked={allOn ? true : selected.size > 0 ? 'indeterminate' : false}
-                onChange={(on) => setSelected(on ? new Set(items.map((i) => i.id)) : new Set())}
-              />
-              <Text as="span" tone="subdued">
-                <span aria-live="polite">{t('review.selected', { count: selected.size })}</span>
-              </Text>
-            </InlineStack>
-            <InlineStack gap="200">
-              <Button
-                tone="critical"
-                disabled={ids.length === 0}
-                loading={pending === 'reject'}
-                onClick={() => decide('reject', ids)}
-              >
-                {t('review.reject')}
-              </Button>
-              {state === 'pending' && (
-                <Button disabled={ids.length === 0} loading={pending === 'approve'} onClick={() => decide('approve', ids)}>
-                  {t('review.approve')}
+    <div ref={root} tabIndex={-1} data-testid="review-grid" style={{ outline: 'none' }}>
+      <BlockStack gap="300">
+        <div
+          data-testid="review-bar"
+          style={{ position: 'sticky', top: 0, zIndex: 2, display: items.length === 0 ? 'none' : undefined }}
+        >
+          <Box padding="300" background="bg-surface" borderRadius="200" shadow="100">
+            <InlineStack align="space-between" blockAlign="center" gap="300">
+              <InlineStack gap="300" blockAlign="center">
+                <Checkbox
+                  label={t('review.selectAll', { count: items.length })}
+                  checked={allOn ? true : selected.size > 0 ? 'indeterminate' : false}
+                  onChange={(on) => setSelected(on ? new Set(items.map((i) => i.id)) : new Set())}
+                />
+                <Text as="span" tone="subdued">
+                  <span aria-live="polite">{t('review.selected', { count: selected.size })}</span>
+                </Text>
+              </InlineStack>
+              <InlineStack gap="200">
+                <Button
+                  tone="critical"
+                  disabled={ids.length === 0}
+                  loading={pending === 'reject'}
+                  onClick={() => decide('reject', ids)}
+                >
+                  {t('review.reject')}
                 </Button>
-              )}
-              <Button variant="primary" disabled={ids.length === 0} loading={pending === 'publish'} onClick={publish}>
-                {state === 'pending' ? t('review.approvePublish') : t('review.publish')}
-              </Button>
+                {state === 'pending' && (
+                  <Button disabled={ids.length === 0} loading={pending === 'approve'} onClick={() => decide('approve', ids)}>
+                    {t('review.approve')}
+                  </Button>
+                )}
+                <Button variant="primary" disabled={ids.length === 0} loading={pending === 'publish'} onClick={publish}>
+                  {state === 'pending' ? t('review.approvePublish') : t('review.publish')}
+                </Button>
+              </InlineStack>
             </InlineStack>
-          </InlineStack>
-        </Box>
-      </div>
-      {items.length === 0 && empty}
-      <InlineGrid columns={{ xs: 2, sm: 3, md: 4, lg: 5 }} gap="300">
-        {items.map((item) => (
-          <ReviewTile
-            key={item.id}
-            item={item}
-            selected={selected.has(item.id)}
-            onToggle={(on) => toggle(item.id, on)}
-            onCompare={() => setComparing(item)}
-          />
-        ))}
-      </InlineGrid>
-      <Modal
-        open={confirming}
-        onClose={() => setConfirming(false)}
-        title={t('review.confirm.title')}
-        primaryAction={{
-          content: t('review.confirm.anyway'),
-          destructive: true,
-          onAction: () => {
-            setConfirming(false)
-            decide('publish', ids, true)
-          },
-        }}
-        secondaryActions={[
-          {
-            content: t('review.confirm.onlyPassing'),
+          </Box>
+        </div>
+        {items.length === 0 && empty}
+        <InlineGrid columns={{ xs: 2, sm: 3, md: 4, lg: 5 }} gap="300">
+          {items.map((item) => (
+            <ReviewTile
+              key={item.id}
+              item={item}
+              selected={selected.has(item.id)}
+              onToggle={(on) => toggle(item.id, on)}
+              onCompare={() => setComparing(item)}
+            />
+          ))}
+        </InlineGrid>
+        <Modal
+          open={confirming}
+          onClose={() => setConfirming(false)}
+          title={t('review.confirm.title')}
+          primaryAction={{
+            content: t('review.confirm.anyway'),
+            destructive: true,
             onAction: () => {
               setConfirming(false)
-              decide('publish', ids)
+              decide('publish', ids, true)
             },
-          },
-          { content: t('review.confirm.cancel'), onAction: () => setConfirming(false) },
-        ]}
-      >
-        <Modal.Section>
-          <BlockStack gap="200">
-            <Text as="p">{t('review.confirm.body', { count: risky.length })}</Text>
-            <ul data-testid="review-risks" style={{ margin: 0, paddingInlineStart: 20 }}>
-              {risky.map((i) => (
-                <li key={i.id}>
-                  {i.productTitle} ({i.look.label}): {verdict(i, true, t)}
-                </li>
-              ))}
-            </ul>
-          </BlockStack>
-        </Modal.Section>
-      </Modal>
-      {comparing && (
-        <Modal open onClose={() => setComparing(null)} title={comparing.productTitle} size="large">
+          }}
+          secondaryActions={[
+            {
+              content: t('review.confirm.onlyPassing'),
+              onAction: () => {
+                setConfirming(false)
+                decide('publish', ids)
+              },
+            },
+            { content: t('review.confirm.cancel'), onAction: () => setConfirming(false) },
+          ]}
+        >
           <Modal.Section>
-            <CompareView
-              beforeUrl={comparing.sourceUrl}
-              afterUrl={comparing.imageUrl}
-              width={comparing.width}
-              height={comparing.height}
-            />
+            <BlockStack gap="200">
+              <Text as="p">{t('review.confirm.body', { count: risky.length })}</Text>
+              <ul data-testid="review-risks" style={{ margin: 0, paddingInlineStart: 20 }}>
+                {risky.map((i) => (
+                  <li key={i.id}>
+                    {i.productTitle} ({i.look.label}): {verdict(i, true, t)}
+                  </li>
+                ))}
+              </ul>
+            </BlockStack>
           </Modal.Section>
         </Modal>
-      )}
-    </BlockStack>
+        {comparing && (
+          <Modal open onClose={() => setComparing(null)} title={comparing.productTitle} size="large">
+            <Modal.Section>
+              <CompareView
+                beforeUrl={comparing.sourceUrl}
+                afterUrl={comparing.imageUrl}
+                width={comparing.width}
+                height={comparing.height}
+                heat={comparing.heat}
+                changed={comparing.low}
+              />
+            </Modal.Section>
+          </Modal>
+        )}
+      </BlockStack>
+    </div>
   )
 }
 
@@ -235,6 +248,11 @@ function ReviewTile(props: { item: ReviewItem; selected: boolean; onToggle: (on:
           <Text as="p" variant="bodySm">
             <Flag country={item.look.country} height={12} /> {item.look.label}
           </Text>
+          {item.variation && (
+            <Text as="p" variant="bodySm" tone="subdued">
+              {variationLabel(t, item.variation)}
+            </Text>
+          )}
           <span data-testid={`review-verdict-${item.id}`}>
             <Badge tone={item.low ? 'critical' : 'success'}>{verdict(item, item.low, t)}</Badge>
           </span>

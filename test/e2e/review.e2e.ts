@@ -89,8 +89,8 @@ describe('reviewing many renders at once, in Chromium', () => {
     await page.getByLabel('Select all 2 on this page').check()
     await page.getByRole('button', { name: 'Approve', exact: true }).click()
     await toast('2 renders approved')
-    // Focus stays on the page (the bar), not <body>.
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('review-bar')
+    // Focus stays on the page (the grid, now empty under this filter), not <body>.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('review-grid')
     await expect.poll(() => page.locator('[data-testid^="review-verdict-"]').count()).toBe(0)
     for (const r of passing)
       expect((await db().select().from(renders).where(eq(renders.id, r.id)))[0].reviewState).toBe('approved')
