@@ -1,6 +1,6 @@
-import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { describe, expect, inject, it } from 'vitest'
+import { seriousViolations } from './axe.ts'
 import { setUpPage } from './browser.ts'
 
 // axe-core on every page of the standalone app, in both languages (issue 16:
@@ -8,32 +8,9 @@ import { setUpPage } from './browser.ts'
 // and a bulk run made here for its page.
 
 const baseUrl = inject('baseUrl')
-const axePath = path.resolve('node_modules/axe-core/axe.min.js')
-
 let page: Page
 const pageErrors: string[] = []
 setUpPage((p) => (page = p), pageErrors)
-
-interface Violation {
-  id: string
-  impact: string | null
-  help: string
-  nodes: { target: string[] }[]
-}
-
-async function violations(url: string): Promise<string[]> {
-  await page.goto(url)
-  await page.waitForLoadState('networkidle')
-  await page.addScriptTag({ path: axePath })
-  const found = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: Violation[] }> } }).axe
-    const result = await axe.run(document, { resultTypes: ['violations'] })
-    return result.violations
-  })
-  return found
-    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
-    .map((v) => `${v.impact} ${v.id} (${v.help}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`)
-}
 
 describe('accessibility, every page, both languages', () => {
   it('has no critical or serious axe violations', async () => {
@@ -50,7 +27,7 @@ describe('accessibility, every page, both languages', () => {
     const pages = ['/app', productHref!.split('?')[0], '/app/review', '/app/bulk', '/app/bulk/new', runPath, '/app/settings/backends', '/app/settings/backends/new', '/app/plan']
     const found: string[] = []
     for (const lang of ['en', 'zh-CN']) {
-      for (const p of pages) for (const v of await violations(`${baseUrl}${p}?lang=${lang}`)) found.push(`${lang} ${p}: ${v}`)
+      for (const p of pages) for (const v of await seriousViolations(page, `${baseUrl}${p}?lang=${lang}`)) found.push(`${lang} ${p}: ${v}`)
     }
     expect(found).toEqual([])
     expect(pageErrors).toEqual([])

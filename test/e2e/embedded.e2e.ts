@@ -19,6 +19,7 @@ import { renders } from '#db/schema.ts'
 import { insertRender } from '#test/support/fixtures.ts'
 import { freePort } from '#test/support/services.ts'
 import { appBridgeShim } from './app-bridge-shim.ts'
+import { seriousViolations } from './axe.ts'
 import { launchBrowser } from './browser.ts'
 
 // The embedded Shopify app, end to end: the production app in APP_MODE=shopify
@@ -233,6 +234,19 @@ describe('embedded Shopify app, end to end', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Publish anyway' }).click()
     await page.locator(`[data-testid="render-${row.id}"][data-review="published"]`).waitFor({ timeout: 60_000 })
     expect(media()).toHaveLength(before.length + 1)
+  })
+
+  it('has no critical or serious axe violations on any page inside the admin, in both languages', async () => {
+    const tee = fake.state(SHOP).products.find((p) => p.title === 'Sunday Supply Graphic Tee')!
+    const pages = ['/app', `/app/products/${encodeURIComponent(tee.id)}`, '/app/review', '/app/bulk', '/app/bulk/new', '/app/settings/backends', '/app/plan']
+    const found: string[] = []
+    for (const locale of ['en', 'zh-CN']) {
+      for (const p of pages) {
+        const url = `${appUrl}${p}?embedded=1&shop=${SHOP}&host=${host}&id_token=${token}&locale=${locale}`
+        for (const v of await seriousViolations(page, url)) found.push(`${locale} ${p}: ${v}`)
+      }
+    }
+    expect(found).toEqual([])
   })
 
   it('answers 404 for another shop’s render id and an unknown product', async () => {
