@@ -8,6 +8,8 @@ import { Flag } from './Flag.tsx'
 import { ConfirmPublish } from './ConfirmPublish.tsx'
 import { useToast } from './Toasts.tsx'
 import { HeatOverlay, hotArea, type FidelityHeat } from './HeatOverlay.tsx'
+import type { Place } from './verdict.ts'
+import { VerdictBadge } from './VerdictBadge.tsx'
 
 export type { FidelityHeat }
 
@@ -33,6 +35,8 @@ export interface RenderView {
   ssim: number | null
   /** Why the QA gate wants the merchant's eyes (fidelity.reason.* codes). */
   reasons: string[]
+  /** Where on the product each reason was found (parallel to reasons), when known. */
+  reasonPlaces?: (Place | null)[]
   gateRetries: number
   /** Where the product changed over `rect` (result px): the comparison grid's pixel map, or the cells renders measured before it stored. */
   heat: FidelityHeat | null
@@ -135,17 +139,6 @@ export function progressLine(
   return r.etaSeconds !== null ? `${line} · ${t('render.eta', { seconds: r.etaSeconds })}` : line
 }
 
-/**
- * The fidelity check's verdict in words: the product unchanged, or the
- * strongest reason it may not be (the numbers are under Details).
- */
-export function verdict(r: Pick<RenderView, 'reasons'>, low: boolean, t: (key: string) => string): string {
-  if (!low) return t('fidelity.verdict.unchanged')
-  if (r.reasons.length === 0) return t('fidelity.verdict.changed')
-  const words = t(`fidelity.reason.${r.reasons[0]}`)
-  return words.charAt(0).toUpperCase() + words.slice(1)
-}
-
 /** Why a render failed, in the merchant's words: the backend's trouble and its fix (as Settings' test says it) when known. */
 export function failureText(
   r: Pick<RenderView, 'status' | 'errorCode' | 'errorReason' | 'backendName'>,
@@ -246,9 +239,7 @@ export function RenderCard({
           <Badge tone={statusTone[r.status]}>{t(`render.status.${r.status}`)}</Badge>
           {r.status === 'succeeded' && <Badge tone={reviewTone[r.reviewState]}>{t(`render.review.${r.reviewState}`)}</Badge>}
           {score !== null && (
-            <span data-testid={`verdict-${r.id}`} data-score={score}>
-              <Badge tone={lowScore ? 'critical' : 'success'}>{verdict(r, lowScore, t)}</Badge>
-            </span>
+            <VerdictBadge id={r.id} low={lowScore} score={score} reasons={r.reasons} reasonPlaces={r.reasonPlaces} />
           )}
           {maskUrl && (
             <a href={maskUrl} target="_blank" rel="noreferrer" aria-label={t('mask.viewMask')} data-testid={`masked-${r.id}`}>

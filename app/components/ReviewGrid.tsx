@@ -9,7 +9,7 @@ import { variationLabel, type AppliedVariation } from '#app/modules/looks/variat
 import { CompareView } from './CompareView.tsx'
 import type { FidelityHeat } from './HeatOverlay.tsx'
 import { Flag } from './Flag.tsx'
-import { verdict } from './RenderCard.tsx'
+import { verdict, type Place } from './verdict.ts'
 import { useToast } from './Toasts.tsx'
 
 export interface ReviewItem {
@@ -26,6 +26,7 @@ export interface ReviewItem {
   /** Below the threshold or failed the gate: publishing it needs the merchant's "anyway". */
   low: boolean
   reasons: string[]
+  reasonPlaces: (Place | null)[]
   /** What this variant varied (framing, light), when recorded. */
   variation: AppliedVariation | null
   /** Where the product changed, for the compare view's overlay. */

@@ -2,7 +2,7 @@
 // reviewing them. why: a finished run showed counts and a CSV only (issue 16).
 import { BlockStack, Badge, Button, Card, InlineGrid, InlineStack, Link, Text } from '@shopify/polaris'
 import { useI18n } from '#app/lib/i18n.ts'
-import { verdict } from './RenderCard.tsx'
+import { verdict, type Place } from './verdict.ts'
 
 export interface RunResult {
   id: string
@@ -13,6 +13,7 @@ export interface RunResult {
   height: number
   low: boolean
   reasons: string[]
+  reasonPlaces: (Place | null)[]
   reviewState: string
 }
 

@@ -42,6 +42,7 @@ import { useLiveRevalidation } from '#app/lib/live.ts'
 import { pageMeta } from '#app/lib/page-title.ts'
 import { Flag } from '#app/components/Flag.tsx'
 import { RunResults } from '#app/components/RunResults.tsx'
+import { reasonPlaces } from '#app/components/heat-view.server.ts'
 import { env } from '#app/lib/env.server.ts'
 import { signedImageUrl } from '#app/lib/storage.server.ts'
 import { runResults } from '#app/modules/renders/review.server.ts'
@@ -124,6 +125,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
           height: r.outputHeight,
           low,
           reasons: r.reviewReasons.map((x) => x.code),
+      reasonPlaces: reasonPlaces(r),
           reviewState: r.reviewState,
         }
       }),

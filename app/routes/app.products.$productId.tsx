@@ -12,7 +12,7 @@ import { z } from 'zod'
 import { LookPicker, useLookChoice } from '#app/components/LookPicker.tsx'
 import { lookLabel } from '#app/components/look-label.ts'
 import { MaskEditor, visibleStrokes, type MaskAction, type MaskEditorHandle } from '#app/components/MaskEditor.tsx'
-import { heatOf } from '#app/components/heat-view.server.ts'
+import { heatOf, reasonPlaces } from '#app/components/heat-view.server.ts'
 import { StudioResults, type StudioRender } from '#app/components/StudioResults.tsx'
 import { Flag } from '#app/components/Flag.tsx'
 import { SourcePicker } from '#app/components/SourcePicker.tsx'
@@ -81,6 +81,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     deltaEMean: r.fidelity?.deltaEMean ?? null,
     ssim: r.fidelity?.ssim ?? null,
     reasons: r.reviewReasons.map((x) => x.code),
+      reasonPlaces: reasonPlaces(r),
     gateRetries: r.gateRetries,
     heat: heatOf(r),
     errorCode: r.errorCode,

@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import { useLoaderData, useNavigate, useSearchParams } from '@remix-run/react'
 import { BlockStack, Button, Card, EmptyState, InlineStack, Page, Pagination, Select, Tabs, Text } from '@shopify/polaris'
 import { z } from 'zod'
-import { heatOf } from '#app/components/heat-view.server.ts'
+import { heatOf, reasonPlaces } from '#app/components/heat-view.server.ts'
 import { lookLabel, withoutMarket } from '#app/components/look-label.ts'
 import { ReviewGrid, type ReviewItem } from '#app/components/ReviewGrid.tsx'
 import { env } from '#app/lib/env.server.ts'
@@ -38,6 +38,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
       score,
       low: score === null || score < threshold || r.gatePassed === false,
       reasons: r.reviewReasons.map((x) => x.code),
+      reasonPlaces: reasonPlaces(r),
       variation: r.variation ?? null,
       heat: heatOf(r),
     }

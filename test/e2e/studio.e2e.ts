@@ -87,6 +87,13 @@ describe('merchant studio, end to end in Chromium', () => {
     expect(variations[0]).toMatch(/^Light from the (front|left|right)/)
     // A verdict in words; the numbers, the same the score was made of, under Details.
     expect(await verdict.textContent()).toMatch(/(Product unchanged|Product may have changed|[A-Z][a-z ]+)$/)
+    // The verdict opens what it means: what was compared, and what was found.
+    await verdict.click()
+    const explained = page.locator('[data-testid^="verdict-explained-"]')
+    await explained.waitFor()
+    expect(await explained.textContent()).toMatch(/compared the product in this image with your photo.*(Nothing differs|These differ|The product differs)/)
+    await page.keyboard.press('Escape')
+    await explained.waitFor({ state: 'detached' })
     await page.getByRole('button', { name: 'Details' }).first().click()
     expect(await page.locator('[data-testid^="details-"]').first().textContent()).toMatch(
       /^Fidelity score \d+ of 100 \(publishing needs \d+\)\. Colour difference ΔE2000 [\d.]+ .*structure SSIM [\d.]+/,
