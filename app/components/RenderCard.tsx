@@ -167,6 +167,7 @@ export function RenderCard({
   sourceUrl = null,
   look = null,
   onDrawMask,
+  eager = false,
 }: {
   render: RenderView
   threshold: number
@@ -179,6 +180,8 @@ export function RenderCard({
   look?: { country: string; label: string } | null
   /** Offered on a failure that a mask fixes (the CPU studio could not find the product). */
   onDrawMask?: () => void
+  /** Load its image at once: it is in the first screenful. */
+  eager?: boolean
 }) {
   const { t, locale } = useI18n()
   const utc = useServerTime()
@@ -208,7 +211,9 @@ export function RenderCard({
                 sizes="(max-width: 490px) 100vw, 360px"
                 width={r.width}
                 height={r.height}
-                loading="lazy"
+                // why eager for the first row: it is the page's largest paint, and lazy images wait for layout.
+                loading={eager ? 'eager' : 'lazy'}
+                fetchPriority={eager ? 'high' : undefined}
                 decoding="async"
                 alt={t('studio.resultAlt')}
                 style={{ width: '100%', height: '100%', objectFit: 'cover', display: 'block' }}

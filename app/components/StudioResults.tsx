@@ -2,6 +2,7 @@
 // look first. why grouped: four variants of one look are compared with each
 // other, not with another market's renders (issue 16).
 import { BlockStack, Box, Button, Card, InlineGrid, InlineStack, Text } from '@shopify/polaris'
+import { memo } from 'react'
 import { useI18n } from '#app/lib/i18n.ts'
 import { RenderAnnouncer } from './Announcer.tsx'
 import { Flag } from './Flag.tsx'
@@ -22,7 +23,11 @@ export function groupByLook<R extends { marketId: string; sceneId: string; perso
   return [...groups.values()]
 }
 
-export function StudioResults(props: {
+/** Results in the first screenful: their images load at once, the rest as they scroll into view. */
+const EAGER = 3
+
+// why memo: choosing a look re-renders the studio; the results (a dozen cards) need not follow.
+export const StudioResults = memo(function StudioResults(props: {
   renders: StudioRender[]
   looks: LookNames
   threshold: number
@@ -47,7 +52,8 @@ export function StudioResults(props: {
       {props.renders.length === 0 ? (
         <Card><Text as="p" tone="subdued">{t('studio.noRenders')}</Text></Card>
       ) : (
-        groupByLook(props.renders).map((group) => {
+        groupByLook(props.renders).map((group, g, groups) => {
+          const before = groups.slice(0, g).reduce((n, x) => n + x.length, 0)
           const look = lookLabel(props.looks, group[0], t)
           return (
             <section key={group[0].id} data-testid="look-group" aria-label={look.label}>
@@ -69,6 +75,7 @@ export function StudioResults(props: {
                       sourceUrl={props.sourceUrlOf(r.sourceImageId)}
                       look={look}
                       onDrawMask={props.onDrawMask(r)}
+                      eager={before + group.indexOf(r) < EAGER}
                     />
                   ))}
                 </InlineGrid>
@@ -84,4 +91,4 @@ export function StudioResults(props: {
       )}
     </BlockStack>
   )
-}
+})

@@ -234,11 +234,21 @@ export default function Studio() {
     if (revealEditor > 0) editorBox.current?.scrollIntoView({ behavior: 'smooth', block: 'start' })
   }, [revealEditor])
 
-  const openMaskFor = (sourceId: string) => {
-    if (data.sources.some((s) => s.id === sourceId)) setImageId(sourceId)
-    mask.setOpen(true)
-    setRevealEditor((n) => n + 1)
-  }
+  const { setOpen: setMaskOpen } = mask
+  const openMaskFor = useCallback(
+    (sourceId: string) => {
+      if (data.sources.some((s) => s.id === sourceId)) setImageId(sourceId)
+      setMaskOpen(true)
+      setRevealEditor((n) => n + 1)
+    },
+    [data.sources, setMaskOpen],
+  )
+  // why stable: the results pane is memoised, and new functions each render would re-render every card.
+  const sourceUrlOf = useCallback((id: string) => data.sources.find((s) => s.id === id)?.editorUrl ?? null, [data.sources])
+  const drawMaskFor = useCallback(
+    (r: StudioRender) => (r.errorCode && FIXED_BY_A_MASK.includes(r.errorCode) ? () => openMaskFor(r.sourceImageId) : undefined),
+    [openMaskFor],
+  )
 
   // why not the plain form post: the mask is a PNG file, drawn into being only now.
   const submitWithMask = async (e: FormEvent<HTMLFormElement>) => {
@@ -293,8 +303,8 @@ export default function Studio() {
               canFeature={data.canFeature}
               published={data.published}
               olderResults={data.olderResults}
-              sourceUrlOf={(id) => data.sources.find((s) => s.id === id)?.editorUrl ?? null}
-              onDrawMask={(r) => (r.errorCode && FIXED_BY_A_MASK.includes(r.errorCode) ? () => openMaskFor(r.sourceImageId) : undefined)}
+              sourceUrlOf={sourceUrlOf}
+              onDrawMask={drawMaskFor}
             />
           </BlockStack>
         </div>
