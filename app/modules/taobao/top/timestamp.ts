@@ -18,3 +18,8 @@ export function topTimestamp(at: Date = new Date()): string {
   const part = Object.fromEntries(shanghai.formatToParts(at).map((p) => [p.type, p.value]))
   return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}:${part.second}`
 }
+
+/** A TOP time (`modified`, `created`: `yyyy-MM-dd HH:mm:ss`, GMT+8) as an instant. */
+export function parseTopTime(value: string): Date {
+  return new Date(`${value.trim().replace(' ', 'T')}+08:00`)
+}
