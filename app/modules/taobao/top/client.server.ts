@@ -139,7 +139,8 @@ export function createTopClient(config: TopClientConfig): TopClient {
         const error = new AppError('TAOBAO_UNAVAILABLE', `Taobao did not answer ${method}: ${(e as Error).message}`, {
           cause: e,
           retryable: true,
-          details: { method },
+          // why: a write that got no answer may have run; the caller checks before sending it again.
+          details: { method, outcomeUnknown: !idempotent },
         })
         if (!idempotent || attempt >= maxAttempts) throw error
         await sleep(backoff(attempt), opts.signal)
