@@ -354,7 +354,12 @@ export default function Studio() {
               </span>
             </Text>
             <InlineStack gap="300" blockAlign="center">
-              {mask.inUse && <Badge tone="info">{t('mask.badge')}</Badge>}
+              {mask.inUse && (
+                <InlineStack gap="100" blockAlign="center">
+                  <Badge tone="info">{t('mask.badge')}</Badge>
+                  <Text as="span" variant="bodySm" tone="subdued">{t('mask.withMask')}</Text>
+                </InlineStack>
+              )}
               <div style={{ minWidth: 140 }}>
                 <Select
                   label={t('studio.variants')}

@@ -237,7 +237,8 @@ describe('publishing through the render service', () => {
       productId: tote.id,
       imageId: tote.images[0].id,
       look: productSceneLook(),
-      seeds: [42],
+      // why slot 0 (45 mod 9): the look exactly as its scene frames it; this small test photo at 70 % framing on a 384 px frame reads as an edge change.
+      seeds: [45],
     })
     expect(created.sourceSha256).toBeTruthy()
     const done = await processRender(created.id)

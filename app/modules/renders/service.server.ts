@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import { and, asc, count, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
+import { and, count, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { db, type Db } from '#app/lib/db.server.ts'
 import { env } from '#app/lib/env.server.ts'
@@ -133,7 +133,11 @@ export async function createRenders(tenant: Tenant, raw: CreateRendersInput): Pr
     .select()
     .from(renders)
     .where(and(eq(renders.tenantId, tenant.id), inArray(renders.idempotencyKey, rows.map((r) => r.idempotencyKey))))
-    .orderBy(asc(renders.createdAt))
+    .then((found) => {
+      // why in the order asked for: rows inserted together share created_at, and a tie comes back in any order.
+      const byKey = new Map(found.map((r) => [r.idempotencyKey, r]))
+      return rows.flatMap((r) => byKey.get(r.idempotencyKey) ?? [])
+    })
   // why every still-queued row, not only the new ones: when the enqueue failed
   // after the insert (Redis dropped), the merchant's retry must queue them, or
   // they wait forever. Adding a job that exists is a no-op (jobId = render id).
