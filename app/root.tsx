@@ -1,12 +1,13 @@
 import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteError, useRouteLoaderData, isRouteErrorResponse } from '@remix-run/react'
+import { defaultLocale, env } from '#app/lib/env.server.ts'
 import { detectLocale } from '#app/lib/i18n.ts'
 import { documentTitle, pageLocale } from '#app/lib/page-title.ts'
 
 export const links: LinksFunction = () => [{ rel: 'icon', href: 'data:,' }]
 
 export async function loader({ request }: LoaderFunctionArgs) {
-  return { locale: detectLocale(request) }
+  return { locale: detectLocale(request, defaultLocale(), { acceptLanguage: env().APP_MODE !== 'taobao' }) }
 }
 
 // A page that names itself (pageMeta) replaces this.

@@ -60,6 +60,42 @@ export interface TenantSettings {
   catalogDir?: string
 }
 
+/**
+ * A browser's login to the standalone app (Taobao): the cookie holds a random
+ * id, the row its SHA-256, so a database read never yields a usable cookie.
+ */
+export const appSessions = pgTable(
+  'app_sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('app_sessions_tenant').on(t.tenantId)],
+)
+
+/**
+ * A Taobao seller's OAuth grant: the tokens encrypted (crypto.server.ts), and
+ * when each lapses. The access token is the TOP `session`; `w1`/`r1` bound
+ * normal writes and reads, the refresh token renews until `refreshExpiresAt`.
+ */
+export const taobaoGrants = pgTable('taobao_grants', {
+  tenantId: uuid('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id, { onDelete: 'cascade' }),
+  accessToken: text('access_token').notNull(),
+  refreshToken: text('refresh_token'),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  w1ExpiresAt: timestamp('w1_expires_at', { withTimezone: true }),
+  r1ExpiresAt: timestamp('r1_expires_at', { withTimezone: true }),
+  refreshExpiresAt: timestamp('refresh_expires_at', { withTimezone: true }),
+  nick: text('nick').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+})
+
 // The table @shopify/shopify-app-session-storage-drizzle reads and writes.
 // Column names are the package's (camelCase), not ours.
 export const sessionTable = pgTable('session', {
@@ -446,6 +482,7 @@ export const bulkRunItems = pgTable(
 )
 
 export type Tenant = typeof tenants.$inferSelect
+export type TaobaoGrant = typeof taobaoGrants.$inferSelect
 export type Render = typeof renders.$inferSelect
 export type NewRender = typeof renders.$inferInsert
 export type Publication = typeof publications.$inferSelect

@@ -12,7 +12,7 @@ const DEV_SIGNING_SECRET = 'atelier-dev-only-signing-secret-change-me'
 export const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-    APP_MODE: z.enum(['local', 'shopify']).default('local'),
+    APP_MODE: z.enum(['local', 'shopify', 'taobao']).default('local'),
     HOST: z.string().default('127.0.0.1'),
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     APP_URL: z.string().url().optional(),
@@ -45,7 +45,8 @@ export const envSchema = z
     FIDELITY_THRESHOLD: z.coerce.number().min(0).max(100).default(70),
     /** QA gate: re-renders with a new seed when a render scores below FIDELITY_THRESHOLD. */
     GATE_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
-    DEFAULT_LOCALE: z.enum(['en', 'zh-CN']).default('en'),
+    /** The app's language until a merchant picks one (default: zh-CN with APP_MODE=taobao, else en). */
+    DEFAULT_LOCALE: z.enum(['en', 'zh-CN']).optional(),
     /** Bulk runs: how often the feeder tops up running runs and polls catalog reads, ms. */
     BULK_TICK_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
     /** Bulk runs: at most this many renders of one run queued or running at once (per run, unless the run says otherwise). */
@@ -63,6 +64,17 @@ export const envSchema = z
     BILLING_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default('USD'),
     /** Billing test charges (no real money); on by default outside production. */
     BILLING_TEST: boolish.optional(),
+    // Taobao (APP_MODE=taobao): a standalone app with Taobao OAuth login
+    TAOBAO_APP_KEY: z.string().default(''),
+    TAOBAO_APP_SECRET: z.string().default(''),
+    /** This app's public origin: Taobao sends the seller back to <TAOBAO_APP_URL>/auth/taobao/callback. */
+    TAOBAO_APP_URL: z.string().url().optional(),
+    /** Taobao's OAuth server and TOP gateway; tests point them at the fake. */
+    TAOBAO_OAUTH_URL: z.string().url().default('https://oauth.taobao.com'),
+    TAOBAO_GATEWAY_URL: z.string().url().default('https://eco.taobao.com/router/rest'),
+    TAOBAO_SIGN_METHOD: z.enum(['md5', 'hmac', 'hmac-sha256']).default('hmac-sha256'),
+    /** How long a login to the standalone app lasts, seconds (the seller logs in again after). */
+    SESSION_TTL_SECONDS: z.coerce.number().int().min(300).max(30 * 86_400).default(7 * 86_400),
     /** Final JPEG encoder: the native libjpeg-turbo addon when built (auto), always it (native), or sharp. */
     JPEG_ENCODER: z.enum(['auto', 'native', 'sharp']).default('auto'),
     /** 32+ byte key (hex or base64) encrypting secrets at rest (backend API keys). */
@@ -74,6 +86,15 @@ export const envSchema = z
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when APP_MODE=shopify (Partner Dashboard → your app → Client credentials)' })
       }
       if (!env.SHOPIFY_APP_URL) ctx.addIssue({ code: 'custom', path: ['SHOPIFY_APP_URL'], message: 'is required when APP_MODE=shopify (`shopify app dev` sets it)' })
+    }
+    if (env.APP_MODE === 'taobao') {
+      for (const key of ['TAOBAO_APP_KEY', 'TAOBAO_APP_SECRET'] as const) {
+        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when APP_MODE=taobao (Taobao Open Platform → your app → App Key / App Secret)' })
+      }
+      if (!env.TAOBAO_APP_URL) ctx.addIssue({ code: 'custom', path: ['TAOBAO_APP_URL'], message: 'is required when APP_MODE=taobao (the public https origin Taobao redirects sellers back to)' })
+      if (env.NODE_ENV === 'production' && !env.ENCRYPTION_KEY) {
+        ctx.addIssue({ code: 'custom', path: ['ENCRYPTION_KEY'], message: 'is required in production with APP_MODE=taobao: sellers’ tokens are encrypted with it' })
+      }
     }
     if (env.NODE_ENV === 'production' && env.SIGNING_SECRET === DEV_SIGNING_SECRET) {
       ctx.addIssue({
@@ -119,4 +140,10 @@ export function env(): Env {
 /** Tests and scripts that change process.env after import call this. */
 export function resetEnvCache(): void {
   cached = undefined
+}
+
+/** The language a page falls back to: DEFAULT_LOCALE, else Simplified Chinese for Taobao sellers and English elsewhere. */
+export function defaultLocale(): 'en' | 'zh-CN' {
+  const e = env()
+  return e.DEFAULT_LOCALE ?? (e.APP_MODE === 'taobao' ? 'zh-CN' : 'en')
 }

@@ -51,6 +51,9 @@ export const errorCodes = {
   BILLING_REQUIRED: 402,
   BILLING_CAP_REACHED: 402,
   UNAUTHORIZED: 401,
+  // logins (the standalone Taobao app)
+  LOGIN_REQUIRED: 401,
+  LOGIN_FAILED: 502,
   INTERNAL: 500,
 } as const
 

@@ -1,4 +1,4 @@
-import { data } from '@remix-run/node'
+import { data, redirect } from '@remix-run/node'
 import { ZodError } from 'zod'
 import { AppError, isAppError, toErrorBody } from './errors.ts'
 import { logger } from './logger.server.ts'
@@ -15,6 +15,7 @@ export interface ActionError {
  */
 export function errorResponse(e: unknown) {
   if (isThrownResponse(e)) throw e
+  if (needsLogin(e)) throw redirect('/login?error=expired')
   if (e instanceof ZodError) {
     return data<ActionError>(
       { ok: false, error: { code: 'INVALID_INPUT', message: e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') } },
@@ -36,7 +37,13 @@ export function isThrownResponse(e: unknown): boolean {
 }
 
 /** For loaders: AppErrors become real HTTP responses (404 for another shop's id). */
+/** Taobao ended the seller's session mid-request (TOP error 27, or a grant that cannot be renewed): the login page brings them back. */
+function needsLogin(e: unknown): boolean {
+  return isAppError(e) && (e.code === 'LOGIN_REQUIRED' || e.code === 'TAOBAO_SESSION_INVALID')
+}
+
 export function throwAsResponse(e: unknown): never {
+  if (needsLogin(e)) throw redirect('/login?error=expired')
   if (isAppError(e)) throw data({ code: e.code, message: e.message }, { status: e.status })
   throw e
 }

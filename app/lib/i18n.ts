@@ -52,14 +52,17 @@ export function isLocale(v: unknown): v is Locale {
   return typeof v === 'string' && (locales as readonly string[]).includes(v)
 }
 
-/** ?lang= wins, then the cookie, then Accept-Language, then the fallback. */
-export function detectLocale(request: Request, fallback: Locale = 'en'): Locale {
+/**
+ * ?lang= wins, then the cookie, then Accept-Language (unless the app has a
+ * language of its own, as the Taobao app's Chinese), then the fallback.
+ */
+export function detectLocale(request: Request, fallback: Locale = 'en', opts: { acceptLanguage?: boolean } = {}): Locale {
   const url = new URL(request.url)
   const fromQuery = url.searchParams.get('lang') ?? url.searchParams.get('locale')
   if (isLocale(fromQuery)) return fromQuery
   const cookie = request.headers.get('cookie')?.match(/(?:^|;\s*)atelier_lang=([^;]+)/)?.[1]
   if (cookie && isLocale(decodeURIComponent(cookie))) return decodeURIComponent(cookie) as Locale
-  const accept = request.headers.get('accept-language') ?? ''
+  const accept = opts.acceptLanguage === false ? '' : (request.headers.get('accept-language') ?? '')
   for (const part of accept.split(',')) {
     const tag = part.split(';')[0].trim().toLowerCase()
     if (tag.startsWith('zh')) return 'zh-CN'

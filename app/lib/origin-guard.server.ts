@@ -35,15 +35,18 @@ function sameOriginAsHost(req: ExpressRequest, origin: string): boolean {
 }
 
 /**
- * Local mode: every request that can change something must come from the
- * app's own pages: a same-origin Origin, or (no Origin) Sec-Fetch-Site:
- * same-origin. A form or fetch from any other site gets 403.
+ * Local and Taobao mode: every request that can change something must come
+ * from the app's own pages: a same-origin Origin (the public origin when one
+ * is configured), or (no Origin) Sec-Fetch-Site: same-origin. A form or
+ * fetch from any other site gets 403.
  */
-export function sameOriginWritesOnly(): RequestHandler {
+export function sameOriginWritesOnly(publicOrigin?: string): RequestHandler {
   return (req, res, next) => {
     if (SAFE_METHODS.has(req.method)) return next()
     const origin = req.headers.origin
-    const fromOurPage = origin === undefined ? req.headers['sec-fetch-site'] === 'same-origin' : sameOriginAsHost(req, origin)
+    // why a configured origin when there is one: behind a TLS proxy the Host is ours but the scheme is https.
+    const ours = (o: string) => (publicOrigin ? o === publicOrigin : sameOriginAsHost(req, o))
+    const fromOurPage = origin === undefined ? req.headers['sec-fetch-site'] === 'same-origin' : ours(origin)
     if (fromOurPage) return next()
     refuse(req, res, 'ORIGIN_REFUSED')
   }

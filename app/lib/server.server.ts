@@ -49,10 +49,10 @@ export async function startWebServer(
   })
   // why a getter: with port 0 the port is known only once the server listens.
   let self = new URL(`http://127.0.0.1:${port}`)
-  if (e.APP_MODE === 'local') {
-    app.use(loopbackHostOnly(() => self))
-    app.use(sameOriginWritesOnly())
-  }
+  if (e.APP_MODE === 'local') app.use(loopbackHostOnly(() => self))
+  if (e.APP_MODE === 'local') app.use(sameOriginWritesOnly())
+  // why Taobao too: its login is a cookie, and a write must come from our own pages (CSRF), not only carry it.
+  if (e.APP_MODE === 'taobao') app.use(sameOriginWritesOnly(new URL(e.TAOBAO_APP_URL!).origin))
   app.use(foreignOriginActionsRefused())
   app.use(refuseDeclaredOversize())
 

@@ -1,17 +1,17 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { data } from '@remix-run/node'
 import type { HeadersFunction } from '@remix-run/node'
-import { Link as RemixLink, Outlet, isRouteErrorResponse, useLoaderData, useLocation, useNavigate, useRouteError } from '@remix-run/react'
+import { Form, Link as RemixLink, Outlet, isRouteErrorResponse, useLoaderData, useLocation, useNavigate, useRouteError } from '@remix-run/react'
 import { NavMenu } from '@shopify/app-bridge-react'
 import { boundary } from '@shopify/shopify-app-remix/server'
 import { AppProvider as ShopifyAppProvider } from '@shopify/shopify-app-remix/react'
-import { AppProvider, Box, Frame, InlineStack, Select, Text, Link as PolarisLink } from '@shopify/polaris'
+import { AppProvider, Box, Button, Frame, InlineStack, Select, Text, Link as PolarisLink } from '@shopify/polaris'
 import type { LinkLikeComponentProps } from '@shopify/polaris/build/ts/src/utilities/link'
 import polarisEn from '@shopify/polaris/locales/en.json'
 import polarisZh from '@shopify/polaris/locales/zh-CN.json'
 import polarisStyles from '@shopify/polaris/build/esm/styles.css?url'
 import appStyles from '#app/styles/app.css?url'
-import { env } from '#app/lib/env.server.ts'
+import { defaultLocale, env } from '#app/lib/env.server.ts'
 import { detectLocale, I18nProvider, isLocale, translator } from '#app/lib/i18n.ts'
 import { requireShop } from '#app/modules/tenants/session.server.ts'
 import { toReviewCount } from '#app/modules/renders/review.server.ts'
@@ -25,7 +25,7 @@ export const links = () => [
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const { tenant } = await requireShop(request)
-  const locale = detectLocale(request, tenant.settings.locale ?? env().DEFAULT_LOCALE)
+  const locale = detectLocale(request, tenant.settings.locale ?? defaultLocale(), { acceptLanguage: env().APP_MODE !== 'taobao' })
   const lang = new URL(request.url).searchParams.get('lang')
   const headers = new Headers()
   if (isLocale(lang)) headers.append('set-cookie', `atelier_lang=${encodeURIComponent(lang)}; Path=/; SameSite=Lax; Max-Age=31536000`)
@@ -91,7 +91,7 @@ export default function AppLayout() {
       <Frame>
         <ToastProvider>
           <I18nProvider locale={locale}>
-            {mode === 'local' && (
+            {(mode === 'local' || mode === 'taobao') && (
               <Box padding="300" background="bg-surface" borderBlockEndWidth="025" borderColor="border">
                 <InlineStack align="space-between" blockAlign="center">
                   <InlineStack gap="400" blockAlign="center">
@@ -102,7 +102,14 @@ export default function AppLayout() {
                     <PolarisLink url="/app/settings/backends" removeUnderline>{t('nav.backends')}</PolarisLink>
                     <Text as="span" tone="subdued">{t('nav.shop', { shop })}</Text>
                   </InlineStack>
-                  <LanguageSelect locale={locale} label={t('nav.language')} />
+                  <InlineStack gap="300" blockAlign="center">
+                    <LanguageSelect locale={locale} label={t('nav.language')} />
+                    {mode === 'taobao' && (
+                      <Form method="post" action="/auth/logout">
+                        <Button submit variant="plain">{t('login.logout')}</Button>
+                      </Form>
+                    )}
+                  </InlineStack>
                 </InlineStack>
               </Box>
             )}
