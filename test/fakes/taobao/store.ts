@@ -205,6 +205,20 @@ export function addItem(rt: Runtime, seller: Seller, seed: ItemSeed): Item {
   for (const [position, image] of (seed.images ?? []).slice(0, 5).entries()) {
     const path = storeFile(rt, seller, image.bytes, image.contentType ?? 'image/jpeg')
     item.item_imgs.push({ id: rt.nextId(), path, position })
+    // why also a picture: Taobao keeps an item's main images in the seller's image space, so joint.img can attach them again.
+    const now = rt.now()
+    const picture_id = rt.nextId()
+    const title = `${item.title} ${position + 1}.jpg`
+    seller.pictures.set(picture_id, {
+      picture_id,
+      picture_category_id: 0,
+      path,
+      title,
+      sizes: image.bytes.length,
+      pixel: '',
+      created: now,
+      modified: now,
+    })
   }
   seller.items.set(item.num_iid, item)
   return item
