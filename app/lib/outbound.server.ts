@@ -321,3 +321,21 @@ export function networkCode(error: unknown): string | undefined {
   }
   return undefined
 }
+
+/** A response body read whole, refused (IMAGE_TOO_LARGE) as soon as it passes `limit` bytes. */
+export async function readLimited(body: ReadableStream<Uint8Array>, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let size = 0
+  const reader = body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel()
+      throw new AppError('IMAGE_TOO_LARGE', `The image is larger than the ${limit}-byte limit`)
+    }
+    chunks.push(Buffer.from(value))
+  }
+  return Buffer.concat(chunks)
+}

@@ -1,6 +1,6 @@
 import { env } from '#app/lib/env.server.ts'
 import { AppError } from '#app/lib/errors.ts'
-import { blockedBy, sharedGuard, type OutboundGuard } from '#app/lib/outbound.server.ts'
+import { blockedBy, readLimited, sharedGuard, type OutboundGuard } from '#app/lib/outbound.server.ts'
 import { MEDIA_IMAGE_NODE } from '../documents.ts'
 import type { ShopifyContext } from './context.ts'
 import { checkMedia, checkProduct } from './ids.ts'
@@ -82,21 +82,4 @@ async function download(ctx: ShopifyContext, url: string): Promise<Buffer> {
     throw new AppError('IMAGE_TOO_LARGE', `The image is ${declared} bytes; the limit is ${limit}`)
   }
   return readLimited(response.body, limit)
-}
-
-async function readLimited(body: ReadableStream<Uint8Array>, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  let size = 0
-  const reader = body.getReader()
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      await reader.cancel()
-      throw new AppError('IMAGE_TOO_LARGE', `The image is larger than the ${limit}-byte limit`)
-    }
-    chunks.push(Buffer.from(value))
-  }
-  return Buffer.concat(chunks)
 }
