@@ -87,6 +87,32 @@ export const pictureMethods: Record<string, MethodSpec> = {
       return { picture: pictureRow(ctx.rt, picture) }
     },
   },
+  'taobao.picture.get': {
+    session: 'required',
+    handle: (ctx) => {
+      const seller = needSeller(ctx)
+      const { params } = ctx
+      const pageNo = intParam(params, 'page_no', 1)
+      const pageSize = intParam(params, 'page_size', 40)
+      if (pageNo < 1 || pageSize < 1 || pageSize > 100) {
+        throw new TopFault(41, 'Invalid arguments:page_size', 'isv.invalid-parameter:page_size', 'page_size 取值范围 1-100')
+      }
+      const id = params.picture_id ? Number(params.picture_id) : null
+      const category = params.picture_category_id ? Number(params.picture_category_id) : null
+      const rows = [...seller.pictures.values()]
+        .filter(
+          (p) =>
+            (id === null || p.picture_id === id) &&
+            (category === null || p.picture_category_id === category) &&
+            (!params.title || p.title === params.title),
+        )
+        .sort((a, b) => b.modified - a.modified || b.picture_id - a.picture_id)
+      const page = rows.slice((pageNo - 1) * pageSize, pageNo * pageSize)
+      return page.length
+        ? { pictures: { picture: page.map((p) => pictureRow(ctx.rt, p)) }, totalResults: rows.length }
+        : { totalResults: rows.length }
+    },
+  },
   'taobao.picture.category.get': {
     session: 'required',
     handle: (ctx) => {

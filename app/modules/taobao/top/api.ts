@@ -46,6 +46,11 @@ export interface TopApi {
     auth: TopAuth,
     params: { picture_category_id: number; image: TopFile; image_input_title: string; title?: string },
   ): Promise<Out<'taobao.picture.upload'>['picture']>
+  /** Pictures in the image space, newest first; filters as TOP names them (`title` matches whole). */
+  pictureGet(
+    auth: TopAuth,
+    params?: { picture_id?: number; picture_category_id?: number; title?: string; page_no?: number; page_size?: number },
+  ): Promise<Out<'taobao.picture.get'>>
   pictureCategoryGet(
     auth: TopAuth,
     params?: { picture_category_name?: string; picture_category_id?: number; parent_id?: number; type?: string },
@@ -89,6 +94,7 @@ export function topApi(call: Call): TopApi {
       (await typed('taobao.itemcats.get', { fields: 'cid,parent_cid,name,is_parent', ...params }, { auth })).item_cats,
     pictureUpload: async (auth, { image, ...params }) =>
       (await typed('taobao.picture.upload', params, { auth, files: { img: image } })).picture,
+    pictureGet: (auth, params = {}) => typed('taobao.picture.get', { page_no: 1, page_size: 100, ...params }, { auth }),
     pictureCategoryGet: async (auth, params = {}) =>
       (await typed('taobao.picture.category.get', params, { auth })).picture_categories,
     pictureCategoryAdd: async (auth, params) => (await typed('taobao.picture.category.add', params, { auth })).picture_category,

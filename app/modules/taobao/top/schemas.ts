@@ -100,6 +100,7 @@ export const responses = {
   'taobao.sellercats.list.get': z.object({ seller_cats: list('seller_cat', sellerCat) }),
   'taobao.itemcats.get': z.object({ item_cats: list('item_cat', itemCat) }),
   'taobao.picture.upload': z.object({ picture }),
+  'taobao.picture.get': z.object({ pictures: list('picture', picture), totalResults: z.coerce.number().int().default(0) }),
   'taobao.picture.category.get': z.object({ picture_categories: list('picture_category', pictureCategory) }),
   'taobao.picture.category.add': z.object({ picture_category: pictureCategory }),
   'taobao.item.joint.img': z.object({ item_img: itemImg.partial({ url: true, position: true }) }),
