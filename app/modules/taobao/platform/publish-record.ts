@@ -21,6 +21,8 @@ export type OriginalImage = z.infer<typeof originalSchema>
 const stepsSchema = z.object({
   /** The render id the steps belong to. */
   key: z.string().nullish(),
+  /** Set just before picture.upload: from here on, a picture of ours may exist without its id saved. */
+  uploadRequestedAt: z.string().nullish(),
   /** Uploaded to the image space. */
   picture: z.object({ id: z.number().int(), path: z.string() }).nullish(),
   /** Chosen just before attaching (the replaced original saved while it is still on the item). */

@@ -5,6 +5,7 @@ import type { ItemImg } from '../top/schemas.ts'
 import type { TaobaoContext } from './context.server.ts'
 import { prepareMainImage, type ProductBox } from './main-image.server.ts'
 import { MAX_MAIN_IMAGES, outcomeUnknown, readItemImages, subCode } from './item-images.server.ts'
+import { uploadOnce } from './upload.server.ts'
 import {
   checkKey,
   checkNumIid,
@@ -23,9 +24,6 @@ import {
 
 export { unpublishFromItem } from './unpublish.server.ts'
 
-const CATEGORY_NAME = 'Atelier'
-// why 50: Taobao cuts picture titles at 50 characters.
-const MAX_TITLE_CHARS = 50
 const ATTACH_ATTEMPTS = 3
 
 export interface TaobaoPublishTarget {
@@ -39,57 +37,6 @@ export interface TaobaoPublishOptions extends PublishOptions {
   target?: TaobaoPublishTarget
   /** The product's box, fractions of the image, to keep whole when cropping. */
   productBox?: ProductBox
-}
-
-/** Image-space categories by tenant, so a publish costs no lookup once the category is known. */
-const categories = new Map<string, number>()
-
-/** The "Atelier" picture category, found by name or created once. */
-async function atelierCategory(ctx: TaobaoContext): Promise<number> {
-  const known = categories.get(ctx.tenant.id)
-  if (known !== undefined) return known
-  const find = async () =>
-    (await ctx.withAuth((auth) => ctx.top.pictureCategoryGet(auth, { picture_category_name: CATEGORY_NAME, parent_id: 0 }))).find(
-      (c) => c.picture_category_name === CATEGORY_NAME && c.parent_id === 0,
-    )?.picture_category_id
-  let id = await find()
-  if (id === undefined) {
-    try {
-      id = (await ctx.withAuth((auth) => ctx.top.pictureCategoryAdd(auth, { picture_category_name: CATEGORY_NAME })))
-        .picture_category_id
-    } catch (e) {
-      // Another publish created it meanwhile, or this add ran without an answer: read again.
-      if (subCode(e) !== 'isv.picture-category-name-duplicate' && !outcomeUnknown(e)) throw e
-      id = await find()
-      if (id === undefined) throw e
-    }
-  }
-  categories.set(ctx.tenant.id, id)
-  return id
-}
-
-/** (a) Uploads the main image to the Atelier category. */
-async function upload(ctx: TaobaoContext, bytes: Buffer, alt: string, key: string): Promise<{ id: number; path: string }> {
-  const title = [...alt.trim()].slice(0, MAX_TITLE_CHARS).join('') || 'Atelier'
-  const send = async (categoryId: number) =>
-    ctx.withAuth((auth) =>
-      ctx.top.pictureUpload(auth, {
-        picture_category_id: categoryId,
-        image: { bytes, filename: `atelier-${key}.jpg`, contentType: 'image/jpeg' },
-        image_input_title: `${title}.jpg`,
-        title,
-      }),
-    )
-  let picture
-  try {
-    picture = await send(await atelierCategory(ctx))
-  } catch (e) {
-    // The seller deleted the category since we last saw it: find or make it again, once.
-    if (subCode(e) !== 'isv.picture-category-not-exist') throw e
-    categories.delete(ctx.tenant.id)
-    picture = await send(await atelierCategory(ctx))
-  }
-  return { id: picture.picture_id, path: picPathOf(picture.picture_path) }
 }
 
 function listed(images: ItemImg[]) {
@@ -226,8 +173,7 @@ export async function publishToItem(
     images = await readItemImages(ctx, item)
     chooseSlot(item, images, opts.target)
     const main = await prepareMainImage(image, opts.productBox)
-    picture = await upload(ctx, main.bytes, alt, key)
-    await checkpoint.save({ key, picture })
+    picture = await uploadOnce(ctx, main.bytes, alt, key, steps, checkpoint)
     steps = { ...steps, key, picture }
     logger().info(
       { numIid, key, bytes: main.bytes.length, side: main.side, quality: main.quality, fit: main.fit, deltaE: main.deltaE },
