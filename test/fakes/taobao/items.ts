@@ -205,6 +205,19 @@ export const itemMethods: Record<string, MethodSpec> = {
       return { item_img: { id, created: topTime(ctx.rt.now()) } }
     },
   },
+  'taobao.item.propimg.delete': {
+    session: 'required',
+    write: true,
+    handle: (ctx) => {
+      const item = itemOf(needSeller(ctx), ctx.params)
+      const id = intParam(ctx.params, 'id')
+      const index = item.prop_imgs.findIndex((m) => m.id === id)
+      if (index < 0) throw isvError('isv.prop-img-not-exist', '属性图片不存在')
+      item.prop_imgs.splice(index, 1)
+      item.modified = Math.floor(ctx.rt.now() / 1000) * 1000
+      return { prop_img: { id, created: topTime(ctx.rt.now()) } }
+    },
+  },
   'taobao.item.propimg.upload': {
     session: 'required',
     write: true,

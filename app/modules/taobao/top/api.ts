@@ -70,6 +70,10 @@ export interface TopApi {
     auth: TopAuth,
     params: { num_iid: number; properties: string; image: TopFile; position?: number; id?: number },
   ): Promise<Out<'taobao.item.propimg.upload'>['prop_img']>
+  itemPropimgDelete(
+    auth: TopAuth,
+    params: { num_iid: number; id: number },
+  ): Promise<Out<'taobao.item.propimg.delete'>['prop_img']>
 }
 
 export function topApi(call: Call): TopApi {
@@ -102,5 +106,6 @@ export function topApi(call: Call): TopApi {
     itemImgDelete: async (auth, params) => (await typed('taobao.item.img.delete', params, { auth })).item_img,
     itemPropimgUpload: async (auth, { image, ...params }) =>
       (await typed('taobao.item.propimg.upload', params, { auth, files: { image } })).prop_img,
+    itemPropimgDelete: async (auth, params) => (await typed('taobao.item.propimg.delete', params, { auth })).prop_img,
   }
 }

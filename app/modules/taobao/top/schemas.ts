@@ -106,4 +106,5 @@ export const responses = {
   'taobao.item.joint.img': z.object({ item_img: itemImg.partial({ url: true, position: true }) }),
   'taobao.item.img.delete': z.object({ item_img: z.object({ id }) }),
   'taobao.item.propimg.upload': z.object({ prop_img: propImg.partial({ url: true, properties: true, position: true }) }),
+  'taobao.item.propimg.delete': z.object({ prop_img: z.object({ id }) }),
 } as const
