@@ -5,6 +5,7 @@ import { eq } from 'drizzle-orm'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { db } from '#app/lib/db.server.ts'
+import { resetEnvCache } from '#app/lib/env.server.ts'
 import { isAppError, type AppError } from '#app/lib/errors.ts'
 import type { RawImage } from '#app/modules/imaging/types.ts'
 import type { PublishCheckpoint } from '#app/modules/platforms/types.ts'
@@ -33,6 +34,7 @@ let ctx: TaobaoContext
 /** The method whose next answer is lost after the fake ran it (a write with an unknown outcome). */
 let dropAnswerOf: string | null = null
 const figures: Record<string, unknown> = {}
+const savedGateway = process.env.TAOBAO_GATEWAY_URL
 
 const photo = (file: string) => readFileSync(path.join(CATALOG, file))
 
@@ -96,6 +98,9 @@ function publish(numIid: number, image: Buffer, alt: string, opts: Partial<Taoba
 
 beforeAll(async () => {
   fake = await startTaobaoFake()
+  // why: undo of a colour image downloads the earlier image, and the outbound guard lets only the gateway's origin be loopback.
+  process.env.TAOBAO_GATEWAY_URL = fake.gatewayUrl
+  resetEnvCache()
   seller = seedCatalogSeller(fake, { userId: USER_ID, nick: '发布测试店' })
   tenant = await upsertTenant('taobao', seller.userId, seller.nick)
   const token = fake.issueToken(seller.userId)
@@ -136,6 +141,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   console.info(`taobao publish figures ${JSON.stringify(figures)}`)
+  if (savedGateway === undefined) delete process.env.TAOBAO_GATEWAY_URL
+  else process.env.TAOBAO_GATEWAY_URL = savedGateway
+  resetEnvCache()
   await db().delete(tenants).where(eq(tenants.id, tenant.id))
   await fake.close()
 })
@@ -440,5 +448,80 @@ describe('a write whose answer is lost', () => {
     expect(uploads()).toBe(calls + 1)
     expect(atelierPictures().filter((p) => p.title === '驼色羊毛西装 上身.jpg')).toHaveLength(1)
     expect(item(numIid).item_imgs).toHaveLength(2)
+  })
+})
+
+describe('a SKU colour image', () => {
+  const BLACK = '1627207:28341'
+  const colour = (numIid: number) => item(numIid).prop_imgs.filter((m) => m.properties === BLACK)
+
+  it('publishes as the colour’s one image, and undo puts back the earlier one, each in turn', async () => {
+    const numIid = fake.addItem(seller.userId, { title: '条纹长袖T恤 黑色', colors: [BLACK, '1627207:28320'] })
+    const first = await render('breton-striped-long-sleeve/front.jpg', 800, 800)
+    const a = await publish(numIid, first, '黑色 一', { target: { skuProperties: BLACK } })
+    expect(colour(numIid)).toHaveLength(1)
+    const [shown] = colour(numIid)
+    expect((await published(shown.url)).equals(first)).toBe(true)
+
+    const b = await publish(numIid, await render('breton-striped-long-sleeve/front.jpg', 900, 1200), '黑色 二', {
+      target: { skuProperties: BLACK },
+      productBox: { x: 0.1, y: 0.2, width: 0.8, height: 0.6 },
+    })
+    expect(colour(numIid)).toHaveLength(1)
+    expect(colour(numIid)[0]).toMatchObject({ id: shown.id, position: shown.position })
+    expect(decodePublished(b.externalId).r).toMatchObject({ id: shown.id, url: shown.url })
+    const square = await sharp(await published(colour(numIid)[0].url)).metadata()
+    expect([square.width, square.height]).toEqual([900, 900])
+
+    await unpublishFromItem(ctx, String(numIid), b.externalId)
+    await unpublishFromItem(ctx, String(numIid), b.externalId)
+    const restored = colour(numIid)
+    expect(restored).toHaveLength(1)
+    expect(restored[0]).toMatchObject({ id: shown.id, position: shown.position })
+    expect((await published(restored[0].url)).equals(first)).toBe(true)
+
+    await unpublishFromItem(ctx, String(numIid), a.externalId)
+    expect(colour(numIid)).toHaveLength(0)
+    await unpublishFromItem(ctx, String(numIid), a.externalId)
+    expect(item(numIid).item_imgs).toHaveLength(0)
+  })
+
+  it.each([1, 2])('after a crash at save %i, a retry leaves one colour image and undo restores the earlier', async (crashAt) => {
+    const numIid = fake.addItem(seller.userId, { title: '条纹长袖T恤 崩溃', colors: [BLACK] })
+    const earlier = await render('silk-slip-dress/front.jpg', 800, 800)
+    await publish(numIid, earlier, '黑色 原图', { target: { skuProperties: BLACK } })
+    const before = colour(numIid)
+    let stored: Record<string, unknown> = {}
+    let saves = 0
+    const crashing: PublishCheckpoint = {
+      load: async () => stored,
+      save: async (patch) => {
+        stored = { ...stored, ...patch }
+        if (++saves === crashAt) throw new Error(`simulated crash after save ${crashAt}`)
+      },
+    }
+    const opts = { idempotencyKey: randomUUID(), target: { skuProperties: BLACK } }
+    const image = await render('floral-wrap-dress/front.jpg', 800, 800)
+    await expect(publishToItem(ctx, String(numIid), image, '黑色 新', { ...opts, checkpoint: crashing })).rejects.toThrow(
+      /simulated/,
+    )
+    const steady: PublishCheckpoint = { load: async () => stored, save: async (patch) => void (stored = { ...stored, ...patch }) }
+    const { externalId } = await publishToItem(ctx, String(numIid), image, '黑色 新', { ...opts, checkpoint: steady })
+    expect(colour(numIid)).toHaveLength(1)
+    expect(decodePublished(externalId).r).toMatchObject({ id: before[0].id, url: before[0].url })
+    await unpublishFromItem(ctx, String(numIid), externalId)
+    expect(colour(numIid)[0]).toMatchObject({ id: before[0].id, position: before[0].position })
+    expect((await published(colour(numIid)[0].url)).equals(earlier)).toBe(true)
+  })
+
+  it('an upload without an answer is settled by reading the colour', async () => {
+    const numIid = fake.addItem(seller.userId, { title: '条纹长袖T恤 无应答', colors: [BLACK] })
+    const uploads = () => fake.stats().byMethod['taobao.item.propimg.upload'] ?? 0
+    const calls = uploads()
+    dropAnswerOf = 'taobao.item.propimg.upload'
+    await publish(numIid, await render('embroidered-cap/front.jpg', 800, 800), '黑色 帽子', { target: { skuProperties: BLACK } })
+    expect(dropAnswerOf).toBeNull()
+    expect(uploads()).toBe(calls + 1)
+    expect(colour(numIid)).toHaveLength(1)
   })
 })

@@ -7,6 +7,8 @@ import type { ItemImg } from '../top/schemas.ts'
 
 const NUM_IID = /^\d{1,19}$/
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/
+/** A sale property pair, e.g. `1627207:28341` (颜色分类:黑色). */
+export const SKU_PROPERTIES = /^\d+:\d+$/
 
 /** An item main image as it was before a publish replaced it: undo puts exactly this back. */
 const originalSchema = z.object({
@@ -14,7 +16,7 @@ const originalSchema = z.object({
   url: z.string(),
   /** Its image-space path (what `taobao.item.joint.img` takes as `pic_path`). */
   path: z.string(),
-  position: z.number().int().min(0).max(4),
+  position: z.number().int().min(0),
 })
 export type OriginalImage = z.infer<typeof originalSchema>
 
@@ -29,6 +31,10 @@ const stepsSchema = z.object({
   target: z.object({ position: z.number().int().min(0).max(4), replaced: originalSchema.nullable() }).nullish(),
   /** Attached: the item image that shows our picture. */
   itemImgId: z.number().int().nullish(),
+  /** A SKU colour image target: its properties and the colour's image before ours (saved before the upload). */
+  sku: z.object({ properties: z.string(), original: originalSchema.nullable() }).nullish(),
+  /** Uploaded as the colour's image. */
+  propImg: z.object({ id: z.number().int(), url: z.string(), sha256: z.string().nullish() }).nullish(),
 })
 export type PublishSteps = z.infer<typeof stepsSchema>
 
@@ -54,6 +60,10 @@ const publishedSchema = z.object({
   k: z.string(),
   /** The original we replaced, if any. */
   r: originalSchema.nullish(),
+  /** For a SKU colour image: its properties (`i` is then the prop_img id). */
+  s: z.string().regex(SKU_PROPERTIES).nullish(),
+  /** For a SKU colour image: SHA-256 (hex, 32) of our bytes, as a restore upload gives the colour's image a new URL. */
+  h: z.string().nullish(),
 })
 export type Published = z.infer<typeof publishedSchema>
 

@@ -5,6 +5,7 @@ import type { ItemImg } from '../top/schemas.ts'
 import type { TaobaoContext } from './context.server.ts'
 import { prepareMainImage, type ProductBox } from './main-image.server.ts'
 import { MAX_MAIN_IMAGES, outcomeUnknown, readItemImages, subCode } from './item-images.server.ts'
+import { publishToSku } from './sku-image.server.ts'
 import { uploadOnce } from './upload.server.ts'
 import {
   checkKey,
@@ -31,6 +32,8 @@ export interface TaobaoPublishTarget {
   position?: number
   /** An original item_img id to replace when all 5 are taken. */
   replaceImageId?: string
+  /** Publish as this colour's SKU image instead (its sale property, e.g. `1627207:28341`). */
+  skuProperties?: string
 }
 
 export interface TaobaoPublishOptions extends PublishOptions {
@@ -164,6 +167,13 @@ export async function publishToItem(
   const done = (itemImgId: number, path: string, replaced: OriginalImage | null) => ({
     externalId: encodePublished({ v: 1, n: numIid, i: itemImgId, p: path, k: key, r: replaced }),
   })
+  const sku = opts.target?.skuProperties
+  if (sku !== undefined) {
+    if (opts.target?.position !== undefined || opts.target?.replaceImageId !== undefined) {
+      throw new AppError('INVALID_INPUT', 'A colour image has no main image position; choose one or the other')
+    }
+    return publishToSku(ctx, item, sku, image, { key, productBox: opts.productBox, steps, checkpoint })
+  }
   if (steps.itemImgId && steps.picture) return done(steps.itemImgId, steps.picture.path, steps.target?.replaced ?? null)
 
   let picture = steps.picture

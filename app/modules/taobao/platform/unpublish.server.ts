@@ -4,8 +4,10 @@ import type { ItemImg } from '../top/schemas.ts'
 import type { TaobaoContext } from './context.server.ts'
 import { MAX_MAIN_IMAGES, readItemImages, reconciled } from './item-images.server.ts'
 import { checkNumIid, decodePublished, imageWithPath } from './publish-record.ts'
+import { unpublishSku } from './sku-image.server.ts'
 
-// Undoing a Taobao publish: our item image out, a replaced original back.
+// Undoing a Taobao publish: our item image out, a replaced original back
+// (a SKU colour image: sku-image.server.ts).
 
 /**
  * Undoes a publish: removes exactly our item image, and puts a replaced
@@ -18,6 +20,7 @@ export async function unpublishFromItem(ctx: TaobaoContext, numIid: string, exte
     throw new AppError('INVALID_INPUT', `That image was published to item ${rec.n}, not ${numIid}`, { details: { numIid } })
   }
   const item = checkNumIid(numIid)
+  if (rec.s) return unpublishSku(ctx, item, rec)
   const images = await readItemImages(ctx, item)
   const ours = imageWithPath(images, rec.p)
   const original = rec.r
