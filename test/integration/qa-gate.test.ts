@@ -4,7 +4,7 @@ import { db } from '#app/lib/db.server.ts'
 import { resetEnvCache } from '#app/lib/env.server.ts'
 import { registerBackend } from '#app/modules/backends/registry.server.ts'
 import { processRender } from '#app/modules/renders/jobs.server.ts'
-import { variationOf } from '#app/modules/looks/variation.ts'
+import { variationOf, variationSlot } from '#app/modules/looks/variation.ts'
 import { approveRender, publishRender } from '#app/modules/renders/service.server.ts'
 import { tenants } from '#db/schema.ts'
 import { createZeroLatencyBackend } from '#test/fakes/zero-latency-backend.ts'
@@ -27,6 +27,8 @@ beforeAll(() => {
   // They claim to have protected their output, so what they return is what is measured.
   registerBackend(createZeroLatencyBackend({ id: 'gate-flaky', claimsProtected: true, tintForSeed: (seed) => (seed === 1 ? 60 : 0) }))
   registerBackend(createZeroLatencyBackend({ id: 'gate-always-off', claimsProtected: true, tintForSeed: () => 60 }))
+  // Faithful only as the scene frames the look (variation slot 0), as a thin strap can be at a variant's smaller framing.
+  registerBackend(createZeroLatencyBackend({ id: 'gate-slot-zero', claimsProtected: true, tintForSeed: (seed) => (variationSlot(seed) === 0 ? 0 : 60) }))
   // This one does not: the worker's protection puts the original product back.
   registerBackend(createZeroLatencyBackend({ id: 'recolouring', tintForSeed: () => 60 }))
 })
@@ -52,6 +54,16 @@ describe('QA gate', () => {
     expect(variationOf(done!.seed)).toEqual(variationOf(1))
     expect(done?.fidelityScore).toBeGreaterThanOrEqual(90)
     expect(done?.reviewReasons).toEqual([])
+  })
+
+  it('falls back to the look as its scene frames it on the last retry, when the variant itself cannot pass', async () => {
+    const tenant = await createLocalTenant()
+    const render = await insertRender(tenant, { backend: 'gate-slot-zero', enqueue: false })
+    expect(variationSlot(render.seed)).not.toBe(0)
+    const done = await processRender(render.id)
+    expect(done?.gatePassed).toBe(true)
+    expect(done?.gateRetries).toBe(2)
+    expect(variationSlot(done!.seed)).toBe(0)
   })
 
   it('marks a render that never passes as needing review, says why, and refuses to publish it without override', async () => {
