@@ -10,6 +10,7 @@ import { upsertTenant } from '#app/modules/tenants/service.server.ts'
 import { renders } from '#db/schema.ts'
 import { insertRender } from '#test/support/fixtures.ts'
 import { setUpPage, shots } from './browser.ts'
+import { toastShown, watchToasts } from './toasts.ts'
 
 // The review experience over a bulk run (issue 16): the run ends in a grid of
 // thumbnails with product names, which leads to the review queue; there the
@@ -37,7 +38,6 @@ afterAll(async () => {
 
 const runRenders = (runId: string) => db().select().from(renders).where(eq(renders.batchId, runId))
 const published = (productId: string) => readdirSync(path.join(catalogDir, productId)).filter((f) => f.startsWith('atelier-'))
-const toast = (text: string | RegExp) => page.locator('.Polaris-Frame-Toast', { hasText: text }).waitFor()
 
 async function finishedRun(): Promise<string> {
   await page.goto(`${baseUrl}/app/bulk/new?lang=en`)
@@ -86,9 +86,10 @@ describe('reviewing many renders at once, in Chromium', () => {
     await expect.poll(() => page.locator('[data-testid^="review-verdict-"]').count()).toBe(1)
     await page.getByLabel('Fidelity').selectOption('unchanged')
     await expect.poll(() => page.locator('[data-testid^="review-verdict-"]').count()).toBe(2)
+    await watchToasts(page)
     await page.getByLabel('Select all 2 on this page').check()
     await page.getByRole('button', { name: 'Approve', exact: true }).click()
-    await toast('2 renders approved')
+    await toastShown(page, '2 renders approved')
     // Focus stays on the page (the grid, now empty under this filter), not <body>.
     await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('review-grid')
     await expect.poll(() => page.locator('[data-testid^="review-verdict-"]').count()).toBe(0)
@@ -101,6 +102,7 @@ describe('reviewing many renders at once, in Chromium', () => {
   it('"Approve & publish" names what failed the check and publishes only the unchanged ones when asked', async () => {
     await page.goto(`${baseUrl}/app/review?lang=en&run=${runId}`)
     await page.getByTestId(`review-${low.id}`).waitFor()
+    await watchToasts(page)
     await page.getByLabel('Select all 1 on this page').check()
     await page.getByRole('button', { name: 'Approve & publish' }).click()
     const risks = page.getByTestId('review-risks')
@@ -108,7 +110,7 @@ describe('reviewing many renders at once, in Chromium', () => {
     expect(await risks.textContent()).toMatch(/: Colour shifted$/)
     await page.screenshot({ path: path.join(shots, 'review-confirm.png'), fullPage: true })
     await page.getByRole('button', { name: 'Publish only the unchanged ones' }).click()
-    await toast(/0 renders published · 1 approved but not published/)
+    await toastShown(page, /0 renders published · 1 approved but not published/)
     expect(published(low.productRef)).toEqual([])
 
     // From the approved tab, all three; the confirmation again, and this time anyway.
@@ -117,7 +119,7 @@ describe('reviewing many renders at once, in Chromium', () => {
     await page.getByLabel('Select all 3 on this page').check()
     await page.getByRole('button', { name: 'Publish', exact: true }).click()
     await page.getByRole('button', { name: 'Publish all anyway' }).click()
-    await toast('3 renders published')
+    await toastShown(page, '3 renders published')
     for (const r of [low, ...passing]) expect(published(r.productRef)).toHaveLength(1)
     await expect.poll(() => page.locator('[data-testid^="review-verdict-"]').count()).toBe(0)
     await page.screenshot({ path: path.join(shots, 'review-done.png'), fullPage: true })

@@ -4,6 +4,7 @@ import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { describe, expect, inject, it } from 'vitest'
 import { setUpPage, shots } from './browser.ts'
+import { toastShown, watchToasts } from './toasts.ts'
 
 const baseUrl = inject('baseUrl')
 const catalogDir = inject('catalogDir')
@@ -103,10 +104,11 @@ describe('merchant studio, end to end in Chromium', () => {
     await expect.poll(() => page.getByTestId('studio-announcer').textContent()).toMatch(/A render finished: product fidelity \d+\./)
 
     // Approve, publish: the image lands in the catalog folder. Each says so, and focus stays on the card.
+    await watchToasts(page)
     await page.getByRole('button', { name: 'Approve' }).first().focus()
     await page.keyboard.press('Enter')
     await page.locator('[data-review="approved"]').first().waitFor()
-    await page.locator('.Polaris-Frame-Toast', { hasText: 'Approved' }).waitFor()
+    await toastShown(page, 'Approved')
     await expect
       .poll(() => page.evaluate(() => !!document.activeElement?.closest('[data-testid^="card-"]') && document.activeElement?.tagName === 'BUTTON'))
       .toBe(true)
