@@ -69,15 +69,16 @@ type LookPickerProps = LookOption &
   }
 
 /** What a page's loader hands the picker (looks/index.ts, lookOptions, and the personas' availability). */
-export type LookPickerData = PersonaAvailability & { looks: LookOption }
+export type LookPickerData = PersonaAvailability & { looks: LookOption; /** The market to start from (a Taobao shop's is China). */ defaultMarketId?: string | null }
 
 /**
  * The look being chosen, and the picker's props for it. Picking a market
  * moves the scene to that market's first default; no persona to start with.
  */
-export function useLookChoice({ looks, personasAvailable, personaAvailability, personasDown }: LookPickerData) {
-  const [marketId, setMarketId] = useState(looks.markets[0]?.id ?? '')
-  const [sceneId, setSceneId] = useState(looks.markets[0]?.defaultScenes[0] ?? looks.scenes[0]?.id ?? '')
+export function useLookChoice({ looks, personasAvailable, personaAvailability, personasDown, defaultMarketId }: LookPickerData) {
+  const first = looks.markets.find((m) => m.id === defaultMarketId) ?? looks.markets[0]
+  const [marketId, setMarketId] = useState(first?.id ?? '')
+  const [sceneId, setSceneId] = useState(first?.defaultScenes[0] ?? looks.scenes[0]?.id ?? '')
   const [personaId, setPersonaId] = useState('')
   const picker: LookPickerProps = {
     ...looks,

@@ -6,6 +6,7 @@ import { variationLabel, type AppliedVariation } from '#app/modules/looks/variat
 import { CompareView } from './CompareView.tsx'
 import { Flag } from './Flag.tsx'
 import { ConfirmPublish } from './ConfirmPublish.tsx'
+import { SlotChooser, slotImagesOf } from './SlotChooser.tsx'
 import { useToast } from './Toasts.tsx'
 import { HeatOverlay, hotArea, type FidelityHeat } from './HeatOverlay.tsx'
 import type { Place } from './verdict.ts'
@@ -95,7 +96,7 @@ function ActionButton(props: { fetcher: ActionFetcher; renderId: string; intent:
  * toast when embedded) must still be shown.
  */
 function useRenderActions() {
-  const fetcher = useFetcher<{ ok: boolean; intent?: string; error?: { code: string; message: string } }>()
+  const fetcher = useFetcher<{ ok: boolean; intent?: string; error?: { code: string; message: string; details?: unknown } }>()
   const { t } = useI18n()
   const toast = useToast()
   useEffect(() => {
@@ -325,8 +326,11 @@ export function RenderCard({
           )}
           {r.reviewState === 'published' && <ActionButton fetcher={fetcher} renderId={r.id} intent="undo" label={t('render.undo')} />}
         </InlineStack>
-        {actionError && (
+        {actionError && actionError.code !== 'TAOBAO_SLOTS_FULL' && (
           <Text as="p" tone="critical" variant="bodySm">{t(`errors.${actionError.code}`)} {actionError.message}</Text>
+        )}
+        {actionError?.code === 'TAOBAO_SLOTS_FULL' && (
+          <SlotChooser fetcher={fetcher} renderId={r.id} images={slotImagesOf(actionError.details)} override={lowScore} featured={false} />
         )}
       </BlockStack>
     </Card>

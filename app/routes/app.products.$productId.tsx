@@ -119,6 +119,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     personaAvailability: personaChoices.personas,
     personasDown: personaChoices.down,
     looks: lookOptions(),
+    // why China for Taobao: its shoppers are there, and the alt text follows the market's language.
+    defaultMarketId: tenant.platform === 'taobao' ? 'cn' : (tenant.settings.defaultMarketId ?? null),
   }
 }
 
@@ -134,7 +136,14 @@ const actionSchema = z.discriminatedUnion('intent', [
   }),
   z.object({ intent: z.literal('approve'), renderId: z.string() }),
   z.object({ intent: z.literal('reject'), renderId: z.string() }),
-  z.object({ intent: z.literal('publish'), renderId: z.string(), override: z.literal('true').optional(), featured: z.literal('true').optional() }),
+  z.object({
+    intent: z.literal('publish'),
+    renderId: z.string(),
+    override: z.literal('true').optional(),
+    featured: z.literal('true').optional(),
+    // Taobao: the original main image to replace when all five slots are taken.
+    replaceImageId: z.string().regex(/^\d{1,20}$/).optional(),
+  }),
   z.object({ intent: z.literal('undo'), renderId: z.string() }),
   z.object({ intent: z.literal('cancel'), renderId: z.string() }),
 ])
@@ -178,7 +187,11 @@ export async function action({ request, params }: ActionFunctionArgs) {
         await rejectRender(tenant.id, input.renderId)
         break
       case 'publish':
-        await publishRender(tenant, input.renderId, { override: input.override === 'true', featured: input.featured === 'true' })
+        await publishRender(tenant, input.renderId, {
+          override: input.override === 'true',
+          featured: input.featured === 'true',
+          slot: input.replaceImageId ? { replaceImageId: input.replaceImageId } : undefined,
+        })
         break
       case 'undo':
         await undoPublish(tenant, input.renderId)

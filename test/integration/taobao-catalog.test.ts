@@ -25,7 +25,7 @@ let shop: { userId: string; nick: string; items: Record<string, number> }
 const VOLUME_SELLER = '2200000777'
 let ctx: TaobaoContext
 let volumeCtx: TaobaoContext
-const noneOurs = async () => new Set<string>()
+const noneOurs = async (..._: unknown[]) => new Set<string>()
 const saved = process.env.TAOBAO_GATEWAY_URL
 
 /** How many photos the sample catalog has (each item's main images). */

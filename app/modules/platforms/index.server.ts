@@ -6,6 +6,7 @@ import { AppError } from '#app/lib/errors.ts'
 import { adminFor } from '#app/modules/shopify/admin.server.ts'
 import { createShopifyPlatform } from '#app/modules/shopify/platform/index.server.ts'
 import { publications, type Tenant } from '#db/schema.ts'
+import { createTaobaoPlatform } from '#app/modules/taobao/platform/index.server.ts'
 import { createLocalPlatform } from './local.server.ts'
 import type { PlatformCapabilities, StorePlatform } from './types.ts'
 
@@ -43,6 +44,15 @@ function connectedPlatform(tenant: Tenant): StorePlatform | undefined {
     if (!p) {
       const shop = tenant.externalId
       p = createShopifyPlatform({ shop, client: adminFor(shop), isOurs: (ids) => publishedMediaIds(tenant.id, ids) })
+      cache.set(key, p)
+    }
+    return p
+  }
+  if (tenant.platform === 'taobao') {
+    const key = `taobao:${tenant.id}`
+    let p = cache.get(key)
+    if (!p) {
+      p = createTaobaoPlatform(tenant)
       cache.set(key, p)
     }
     return p

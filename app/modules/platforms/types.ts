@@ -61,6 +61,10 @@ export interface PublishOptions {
   checkpoint?: PublishCheckpoint
   /** Make the new image the product's featured (first) image. */
   featured?: boolean
+  /** Where the product is in the image (fractions of it), for a platform that must crop to its own aspect. */
+  productBox?: { x: number; y: number; width: number; height: number }
+  /** Taobao: the main image slot (0–4) to attach at, or the original to replace when all five are taken. */
+  slot?: { position?: number; replaceImageId?: string }
 }
 
 /** One original image a catalog read found, in the product's own image order. */

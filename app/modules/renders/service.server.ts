@@ -17,8 +17,10 @@ import { altText, lookVersions, outputSize, resolveLook } from '#app/modules/loo
 import { lookChoiceSchema, operationSchema, type Operation } from '#app/modules/looks/schema.ts'
 import { variantSeeds } from '#app/modules/looks/variation.ts'
 import { platformFor } from '#app/modules/platforms/index.server.ts'
+import type { PublishOptions } from '#app/modules/platforms/types.ts'
 import { publications, renders, type Render, type Tenant } from '#db/schema.ts'
 import { readMerchantMask, storeMerchantMask, type MerchantMask } from './mask.server.ts'
+import { productBoxOf } from './product-box.ts'
 
 export const createRendersInputSchema = z.object({
   productId: z.string().min(1).max(200),
@@ -284,7 +286,7 @@ export async function cancelRender(tenantId: string, renderId: string): Promise<
 export async function publishRender(
   tenant: Tenant,
   renderId: string,
-  opts: { override?: boolean; featured?: boolean } = {},
+  opts: { override?: boolean; featured?: boolean; slot?: PublishOptions['slot'] } = {},
 ): Promise<Render> {
   const render = await getRender(tenant.id, renderId)
   if (render.reviewState === 'published') return render
@@ -318,6 +320,8 @@ export async function publishRender(
       filenameHint: `${render.productRef}-${render.sceneId}`,
       checkpoint,
       featured: opts.featured,
+      productBox: productBoxOf(render) ?? undefined,
+      slot: opts.slot,
     })
     return await db().transaction(async (tx) => {
       await tx
@@ -333,6 +337,8 @@ export async function publishRender(
     })
   } catch (e) {
     await db().update(publications).set({ state: 'failed' }).where(eq(publications.id, publication.id))
+    // why the render stays as it was: the platform asks the merchant a question (which slot), nothing failed.
+    if (e instanceof AppError && CHOICES_ASKED.includes(e.code)) throw e
     await db()
       .update(renders)
       .set({ reviewState: 'publish_failed', errorCode: 'PUBLISH_FAILED', errorMessage: (e as Error).message, updatedAt: new Date() })
@@ -340,6 +346,9 @@ export async function publishRender(
     throw e instanceof AppError ? e : new AppError('PUBLISH_FAILED', 'Publishing to the store failed. Try again.', { cause: e, retryable: true })
   }
 }
+
+/** Refusals that ask the merchant to choose (Taobao's main image slots), answered by publishing again with the choice. */
+const CHOICES_ASKED: readonly string[] = ['TAOBAO_SLOTS_FULL', 'TAOBAO_SLOT_TAKEN']
 
 /** The render's one open (not undone) publication, created on first use. */
 async function openPublication(tenant: Tenant, render: Render, alt: string) {

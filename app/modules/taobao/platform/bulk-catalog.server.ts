@@ -72,7 +72,7 @@ export async function* selectedItems(ctx: TaobaoContext, selection: CatalogSelec
 export async function* catalogImages(
   ctx: TaobaoContext,
   selection: CatalogSelection,
-  isOurs: (urls: string[]) => Promise<ReadonlySet<string>>,
+  isOurs: (productRef: string, urls: string[]) => Promise<ReadonlySet<string>>,
   onMissing?: (productId: string, reason: string) => void,
   now = new Date(),
 ): AsyncGenerator<CatalogImage> {
@@ -89,7 +89,7 @@ export async function* catalogImages(
       throw e
     }
     const main = [...item.item_imgs].sort((a, b) => a.position - b.position)
-    const ours = await isOurs([...main.map((i) => i.url), ...item.prop_imgs.map((p) => p.url)])
+    const ours = await isOurs(id, [...main.map((i) => i.url), ...item.prop_imgs.map((p) => p.url)])
     for (const i of main) if (!ours.has(i.url)) yield { productRef: id, productTitle: item.title, imageRef: `img-${i.id}` }
     for (const p of item.prop_imgs)
       if (!ours.has(p.url)) yield { productRef: id, productTitle: item.title, imageRef: `prop-${p.id}` }
