@@ -1,20 +1,8 @@
-import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { env } from '#app/lib/env.server.ts'
-import { AppError, isAppError } from '#app/lib/errors.ts'
-import { logger } from '#app/lib/logger.server.ts'
-import { sleep } from '../admin/sleep.ts'
-
-// why a short lease renewed while held: a publisher killed mid-attach must not block the product for long.
-const LOCK_TTL_MS = 10_000
-const LOCK_RENEW_MS = 3_000
-const LOCK_WAIT_MS = 90_000
+import { createKeyedLock, type KeyedLock } from '#app/lib/keyed-lock.server.ts'
 
 /** Runs `work` while holding the product's attach lock. */
-export type ProductLock = <T>(productId: string, work: () => Promise<T>) => Promise<T>
-
-const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`
-const RENEW_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`
+export type ProductLock = KeyedLock
 
 /**
  * Serialises attaches per product across every process (Redis), or within
@@ -22,44 +10,5 @@ const RENEW_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.c
  * from the product's media list, which must not gain another of ours meanwhile.
  */
 export function createProductLock(shop: string, redis: (() => Redis) | null): ProductLock {
-  const local = new Map<string, Promise<unknown>>()
-  async function inProcess<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = local.get(key) ?? Promise.resolve()
-    const run = previous.then(work, work)
-    const tail = run.catch(() => undefined)
-    local.set(key, tail)
-    try {
-      return await run
-    } finally {
-      if (local.get(key) === tail) local.delete(key)
-    }
-  }
-  return async function withLock<T>(productId: string, work: () => Promise<T>): Promise<T> {
-    const key = `${env().QUEUE_PREFIX}:shopify:attach:${shop}:${productId}`
-    if (!redis) return inProcess(key, work)
-    const conn = redis()
-    const token = randomUUID()
-    const deadline = Date.now() + LOCK_WAIT_MS
-    try {
-      while ((await conn.set(key, token, 'PX', LOCK_TTL_MS, 'NX')) !== 'OK') {
-        if (Date.now() > deadline) {
-          throw new AppError('PUBLISH_FAILED', 'Another publish to this product is taking too long; try again', {
-            retryable: true,
-          })
-        }
-        await sleep(25 + Math.random() * 75)
-      }
-    } catch (e) {
-      if (isAppError(e)) throw e
-      logger().warn({ err: e, shop }, 'attach lock: Redis unavailable, locking in this process only')
-      return inProcess(key, work)
-    }
-    const renew = setInterval(() => void conn.eval(RENEW_LOCK, 1, key, token, LOCK_TTL_MS).catch(() => {}), LOCK_RENEW_MS)
-    try {
-      return await inProcess(key, work)
-    } finally {
-      clearInterval(renew)
-      await conn.eval(RELEASE_LOCK, 1, key, token).catch(() => {})
-    }
-  }
+  return createKeyedLock(`shopify:attach:${shop}`, redis)
 }

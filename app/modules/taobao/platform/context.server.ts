@@ -32,9 +32,16 @@ export function topClient(): TopClient {
       signMethod: e.TAOBAO_SIGN_METHOD,
       redis: connection,
       keyPrefix: `${e.QUEUE_PREFIX}:taobao`,
+      budget: { app: { perSecond: e.TAOBAO_APP_CALLS_PER_SECOND }, seller: { perSecond: e.TAOBAO_SELLER_CALLS_PER_SECOND } },
     })
   }
   return client
+}
+
+/** The Redis connection the TOP client shares its budget through (made with it). */
+export function topRedis(): Redis {
+  topClient()
+  return connection!
 }
 
 /** Closes the shared connection (tests, graceful shutdown). */

@@ -4,12 +4,13 @@
 // publications table says (their picture paths), never a guess from names.
 import { and, eq } from 'drizzle-orm'
 import { db } from '#app/lib/db.server.ts'
+import { createKeyedLock } from '#app/lib/keyed-lock.server.ts'
 import type { PublishOptions, StorePlatform } from '#app/modules/platforms/types.ts'
 import { publications, type Tenant } from '#db/schema.ts'
 import type { TopClient } from '../top/client.server.ts'
 import { catalogImages } from './bulk-catalog.server.ts'
 import { getProduct, imageUrl, listCollections, listProducts } from './catalog.server.ts'
-import { taobaoContext } from './context.server.ts'
+import { taobaoContext, topRedis } from './context.server.ts'
 import { downloadImage } from './download.server.ts'
 import { decodePublished, picPathOf } from './publish-record.ts'
 import { publishToItem, unpublishFromItem, type TaobaoPublishTarget } from './publish.server.ts'
@@ -48,6 +49,8 @@ async function ours(tenantId: string, productRef: string, urls: string[]): Promi
 
 export function createTaobaoPlatform(tenant: Tenant, top?: TopClient): StorePlatform {
   const ctx = taobaoContext(tenant, top)
+  // why one publish or undo per item at a time, across processes: each reads the item's slots, then writes one.
+  const lock = createKeyedLock(`taobao:attach:${tenant.externalId}`, top ? null : topRedis)
   return {
     name: 'taobao',
     // why featured: main image slot 0 is the item's major image (主图).
@@ -59,8 +62,8 @@ export function createTaobaoPlatform(tenant: Tenant, top?: TopClient): StorePlat
     listCollections: () => listCollections(ctx),
     readImage: async (productId, imageId) => downloadImage(await imageUrl(ctx, productId, imageId)),
     publishImage: (productId, image, alt, opts: PublishOptions) =>
-      publishToItem(ctx, productId, image, alt, { ...opts, target: targetOf(opts) }),
-    unpublishImage: (productId, externalId) => unpublishFromItem(ctx, productId, externalId),
+      lock(productId, () => publishToItem(ctx, productId, image, alt, { ...opts, target: targetOf(opts) })),
+    unpublishImage: (productId, externalId) => lock(productId, () => unpublishFromItem(ctx, productId, externalId)),
     readCatalog: async (selection, opts) => ({
       state: 'ready',
       images: catalogImages(ctx, selection, (productRef, urls) => ours(tenant.id, productRef, urls), opts.onMissing),
