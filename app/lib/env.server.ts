@@ -73,6 +73,9 @@ export const envSchema = z
     TAOBAO_OAUTH_URL: z.string().url().default('https://oauth.taobao.com'),
     TAOBAO_GATEWAY_URL: z.string().url().default('https://eco.taobao.com/router/rest'),
     TAOBAO_SIGN_METHOD: z.enum(['md5', 'hmac', 'hmac-sha256']).default('hmac-sha256'),
+    /** TOP calls per second for the whole app, and for one seller, shared by every process (set under the app's quota). */
+    TAOBAO_APP_CALLS_PER_SECOND: z.coerce.number().min(0.1).max(10_000).default(10),
+    TAOBAO_SELLER_CALLS_PER_SECOND: z.coerce.number().min(0.1).max(10_000).default(5),
     /** How long a login to the standalone app lasts, seconds (the seller logs in again after). */
     SESSION_TTL_SECONDS: z.coerce.number().int().min(300).max(30 * 86_400).default(7 * 86_400),
     /** Final JPEG encoder: the native libjpeg-turbo addon when built (auto), always it (native), or sharp. */
