@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { FAKE_APP, seedCatalogSeller, startTaobaoFake, type TaobaoFake } from '#test/fakes/taobao/index.ts'
 import { freePort } from '#test/support/services.ts'
+import { seriousViolations } from './axe.ts'
 import { launchBrowser } from './browser.ts'
 
 // The Taobao app, end to end in Chinese (issue 17): the production app in
@@ -167,6 +168,22 @@ describe('the Taobao app, end to end in Chinese', () => {
     await cardBox.getByRole('button', { name: '撤回发布' }).click()
     await page.locator(`[data-testid="render-${renderId}"][data-review="unpublished"]`).waitFor({ timeout: 60_000 })
     expect(images()).toEqual(before)
+  })
+
+  it('has no critical or serious axe violations on the login page and the seller’s pages, in both languages', async () => {
+    const item = seller.items['classic-graphic-tee']
+    const found: string[] = []
+    for (const lang of ['zh-CN', 'en']) {
+      for (const p of ['/app', `/app/products/${item}`, '/app/review', '/app/bulk']) {
+        for (const v of await seriousViolations(page, `${appUrl}${p}?lang=${lang}`)) found.push(`${lang} ${p}: ${v}`)
+      }
+    }
+    await page.goto(`${appUrl}/app?lang=zh-CN`)
+    // The login page, seen logged out (a new browser context has no cookie).
+    const outside = await browser.newPage({ locale: 'zh-CN' })
+    for (const lang of ['zh-CN', 'en']) for (const v of await seriousViolations(outside, `${appUrl}/login?lang=${lang}`)) found.push(`${lang} /login: ${v}`)
+    await outside.close()
+    expect(found).toEqual([])
   })
 
   it('logs out, and the app asks to log in again', async () => {
