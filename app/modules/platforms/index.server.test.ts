@@ -3,7 +3,7 @@ import type { Tenant } from '#db/schema.ts'
 import { capabilitiesFor, platformFor } from './index.server.ts'
 
 // What pages may offer is asked of the tenant's platform; a platform not
-// connected yet still answers (nothing extra) so its pages render.
+// connected still answers (nothing extra) so its pages render.
 
 function tenantOn(platform: Tenant['platform']): Tenant {
   return {
@@ -24,8 +24,14 @@ describe('capabilitiesFor', () => {
     expect(capabilitiesFor(tenant)).toEqual({ embedded: false, featuredImage: false })
   })
 
-  it('never throws for a platform not connected yet, and offers nothing extra', () => {
+  it('answers for a Taobao shop: a standalone app whose main image slot 0 is the featured one', () => {
     const tenant = tenantOn('taobao')
+    expect(platformFor(tenant).name).toBe('taobao')
+    expect(capabilitiesFor(tenant)).toEqual({ embedded: false, featuredImage: true })
+  })
+
+  it('never throws for a platform it does not know, and offers nothing extra', () => {
+    const tenant = tenantOn('elsewhere' as Tenant['platform'])
     expect(() => platformFor(tenant)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }))
     expect(capabilitiesFor(tenant)).toEqual({ embedded: false, featuredImage: false })
   })
