@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
 import { env } from './env.server.ts'
 
@@ -28,4 +29,21 @@ export function onReconnect(client: Redis, fn: () => void): void {
     if (connected) fn()
     connected = true
   })
+}
+
+const scriptShas = new Map<string, string>()
+
+/** Runs a Lua script by its SHA-1 (loaded on first use, and again after a Redis restart forgot it). */
+export async function evalCached(redis: Redis, script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
+  let sha = scriptShas.get(script)
+  if (!sha) {
+    sha = createHash('sha1').update(script).digest('hex')
+    scriptShas.set(script, sha)
+  }
+  try {
+    return await redis.evalsha(sha, keys.length, ...keys, ...args)
+  } catch (e) {
+    if (!String((e as Error).message).includes('NOSCRIPT')) throw e
+    return redis.eval(script, keys.length, ...keys, ...args)
+  }
 }

@@ -1,11 +1,12 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { env } from '#app/lib/env.server.ts'
 import { AppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { RESERVE_SCRIPT, SETTLE_SCRIPT } from './budget-scripts.ts'
 import type { ThrottleStatus } from './cost.ts'
-import { sleep } from './sleep.ts'
+import { evalCached } from '#app/lib/redis.server.ts'
+import { sleep } from '#app/lib/sleep.ts'
 
 // The shop's cost budget, shared by every process through Redis (a mirror of
 // Shopify's leaky bucket), or kept in this process when Redis is not there.
@@ -67,7 +68,7 @@ export function createBudget(shop: string, redis: (() => Redis) | null): Budget 
     const id = randomUUID()
     if (redis) {
       try {
-        const [cost, wait, member] = (await evalScript(redis(), RESERVE_SCRIPT, keys(), [
+        const [cost, wait, member] = (await evalCached(redis(), RESERVE_SCRIPT, keys(), [
           estimate,
           costKey,
           DEFAULT_BUCKET.max,
@@ -118,7 +119,7 @@ export function createBudget(shop: string, redis: (() => Redis) | null): Budget 
       const t = outcome.throttle
       if (reservation.store === 'redis' && redis) {
         try {
-          await evalScript(redis(), SETTLE_SCRIPT, keys(), [
+          await evalCached(redis(), SETTLE_SCRIPT, keys(), [
             reservation.id,
             reservation.cost,
             outcome.charged ?? -1,
@@ -143,21 +144,6 @@ export function createBudget(shop: string, redis: (() => Redis) | null): Budget 
   }
 }
 
-const scriptShas = new Map<string, string>()
-
-async function evalScript(redis: Redis, script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
-  let sha = scriptShas.get(script)
-  if (!sha) {
-    sha = createHash('sha1').update(script).digest('hex')
-    scriptShas.set(script, sha)
-  }
-  try {
-    return await redis.evalsha(sha, keys.length, ...keys, ...args)
-  } catch (e) {
-    if (!String((e as Error).message).includes('NOSCRIPT')) throw e
-    return redis.eval(script, keys.length, ...keys, ...args)
-  }
-}
 
 /** The same mirror in this process's memory, for when Redis is not there. */
 interface LocalState {

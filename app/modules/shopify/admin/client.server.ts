@@ -8,7 +8,7 @@ import { createBudget, sharedAdminRedis, type Budget, type Reservation } from '.
 import { describeOperation, readCost, type OperationInfo, type ThrottleStatus, type Vars } from './cost.ts'
 import { graphqlError, graphqlErrorCodes, graphqlErrors, httpError } from './errors.ts'
 import { isRecord, readPayload } from './payload.ts'
-import { backoff, sleep } from './sleep.ts'
+import { backoff, sleep } from '#app/lib/sleep.ts'
 
 // One Admin GraphQL client for every Shopify call Atelier makes: the token,
 // the cost-aware limiter shared by all processes, retries, and errors as

@@ -1,7 +1,7 @@
 import { AppError, isAppError } from '#app/lib/errors.ts'
 import type { PublishCheckpoint } from '#app/modules/platforms/types.ts'
 import { assertNoUserErrors } from '../admin/errors.ts'
-import { sleep } from '../admin/sleep.ts'
+import { sleep } from '#app/lib/sleep.ts'
 import { STAGED_UPLOADS_CREATE } from '../documents.ts'
 import type { ShopifyContext } from './context.ts'
 import { refuseBlocked } from './images.server.ts'

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { AppError } from '#app/lib/errors.ts'
 import { logger } from '#app/lib/logger.server.ts'
 import { BAN_SCRIPT, TAKE_SCRIPT } from './budget-scripts.ts'
-import { sleep } from './sleep.ts'
+import { evalCached } from '#app/lib/redis.server.ts'
+import { sleep } from '#app/lib/sleep.ts'
 
 // Every TOP call passes here first: a ban TOP imposed (code 7) is waited out,
 // and the app's and the seller's calls per second are spent from buckets
@@ -63,7 +63,7 @@ export function createCallBudget(config: BudgetConfig): CallBudget {
   async function ask(seller: string | undefined): Promise<Answer> {
     if (config.redis) {
       try {
-        const [kind, ms] = (await evalScript(config.redis, TAKE_SCRIPT, keys(seller), [
+        const [kind, ms] = (await evalCached(config.redis, TAKE_SCRIPT, keys(seller), [
           config.app.perSecond,
           appBurst,
           config.seller.perSecond,
@@ -111,7 +111,7 @@ export function createCallBudget(config: BudgetConfig): CallBudget {
       local.ban(key, ms)
       if (!config.redis) return
       try {
-        await evalScript(config.redis, BAN_SCRIPT, [key], [Math.ceil(ms), scope])
+        await evalCached(config.redis, BAN_SCRIPT, [key], [Math.ceil(ms), scope])
       } catch (e) {
         fallBack(e)
       }
@@ -131,21 +131,6 @@ export function createCallBudget(config: BudgetConfig): CallBudget {
   }
 }
 
-const scriptShas = new Map<string, string>()
-
-async function evalScript(redis: Redis, script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
-  let sha = scriptShas.get(script)
-  if (!sha) {
-    sha = createHash('sha1').update(script).digest('hex')
-    scriptShas.set(script, sha)
-  }
-  try {
-    return await redis.evalsha(sha, keys.length, ...keys, ...args)
-  } catch (e) {
-    if (!String((e as Error).message).includes('NOSCRIPT')) throw e
-    return redis.eval(script, keys.length, ...keys, ...args)
-  }
-}
 
 // The same buckets and bans in this process's memory, for when Redis is not there.
 const buckets = new Map<string, { tokens: number; ts: number }>()

@@ -5,7 +5,7 @@ import { topApi, type TopApi } from './api.ts'
 import { createCallBudget, type Rate } from './budget.server.ts'
 import { isTopErrorBody, mapTopError } from './errors.ts'
 import { signTopRequest, type SignMethod } from './sign.ts'
-import { backoff, sleep } from './sleep.ts'
+import { backoff, sleep } from '#app/lib/sleep.ts'
 import { topTimestamp } from './timestamp.ts'
 
 // One client for the TOP gateway (`/router/rest`): signing, the call budget
