@@ -164,6 +164,7 @@ export function RenderCard({
   render: r,
   threshold,
   canFeature = false,
+  colourSource = false,
   maskUrl = null,
   sourceUrl = null,
   look = null,
@@ -173,6 +174,8 @@ export function RenderCard({
   render: RenderView
   threshold: number
   canFeature?: boolean
+  /** Made from a colour variant's image, which it can replace (Taobao). */
+  colourSource?: boolean
   /** The stored mask this render was made with, if any. */
   maskUrl?: string | null
   /** The merchant's photo it was made from, for the before/after compare. */
@@ -323,6 +326,9 @@ export function RenderCard({
             ) : (
               <ActionButton fetcher={fetcher} renderId={r.id} intent="publish" label={t('render.publishFeatured')} extra={{ featured: 'true' }} />
             )
+          )}
+          {colourSource && r.status === 'succeeded' && !lowScore && ['approved', 'unpublished', 'publish_failed'].includes(r.reviewState) && (
+            <ActionButton fetcher={fetcher} renderId={r.id} intent="publish" label={t('render.publishColour')} extra={{ colour: 'true' }} />
           )}
           {r.reviewState === 'published' && <ActionButton fetcher={fetcher} renderId={r.id} intent="undo" label={t('render.undo')} />}
         </InlineStack>

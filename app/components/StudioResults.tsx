@@ -32,6 +32,8 @@ export const StudioResults = memo(function StudioResults(props: {
   looks: LookNames
   threshold: number
   canFeature: boolean
+  /** Renders made from a colour image can replace it (Taobao). */
+  canColour?: boolean
   published: number
   olderResults: number | null
   sourceUrlOf: (sourceImageId: string) => string | null
@@ -71,6 +73,7 @@ export const StudioResults = memo(function StudioResults(props: {
                       render={r}
                       threshold={props.threshold}
                       canFeature={props.canFeature}
+                      colourSource={Boolean(props.canColour) && r.sourceImageId.startsWith('prop-')}
                       maskUrl={r.maskUrl}
                       sourceUrl={props.sourceUrlOf(r.sourceImageId)}
                       look={look}

@@ -115,6 +115,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     olderResults: page.length > shown ? shown + RESULTS_PAGE : null,
     threshold: env().FIDELITY_THRESHOLD,
     canFeature: capabilitiesFor(tenant).featuredImage,
+    canColour: capabilitiesFor(tenant).colourImages,
     personasAvailable: personaChoices.any,
     personaAvailability: personaChoices.personas,
     personasDown: personaChoices.down,
@@ -141,8 +142,9 @@ const actionSchema = z.discriminatedUnion('intent', [
     renderId: z.string(),
     override: z.literal('true').optional(),
     featured: z.literal('true').optional(),
-    // Taobao: the original main image to replace when all five slots are taken.
+    // Taobao: the original main image to replace when all five slots are taken, or the colour image the render was made from.
     replaceImageId: z.string().regex(/^\d{1,20}$/).optional(),
+    colour: z.literal('true').optional(),
   }),
   z.object({ intent: z.literal('undo'), renderId: z.string() }),
   z.object({ intent: z.literal('cancel'), renderId: z.string() }),
@@ -191,6 +193,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
           override: input.override === 'true',
           featured: input.featured === 'true',
           slot: input.replaceImageId ? { replaceImageId: input.replaceImageId } : undefined,
+          asColour: input.colour === 'true',
         })
         break
       case 'undo':
@@ -314,6 +317,7 @@ export default function Studio() {
               looks={data.looks}
               threshold={data.threshold}
               canFeature={data.canFeature}
+              canColour={data.canColour}
               published={data.published}
               olderResults={data.olderResults}
               sourceUrlOf={sourceUrlOf}

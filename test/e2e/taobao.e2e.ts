@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createTopClient } from '#app/modules/taobao/top/client.server.ts'
 import { FAKE_APP, seedCatalogSeller, startTaobaoFake, type TaobaoFake } from '#test/fakes/taobao/index.ts'
 import { freePort } from '#test/support/services.ts'
 import { seriousViolations } from './axe.ts'
@@ -168,6 +169,35 @@ describe('the Taobao app, end to end in Chinese', () => {
     await cardBox.getByRole('button', { name: '撤回发布' }).click()
     await page.locator(`[data-testid="render-${renderId}"][data-review="unpublished"]`).waitFor({ timeout: 60_000 })
     expect(images()).toEqual(before)
+  })
+
+  it('renders a colour variant’s image and publishes it as that colour’s image, undone to the original bytes', async () => {
+    const itemId = seller.items['breton-striped-long-sleeve']
+    const black = '1627207:28341'
+    // The seller's own photo for the black variant (uploaded as Taobao would have it).
+    const original = readFileSync(path.resolve('catalog/breton-striped-long-sleeve', 'front.jpg'))
+    const top = createTopClient({ appKey: FAKE_APP.appKey, appSecret: FAKE_APP.appSecret, gatewayUrl: fake.gatewayUrl, redis: null, keyPrefix: 'e2e-taobao' })
+    const auth = { session: fake.issueToken(seller.userId).access_token, seller: seller.userId }
+    const prop = await top.itemPropimgUpload(auth, { num_iid: itemId, properties: black, image: { bytes: original, filename: 'black.jpg' } })
+    const colourImage = () => fake.state(seller.userId).items.find((i) => i.num_iid === itemId)!.prop_imgs.find((p) => p.properties === black)!
+    const bytesAt = async (url: string) => Buffer.from(await (await fetch(url)).arrayBuffer())
+    await page.goto(`${appUrl}/app/products/${itemId}`)
+    await page.getByTestId(`source-prop-${prop.id}`).click()
+    await page.getByLabel('生成数量').selectOption('1')
+    await page.getByRole('button', { name: '开始生成' }).click()
+    const card = page.locator('[data-testid^="render-"][data-status="succeeded"]').first()
+    await card.waitFor({ timeout: 90_000 })
+    const renderId = (await card.getAttribute('data-testid'))!.replace('render-', '')
+    const cardBox = page.getByTestId(`card-${renderId}`)
+    await cardBox.getByRole('button', { name: '通过', exact: true }).click()
+    await page.locator(`[data-testid="render-${renderId}"][data-review="approved"]`).waitFor()
+    await cardBox.getByRole('button', { name: '发布为颜色图' }).click()
+    await page.locator(`[data-testid="render-${renderId}"][data-review="published"]`).waitFor({ timeout: 60_000 })
+    expect((await bytesAt(colourImage().url)).equals(original)).toBe(false)
+    await cardBox.getByRole('button', { name: '撤回发布' }).click()
+    await page.locator(`[data-testid="render-${renderId}"][data-review="unpublished"]`).waitFor({ timeout: 60_000 })
+    expect(colourImage().id).toBe(prop.id)
+    expect((await bytesAt(colourImage().url)).equals(original)).toBe(true)
   })
 
   it('has no critical or serious axe violations on the login page and the seller’s pages, in both languages', async () => {

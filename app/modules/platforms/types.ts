@@ -64,7 +64,7 @@ export interface PublishOptions {
   /** Where the product is in the image (fractions of it), for a platform that must crop to its own aspect. */
   productBox?: { x: number; y: number; width: number; height: number }
   /** Taobao: the main image slot (0–4) to attach at, or the original to replace when all five are taken. */
-  slot?: { position?: number; replaceImageId?: string }
+  slot?: { position?: number; replaceImageId?: string; /** Publish as this colour image's replacement (a source image id). */ colourOfImage?: string }
 }
 
 /** One original image a catalog read found, in the product's own image order. */
@@ -105,6 +105,8 @@ export interface PlatformCapabilities {
   readonly embedded: boolean
   /** A published image can be made the product's featured (first) one. */
   readonly featuredImage: boolean
+  /** A render of a colour variant's image can replace that colour's image (Taobao's SKU colour images). */
+  readonly colourImages: boolean
 }
 
 export interface StorePlatform {

@@ -286,9 +286,12 @@ export async function cancelRender(tenantId: string, renderId: string): Promise<
 export async function publishRender(
   tenant: Tenant,
   renderId: string,
-  opts: { override?: boolean; featured?: boolean; slot?: PublishOptions['slot'] } = {},
+  opts: { override?: boolean; featured?: boolean; slot?: PublishOptions['slot']; /** As the colour image it was made from. */ asColour?: boolean } = {},
 ): Promise<Render> {
   const render = await getRender(tenant.id, renderId)
+  if (opts.asColour && !platformFor(tenant).capabilities.colourImages) {
+    throw new AppError('INVALID_INPUT', 'This store has no colour images to publish to.')
+  }
   if (render.reviewState === 'published') return render
   if (!['approved', 'unpublished', 'publish_failed'].includes(render.reviewState) || !render.resultKey) {
     throw new AppError('INVALID_TRANSITION', 'Approve the render before publishing it')
@@ -321,7 +324,7 @@ export async function publishRender(
       checkpoint,
       featured: opts.featured,
       productBox: productBoxOf(render) ?? undefined,
-      slot: opts.slot,
+      slot: opts.asColour ? { colourOfImage: render.sourceImageRef } : opts.slot,
     })
     return await db().transaction(async (tx) => {
       await tx

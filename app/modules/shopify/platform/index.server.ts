@@ -57,7 +57,7 @@ export function createShopifyPlatform(options: ShopifyPlatformOptions): StorePla
   const ctx = shopifyContext(options)
   const platform: StorePlatform = {
     name: 'shopify',
-    capabilities: { embedded: true, featuredImage: true },
+    capabilities: { embedded: true, featuredImage: true, colourImages: false },
     listProducts: (query, cursor) => listProducts(ctx, query, cursor),
     getProduct: (productId) => getProduct(ctx, productId),
     listCollections: () => listCollections(ctx),

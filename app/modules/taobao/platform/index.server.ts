@@ -4,13 +4,14 @@
 // publications table says (their picture paths), never a guess from names.
 import { and, eq } from 'drizzle-orm'
 import { db } from '#app/lib/db.server.ts'
+import { AppError } from '#app/lib/errors.ts'
 import { createKeyedLock } from '#app/lib/keyed-lock.server.ts'
 import type { PublishOptions, StorePlatform } from '#app/modules/platforms/types.ts'
 import { publications, type Tenant } from '#db/schema.ts'
 import type { TopClient } from '../top/client.server.ts'
 import { catalogImages } from './bulk-catalog.server.ts'
-import { getProduct, imageUrl, listCollections, listProducts } from './catalog.server.ts'
-import { taobaoContext, topRedis } from './context.server.ts'
+import { getProduct, imageUrl, listCollections, listProducts, parseImageRef, sellerItem } from './catalog.server.ts'
+import { taobaoContext, topRedis, type TaobaoContext } from './context.server.ts'
 import { downloadImage } from './download.server.ts'
 import { decodePublished, picPathOf } from './publish-record.ts'
 import { publishToItem, unpublishFromItem, type TaobaoPublishTarget } from './publish.server.ts'
@@ -35,9 +36,20 @@ async function ourPaths(tenantId: string, productRef: string): Promise<Set<strin
   return paths
 }
 
-/** The seller's slot choice; "featured" is slot 0, the item's major image. */
-function targetOf(opts: PublishOptions): TaobaoPublishTarget | undefined {
-  if (opts.slot) return opts.slot
+/**
+ * Where the render goes: the colour image it was made from (its SKU
+ * properties read from the item), the slot the seller chose, or slot 0 for
+ * "featured" (the item's major image).
+ */
+async function targetOf(ctx: TaobaoContext, productId: string, opts: PublishOptions): Promise<TaobaoPublishTarget | undefined> {
+  const colour = opts.slot?.colourOfImage
+  if (colour) {
+    const ref = parseImageRef(colour)
+    const prop = ref.kind === 'prop' ? (await sellerItem(ctx, productId)).prop_imgs.find((p) => p.id === ref.id) : undefined
+    if (!prop) throw new AppError('INVALID_INPUT', 'This render was not made from one of the item’s colour images.', { details: { colour } })
+    return { skuProperties: prop.properties }
+  }
+  if (opts.slot) return { position: opts.slot.position, replaceImageId: opts.slot.replaceImageId }
   return opts.featured ? { position: 0 } : undefined
 }
 
@@ -54,7 +66,7 @@ export function createTaobaoPlatform(tenant: Tenant, top?: TopClient): StorePlat
   return {
     name: 'taobao',
     // why featured: main image slot 0 is the item's major image (主图).
-    capabilities: { embedded: false, featuredImage: true },
+    capabilities: { embedded: false, featuredImage: true, colourImages: true },
     chargesAppUsage: false,
     catalogSelections: new Set(['all', 'collection', 'query', 'products']),
     listProducts: (query, cursor) => listProducts(ctx, query, cursor),
@@ -62,7 +74,7 @@ export function createTaobaoPlatform(tenant: Tenant, top?: TopClient): StorePlat
     listCollections: () => listCollections(ctx),
     readImage: async (productId, imageId) => downloadImage(await imageUrl(ctx, productId, imageId)),
     publishImage: (productId, image, alt, opts: PublishOptions) =>
-      lock(productId, () => publishToItem(ctx, productId, image, alt, { ...opts, target: targetOf(opts) })),
+      lock(productId, async () => publishToItem(ctx, productId, image, alt, { ...opts, target: await targetOf(ctx, productId, opts) })),
     unpublishImage: (productId, externalId) => lock(productId, () => unpublishFromItem(ctx, productId, externalId)),
     readCatalog: async (selection, opts) => ({
       state: 'ready',
