@@ -1,6 +1,6 @@
 import { useFetcher } from '@remix-run/react'
 import { useEffect, useRef, useState } from 'react'
-import { Badge, Banner, BlockStack, Button, Card, InlineStack, Modal, ProgressBar, Text } from '@shopify/polaris'
+import { Badge, Banner, BlockStack, Button, Card, InlineStack, Modal, ProgressBar, Select, Text } from '@shopify/polaris'
 import { useI18n } from '#app/lib/i18n.ts'
 import { variationLabel, type AppliedVariation } from '#app/modules/looks/variation.ts'
 import { CompareView } from './CompareView.tsx'
@@ -165,6 +165,7 @@ export function RenderCard({
   threshold,
   canFeature = false,
   colourSource = false,
+  freeSlots = null,
   maskUrl = null,
   sourceUrl = null,
   look = null,
@@ -176,6 +177,8 @@ export function RenderCard({
   canFeature?: boolean
   /** Made from a colour variant's image, which it can replace (Taobao). */
   colourSource?: boolean
+  /** Free main-image slots the merchant may publish into (Taobao); null where the platform numbers none. */
+  freeSlots?: number[] | null
   /** The stored mask this render was made with, if any. */
   maskUrl?: string | null
   /** The merchant's photo it was made from, for the before/after compare. */
@@ -196,6 +199,7 @@ export function RenderCard({
   const card = useRef<HTMLDivElement>(null)
   const [comparing, setComparing] = useState(false)
   const [details, setDetails] = useState(false)
+  const [position, setPosition] = useState('')
   useKeepFocus(card, fetcher)
   // why shown by default below the threshold: the merchant should see where before deciding.
   const [showWhere, setShowWhere] = useState(true)
@@ -317,7 +321,18 @@ export function RenderCard({
             lowScore ? (
               <ConfirmPublish fetcher={fetcher} renderId={r.id} label={t('render.publishAnyway')} primary risk={{ score: score!, threshold, reasons: r.reasons }} />
             ) : (
-              <ActionButton fetcher={fetcher} renderId={r.id} intent="publish" label={t('render.publish')} primary />
+              <>
+                {freeSlots && freeSlots.length > 0 && (
+                  <Select
+                    label={t('render.slots.position')}
+                    labelInline
+                    options={[{ label: t('render.slots.next'), value: '' }, ...freeSlots.map((p) => ({ label: t('render.slots.slot', { n: p + 1 }), value: String(p) }))]}
+                    value={position}
+                    onChange={setPosition}
+                  />
+                )}
+                <ActionButton fetcher={fetcher} renderId={r.id} intent="publish" label={t('render.publish')} primary extra={position ? { position } : undefined} />
+              </>
             )
           )}
           {canFeature && r.status === 'succeeded' && ['approved', 'unpublished', 'publish_failed'].includes(r.reviewState) && (

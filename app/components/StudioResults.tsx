@@ -34,6 +34,8 @@ export const StudioResults = memo(function StudioResults(props: {
   canFeature: boolean
   /** Renders made from a colour image can replace it (Taobao). */
   canColour?: boolean
+  /** Free main-image slots to publish into (Taobao), or null where the platform has none. */
+  freeSlots?: number[] | null
   published: number
   olderResults: number | null
   sourceUrlOf: (sourceImageId: string) => string | null
@@ -73,6 +75,7 @@ export const StudioResults = memo(function StudioResults(props: {
                       render={r}
                       threshold={props.threshold}
                       canFeature={props.canFeature}
+                      freeSlots={props.freeSlots ?? null}
                       colourSource={Boolean(props.canColour) && r.sourceImageId.startsWith('prop-')}
                       maskUrl={r.maskUrl}
                       sourceUrl={props.sourceUrlOf(r.sourceImageId)}

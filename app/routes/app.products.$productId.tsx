@@ -42,6 +42,11 @@ import { requireTenant } from '#app/modules/tenants/session.server.ts'
 import { useLiveRevalidation } from '#app/lib/live.ts'
 import { pageMeta } from '#app/lib/page-title.ts'
 
+function freeSlots(slots: number, images: { slot?: number }[]): number[] | null {
+  if (slots === 0) return null
+  return Array.from({ length: slots }, (_, p) => p).filter((p) => !images.some((i) => i.slot === p))
+}
+
 /** Results per page of the studio's history; "Show older results" adds as many again. */
 const RESULTS_PAGE = 12
 
@@ -116,6 +121,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     threshold: env().FIDELITY_THRESHOLD,
     canFeature: capabilitiesFor(tenant).featuredImage,
     canColour: capabilitiesFor(tenant).colourImages,
+    // The numbered main-image slots still free (Taobao), for the merchant to publish into.
+    freeSlots: freeSlots(capabilitiesFor(tenant).mainImageSlots, product.images),
     personasAvailable: personaChoices.any,
     personaAvailability: personaChoices.personas,
     personasDown: personaChoices.down,
@@ -145,6 +152,7 @@ const actionSchema = z.discriminatedUnion('intent', [
     // Taobao: the original main image to replace when all five slots are taken, or the colour image the render was made from.
     replaceImageId: z.string().regex(/^\d{1,20}$/).optional(),
     colour: z.literal('true').optional(),
+    position: z.coerce.number().int().min(0).max(4).optional(),
   }),
   z.object({ intent: z.literal('undo'), renderId: z.string() }),
   z.object({ intent: z.literal('cancel'), renderId: z.string() }),
@@ -192,7 +200,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
         await publishRender(tenant, input.renderId, {
           override: input.override === 'true',
           featured: input.featured === 'true',
-          slot: input.replaceImageId ? { replaceImageId: input.replaceImageId } : undefined,
+          slot: input.replaceImageId ? { replaceImageId: input.replaceImageId } : input.position !== undefined ? { position: input.position } : undefined,
           asColour: input.colour === 'true',
         })
         break
@@ -318,6 +326,7 @@ export default function Studio() {
               threshold={data.threshold}
               canFeature={data.canFeature}
               canColour={data.canColour}
+              freeSlots={data.freeSlots}
               published={data.published}
               olderResults={data.olderResults}
               sourceUrlOf={sourceUrlOf}

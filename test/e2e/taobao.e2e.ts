@@ -113,12 +113,14 @@ describe('the Taobao app, end to end in Chinese', () => {
     const renderId = (await card.getAttribute('data-testid'))!.replace('render-', '')
     await page.getByTestId(`card-${renderId}`).getByRole('button', { name: '通过', exact: true }).click()
     await page.locator(`[data-testid="render-${renderId}"][data-review="approved"]`).waitFor()
+    // The seller picks the slot: the fourth main image (slots 2–5 are free).
+    await page.getByTestId(`card-${renderId}`).getByLabel('位置').selectOption('3')
     await page.getByTestId(`card-${renderId}`).getByRole('button', { name: '发布', exact: true }).click()
     await page.locator(`[data-testid="render-${renderId}"][data-review="published"]`).waitFor({ timeout: 60_000 })
     const published = fake.state(seller.userId).items.find((i) => i.num_iid === itemId)!.item_imgs
     expect(published).toHaveLength(before.length + 1)
     const ours = published.find((i) => !before.some((b) => b.id === i.id))!
-    expect(ours.position).toBe(before.length)
+    expect(ours.position).toBe(3)
     await page.screenshot({ path: path.join(shots, 'taobao-published.png'), fullPage: true })
 
     await page.getByTestId(`card-${renderId}`).getByRole('button', { name: '撤回发布' }).click()

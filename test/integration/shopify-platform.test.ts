@@ -294,7 +294,7 @@ describe('publishing through the render service', () => {
   })
 
   it('runs embedded in the admin and can make an image the featured one', () => {
-    expect(platform.capabilities).toEqual({ embedded: true, featuredImage: true, colourImages: false })
+    expect(platform.capabilities).toEqual({ embedded: true, featuredImage: true, colourImages: false, mainImageSlots: 0 })
   })
 
   it('a featured publish puts our image first', async () => {

@@ -21,18 +21,18 @@ describe('capabilitiesFor', () => {
   it('answers what the connected platform reports', () => {
     const tenant = tenantOn('local')
     expect(capabilitiesFor(tenant)).toEqual(platformFor(tenant).capabilities)
-    expect(capabilitiesFor(tenant)).toEqual({ embedded: false, featuredImage: false, colourImages: false })
+    expect(capabilitiesFor(tenant)).toEqual({ embedded: false, featuredImage: false, colourImages: false, mainImageSlots: 0 })
   })
 
   it('answers for a Taobao shop: a standalone app whose main image slot 0 is the featured one', () => {
     const tenant = tenantOn('taobao')
     expect(platformFor(tenant).name).toBe('taobao')
-    expect(capabilitiesFor(tenant)).toEqual({ embedded: false, featuredImage: true, colourImages: true })
+    expect(capabilitiesFor(tenant)).toEqual({ embedded: false, featuredImage: true, colourImages: true, mainImageSlots: 5 })
   })
 
   it('never throws for a platform it does not know, and offers nothing extra', () => {
     const tenant = tenantOn('elsewhere' as Tenant['platform'])
     expect(() => platformFor(tenant)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }))
-    expect(capabilitiesFor(tenant)).toEqual({ embedded: false, featuredImage: false, colourImages: false })
+    expect(capabilitiesFor(tenant)).toEqual({ embedded: false, featuredImage: false, colourImages: false, mainImageSlots: 0 })
   })
 })

@@ -20,7 +20,7 @@ export function platformFor(tenant: Tenant): StorePlatform {
 }
 
 // why a default: a page must still render for a tenant whose platform is not connected yet.
-const NOT_CONNECTED: PlatformCapabilities = { embedded: false, featuredImage: false, colourImages: false }
+const NOT_CONNECTED: PlatformCapabilities = { embedded: false, featuredImage: false, colourImages: false, mainImageSlots: 0 }
 
 /** What the tenant's platform lets its pages offer; never throws (nothing extra where it is not connected). */
 export function capabilitiesFor(tenant: Tenant): PlatformCapabilities {

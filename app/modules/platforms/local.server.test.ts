@@ -314,6 +314,6 @@ describe('reading the catalog for a bulk run', () => {
   })
 
   it('runs outside any admin and has no image order to change', () => {
-    expect(platform.capabilities).toEqual({ embedded: false, featuredImage: false, colourImages: false })
+    expect(platform.capabilities).toEqual({ embedded: false, featuredImage: false, colourImages: false, mainImageSlots: 0 })
   })
 })

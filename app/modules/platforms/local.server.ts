@@ -200,7 +200,7 @@ export function createLocalPlatform(catalogDir: string): LocalPlatform {
   const platform: LocalPlatform = {
     name: 'local',
     // why no featured image: a folder catalog has no image order to change.
-    capabilities: { embedded: false, featuredImage: false, colourImages: false },
+    capabilities: { embedded: false, featuredImage: false, colourImages: false, mainImageSlots: 0 },
     listProducts,
     getProduct,
     listCollections,

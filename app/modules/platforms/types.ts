@@ -13,6 +13,8 @@ export interface ProductImage {
   height: number | null
   /** True for images Atelier published (never offered as a source). */
   ours: boolean
+  /** Its main-image slot, where the platform has numbered ones (Taobao: 0–4, 0 the major image). */
+  slot?: number
 }
 
 export interface Product {
@@ -107,6 +109,8 @@ export interface PlatformCapabilities {
   readonly featuredImage: boolean
   /** A render of a colour variant's image can replace that colour's image (Taobao's SKU colour images). */
   readonly colourImages: boolean
+  /** How many numbered main-image slots a product has, for the merchant to publish into (Taobao 5; 0: none). */
+  readonly mainImageSlots: number
 }
 
 export interface StorePlatform {

@@ -57,7 +57,7 @@ export function createShopifyPlatform(options: ShopifyPlatformOptions): StorePla
   const ctx = shopifyContext(options)
   const platform: StorePlatform = {
     name: 'shopify',
-    capabilities: { embedded: true, featuredImage: true, colourImages: false },
+    capabilities: { embedded: true, featuredImage: true, colourImages: false, mainImageSlots: 0 },
     listProducts: (query, cursor) => listProducts(ctx, query, cursor),
     getProduct: (productId) => getProduct(ctx, productId),
     listCollections: () => listCollections(ctx),

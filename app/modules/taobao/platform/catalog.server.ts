@@ -87,6 +87,7 @@ export function imagesOf(item: SellerItem, ours: ReadonlySet<string>): ProductIm
       width: null,
       height: null,
       ours: ours.has(i.url),
+      slot: i.position,
     }))
   const colours = item.prop_imgs.map((p) => ({
     id: `prop-${p.id}`,

@@ -14,6 +14,7 @@ import { getProduct, imageUrl, listCollections, listProducts, parseImageRef, sel
 import { taobaoContext, topRedis, type TaobaoContext } from './context.server.ts'
 import { downloadImage } from './download.server.ts'
 import { decodePublished, picPathOf } from './publish-record.ts'
+import { MAX_MAIN_IMAGES } from './item-images.server.ts'
 import { publishToItem, unpublishFromItem, type TaobaoPublishTarget } from './publish.server.ts'
 
 /** The picture paths Atelier published to this item (live or undone, and publishes that died part-way). */
@@ -66,7 +67,7 @@ export function createTaobaoPlatform(tenant: Tenant, top?: TopClient): StorePlat
   return {
     name: 'taobao',
     // why featured: main image slot 0 is the item's major image (主图).
-    capabilities: { embedded: false, featuredImage: true, colourImages: true },
+    capabilities: { embedded: false, featuredImage: true, colourImages: true, mainImageSlots: MAX_MAIN_IMAGES },
     chargesAppUsage: false,
     catalogSelections: new Set(['all', 'collection', 'query', 'products']),
     listProducts: (query, cursor) => listProducts(ctx, query, cursor),
