@@ -2,6 +2,7 @@
 import { z } from 'zod'
 import { signUrl } from '#app/lib/storage.server.ts'
 import type { FidelityHeat } from './HeatOverlay.tsx'
+import { productBoxOf } from '#app/modules/renders/product-box.ts'
 import { placeOf, type Place } from './verdict.ts'
 
 const heatRect = z.object({ left: z.number(), top: z.number(), width: z.number(), height: z.number() })
@@ -41,25 +42,13 @@ export function heatOf(render: { id: string; fidelity: Record<string, unknown> |
   return cells.success && cells.data.cells.length === cells.data.cols * cells.data.rows ? cells.data : null
 }
 
-/**
- * Where on the product each of a render's reasons was found (parallel to
- * its reasons): the product's box is the heat map's, as a share of the image.
- */
+/** Where on the product each of a render's reasons was found (parallel to its reasons), in the product's own box. */
 export function reasonPlaces(render: {
   fidelity: Record<string, unknown> | null
   outputWidth: number
   outputHeight: number
   reviewReasons: { region?: { x: number; y: number; width: number; height: number } }[]
 }): (Place | null)[] {
-  const f = render.fidelity
-  const rect = heatMapSchema.safeParse(f?.heatMap).data?.rect ?? heatCellsSchema.safeParse(f?.heat).data?.rect
-  const product = rect
-    ? {
-        x: rect.left / render.outputWidth,
-        y: rect.top / render.outputHeight,
-        width: rect.width / render.outputWidth,
-        height: rect.height / render.outputHeight,
-      }
-    : null
+  const product = productBoxOf(render)
   return render.reviewReasons.map((r) => placeOf(r.region, product))
 }

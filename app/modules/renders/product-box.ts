@@ -13,7 +13,7 @@ function rectOf(value: unknown): Rect | null {
  * or its cells. Null for a render measured before either existed.
  */
 export function productBoxOf(
-  render: Pick<Render, 'fidelity' | 'outputWidth' | 'outputHeight'>,
+  render: Pick<Render, 'outputWidth' | 'outputHeight'> & { fidelity: Record<string, unknown> | null },
 ): { x: number; y: number; width: number; height: number } | null {
   const rect = rectOf(render.fidelity?.heatMap) ?? rectOf(render.fidelity?.heat)
   if (!rect || render.outputWidth <= 0 || render.outputHeight <= 0) return null
